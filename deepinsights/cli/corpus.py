@@ -1,0 +1,197 @@
+"""Corpus commands: import, search, stats, imports."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ..importers import ImportOptions
+from ..ingest import run_import
+from ..models import HIGHLIGHT_END, HIGHLIGHT_START, ImportReport
+from ..search import hit_dict, search
+from .common import db_option, echo_json, errors_as_messages, json_option, open_store
+
+err = Console(stderr=True)
+out = Console(highlight=False, soft_wrap=True)
+
+
+@click.command(name="import")
+@click.argument("sources", nargs=-1, required=True)
+@click.option("--thinker", help="Slug of the thinker these items belong to (e.g. karpathy).")
+@click.option("--include-private", is_flag=True, help="Keep followers-only and direct posts (excluded by default).")
+@click.option("--text-field", help="JSON/CSV: field holding the text.")
+@click.option("--date-field", help="JSON/CSV: field holding the date.")
+@click.option("--url-field", help="JSON/CSV: field holding the link.")
+@click.option("--title-field", help="JSON/CSV: field holding the title.")
+@click.option("--strict", is_flag=True, help="Fail (and import nothing) if any file is skipped.")
+@db_option
+@json_option
+def import_(sources: tuple[str, ...], db_path: Path, as_json: bool, strict: bool, **fields: Any) -> None:
+    """Import archives, folders, files, URLs or git repositories into the workspace.
+
+    The format of each file is detected from its content. The whole import is one
+    transaction: on an error nothing is written. Re-importing is idempotent.
+
+    \b
+    Example usage:
+        insights import twitter-archive.zip --thinker karpathy
+        insights import ~/blog/_posts talks/*.vtt --thinker karpathy
+        insights import https://github.com/karpathy/karpathy.github.io --thinker karpathy
+    """
+    options = ImportOptions(**fields)
+    with open_store(db_path) as store, _progress(as_json) as progress:
+        task = progress.add_task("importing", total=None)
+
+        def tick(label: str, n: int) -> None:
+            progress.update(task, advance=n, description=escape(Path(label).name))
+
+        with errors_as_messages():
+            report = run_import(store, list(sources), options, progress=tick)
+            if strict and report.skipped:
+                raise click.ClickException(f"{len(report.skipped)} file(s) skipped; nothing imported (--strict)")
+    if as_json:
+        echo_json(report.as_dict())
+    else:
+        _print_report(report)
+
+
+class _progress(Progress):
+    """A rich progress bar on stderr, shown only for imports that take over a second."""
+
+    def __init__(self, quiet: bool) -> None:
+        super().__init__(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed:,} items"),
+            TimeElapsedColumn(),
+            console=err,
+            transient=True,
+            disable=quiet or not err.is_terminal,
+        )
+        self._started = time.monotonic()
+
+
+def _print_report(report: ImportReport) -> None:
+    for item in report.skipped:
+        err.print(f"[yellow]skipped[/] {escape(item.path)}: {escape(item.reason)}")
+    table = Table("source", "items", title=None, box=None)
+    for source, n in sorted(report.by_source.items()):
+        table.add_row(source, f"{n:,}")
+    if report.by_source:
+        err.print(table)
+    click.echo(
+        f"{report.added:,} added, {report.updated:,} updated, {report.unchanged:,} unchanged, "
+        f"{len(report.skipped):,} skipped"
+    )
+
+
+@click.command(name="search")
+@click.argument("query")
+@click.option("--kind", multiple=True, help="Only this kind (tweet, post, transcript…); repeatable.")
+@click.option("--thinker", help="Only this thinker.")
+@click.option("--since", help="Only items published on or after this date (YYYY-MM-DD).")
+@click.option("--until", help="Only items published on or before this date (YYYY-MM-DD).")
+@click.option("--limit", default=10, show_default=True, help="Number of hits.")
+@click.option("--fts", "raw", is_flag=True, help="Treat QUERY as raw SQLite FTS5 syntax (AND, OR, NEAR, prefix*).")
+@db_option
+@json_option
+def search_(
+    query: str,
+    kind: tuple[str, ...],
+    thinker: str | None,
+    since: str | None,
+    until: str | None,
+    limit: int,
+    raw: bool,
+    db_path: Path,
+    as_json: bool,
+) -> None:
+    """Search the workspace; best passages first (BM25), with highlighted snippets.
+
+    Plain text is always safe: quotes, hyphens and operators are searched as words.
+
+    \b
+    Example usage:
+        insights search "software 2.0"
+        insights search tokenizer --kind transcript --since 2023-01-01 --json
+    """
+    with open_store(db_path) as store, errors_as_messages():
+        results = search(
+            store, query, kind=list(kind), thinker=thinker, since=since, until=until, limit=limit, raw=raw
+        )
+    if as_json:
+        echo_json([hit_dict(h) for h in results.hits])
+        return
+    if not results.hits:
+        err.print(f"No matches for {escape(query)!r}.")
+        return
+    for hit in results.hits:
+        when = (hit.published_at or "")[:10]
+        head = f"[bold]{escape(hit.title or hit.kind)}[/] [dim]{hit.kind} · {hit.thinker} · {when}[/]"
+        snippet = escape(hit.snippet).replace(HIGHLIGHT_START, "[bold yellow]").replace(HIGHLIGHT_END, "[/]")
+        out.print(head)
+        out.print("  " + snippet.replace("\n", " "))
+        if hit.url:
+            out.print(f"  [blue]{escape(hit.url)}[/]")
+    if results.capped:
+        err.print(f"[dim]Ranked the most recent {results.matched:,} matches; narrow the query for more.[/]")
+
+
+@click.command(name="stats")
+@click.option("--thinker", help="Only this thinker.")
+@db_option
+@json_option
+def stats(thinker: str | None, db_path: Path, as_json: bool) -> None:
+    """Items, words and date range per thinker and kind, measured from the corpus.
+
+    \b
+    Example usage:
+        insights stats
+        insights stats --thinker karpathy --json
+    """
+    with open_store(db_path) as store:
+        rows = store.stats(thinker)
+    if as_json:
+        echo_json(rows)
+        return
+    table = Table("thinker", "kind", "items", "words", "first", "last")
+    for row in rows:
+        table.add_row(
+            row["thinker"], row["kind"], f"{row['items']:,}", f"{row['words'] or 0:,}",
+            (row["first"] or "")[:10], (row["last"] or "")[:10],
+        )
+    out.print(table)
+
+
+@click.command(name="imports")
+@db_option
+@json_option
+def imports(db_path: Path, as_json: bool) -> None:
+    """What was imported when, with counts and skipped records.
+
+    \b
+    Example usage:
+        insights imports --json
+    """
+    with open_store(db_path) as store:
+        rows = store.imports()
+    if as_json:
+        echo_json(rows)
+        return
+    table = Table("id", "finished", "sources", "added", "updated", "unchanged", "skipped")
+    for row in rows:
+        table.add_row(
+            str(row["id"]), row["finished_at"], escape(", ".join(map(str, row["paths"]))),
+            str(row["added"]), str(row["updated"]), str(row["unchanged"]), str(len(row["skipped"])),
+        )
+    out.print(table)
+
+
+COMMANDS = [import_, search_, stats, imports]

@@ -1,0 +1,71 @@
+"""Where deep-insights keeps things, and the tunables a user may change.
+
+One user directory (``$DEEPINSIGHTS_USER_PATH`` or the platform's app dir), the workspace
+database (``--db``, ``$INSIGHTS_DB``, default ``./insights.db``), and every setting declared
+once as a ``Setting`` so that docs and tests can list them. No config framework.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A tunable with its environment variable, default and meaning."""
+
+    name: str
+    env: str
+    default: str
+    help: str
+
+    def value(self) -> str:
+        return os.environ.get(self.env, self.default)
+
+
+DB = Setting("db", "INSIGHTS_DB", "insights.db", "Workspace database file used by every command.")
+USER_PATH = Setting(
+    "user_path",
+    "DEEPINSIGHTS_USER_PATH",
+    "",
+    "Directory for caches (cloned git repositories) and user settings; defaults to the platform app dir.",
+)
+MAX_FETCH_BYTES = Setting(
+    "max_fetch_bytes", "INSIGHTS_MAX_FETCH_BYTES", str(50 * 1024 * 1024), "Largest URL download accepted, in bytes."
+)
+FETCH_TIMEOUT = Setting("fetch_timeout", "INSIGHTS_FETCH_TIMEOUT", "30", "Seconds before a URL fetch is abandoned.")
+MAX_MEMBER_BYTES = Setting(
+    "max_member_bytes",
+    "INSIGHTS_MAX_MEMBER_BYTES",
+    str(2 * 1024 * 1024 * 1024),
+    "Largest uncompressed size of one zip member; larger members are refused as a possible zip bomb.",
+)
+MAX_ZIP_RATIO = Setting(
+    "max_zip_ratio",
+    "INSIGHTS_MAX_ZIP_RATIO",
+    "200",
+    "Largest compression ratio of one zip member; higher ratios are refused as a possible zip bomb.",
+)
+SEARCH_CANDIDATES = Setting(
+    "search_candidates",
+    "INSIGHTS_SEARCH_CANDIDATES",
+    "20000",
+    "Matches ranked by BM25 per query; a query matching more ranks the most recent this many.",
+)
+
+SETTINGS = (DB, USER_PATH, MAX_FETCH_BYTES, FETCH_TIMEOUT, MAX_MEMBER_BYTES, MAX_ZIP_RATIO, SEARCH_CANDIDATES)
+
+
+def user_dir() -> Path:
+    """Return (and create) the user directory."""
+    path = Path(USER_PATH.value() or click.get_app_dir("deepinsights"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def default_db_path() -> Path:
+    return Path(DB.value())

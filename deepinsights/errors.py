@@ -1,0 +1,58 @@
+"""Every error deep-insights shows to a user, under one base class.
+
+    DeepInsightsError
+     ├── ImporterError              a source could not be read
+     │    ├── UnknownFormatError    no importer recognises the path
+     │    ├── CorruptArchiveError   the file claims a format but is damaged or hostile
+     │    └── EmptyImportError      a source that claims records yielded none
+     ├── StoreError                 the workspace database cannot be opened or written
+     ├── SearchError                a raw full-text query is malformed
+     ├── ProfileError               a profile YAML file is missing or invalid
+     ├── VerificationError          a verification input cannot be read
+     └── AskError                   a model could not be reached or answered badly
+
+Messages are shown as-is by the CLI: each names the object and, where there is one, the fix.
+This module imports nothing from the package.
+"""
+
+from __future__ import annotations
+
+
+class DeepInsightsError(Exception):
+    """Base class: an error with a message meant for the user."""
+
+
+class ImporterError(DeepInsightsError):
+    """A source could not be imported."""
+
+
+class UnknownFormatError(ImporterError):
+    """No importer recognises the given path."""
+
+
+class CorruptArchiveError(ImporterError):
+    """A source is damaged, truncated or hostile (zip bomb, bad JSON, bad encoding)."""
+
+
+class EmptyImportError(ImporterError):
+    """A source that claims to hold records yielded none."""
+
+
+class StoreError(DeepInsightsError):
+    """The workspace database cannot be opened, migrated or written."""
+
+
+class SearchError(DeepInsightsError):
+    """A raw full-text query is malformed."""
+
+
+class ProfileError(DeepInsightsError):
+    """A profile YAML file is missing or does not match the schema."""
+
+
+class VerificationError(DeepInsightsError):
+    """A verification input (profile, quote file) cannot be read."""
+
+
+class AskError(DeepInsightsError):
+    """A model could not be reached or returned an unusable answer."""

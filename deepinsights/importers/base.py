@@ -1,0 +1,63 @@
+"""What an importer is: a name, ``detect(path)`` and ``read(path, options)`` yielding Documents.
+
+Importers are pure transformers: they never touch the store. Records they pass over are
+reported through ``options.skip(path, reason)``; a source that is unreadable as a whole
+raises an ``ImporterError`` naming the file and the problem.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from ..models import Document, Skipped
+
+
+@dataclass
+class ImportOptions:
+    """Choices the user made on the command line that importers honour."""
+
+    thinker: str | None = None
+    include_private: bool = False
+    text_field: str | None = None
+    date_field: str | None = None
+    url_field: str | None = None
+    title_field: str | None = None
+    root: Path | None = None
+    provenance: dict[str, str] = field(default_factory=dict)
+    skipped: list[Skipped] = field(default_factory=list)
+    on_skip: Callable[[Skipped], None] | None = None
+
+    def relative(self, path: Path) -> str:
+        """``path`` relative to the import root, as POSIX: the stable native id of a file."""
+        root = self.root if self.root is not None else path.parent
+        if root.is_file():
+            root = root.parent
+        try:
+            return path.resolve().relative_to(root.resolve()).as_posix() or path.name
+        except ValueError:
+            return path.name
+
+    def skip(self, path: str | Path, reason: str) -> None:
+        """Record that ``path`` (a file, or ``file#record``) was passed over and why."""
+        item = Skipped(str(path), reason)
+        self.skipped.append(item)
+        if self.on_skip:
+            self.on_skip(item)
+
+
+class Importer(Protocol):
+    """One source format."""
+
+    name: str
+    description: str
+
+    def detect(self, path: Path) -> bool:
+        """Return True if this importer reads ``path`` (decided from content, not only the name)."""
+        ...
+
+    def read(self, path: Path, options: ImportOptions) -> Iterator[Document]:
+        """Yield the documents in ``path``."""
+        ...

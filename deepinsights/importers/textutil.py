@@ -1,0 +1,118 @@
+"""Small text helpers every importer shares: decoding bytes, HTML to text, dates, cleanup.
+
+They exist so that each importer decodes, strips and dates text the same way: invalid
+UTF-8 falls back to a detected encoding, NUL bytes and lone surrogates never reach SQLite,
+and HTML becomes readable plain text (scripts and styles dropped, blocks on new lines).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import datetime, timezone
+from pathlib import Path
+
+from dateutil import parser as dateparser
+from selectolax.lexbor import LexborHTMLParser
+
+from ..errors import CorruptArchiveError
+
+_BLOCK = re.compile(r"\n{3,}")
+_SPACES = re.compile(r"[ \t\r\f\v]+")
+
+
+def decode(data: bytes, path: str | Path) -> str:
+    """Decode file bytes: UTF-8 (BOM stripped), else the detected encoding; NULs removed.
+
+    Raises CorruptArchiveError when the bytes look binary (not text at all).
+    """
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = _decode_fallback(data, path)
+    return clean(text)
+
+
+def _decode_fallback(data: bytes, path: str | Path) -> str:
+    sample = data[:4096]
+    if sample.count(b"\x00") > len(sample) // 10 and not sample.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise CorruptArchiveError(f"'{path}' is a binary file, not text")
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data[: 4 * 1024 * 1024]).best()
+    if best is None:
+        raise CorruptArchiveError(f"'{path}' is not valid text in any known encoding")
+    return data.decode(best.encoding, errors="replace")
+
+
+def looks_binary(data: bytes) -> bool:
+    """True when a sample of bytes has NULs or many control bytes (an image, an executable)."""
+    sample = data[:4096]
+    if not sample:
+        return False
+    if sample.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return False
+    controls = sum(1 for b in sample if b < 9 or 13 < b < 32)
+    return b"\x00" in sample or controls > len(sample) // 20
+
+
+def clean(text: str) -> str:
+    """Remove NUL bytes and replace lone surrogates, which SQLite cannot store."""
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "replace").decode("utf-8")
+    return text
+
+
+def html_to_text(markup: str) -> str:
+    """Readable plain text from an HTML fragment or page; scripts, styles and comments dropped."""
+    if "<" not in markup and "&" not in markup:
+        return markup.strip()
+    tree = LexborHTMLParser(markup)
+    tree.strip_tags(["script", "style", "noscript", "template", "iframe", "object", "svg"])
+    for node in tree.css("br"):
+        node.replace_with("\n")
+    for node in tree.css("p, div, li, h1, h2, h3, h4, h5, h6, blockquote, pre, tr, section, article"):
+        node.insert_after("\n\n")
+    root = tree.body or tree.root
+    text = root.text(separator="", strip=False) if root is not None else ""
+    return tidy(text)
+
+
+def tidy(text: str) -> str:
+    """Collapse runs of spaces and blank lines; strip each line's ends."""
+    lines = [_SPACES.sub(" ", line).strip() for line in text.splitlines()]
+    return _BLOCK.sub("\n\n", "\n".join(lines)).strip()
+
+
+def unescape(text: str) -> str:
+    return html.unescape(text)
+
+
+def parse_date(value: object) -> datetime | None:
+    """Parse a date in any common form (ISO, RFC 2822, epoch seconds) to aware UTC, or None."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, (int, float)) or (isinstance(value, str) and value.strip().isdigit()):
+        seconds = float(value)
+        if seconds > 1e11:  # milliseconds
+            seconds /= 1000
+        try:
+            moment = datetime.fromtimestamp(seconds, tz=timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            return None
+    else:
+        try:
+            moment = dateparser.parse(str(value)[:100])
+        except (ValueError, OverflowError, TypeError):
+            return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)

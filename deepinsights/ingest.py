@@ -1,0 +1,72 @@
+"""Run one import: resolve each source (file, folder, zip, URL, git repository), dispatch
+it to importers, and write every document in one transaction.
+
+All-or-nothing: an error in a source the user named aborts the whole import and leaves
+the store as it was. Inside a folder or archive, a file that fails is rolled back to its
+savepoint, reported as skipped with the reason, and its siblings still import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from .errors import ImporterError
+from .importers import Importer, ImportOptions, plan
+from .models import ImportReport, Skipped
+from .remote import resolve
+from .store import Store
+
+Progress = Callable[[str, int], None]
+
+
+def run_import(
+    store: Store, sources: list[str], options: ImportOptions, *, progress: Progress | None = None
+) -> ImportReport:
+    """Import ``sources`` into ``store`` as one transaction and return what happened."""
+    report = ImportReport()
+    options.skipped = report.skipped
+    with store.transaction():
+        report.import_id = store.begin_import(sources, options.thinker)
+        for source in sources:
+            _import_source(store, source, options, report, progress)
+        store.finish_import(report)
+    return report
+
+
+def _import_source(
+    store: Store, source: str, options: ImportOptions, report: ImportReport, progress: Progress | None
+) -> None:
+    with resolve(source) as resolved:
+        options.root = resolved.path
+        options.provenance = resolved.provenance
+        for importer, path in plan(resolved.path, options):
+            named = path == resolved.path
+            _import_file(store, importer, path, options, report, progress, named=named)
+
+
+def _import_file(
+    store: Store,
+    importer: Importer,
+    path: Path,
+    options: ImportOptions,
+    report: ImportReport,
+    progress: Progress | None,
+    *,
+    named: bool,
+) -> None:
+    label = str(path)
+    tick = (lambda n: progress(label, n)) if progress else None
+    if named:
+        store.upsert_documents(importer.read(path, options), report, thinker=options.thinker, progress=tick)
+        return
+    before = (report.added, report.updated, report.unchanged, dict(report.by_source))
+    store.conn.execute("SAVEPOINT import_file")
+    try:
+        store.upsert_documents(importer.read(path, options), report, thinker=options.thinker, progress=tick)
+    except (ImporterError, RecursionError, ValueError, UnicodeError, OSError) as ex:
+        store.conn.execute("ROLLBACK TO import_file")
+        report.added, report.updated, report.unchanged, report.by_source = before
+        reason = str(ex) if isinstance(ex, ImporterError) else f"{type(ex).__name__}: {str(ex)[:200]}"
+        report.skipped.append(Skipped(label, reason))
+    store.conn.execute("RELEASE import_file")

@@ -1,0 +1,91 @@
+"""The workspace schema, as named migrations applied in order when a store opens.
+
+A migration that has shipped is never edited: add a new one. ``docs/schema.md`` is
+generated from these by running them on an in-memory database.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("deepinsights")
+
+
+@migrations()
+def m001_documents(db: Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE documents (
+            id TEXT PRIMARY KEY,
+            thinker TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            source TEXT NOT NULL,
+            source_id TEXT NOT NULL,
+            source_path TEXT,
+            title TEXT,
+            text TEXT NOT NULL,
+            url TEXT,
+            published_at TEXT,
+            words INTEGER NOT NULL,
+            content_hash TEXT NOT NULL,
+            meta TEXT,
+            raw TEXT,
+            import_id INTEGER
+        );
+        CREATE UNIQUE INDEX idx_documents_source ON documents (source, source_id);
+        CREATE INDEX idx_documents_thinker_kind_date ON documents (thinker, kind, published_at);
+        CREATE INDEX idx_documents_date ON documents (published_at);
+
+        CREATE TABLE passages (
+            id INTEGER PRIMARY KEY,
+            document_id TEXT NOT NULL REFERENCES documents(id),
+            ordinal INTEGER NOT NULL,
+            start INTEGER NOT NULL,
+            "end" INTEGER NOT NULL,
+            title TEXT,
+            text TEXT NOT NULL,
+            anchor TEXT,
+            url TEXT
+        );
+        CREATE INDEX idx_passages_document ON passages (document_id, ordinal);
+
+        CREATE TABLE imports (
+            id INTEGER PRIMARY KEY,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            paths TEXT NOT NULL,
+            thinker TEXT,
+            added INTEGER NOT NULL DEFAULT 0,
+            updated INTEGER NOT NULL DEFAULT 0,
+            unchanged INTEGER NOT NULL DEFAULT 0,
+            skipped TEXT,
+            sources TEXT
+        );
+        """
+    )
+
+
+@migrations()
+def m002_passages_fts(db: Database) -> None:
+    db.executescript(
+        """
+        CREATE VIRTUAL TABLE passages_fts USING fts5(
+            title, text,
+            content='passages', content_rowid='id',
+            tokenize='porter unicode61 remove_diacritics 2'
+        );
+        CREATE TRIGGER passages_ai AFTER INSERT ON passages BEGIN
+            INSERT INTO passages_fts (rowid, title, text) VALUES (new.id, new.title, new.text);
+        END;
+        CREATE TRIGGER passages_ad AFTER DELETE ON passages BEGIN
+            INSERT INTO passages_fts (passages_fts, rowid, title, text)
+            VALUES ('delete', old.id, old.title, old.text);
+        END;
+        CREATE TRIGGER passages_au AFTER UPDATE ON passages BEGIN
+            INSERT INTO passages_fts (passages_fts, rowid, title, text)
+            VALUES ('delete', old.id, old.title, old.text);
+            INSERT INTO passages_fts (rowid, title, text) VALUES (new.id, new.title, new.text);
+        END;
+        """
+    )

@@ -1,0 +1,164 @@
+"""The records every part of deep-insights shares: Document, Anchor, Passage, SearchHit.
+
+Pure data, no I/O. Importers build Documents; the store splits them into Passages and
+writes both; search returns SearchHits.
+
+Document identity is a documented contract (see docs/schema.md): a document's id is
+``sha1(f"{source}:{source_id}")[:16]`` where ``source`` is the importer name (``x-archive``,
+``mastodon``, ``markdown``…) and ``source_id`` is the native id (a tweet id, an ActivityPub
+id, a post's path relative to the import root). Changing either changes every id, so a
+re-import of the same archive is idempotent and an edited item updates in place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+KINDS = (
+    "tweet",
+    "reply",
+    "repost",
+    "quote",
+    "post",
+    "note",
+    "page",
+    "transcript",
+    "paper",
+    "readme",
+    "link",
+    "newsletter",
+    "record",
+)
+
+
+def document_id(source: str, source_id: str) -> str:
+    """Return the stable id of the document with this native id in this source kind."""
+    return hashlib.sha1(f"{source}:{source_id}".encode()).hexdigest()[:16]
+
+
+def content_hash(*parts: str | None) -> str:
+    """Hash of a document's visible content, used to tell 'updated' from 'unchanged'."""
+    h = hashlib.sha1()
+    for part in parts:
+        h.update((part or "").encode("utf-8", "surrogatepass"))
+        h.update(b"\x00")
+    return h.hexdigest()
+
+
+def iso_utc(moment: datetime | None) -> str | None:
+    """Format a datetime as ISO 8601 UTC with a Z suffix; naive datetimes are taken as UTC."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """A place inside a document's text that a link can point to.
+
+    ``offset`` is a character offset into ``Document.text``; ``label`` is what a person
+    reads ("12:03", "page 4"); ``url`` opens that place (``…&t=723s``, ``…#page=4``).
+    """
+
+    offset: int
+    label: str
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class Document:
+    """One item of a thinker's output: a tweet, a post, a transcript, a paper."""
+
+    source: str
+    source_id: str
+    kind: str
+    text: str
+    thinker: str = ""
+    title: str | None = None
+    url: str | None = None
+    published_at: datetime | None = None
+    source_path: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+    raw: str | None = None
+    anchors: tuple[Anchor, ...] = ()
+
+    @property
+    def id(self) -> str:
+        return document_id(self.source, self.source_id)
+
+    @property
+    def content_hash(self) -> str:
+        return content_hash(self.title, self.text, self.url, iso_utc(self.published_at), self.kind)
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A slice of a document's text, the unit that search and citations point at."""
+
+    ordinal: int
+    start: int
+    end: int
+    text: str
+    anchor_label: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One search result: a passage with its document's metadata and a highlighted snippet.
+
+    ``snippet`` holds the matched terms between ``HIGHLIGHT_START`` and ``HIGHLIGHT_END``
+    (control characters that cannot occur in stored text), so each renderer chooses its
+    own markup and escapes the rest.
+    """
+
+    id: str
+    passage_id: int
+    thinker: str
+    kind: str
+    title: str | None
+    snippet: str
+    url: str | None
+    published_at: str | None
+    score: float
+    text: str = ""
+    anchor_label: str | None = None
+
+
+HIGHLIGHT_START = "\x02"
+HIGHLIGHT_END = "\x03"
+
+
+@dataclass
+class Skipped:
+    """A record or file an import passed over, and why."""
+
+    path: str
+    reason: str
+
+
+@dataclass
+class ImportReport:
+    """What one `insights import` did: counts per outcome and everything skipped."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+    by_source: dict[str, int] = field(default_factory=dict)
+    import_id: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "added": self.added,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
+            "by_source": dict(self.by_source),
+            "import_id": self.import_id,
+        }
