@@ -40,6 +40,7 @@ def _import_source(
     with resolve(source) as resolved:
         options.root = resolved.path
         options.provenance = resolved.provenance
+        options.file_dates = resolved.file_dates
         for importer, path in plan(resolved.path, options):
             named = path == resolved.path
             _import_file(store, importer, path, options, report, progress, named=named)

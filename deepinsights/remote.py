@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 
@@ -17,6 +18,7 @@ class Resolved:
 
     path: Path
     provenance: dict[str, str] = field(default_factory=dict)
+    file_dates: dict[str, datetime] = field(default_factory=dict)
 
 
 @contextmanager

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -27,6 +28,7 @@ class ImportOptions:
     title_field: str | None = None
     root: Path | None = None
     provenance: dict[str, str] = field(default_factory=dict)
+    file_dates: dict[str, datetime] = field(default_factory=dict)
     skipped: list[Skipped] = field(default_factory=list)
     on_skip: Callable[[Skipped], None] | None = None
 
