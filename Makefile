@@ -1,0 +1,43 @@
+# One obvious entry point for each job. `make demo` is the main job, `make test` the test suite
+# (the exact command .ci/run runs), `make lint` the linters.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8765
+CORPUS ?= ../shared/corpora-raw/karpathy
+
+.PHONY: install install-test demo test lint docs
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/pip install -q -e .
+
+install-test: $(BIN)/python
+	$(BIN)/pip install -q -e '.[test,dev]'
+
+# Import Karpathy's writing (the shared corpus if present, else his blog's git repository when
+# there is a network) and serve the shipped Karpathy profile on http://127.0.0.1:$(PORT)/
+demo: install
+	@if [ -d "$(CORPUS)" ]; then \
+		$(BIN)/insights import "$(CORPUS)" --thinker karpathy; \
+	else \
+		$(BIN)/insights import https://github.com/karpathy/karpathy.github.io --thinker karpathy \
+		|| echo "No corpus imported (no $(CORPUS) and no network): the page still works; search is empty."; \
+	fi
+	$(BIN)/insights serve karpathy --port $(PORT)
+
+test: install-test
+	$(BIN)/python -m pytest
+
+lint: install-test
+	$(BIN)/ruff format --check deepinsights tests bench
+	$(BIN)/ruff check deepinsights tests bench
+	$(BIN)/mypy deepinsights
+	$(BIN)/cog --check README.md docs/*.md
+	$(BIN)/lint-imports
+
+docs: install-test
+	$(BIN)/cog -r README.md docs/*.md
