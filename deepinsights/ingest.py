@@ -38,6 +38,8 @@ def _import_source(
     store: Store, source: str, options: ImportOptions, report: ImportReport, progress: Progress | None
 ) -> None:
     with resolve(source) as resolved:
+        if resolved.provenance:
+            report.provenance[source] = dict(resolved.provenance)
         options.root = resolved.path
         options.provenance = resolved.provenance
         options.file_dates = resolved.file_dates

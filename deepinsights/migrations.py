@@ -89,3 +89,36 @@ def m002_passages_fts(db: Database) -> None:
         END;
         """
     )
+
+
+@migrations()
+def m003_imports_provenance(db: Database) -> None:
+    """Where each imported source came from: {source: {"url": …} or {"git": …, "commit": …}} as JSON."""
+    db.executescript("ALTER TABLE imports ADD COLUMN provenance TEXT;")
+
+
+@migrations()
+def m004_passage_vectors(db: Database) -> None:
+    """Passage embeddings for semantic search: one model per workspace, float16 BLOBs.
+
+    ``text_hash`` tells a passage whose text changed (ids can be reused) from one already
+    embedded; ``generation`` is the ``vector_meta`` generation of the batch that wrote the
+    row, so the ANN index file beside the database syncs only rows newer than itself. An
+    empty ``vector`` marks a passage with nothing to embed.
+    """
+    db.executescript(
+        """
+        CREATE TABLE passage_vectors (
+            passage_id INTEGER PRIMARY KEY,
+            model TEXT NOT NULL,
+            text_hash TEXT NOT NULL,
+            generation INTEGER NOT NULL,
+            vector BLOB NOT NULL
+        );
+        CREATE INDEX idx_passage_vectors_generation ON passage_vectors (generation);
+        CREATE TABLE vector_meta (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        );
+        """
+    )

@@ -152,6 +152,7 @@ class ImportReport:
     skipped: list[Skipped] = field(default_factory=list)
     by_source: dict[str, int] = field(default_factory=dict)
     import_id: int | None = None
+    provenance: dict[str, dict[str, str]] = field(default_factory=dict)  # source -> {"url"|"git", "commit"}
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -161,4 +162,5 @@ class ImportReport:
             "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
             "by_source": dict(self.by_source),
             "import_id": self.import_id,
+            "provenance": {source: dict(p) for source, p in self.provenance.items()},
         }

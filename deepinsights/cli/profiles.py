@@ -1,7 +1,174 @@
-"""(being written)"""
+"""Profile commands: ``insights profile check|new|list|show|export`` and ``insights prompt``.
+
+Each command parses options, calls one library function (``deepinsights.profile`` or
+``deepinsights.prompt``) and prints the result. Profiles named by slug are looked up in
+the ``profiles/`` folder beside the workspace database, then among the packaged ones.
+"""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import click
 
-COMMANDS: list[click.Command] = []
+from ..profile import Profile, dump_profile, list_profiles, load_profile, new_profile
+from ..prompt import FORMATS, render_prompt
+from ..store import Store
+from .common import db_option, echo_json, errors_as_messages, json_option, open_store
+
+
+def _workspace(db_path: Path) -> Path:
+    return db_path.resolve().parent
+
+
+@click.group(name="profile")
+def profile_group() -> None:
+    """Check, create, list, show and export thinker profiles (YAML).
+
+    \b
+    Example usage:
+        insights profile check profiles/karpathy.yaml
+        insights profile list
+        insights profile show karpathy
+    """
+
+
+@profile_group.command(name="check")
+@click.argument("file")
+@db_option
+def check(file: str, db_path: Path) -> None:
+    """Validate a profile file (or slug) against the schema.
+
+    Errors name the YAML line and the field; the exit status is 1 on any error.
+
+    \b
+    Example usage:
+        insights profile check profiles/karpathy.yaml
+    """
+    with errors_as_messages():
+        profile = load_profile(file, _workspace(db_path))
+    counts = ", ".join(f"{n} {name.replace('_', ' ')}" for name, n in profile.counts().items())
+    click.echo(f"OK: {profile.name} ({profile.slug}): {counts}")
+
+
+@profile_group.command(name="new")
+@click.argument("slug")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="File to write [profiles/SLUG.yaml].")
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+@db_option
+def new(slug: str, out: Path | None, force: bool, db_path: Path) -> None:
+    """Write a commented profile template that validates as it is.
+
+    \b
+    Example usage:
+        insights profile new simonw
+        insights profile new simonw --out simonw.yaml
+    """
+    path = out or _workspace(db_path) / "profiles" / f"{slug}.yaml"
+    with errors_as_messages():
+        written = new_profile(slug, path, force=force)
+    click.echo(f"Wrote {written}", err=True)
+
+
+@profile_group.command(name="list")
+@db_option
+@json_option
+def list_(db_path: Path, as_json: bool) -> None:
+    """List the profiles in the workspace's profiles/ folder and the packaged ones.
+
+    \b
+    Example usage:
+        insights profile list --json
+    """
+    entries = list_profiles(_workspace(db_path))
+    if as_json:
+        echo_json([{"slug": e.slug, "origin": e.origin, "path": str(e.path)} for e in entries])
+        return
+    for entry in entries:
+        click.echo(f"{entry.slug}\t{entry.origin}\t{entry.path}")
+
+
+@profile_group.command(name="show")
+@click.argument("slug")
+@db_option
+@json_option
+def show(slug: str, db_path: Path, as_json: bool) -> None:
+    """Show a profile's identity, section counts, axioms and mental models.
+
+    \b
+    Example usage:
+        insights profile show karpathy
+        insights profile show karpathy --json
+    """
+    with errors_as_messages():
+        profile = load_profile(slug, _workspace(db_path))
+    if as_json:
+        echo_json(profile.model_dump(mode="json"))
+        return
+    for line in _summary(profile):
+        click.echo(line)
+
+
+def _summary(profile: Profile) -> list[str]:
+    handles = f" {' '.join(profile.identity.handles)}" if profile.identity.handles else ""
+    description = [profile.identity.description] if profile.identity.description else []
+    lines = [f"{profile.name} ({profile.slug}){handles}", *description]
+    lines += [f"{name.replace('_', ' ')}: {n}" for name, n in profile.counts().items()]
+    mark = " [reconstructed]"
+    lines += ["", "Axioms:"] + [f"  {a.number}. {a.title}{mark if a.reconstructed else ''}" for a in profile.axioms]
+    lines += ["", "Mental models:"]
+    lines += [f"  {m.rank}. {m.title}{mark if m.reconstructed else ''}" for m in profile.mental_models]
+    return lines
+
+
+@profile_group.command(name="export")
+@click.argument("slug")
+@click.option("--format", "fmt", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True)
+@db_option
+def export(slug: str, fmt: str, db_path: Path) -> None:
+    """Print a profile as normalised YAML or as JSON.
+
+    \b
+    Example usage:
+        insights profile export karpathy --format json > karpathy.json
+    """
+    with errors_as_messages():
+        profile = load_profile(slug, _workspace(db_path))
+    if fmt == "json":
+        click.echo(json.dumps(profile.model_dump(mode="json"), indent=2, ensure_ascii=False))
+    else:
+        click.echo(dump_profile(profile), nl=False)
+
+
+@click.command(name="prompt")
+@click.argument("slug")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@db_option
+def prompt(slug: str, fmt: str, db_path: Path) -> None:
+    """Compile a profile's simulator prompt (text, an llm template, or JSON).
+
+    When the workspace holds documents for the thinker, the counts in the prompt are
+    measured from it; otherwise they are the profile's claims, and the prompt says so.
+
+    \b
+    Example usage:
+        llm -s "$(insights prompt karpathy)" "What do you make of this design?"
+        insights prompt karpathy --format llm-template > "$(llm templates path)/karpathy.yaml"
+    """
+    with errors_as_messages():
+        profile = load_profile(slug, _workspace(db_path))
+    stats = None
+    if db_path.exists():
+        with open_store(db_path, read_only=True) as store:
+            stats = _stats(store, profile.slug)
+    with errors_as_messages():
+        click.echo(render_prompt(profile, fmt, stats), nl=False)
+
+
+def _stats(store: Store, slug: str) -> list[dict[str, object]] | None:
+    rows = store.stats(slug)
+    return rows or None
+
+
+COMMANDS: list[click.Command] = [profile_group, prompt]

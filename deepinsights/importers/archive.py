@@ -53,6 +53,15 @@ class Tree:
             return (self.path / name).read_bytes()
         return b"".join(self._stream(name))
 
+    def stream(self, name: str) -> Iterator[bytes]:
+        """Yield a member's bytes in chunks of at most ``CHUNK``, with the same zip-bomb caps as ``read_bytes``."""
+        if self._zip is not None:
+            yield from self._stream(name)
+            return
+        with (self.path / name).open("rb") as f:
+            while chunk := f.read(CHUNK):
+                yield chunk
+
     def size(self, name: str) -> int:
         if self._zip is None:
             return (self.path / name).stat().st_size
@@ -75,7 +84,9 @@ class Tree:
                         raise CorruptArchiveError(_bomb(self.path, name, "expands past", total))
                     yield chunk
         except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as ex:
-            raise CorruptArchiveError(f"'{self.path}': member '{name}' is corrupt or a possible zip bomb: {ex}") from None
+            raise CorruptArchiveError(
+                f"'{self.path}': member '{name}' is corrupt or a possible zip bomb: {ex}"
+            ) from None
 
     def close(self) -> None:
         if self._zip is not None:

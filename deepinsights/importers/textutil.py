@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import BinaryIO
 
 from dateutil import parser as dateparser
 from selectolax.lexbor import LexborHTMLParser
@@ -116,3 +118,36 @@ def parse_date(value: object) -> datetime | None:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     return moment.astimezone(timezone.utc)
+
+
+def bounded_lines(stream: BinaryIO, max_bytes: int) -> Iterator[tuple[bytes, bool]]:
+    """Yield ``(line, complete)`` from a binary stream, never holding more than ``max_bytes`` of one line.
+
+    A longer line yields its first ``max_bytes`` with ``complete=False``; the rest is read
+    in chunks and dropped, so a 50 MB line costs ``max_bytes`` of memory, not 50 MB.
+    """
+    while line := stream.readline(max_bytes):
+        if len(line) < max_bytes or line.endswith(b"\n"):
+            yield line, True
+            continue
+        while (rest := stream.readline(max_bytes)) and not rest.endswith(b"\n"):
+            pass
+        yield line, False
+
+
+def is_binary(sample: bytes) -> bool:
+    """True when bytes are not text in any encoding: not UTF-8 and full of control bytes.
+
+    Unlike ``looks_binary`` this keeps UTF-8 text with stray NUL bytes (they are stripped
+    by ``clean``) and text in legacy 8-bit encodings; a sample cut mid-character is UTF-8.
+    """
+    if not sample or sample.startswith((b"\xff\xfe", b"\xfe\xff", b"\xef\xbb\xbf")):
+        return False
+    try:
+        sample.decode("utf-8")
+        return False
+    except UnicodeDecodeError as ex:
+        if ex.start >= len(sample) - 3 and ex.reason == "unexpected end of data":
+            return False
+    controls = sum(1 for b in sample if b < 9 or 13 < b < 32)
+    return controls > len(sample) // 20

@@ -1,0 +1,210 @@
+"""Compile a profile into its simulator prompt: plain text, an ``llm`` template, or JSON.
+
+The prompt is built only from the profile's data (its ``simulator`` sections, axioms and
+mental models); the compiler adds headings, numbering and separators, never content.
+The counts in the opening line are the profile's claims unless corpus statistics are
+given (rows as ``Store.stats()`` returns them); either way a marker line right after the
+opening says which, so a claimed number is never passed off as a measured one.
+
+This module does not read files, open the store or call a model: the CLI passes it a
+loaded ``Profile`` and, where a workspace exists, the store's stats.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+from .errors import ProfileError
+from .profile.io import dump_yaml
+from .profile.schema import Profile, Simulator, month_label
+
+__all__ = [
+    "CLAIMED_MARKER",
+    "FORMATS",
+    "MEASURED_MARKER",
+    "CountLine",
+    "compile_prompt",
+    "count_lines",
+    "prompt_json",
+    "prompt_sections",
+    "render_prompt",
+]
+
+Stats = Sequence[Mapping[str, Any]]
+Format = Literal["text", "llm-template", "json"]
+FORMATS: tuple[Format, ...] = ("text", "llm-template", "json")
+
+CLAIMED_MARKER = "(The counts above are the profile's claims; they have not been measured against a corpus.)"
+MEASURED_MARKER = (
+    "(The counts above are measured from the imported corpus; any marked (claimed) are the profile's own numbers.)"
+)
+DEFAULT_OPENING = (
+    "You are simulating the thinking of {name} — not impersonating them, but channeling their intellectual "
+    "framework, aesthetic preferences, and analytical patterns based on analysis of their public output ({counts})."
+)
+
+
+@dataclass(frozen=True)
+class CountLine:
+    """One count of the opening line: ``756 tweets``; ``measured`` is False for a profile claim."""
+
+    label: str
+    count: int
+    measured: bool
+
+    def text(self, mark_claims: bool) -> str:
+        suffix = " (claimed)" if mark_claims and not self.measured else ""
+        return f"{self.count} {self.label}{suffix}"
+
+
+def compile_prompt(profile: Profile, stats: Stats | None = None) -> str:
+    """Return the simulator prompt as text, sections separated by a blank line."""
+    return "\n\n".join(prompt_sections(profile, stats).values()) + "\n"
+
+
+def render_prompt(profile: Profile, fmt: str = "text", stats: Stats | None = None) -> str:
+    """Return the prompt in one of ``FORMATS``: text, an ``llm`` YAML template, or JSON."""
+    if fmt == "text":
+        return compile_prompt(profile, stats)
+    if fmt == "llm-template":
+        return dump_yaml({"system": compile_prompt(profile, stats)})
+    if fmt == "json":
+        return json.dumps(prompt_json(profile, stats), indent=2, ensure_ascii=False) + "\n"
+    raise ProfileError(f"Unknown prompt format '{fmt}'. Choose one of: {', '.join(FORMATS)}")
+
+
+def prompt_json(profile: Profile, stats: Stats | None = None) -> dict[str, Any]:
+    """``{slug, name, system_prompt, sections, counts}``; ``counts.measured`` says where the numbers come from."""
+    sections = prompt_sections(profile, stats)
+    lines = count_lines(profile, stats)
+    return {
+        "slug": profile.slug,
+        "name": profile.name,
+        "system_prompt": "\n\n".join(sections.values()) + "\n",
+        "sections": sections,
+        "counts": {"measured": stats is not None, "items": [asdict(line) for line in lines]},
+    }
+
+
+def count_lines(profile: Profile, stats: Stats | None = None) -> list[CountLine]:
+    """The opening line's counts: claims, or measured per ``kinds`` where stats are given.
+
+    With stats, a count with ``kinds`` takes the number of documents of those kinds for this
+    thinker and is left out when there are none; a count without ``kinds`` stays a claim.
+    """
+    claims = profile.simulator.header_counts if profile.simulator else []
+    if stats is None:
+        return [CountLine(c.label, c.count, measured=False) for c in claims]
+    per_kind = _items_per_kind(profile.slug, stats)
+    lines = []
+    for claim in claims:
+        if not claim.kinds:
+            lines.append(CountLine(claim.label, claim.count, measured=False))
+        elif measured := sum(per_kind.get(kind, 0) for kind in claim.kinds):
+            lines.append(CountLine(claim.label, measured, measured=True))
+    return lines
+
+
+def _items_per_kind(slug: str, stats: Stats) -> dict[str, int]:
+    totals: dict[str, int] = {}
+    for row in stats:
+        if row.get("thinker", slug) == slug:
+            kind = str(row.get("kind"))
+            totals[kind] = totals.get(kind, 0) + int(row.get("items") or 0)
+    return totals
+
+
+def prompt_sections(profile: Profile, stats: Stats | None = None) -> dict[str, str]:
+    """The prompt's sections in order, keyed by name; empty sections are left out."""
+    sim = profile.simulator or Simulator(opening=DEFAULT_OPENING.replace("{name}", profile.name))
+    builders: list[tuple[str, Callable[[], list[str]]]] = [
+        ("opening", lambda: _opening(profile, sim, stats)),
+        ("core_generating_function", lambda: _generating_function(profile)),
+        ("axioms", lambda: _axioms(profile)),
+        ("key_mental_models", lambda: _key_models(profile, sim)),
+        ("aesthetics", lambda: _bullets("AESTHETIC PREFERENCES", sim.aesthetics)),
+        ("how_to_respond", lambda: _how_to_respond(sim)),
+        ("blind_spots", lambda: _bullets("KNOWN BLIND SPOTS (flag these when relevant)", sim.blind_spots)),
+        ("additional_mental_models", lambda: _additional_models(sim)),
+    ]
+    sections = {name: "\n".join(lines) for name, build in builders if (lines := build())}
+    for other in sim.other_sections:
+        intro = [other.intro] if other.intro else []
+        sections[_key(other.title)] = "\n".join([f"## {other.title}", *intro, *(f"- {i}" for i in other.items)])
+    if sim.current_state and sim.current_state.items:
+        heading = f"CURRENT STATE (as of {_month_name(sim.current_state.as_of)})"
+        sections["current_state"] = "\n".join(_bullets(heading, sim.current_state.items))
+    return sections
+
+
+def _opening(profile: Profile, sim: Simulator, stats: Stats | None) -> list[str]:
+    lines = count_lines(profile, stats)
+    counts = ", ".join(line.text(mark_claims=stats is not None) for line in lines)
+    opening = sim.opening.replace("{name}", profile.name).replace("{counts}", counts or "its imported corpus")
+    if not lines:
+        return [opening]
+    return [opening, MEASURED_MARKER if stats is not None else CLAIMED_MARKER]
+
+
+def _generating_function(profile: Profile) -> list[str]:
+    gf = profile.generating_function
+    if gf is None:
+        return []
+    phases = [f"Phase {i}: {phase}" for i, phase in enumerate(gf.phases, 1)]
+    return ["## CORE GENERATING FUNCTION", gf.statement, *phases, *([gf.note] if gf.note else [])]
+
+
+def _axioms(profile: Profile) -> list[str]:
+    if not profile.axioms:
+        return []
+    lines = [f"## THE {len(profile.axioms)} AXIOMS (what you take as given)"]
+    for axiom in profile.axioms:
+        title = axiom.prompt_title or axiom.title.upper()
+        lines.append(f"{axiom.number}. {title} — {axiom.prompt_summary or axiom.statement}")
+    return lines
+
+
+def _key_models(profile: Profile, sim: Simulator) -> list[str]:
+    items = sim.key_mental_models or [
+        f"{m.title}: {m.explanation}" if m.explanation else m.title for m in profile.mental_models
+    ]
+    return _bullets("KEY MENTAL MODELS (use these to analyze problems)", items)
+
+
+def _how_to_respond(sim: Simulator) -> list[str]:
+    if not sim.how_to_respond:
+        return []
+    intro = [sim.how_to_respond_intro] if sim.how_to_respond_intro else []
+    return ["## HOW TO RESPOND", *intro, *(f"{i}. {item}" for i, item in enumerate(sim.how_to_respond, 1))]
+
+
+def _additional_models(sim: Simulator) -> list[str]:
+    items = []
+    for model in sim.additional_models:
+        sources = ", ".join(source.title for source in model.sources)
+        items.append(f"{model.text} ({sources})" if sources else model.text)
+    return _bullets("ADDITIONAL MENTAL MODELS (from expanded corpus)", items)
+
+
+def _bullets(heading: str, items: Sequence[str]) -> list[str]:
+    return [f"## {heading}", *(f"- {item}" for item in items)] if items else []
+
+
+_MONTH_NAMES = (
+    "January February March April May June July August September October November December".split()  # noqa: SIM905
+)
+
+
+def _month_name(value: str) -> str:
+    """``2026-03`` → ``March 2026``."""
+    if len(value) < 7:
+        return month_label(value)
+    return f"{_MONTH_NAMES[int(value[5:7]) - 1]} {value[:4]}"
+
+
+def _key(title: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", title.lower()).strip("_") or "section"
