@@ -53,11 +53,42 @@ MAX_ZIP_RATIO = Setting(
 SEARCH_CANDIDATES = Setting(
     "search_candidates",
     "INSIGHTS_SEARCH_CANDIDATES",
-    "20000",
-    "Matches ranked by BM25 per query; a query matching more ranks the most recent this many.",
+    "2000",
+    "Matches ranked by BM25 per query; a query matching more ranks the most recently imported this many.",
 )
 
-SETTINGS = (DB, USER_PATH, MAX_FETCH_BYTES, FETCH_TIMEOUT, MAX_MEMBER_BYTES, MAX_ZIP_RATIO, SEARCH_CANDIDATES)
+BUSY_TIMEOUT = Setting(
+    "busy_timeout",
+    "INSIGHTS_BUSY_TIMEOUT",
+    "5",
+    "Seconds a write waits for another process's write to finish before the workspace is reported as locked.",
+)
+
+PDF_TIMEOUT = Setting(
+    "pdf_timeout",
+    "INSIGHTS_PDF_TIMEOUT",
+    "60",
+    "Seconds one PDF may take to read; a slower (possibly hostile) PDF is marked failed and the import goes on.",
+)
+PDF_MAX_MEMORY = Setting(
+    "pdf_max_memory",
+    "INSIGHTS_PDF_MAX_MEMORY",
+    str(1024 * 1024 * 1024),
+    "Largest address space, in bytes, of the child process that reads one PDF.",
+)
+
+SETTINGS = (
+    DB,
+    USER_PATH,
+    MAX_FETCH_BYTES,
+    FETCH_TIMEOUT,
+    MAX_MEMBER_BYTES,
+    MAX_ZIP_RATIO,
+    SEARCH_CANDIDATES,
+    BUSY_TIMEOUT,
+    PDF_TIMEOUT,
+    PDF_MAX_MEMORY,
+)
 
 
 def user_dir() -> Path:

@@ -42,8 +42,14 @@ def corpus(store):
     report = ImportReport()
     docs = [
         Document(
-            source="test", source_id=str(i), kind="post", text=text, thinker="ada", title=f"Post {i}",
-            url=f"https://example.org/{i}", published_at=datetime(2023, 1, i + 1, tzinfo=timezone.utc),
+            source="test",
+            source_id=str(i),
+            kind="post",
+            text=text,
+            thinker="ada",
+            title=f"Post {i}",
+            url=f"https://example.org/{i}",
+            published_at=datetime(2023, 1, i + 1, tzinfo=timezone.utc),
         )
         for i, text in enumerate(TEXTS)
     ]
@@ -166,6 +172,8 @@ def test_split_sentences_keeps_citations_with_their_sentence():
 
 def test_elided_quote_fragments_must_appear_in_order():
     passages = {1: "alpha beta gamma delta epsilon zeta"}
-    good, bad = check_answer('He said "alpha beta … epsilon zeta" [1]. He said "epsilon zeta … alpha beta" [1].', passages)
+    good, bad = check_answer(
+        'He said "alpha beta … epsilon zeta" [1]. He said "epsilon zeta … alpha beta" [1].', passages
+    )
     assert good.label == "quoted"
     assert bad.label != "quoted" and bad.flags

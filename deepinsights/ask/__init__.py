@@ -17,8 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..prompt import compile_prompt
 from ..profile import Profile
+from ..prompt import compile_prompt
 from ..search import search
 from ..store import Store
 from .check import STOPWORDS, CheckedSentence, check_answer
@@ -66,13 +66,52 @@ def question_terms(question: str) -> list[str]:
 
 
 QUESTION_WORDS = frozenset(
-    "what how why who whom whose does did do is are was the and for you your his her he she they their "
-    "say said about think thinks view views opinion feel feels take".split()
+    [
+        "what",
+        "how",
+        "why",
+        "who",
+        "whom",
+        "whose",
+        "does",
+        "did",
+        "do",
+        "is",
+        "are",
+        "was",
+        "the",
+        "and",
+        "for",
+        "you",
+        "your",
+        "his",
+        "her",
+        "he",
+        "she",
+        "they",
+        "their",
+        "say",
+        "said",
+        "about",
+        "think",
+        "thinks",
+        "view",
+        "views",
+        "opinion",
+        "feel",
+        "feels",
+        "take",
+    ]
 )
 
 
 def retrieve(
-    store: Store, question: str, *, thinker: str | None = None, since: str | None = None, until: str | None = None,
+    store: Store,
+    question: str,
+    *,
+    thinker: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
     k: int = TOP_K,
 ) -> list[NumberedPassage]:
     """Passages for the question, best first: any of its content words, ranked by BM25."""
@@ -83,8 +122,14 @@ def retrieve(
     results = search(store, fts, raw=True, thinker=thinker, since=since, until=until, limit=k)
     return [
         NumberedPassage(
-            n=i, id=h.id, passage_id=h.passage_id, title=h.title, kind=h.kind, published_at=h.published_at,
-            url=h.url, text=h.text,
+            n=i,
+            id=h.id,
+            passage_id=h.passage_id,
+            title=h.title,
+            kind=h.kind,
+            published_at=h.published_at,
+            url=h.url,
+            text=h.text,
         )
         for i, h in enumerate(results.hits, start=1)
     ]

@@ -9,7 +9,6 @@ This module does not build prompts or check answers.
 from __future__ import annotations
 
 import json
-import os
 from typing import Any
 
 import llm

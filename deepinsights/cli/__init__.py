@@ -6,7 +6,7 @@ from __future__ import annotations
 import click
 
 from ..plugins import load_plugins, pm
-from . import asking, corpus, profiles, site, verifying
+from . import asking, corpus, distilling, profiles, site, verifying
 
 __all__ = ["cli"]
 
@@ -24,7 +24,7 @@ def cli() -> None:
     """
 
 
-for command in [*corpus.COMMANDS, *profiles.COMMANDS, *site.COMMANDS, *verifying.COMMANDS, *asking.COMMANDS]:
+for command in [*corpus.COMMANDS, *profiles.COMMANDS, *site.COMMANDS, *verifying.COMMANDS, *asking.COMMANDS, *distilling.COMMANDS]:
     cli.add_command(command)
 
 load_plugins()

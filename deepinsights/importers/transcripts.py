@@ -1,3 +1,410 @@
-"""(being written)"""
+"""Talk and video transcripts: WebVTT, SRT, and ``[123s] text`` caption files.
+
+The caption format is one line per caption with a whole-second offset, after an optional
+``SOURCE: https://www.youtube.com/watch?v=<id>`` line. A transcript becomes one Document
+whose text is the captions joined with spaces (a paragraph break about every minute), with
+one ``Anchor`` per caption: its offset in the text, an "m:ss" label, and the source URL at
+that second (``…&t=123s``), so that a search hit or citation opens the video there.
+
+Parsing is lenient, by a small state machine rather than a strict WebVTT parser: a missing
+``WEBVTT`` header, overlapping or backwards timestamps, ``-->`` inside caption text, lines
+in legacy encodings and huge cues are read, and reported once per file through
+``options.skip``. A timestamp that cannot be parsed is kept as the anchor's text label.
+A cue is capped at ``MAX_CUE_CHARS`` and a line at ``MAX_LINE_BYTES`` of memory.
+
+It does not fetch captions from the network, translate, or punctuate auto-captions, and
+it keeps VTT styling (``<c>``, ``<v Speaker>``) only as plain text.
+"""
 
 from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, BinaryIO
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from ..errors import CorruptArchiveError, EmptyImportError
+from ..hookspecs import hookimpl
+from ..models import Anchor, Document
+from .base import ImportOptions
+from .textutil import bounded_lines, clean, is_binary, parse_date
+
+MAX_CUE_CHARS = 100_000
+MAX_LINE_BYTES = 4 * MAX_CUE_CHARS
+MAX_TEXT_CHARS = 20_000_000
+MAX_UTF16_BYTES = 64 * 1024 * 1024
+PARAGRAPH_SECONDS = 60
+
+_CAPTION = re.compile(r"^\[(\d{1,7}(?:\.\d+)?)s\]\s?(.*)$")
+_ODD_CAPTION = re.compile(r"^\[([^\]\s]{1,40})\]\s?(.*)$")
+_TIMING = re.compile(r"^\s*(\S{1,40}?)\s*-->")
+_STAMP = re.compile(r"^(?:(\d{1,3}):)?(\d{1,2}):(\d{2})(?:[.,](\d{1,3}))?$")
+_HEADER_FIELD = re.compile(r"^(title|source|url|date|kind|language)\s*:\s*(.+)$", re.I)
+_TAG = re.compile(r"<[^<>\n]{0,200}>")
+
+
+@dataclass
+class Cue:
+    """One caption: where it starts (None when unparseable), how to label that, its text."""
+
+    start: float | None
+    label: str
+    lines: list[str] = field(default_factory=list)
+    size: int = 0
+
+
+@dataclass
+class _Notes:
+    """Oddities met while parsing one file, reported as one skip entry."""
+
+    missing_header: bool = False
+    legacy_lines: int = 0
+    long_lines: int = 0
+    cut_cues: int = 0
+    unparseable: int = 0
+    backwards: int = 0
+    cut_text: bool = False
+
+    def summary(self) -> str | None:
+        parts = ["no WEBVTT header"] if self.missing_header else []
+        parts += [f"{self.legacy_lines:,} lines not UTF-8 (read as Windows-1252)"] if self.legacy_lines else []
+        parts += [f"{self.long_lines:,} lines over {MAX_LINE_BYTES:,} bytes cut"] if self.long_lines else []
+        parts += [f"{self.cut_cues:,} captions cut to {MAX_CUE_CHARS:,} characters"] if self.cut_cues else []
+        parts += [f"{self.unparseable:,} timestamps unparseable (kept as text)"] if self.unparseable else []
+        parts += [f"{self.backwards:,} captions start before the one above"] if self.backwards else []
+        parts += [f"text cut at {MAX_TEXT_CHARS:,} characters"] if self.cut_text else []
+        return "read leniently: " + "; ".join(parts) if parts else None
+
+
+@dataclass
+class Transcript:
+    """A parsed transcript: its captions in file order and what its header said."""
+
+    cues: list[Cue] = field(default_factory=list)
+    header: dict[str, str] = field(default_factory=dict)
+    notes: _Notes = field(default_factory=_Notes)
+    rolling: bool = False  # VTT/SRT, where captions may repeat the line above
+
+
+# -- reading lines ----------------------------------------------------------------
+
+
+def _decoded_lines(path: Path, notes: _Notes) -> Iterator[str]:
+    """Lines of ``path`` without line ends; each decoded on its own, so mixed encodings survive."""
+    with path.open("rb") as handle:
+        if handle.read(2) in (b"\xff\xfe", b"\xfe\xff"):
+            yield from _utf16_lines(handle, path)
+            return
+        handle.seek(0)
+        for raw, complete in bounded_lines(handle, MAX_LINE_BYTES):
+            if not complete:
+                notes.long_lines += 1
+                line = raw.decode("utf-8", "ignore")
+            else:
+                try:
+                    line = raw.decode("utf-8")
+                except UnicodeDecodeError:
+                    notes.legacy_lines += 1
+                    line = raw.decode("cp1252", "replace")
+            yield clean(line.rstrip("\r\n").lstrip("\ufeff"))
+
+
+def _utf16_lines(handle: BinaryIO, path: Path) -> Iterator[str]:
+    handle.seek(0)
+    data = handle.read(MAX_UTF16_BYTES + 1)
+    if len(data) > MAX_UTF16_BYTES:
+        raise CorruptArchiveError(f"'{path}' is a UTF-16 transcript over {MAX_UTF16_BYTES:,} bytes")
+    for line in data.decode("utf-16", "replace").splitlines():
+        yield clean(line.lstrip("\ufeff"))
+
+
+# -- parsing ----------------------------------------------------------------------
+
+
+def parse_transcript(lines: Iterator[str], notes: _Notes, *, vtt: bool = False) -> Transcript:
+    """Parse caption-file or VTT/SRT lines, whichever the first content line says they are.
+
+    ``vtt`` says the file claims to be WebVTT, so a missing ``WEBVTT`` header is noted.
+    """
+    transcript = Transcript(notes=notes)
+    for line in lines:
+        if not line.strip():
+            continue
+        if line.startswith("SOURCE:") or _CAPTION.match(line):
+            _parse_captions(line, lines, transcript)
+        else:
+            notes.missing_header = vtt and not line.startswith("WEBVTT")
+            _parse_cues(line, lines, transcript)
+        break
+    return transcript
+
+
+def _parse_captions(first: str, lines: Iterator[str], transcript: Transcript) -> None:
+    """The ``SOURCE: url`` + ``[123s] text`` format; other lines continue the caption above."""
+    for line in _chain(first, lines):
+        if line.startswith("SOURCE:") and not transcript.cues:
+            transcript.header["source"] = line[7:].strip()
+        elif match := _CAPTION.match(line):
+            seconds = float(match.group(1))
+            transcript.cues.append(Cue(seconds, _clock(seconds)))
+            _add_text(transcript, match.group(2))
+        elif match := _ODD_CAPTION.match(line):
+            transcript.notes.unparseable += 1
+            transcript.cues.append(Cue(None, match.group(1)))
+            _add_text(transcript, match.group(2))
+        elif line.strip():
+            if not transcript.cues:
+                transcript.cues.append(Cue(0.0, _clock(0)))
+            _add_text(transcript, line)
+
+
+def _parse_cues(first: str, lines: Iterator[str], transcript: Transcript) -> None:
+    """WebVTT and SRT: blocks of an optional id, a ``start --> end`` line, and text lines."""
+    in_cue = skipping = False
+    transcript.rolling = True
+    for line in _chain(first, lines):
+        if not line.strip():
+            in_cue = skipping = False
+        elif (timing := _TIMING.match(line)) and _is_timing(timing.group(1), in_cue):
+            in_cue, skipping = _start_cue(timing.group(1), transcript), False
+        elif in_cue:
+            _add_text(transcript, line)
+        elif line.startswith(("NOTE", "STYLE", "REGION")) or skipping:
+            skipping = True
+            _header_line(line.removeprefix("NOTE").strip(), transcript)
+        else:
+            _header_line(line, transcript)  # a cue id, or a header field like "Title: …"
+
+
+def _is_timing(start: str, in_cue: bool) -> bool:
+    """Outside a cue any ``x --> y`` line is a timing line; inside one only a clock-like ``x``.
+
+    subtle: this is what lets ``-->`` appear in caption text.
+    """
+    return not in_cue or (":" in start and any(ch.isdigit() for ch in start))
+
+
+def _header_line(line: str, transcript: Transcript) -> None:
+    if line.startswith("WEBVTT"):
+        title = line[6:].strip(" \t-")
+        if title:
+            transcript.header.setdefault("title", title)
+    elif match := _HEADER_FIELD.match(line.strip()):
+        transcript.header.setdefault(match.group(1).lower(), match.group(2).strip()[:2000])
+
+
+def _start_cue(stamp: str, transcript: Transcript) -> bool:
+    seconds = parse_timestamp(stamp)
+    if seconds is None:
+        transcript.notes.unparseable += 1
+    previous = next((c.start for c in reversed(transcript.cues) if c.start is not None), None)
+    if seconds is not None and previous is not None and seconds < previous:
+        transcript.notes.backwards += 1
+    transcript.cues.append(Cue(seconds, _clock(seconds) if seconds is not None else stamp[:40]))
+    return True
+
+
+def parse_timestamp(stamp: str) -> float | None:
+    """Seconds of a VTT/SRT timestamp (``01:02:03.450``, ``02:03,450``, ``2:03``), else None."""
+    match = _STAMP.match(stamp.strip())
+    if match is None:
+        return None
+    hours, minutes, seconds, fraction = match.groups()
+    total = int(hours or 0) * 3600 + int(minutes) * 60 + int(seconds)
+    return total + (int(fraction.ljust(3, "0")) / 1000 if fraction else 0.0)
+
+
+def _add_text(transcript: Transcript, raw: str) -> None:
+    """Append a caption line to the last cue, tags stripped, capped at MAX_CUE_CHARS."""
+    cue = transcript.cues[-1]
+    room = MAX_CUE_CHARS - cue.size
+    if room <= 0:
+        return
+    text = " ".join(html.unescape(_TAG.sub("", raw)).split())
+    if len(text) > room:
+        transcript.notes.cut_cues += 1
+        text = text[:room]
+    if text and not _repeats(transcript, cue, text):
+        cue.lines.append(text)
+        cue.size += len(text) + 1
+
+
+def _repeats(transcript: Transcript, cue: Cue, text: str) -> bool:
+    """True for the first line of a cue that repeats the last line of the cue above.
+
+    subtle: YouTube's rolling auto-captions show each line twice, in two consecutive cues.
+    """
+    if not transcript.rolling or cue.lines or len(transcript.cues) < 2:
+        return False
+    above = transcript.cues[-2].lines
+    return bool(above) and above[-1] == text
+
+
+def _chain(first: str, rest: Iterator[str]) -> Iterator[str]:
+    yield first
+    yield from rest
+
+
+# -- building the document ----------------------------------------------------------
+
+
+def _clock(seconds: float) -> str:
+    """``m:ss`` (``h:mm:ss`` from an hour on) for an offset in seconds."""
+    whole = int(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def url_at(url: str | None, seconds: float | None) -> str | None:
+    """``url`` opened at ``seconds``: ``…&t=123s``, or ``?t=123s`` when it has no query."""
+    if not url or seconds is None:
+        return url
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "t"]
+    query.append(("t", f"{int(seconds)}s"))
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def video_id(url: str | None) -> str | None:
+    """The YouTube video id in a watch, youtu.be, embed or shorts URL, else None."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    host = parts.netloc.lower().removeprefix("www.").removeprefix("m.")
+    if host == "youtu.be":
+        return parts.path.strip("/").split("/")[0] or None
+    if host.endswith("youtube.com"):
+        if parts.path == "/watch":
+            return dict(parse_qsl(parts.query)).get("v") or None
+        segments = parts.path.strip("/").split("/")
+        if len(segments) == 2 and segments[0] in ("embed", "shorts", "live"):
+            return segments[1] or None
+    return None
+
+
+def _text_and_anchors(transcript: Transcript, url: str | None) -> tuple[str, tuple[Anchor, ...]]:
+    """Join captions into text, a paragraph about every PARAGRAPH_SECONDS, one anchor per caption."""
+    pieces: list[str] = []
+    anchors: list[Anchor] = []
+    offset, paragraph_start = 0, None
+    for cue in transcript.cues:
+        if not cue.lines:
+            continue
+        if offset >= MAX_TEXT_CHARS:
+            transcript.notes.cut_text = True
+            break
+        if pieces:
+            gap = _gap(cue.start, paragraph_start)
+            paragraph_start = cue.start if gap == "\n\n" else paragraph_start
+            pieces.append(gap)
+            offset += len(gap)
+        paragraph_start = cue.start if paragraph_start is None else paragraph_start
+        text = " ".join(cue.lines)
+        anchors.append(Anchor(offset, cue.label, url_at(url, cue.start)))
+        pieces.append(text)
+        offset += len(text)
+    return "".join(pieces), tuple(anchors)
+
+
+def _gap(start: float | None, paragraph_start: float | None) -> str:
+    if start is None or paragraph_start is None:
+        return " "
+    return "\n\n" if start - paragraph_start >= PARAGRAPH_SECONDS else " "
+
+
+class TranscriptImporter:
+    """WebVTT, SRT and ``[123s] text`` caption transcripts."""
+
+    name = "transcript"
+    description = "Transcripts: WebVTT (.vtt), SubRip (.srt), and '[123s] text' caption files (.txt)"
+
+    def detect(self, path: Path) -> bool:
+        """True for a .vtt/.srt with a header or timing line, or a .txt in the caption format."""
+        suffix = path.suffix.lower()
+        if suffix not in (".vtt", ".srt", ".txt") or not path.is_file():
+            return False
+        sample = _sample(path)
+        if sample is None:
+            return False
+        lines = [line.strip() for line in sample.splitlines() if line.strip()]
+        if not lines:
+            return False
+        if suffix == ".txt":
+            first = lines[0].lstrip("\ufeff")
+            return bool(_CAPTION.match(first)) or (first.startswith("SOURCE:") and any(map(_CAPTION.match, lines)))
+        return lines[0].lstrip("\ufeff").startswith("WEBVTT") or any("-->" in line for line in lines[:50])
+
+    def read(self, path: Path, options: ImportOptions) -> Iterator[Document]:
+        rel = options.relative(path)
+        notes = _Notes()
+        try:
+            lines = _decoded_lines(path, notes)
+            transcript = parse_transcript(lines, notes, vtt=path.suffix.lower() == ".vtt")
+        except OSError as ex:
+            raise CorruptArchiveError(f"'{path}' cannot be read: {ex.strerror or ex}") from None
+        doc = _document(transcript, path, rel, options)
+        message = notes.summary()
+        if message:
+            options.skip(rel, message)
+        yield doc
+
+
+def _sample(path: Path) -> str | None:
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(4096)
+    except OSError:
+        return None
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16", "ignore")
+    return None if is_binary(data) else data.decode("utf-8", "replace")
+
+
+def _document(transcript: Transcript, path: Path, rel: str, options: ImportOptions) -> Document:
+    header = transcript.header
+    url = header.get("source") or header.get("url")
+    url = url if url and url.startswith(("http://", "https://")) else None
+    text, anchors = _text_and_anchors(transcript, url)
+    if not text:
+        raise EmptyImportError(f"'{path}' has no caption text")
+    video = video_id(url)
+    starts = [c.start for c in transcript.cues if c.start is not None]
+    return Document(
+        source="transcript",
+        source_id=video or rel,
+        kind="transcript",
+        text=text,
+        thinker=options.thinker or "",
+        title=header.get("title") or path.stem,
+        url=url,
+        published_at=_date(header) or options.file_dates.get(rel),
+        source_path=rel,
+        meta=_meta(transcript, video, starts),
+        anchors=anchors,
+    )
+
+
+def _date(header: dict[str, str]) -> datetime | None:
+    return parse_date(header["date"]) if "date" in header else None
+
+
+def _meta(transcript: Transcript, video: str | None, starts: list[float]) -> dict[str, Any]:
+    meta: dict[str, Any] = {"captions": len(transcript.cues), "duration_s": int(max(starts, default=0))}
+    if video:
+        meta["video_id"] = video
+    if "language" in transcript.header:
+        meta["language"] = transcript.header["language"][:20]
+    return meta
+
+
+IMPORTER = TranscriptImporter()
+
+
+@hookimpl
+def register_importers(register: Any) -> None:
+    register(IMPORTER)

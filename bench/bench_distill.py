@@ -1,0 +1,111 @@
+"""distill --no-llm runtime at 100,000 passages (synthetic tweets over five years).
+
+Baseline in the same run: one bare pass that only reads every passage from SQLite and
+splits it into words, so the ratio shows what distill's counting costs on top of I/O.
+
+    python bench/bench_distill.py [--passages 100000]
+
+Writes bench/results/distill.json. The bar: ≤ 60 s at 100,000 passages on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import random
+import re
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from deepinsights.distill import distill  # noqa: E402
+from deepinsights.models import Document, ImportReport  # noqa: E402
+from deepinsights.store import Store  # noqa: E402
+
+VOCAB = [f"w{i}" for i in range(20000)]
+TOPICS = [
+    "tokenizers attention logits",
+    "convnets imagenet pixels",
+    "agents autoresearch loops",
+    "compilers cuda kernels",
+]
+NAMES = ["Grace Hopper", "Alan Turing", "Ada Lovelace", "Claude Shannon"]
+
+
+def corpus(n: int, seed: int = 0) -> list[Document]:
+    rng = random.Random(seed)
+    start = datetime(2020, 1, 1, tzinfo=timezone.utc)
+    weights = [1 / (i + 1) for i in range(len(VOCAB))]
+    docs = []
+    for i in range(n):
+        when = start + timedelta(minutes=i * 26)  # ~5 years over 100k items
+        topic = TOPICS[(i * len(TOPICS)) // n]
+        words = rng.choices(VOCAB, weights=weights, k=25)
+        extra = f" Thanks to {rng.choice(NAMES)}." if i % 50 == 0 else ""
+        extra += " I think this will change everything by 2030." if i % 400 == 0 else ""
+        docs.append(
+            Document(
+                source="bench",
+                source_id=str(i),
+                kind="tweet",
+                thinker="bench",
+                text=f"{' '.join(words)} {topic}.{extra}",
+                published_at=when,
+            )
+        )
+    return docs
+
+
+def build(path: Path, n: int) -> Store:
+    store = Store(path)
+    if store.document_count() != n:
+        with store.transaction():
+            store.upsert_documents(corpus(n), ImportReport())
+    return store
+
+
+def bare_pass(store: Store) -> float:
+    started = time.perf_counter()
+    word = re.compile(r"\w+")
+    total = 0
+    for (text,) in store.conn.execute("SELECT text FROM passages"):
+        total += len(word.findall(text))
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--passages", type=int, default=100_000)
+    args = parser.parse_args()
+    cache = HERE / ".cache" / f"distill-{args.passages}.db"
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    store = build(cache, args.passages)
+    baseline = bare_pass(store)
+    started = time.perf_counter()
+    report = distill(store, "bench")
+    seconds = time.perf_counter() - started
+    result = {
+        "benchmark": "distill --no-llm",
+        "machine": {"python": platform.python_version(), "cpu": platform.machine()},
+        "passages": report.passages,
+        "seconds": round(seconds, 2),
+        "baseline_read_and_tokenize_seconds": round(baseline, 2),
+        "ratio_to_baseline": round(seconds / baseline, 1),
+        "bar_seconds": 60,
+        "eras": [e.as_dict() for e in report.eras],
+        "era_robustness": report.era_robustness,
+        "top_lineage": [m.as_dict() | {"examples": []} for m in report.lineage[:4]],
+    }
+    out = HERE / "results" / "distill.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(result, indent=2))
+    print(json.dumps({k: v for k, v in result.items() if k not in ("eras", "top_lineage")}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

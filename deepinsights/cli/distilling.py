@@ -1,0 +1,124 @@
+"""The distill command: corpus → draft profile with evidence."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from ..ask.models import choose_model
+from ..distill import DistillReport, distill, draft_profile
+from ..distill.drafting import Drafted, draft_candidates
+from ..errors import ProfileError
+from ..profile import dump_profile, load_profile
+from .common import db_option, echo_json, errors_as_messages, json_option, open_store
+
+err = Console(stderr=True)
+out = Console(highlight=False, soft_wrap=True)
+
+
+@click.command(name="distill")
+@click.argument("slug")
+@click.option("--since", help="Only items published on or after this date.")
+@click.option("--until", help="Only items published on or before this date.")
+@click.option("--no-llm", is_flag=True, help="Measured parts only (lineage, themes, eras, predictions, coverage).")
+@click.option("-m", "--model", "model_name", help="Model that drafts axioms and mental models (llm id).")
+@click.option("--themes", default=12, show_default=True, help="Themes the model drafts candidates for.")
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), help="Draft profile file [profiles/SLUG-draft.yaml]."
+)
+@db_option
+@json_option
+def distill_(
+    slug: str,
+    since: str | None,
+    until: str | None,
+    no_llm: bool,
+    model_name: str | None,
+    themes: int,
+    out: Path | None,
+    db_path: Path,
+    as_json: bool,
+) -> None:
+    """Draft a profile of SLUG from the corpus; every element carries counts, dates and passages.
+
+    Re-running on a grown corpus updates the draft, keeps your edits and lists what changed.
+    Without --no-llm a model also drafts axioms and mental models; a candidate is kept only if
+    its quotes verify against the corpus in several documents.
+
+    \b
+    Example usage:
+        insights distill karpathy --no-llm
+        insights distill simonw -m qwen2.5-coder-0.5b --out simonw-draft.yaml
+    """
+    path = out or db_path.resolve().parent / "profiles" / f"{slug}-draft.yaml"
+    with open_store(db_path) as store, errors_as_messages():
+        report = distill(store, slug, since=since, until=until)
+        drafted = None
+        if not no_llm:
+            model, _ = choose_model(model_name)
+            names = [t for t, _ in report.themes[:themes]]
+            cache = path.with_suffix(".distill-cache.json")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            drafted = draft_candidates(
+                store,
+                slug,
+                slug,
+                names,
+                model,
+                cache=cache,
+                progress=lambda t: err.print(f"[dim]drafting: {escape(t)}[/]"),
+            )
+        existing = _existing(path)
+        profile, changes = draft_profile(report, existing, drafted)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        dump_profile(profile, path)
+    if as_json:
+        echo_json(
+            {
+                **report.as_dict(),
+                "drafted": drafted.as_dict() if drafted else None,
+                "changes": changes,
+                "profile": str(path),
+            }
+        )
+        return
+    _print(report, drafted, changes, path)
+
+
+def _existing(path: Path):  # type: ignore[no-untyped-def]
+    if not path.exists():
+        return None
+    try:
+        return load_profile(path)
+    except ProfileError as ex:
+        raise ProfileError(f"{ex} (fix or move the existing draft; distill keeps your edits in it)") from None
+
+
+def _print(report: DistillReport, drafted: Drafted | None, changes: list[str], path: Path) -> None:
+    table = Table(
+        "lineage", "kind", "documents", "first", "last", title=f"{report.thinker}: {report.passages:,} passages"
+    )
+    for m in report.lineage[:25]:
+        table.add_row(escape(m.name), m.kind, str(m.count), (m.first or "")[:10], (m.last or "")[:10])
+    out.print(table)
+    out.print("[bold]Themes:[/] " + ", ".join(f"{escape(t)} ({n})" for t, n in report.themes[:20]))
+    for era in report.eras:
+        out.print(f"[bold]Era[/] {era.start} – {era.end} ({era.documents} items): {escape(', '.join(era.themes))}")
+    out.print(f"[bold]Predictions:[/] {len(report.predictions)} candidate sentences")
+    gaps = report.coverage.get("empty_months", [])
+    out.print(
+        f"[bold]Coverage:[/] {report.coverage.get('months_with_items', 0)} months with items, "
+        f"{len(gaps)} empty months, {report.coverage.get('undated_items', 0)} undated items"
+    )
+    if drafted is not None:
+        out.print(f"[bold]Drafted:[/] {len(drafted.kept)} kept, {len(drafted.dropped)} dropped")
+    for change in changes:
+        out.print(f"[yellow]changed:[/] {escape(change)}")
+    err.print(f"Wrote {path}")
+
+
+COMMANDS = [distill_]

@@ -1,0 +1,706 @@
+"""The measured half of distill: lineage, themes by month, predictions and coverage.
+
+Everything here is counted from the stored corpus: deterministic, no model, no network.
+Counts are documents (not passages) so that one long post mentioning a name ten times
+counts once, the way "4 explicit references" is meant. Each finding keeps a few example
+passages (document id, passage id, date, url) so a person can check it.
+
+Eras are found in ``eras.py`` from the monthly theme mix computed here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from wordfreq import zipf_frequency
+
+from ..store import Store
+
+WORD = re.compile(r"[A-Za-z][A-Za-z0-9'+#.-]*[A-Za-z0-9+#]|[A-Za-z]")
+HANDLE = re.compile(r"(?<![\w/@])@([A-Za-z0-9_]{2,15})\b")
+REPO = re.compile(r"github\.com/([A-Za-z0-9-]{1,39})/([A-Za-z0-9_.-]{1,100})")
+NAME = re.compile(r"\b([A-Z][a-z]{1,20}(?:\s+(?:van|de|von|Le|La)?\s*[A-Z][a-z]{1,20}){1,2})\b")
+# Code-like project names: mixed case (nanoGPT, minGPT) or a C/C++ source name (llm.c, llama2.c)
+PROJECT = re.compile(r"\b([a-z]+[A-Z][A-Za-z0-9]*|[a-z][a-z0-9]*\.(?:c|cpp))\b")
+FUTURE = re.compile(
+    r"\b(by (?:19|20)\d\d|in (?:\d+|a few|the next|ten|five|two) (?:years|decades)|the decade of|"
+    r"i (?:expect|predict|bet|suspect)|i think [^.]{0,80}\bwill\b|eventually|in the future|"
+    r"will (?:soon|probably|likely|eventually|never|become|be able|replace|change|take over|look like)|"
+    r"going to (?:be|change|become|happen))\b",
+    re.IGNORECASE,
+)
+COMMON_ZIPF = 4.0  # wordfreq's scale: 4 ≈ once per 100k words; "data" is 5.3, "gradient" 3.5
+CLAUSE = re.compile(r"[.!?;:,()\[\]\n]+(?:\s|$)|\n")
+SENTENCE = re.compile(r"[^.!?\n]{20,400}[.!?]")
+CUES = {
+    "credits": re.compile(r"\b(thanks to|credit|inspired by|shout ?out|h/t|hat tip|courtesy of)\b", re.I),
+    "builds on": re.compile(r"\b(based on|builds? on|following|port of|fork of|on top of)\b", re.I),
+    "disagrees": re.compile(r"\b(disagree|i don't think|wrong|not convinced|overrated)\b", re.I),
+}
+HORIZON = re.compile(r"\b(by (?:19|20)\d\d|in \d+ years|(?:this|the next) (?:decade|year)|the decade of \w+)\b", re.I)
+
+STOP = frozenset(
+    [
+        "a",
+        "about",
+        "above",
+        "after",
+        "again",
+        "against",
+        "all",
+        "also",
+        "am",
+        "an",
+        "and",
+        "any",
+        "are",
+        "as",
+        "at",
+        "be",
+        "because",
+        "been",
+        "before",
+        "being",
+        "below",
+        "between",
+        "both",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "doing",
+        "down",
+        "during",
+        "each",
+        "even",
+        "few",
+        "for",
+        "from",
+        "further",
+        "get",
+        "got",
+        "had",
+        "has",
+        "have",
+        "having",
+        "he",
+        "her",
+        "here",
+        "hers",
+        "him",
+        "his",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "itself",
+        "just",
+        "like",
+        "make",
+        "many",
+        "may",
+        "me",
+        "more",
+        "most",
+        "much",
+        "must",
+        "my",
+        "no",
+        "nor",
+        "not",
+        "now",
+        "of",
+        "off",
+        "on",
+        "once",
+        "one",
+        "only",
+        "or",
+        "other",
+        "our",
+        "out",
+        "over",
+        "own",
+        "really",
+        "same",
+        "see",
+        "she",
+        "should",
+        "so",
+        "some",
+        "such",
+        "than",
+        "that",
+        "the",
+        "their",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "to",
+        "too",
+        "two",
+        "under",
+        "until",
+        "up",
+        "us",
+        "use",
+        "used",
+        "using",
+        "very",
+        "was",
+        "way",
+        "we",
+        "well",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+        "yours",
+        "new",
+        "also",
+        "like",
+        "get",
+        "go",
+        "going",
+        "know",
+        "lot",
+        "think",
+        "thing",
+        "things",
+        "want",
+        "way",
+        "one",
+        "first",
+        "time",
+        "good",
+        "right",
+        "let",
+        "actually",
+        "okay",
+        "ok",
+        "so",
+        "yeah",
+        "we'll",
+        "we're",
+        "i'm",
+        "it's",
+        "that's",
+        "don't",
+        "there's",
+        "you're",
+        "can't",
+        "let's",
+        "here's",
+        "i've",
+        "i'd",
+        "you've",
+        "etc",
+        "almost",
+        "part",
+        "bit",
+        "end",
+        "last",
+        "look",
+        "back",
+        "come",
+        "based",
+        "example",
+        "note",
+        "still",
+        "something",
+        "anything",
+        "everything",
+        "nothing",
+        "already",
+        "always",
+        "never",
+        "often",
+        "sometimes",
+        "maybe",
+        "perhaps",
+        "quite",
+        "rather",
+        "pretty",
+        "kind",
+        "sort",
+        "around",
+        "across",
+        "along",
+        "another",
+        "every",
+        "either",
+        "neither",
+        "whether",
+        "though",
+        "although",
+        "however",
+        "therefore",
+        "thus",
+        "hence",
+        "instead",
+        "since",
+        "yet",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
+        "next",
+        "previous",
+        "able",
+        "basically",
+        "simply",
+        "simple",
+        "exactly",
+        "whole",
+        "take",
+        "takes",
+        "took",
+        "give",
+        "gives",
+        "gave",
+        "put",
+        "puts",
+        "say",
+        "says",
+        "said",
+        "tell",
+        "told",
+        "ask",
+        "asked",
+        "try",
+        "tried",
+        "trying",
+        "need",
+        "needs",
+        "work",
+        "works",
+        "worked",
+        "working",
+        "makes",
+        "made",
+        "making",
+        "see",
+        "seen",
+        "seeing",
+        "look",
+        "looks",
+        "looked",
+        "looking",
+        "find",
+        "found",
+        "mean",
+        "means",
+        "meant",
+        "call",
+        "called",
+        "come",
+        "came",
+        "comes",
+        "start",
+        "started",
+        "long",
+        "little",
+        "big",
+        "great",
+        "small",
+        "large",
+        "many",
+    ]
+)
+NAME_STOP = frozenset(
+    [
+        "The",
+        "This",
+        "That",
+        "These",
+        "Those",
+        "There",
+        "Here",
+        "What",
+        "When",
+        "Where",
+        "Which",
+        "While",
+        "Who",
+        "Why",
+        "How",
+        "And",
+        "But",
+        "For",
+        "From",
+        "With",
+        "Into",
+        "Over",
+        "Our",
+        "Your",
+        "His",
+        "Her",
+        "Its",
+        "Their",
+        "My",
+        "We",
+        "You",
+        "It",
+        "In",
+        "On",
+        "At",
+        "As",
+        "By",
+        "If",
+        "Of",
+        "To",
+        "Or",
+        "So",
+        "Then",
+        "Now",
+        "Also",
+        "Once",
+        "Just",
+        "Let",
+        "Note",
+        "Yes",
+        "No",
+        "Okay",
+        "Hello",
+        "Thanks",
+        "Please",
+        "Today",
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+        "Figure",
+        "Table",
+        "Section",
+        "Step",
+    ]
+)
+
+
+@dataclass
+class Example:
+    """A passage that supports a finding."""
+
+    document_id: str
+    passage_id: int
+    published_at: str | None
+    url: str | None
+    text: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "document_id": self.document_id,
+            "passage_id": self.passage_id,
+            "published_at": self.published_at,
+            "url": self.url,
+            "text": self.text,
+        }
+
+
+@dataclass
+class Mention:
+    """A person, handle, repository or project the thinker mentions, with counts and dates."""
+
+    name: str
+    kind: str
+    documents: set[str] = field(default_factory=set)
+    by_year: Counter[str] = field(default_factory=Counter)
+    relations: Counter[str] = field(default_factory=Counter)
+    first: str | None = None
+    last: str | None = None
+    examples: list[Example] = field(default_factory=list)
+    common_noun_documents: int = 0
+
+    @property
+    def count(self) -> int:
+        return len(self.documents)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "count": self.count,
+            "by_year": dict(sorted(self.by_year.items())),
+            "relations": dict(self.relations),
+            "first": self.first,
+            "last": self.last,
+            "examples": [e.as_dict() for e in self.examples],
+        }
+
+
+@dataclass
+class PredictionCandidate:
+    """A sentence that states an expectation about the future."""
+
+    text: str
+    made: str | None
+    horizon: str | None
+    example: Example
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "made": self.made,
+            "horizon": self.horizon,
+            "status": "open",
+            "source": self.example.as_dict(),
+        }
+
+
+@dataclass
+class Row:
+    """One stored passage with its document's metadata, as distill reads it."""
+
+    document_id: str
+    passage_id: int
+    kind: str
+    published_at: str | None
+    url: str | None
+    text: str
+
+
+def rows(store: Store, thinker: str, since: str | None = None, until: str | None = None) -> Iterator[Row]:
+    """Every passage of ``thinker`` (in date order), optionally within [since, until]."""
+    sql = (
+        "SELECT d.id, p.id, d.kind, d.published_at, coalesce(p.url, d.url), p.text FROM passages p "
+        "JOIN documents d ON d.id = p.document_id WHERE d.thinker = ?"
+    )
+    params: list[Any] = [thinker]
+    if since:
+        sql, params = sql + " AND d.published_at >= ?", [*params, since]
+    if until:
+        sql, params = sql + " AND d.published_at < ?", [*params, until + "~"]
+    for row in store.conn.execute(sql + " ORDER BY d.published_at, d.id, p.ordinal", params):
+        yield Row(*row)
+
+
+class LineageCounter:
+    """Collects mentions from passages; ``ranked()`` returns those seen in enough documents."""
+
+    def __init__(
+        self, own_handles: set[str] | None = None, projects: set[str] | None = None, examples: int = 3
+    ) -> None:
+        self.mentions: dict[tuple[str, str], Mention] = {}
+        self.own = {h.lower() for h in own_handles or set()}
+        self.max_examples = examples
+        self.projects = {p for p in projects or set() if len(p) >= 4}
+        self._project_pattern = (
+            re.compile(r"\b(" + "|".join(sorted(map(re.escape, self.projects), key=len, reverse=True)) + r")\b", re.I)
+            if self.projects
+            else None
+        )
+        self._canonical = {p.lower(): p for p in self.projects}
+
+    def add(self, row: Row) -> None:
+        found: dict[tuple[str, str], None] = {}
+        for handle in HANDLE.findall(row.text):
+            if handle.lower() not in self.own:
+                found[("handle", "@" + handle.lower())] = None
+        for owner, repo in REPO.findall(row.text):
+            found[("repository", f"{owner}/{repo.removesuffix('.git').rstrip('.')}".lower())] = None
+        common = []
+        for name in NAME.findall(row.text):
+            words = name.split()
+            if words[0] not in NAME_STOP and words[-1] not in NAME_STOP:
+                found[("person or work", " ".join(words))] = None
+                # subtle: "Deep Learning" also written "deep learning" is a topic, not a name
+                if " ".join(words).lower() in row.text:
+                    common.append(("person or work", " ".join(words)))
+        for project in PROJECT.findall(row.text):
+            found[("project", self._canonical.get(project.lower(), project))] = None
+        if self._project_pattern is not None:
+            for project in self._project_pattern.findall(row.text):
+                found[("project", self._canonical[project.lower()])] = None
+        for key in found:
+            self._count(key, row)
+        for key in common:
+            self.mentions[key].common_noun_documents += 1
+
+    def _count(self, key: tuple[str, str], row: Row) -> None:
+        mention = self.mentions.get(key)
+        if mention is None:
+            mention = self.mentions[key] = Mention(name=key[1], kind=key[0])
+        if row.document_id in mention.documents:
+            return
+        mention.documents.add(row.document_id)
+        year = (row.published_at or "undated")[:4]
+        mention.by_year[year] += 1
+        if row.published_at:
+            mention.first = min(filter(None, [mention.first, row.published_at]))
+            mention.last = max(filter(None, [mention.last, row.published_at]))
+        for relation, cue in CUES.items():
+            if cue.search(row.text):
+                mention.relations[relation] += 1
+        if len(mention.examples) < self.max_examples:
+            mention.examples.append(_example(row, key[1]))
+
+    def ranked(self, min_documents: int = 2, limit: int = 60) -> list[Mention]:
+        keep = [
+            m
+            for m in self.mentions.values()
+            if m.count >= min_documents and not (m.kind == "person or work" and m.common_noun_documents)
+        ]
+        return sorted(keep, key=lambda m: (-m.count, m.first or "9999", m.name))[:limit]
+
+
+def _example(row: Row, needle: str) -> Example:
+    at = row.text.lower().find(needle.lower().lstrip("@"))
+    start = max(0, at - 120) if at >= 0 else 0
+    return Example(row.document_id, row.passage_id, row.published_at, row.url, row.text[start : start + 300])
+
+
+class ThemeCounter:
+    """Term and two-word-phrase document frequencies, overall and per month.
+
+    Rows must arrive grouped by document (``rows()`` orders them so): a term counts once per
+    document however many of its passages use it. ``only`` restricts counting to given terms.
+    """
+
+    def __init__(self, only: set[str] | None = None) -> None:
+        self.total: Counter[str] = Counter()
+        self.by_month: dict[str, Counter[str]] = defaultdict(Counter)
+        self.documents_by_month: Counter[str] = Counter()
+        self.only = only
+        self._document: str | None = None
+        self._counted: set[str] = set()
+
+    def add(self, row: Row) -> None:
+        if not row.published_at:
+            return
+        month = row.published_at[:7]
+        if row.document_id != self._document:
+            self._document, self._counted = row.document_id, set()
+            self.documents_by_month[month] += 1
+        new = terms_of(row.text) - self._counted
+        if self.only is not None:
+            new &= self.only
+        self._counted |= new
+        self.total.update(new)
+        self.by_month[month].update(new)
+
+    def top(self, n: int = 40, min_documents: int = 3, max_share: float = 0.9) -> list[tuple[str, int]]:
+        """The most frequent distinctive themes: not everyday English (wordfreq), not in most documents."""
+        ceiling = max_share * sum(self.documents_by_month.values())
+        return [(t, c) for t, c in self.total.most_common(n * 50) if min_documents <= c <= ceiling and distinctive(t)][
+            :n
+        ]
+
+
+def terms_of(text: str) -> set[str]:
+    """The words and two-word phrases of ``text`` that can be themes (no stopwords, no phrase
+    across a sentence break)."""
+    terms: set[str] = set()
+    for clause in CLAUSE.split(text):
+        words = [w.lower() for w in WORD.findall(clause)]
+        terms.update(w for w in words if len(w) > 2 and w not in STOP)
+        terms.update(f"{a} {b}" for a, b in zip(words, words[1:]) if a not in STOP and b not in STOP and len(a) > 2)
+    return terms
+
+
+def distinctive(term: str) -> bool:
+    """True for terms rarer than everyday English: a theme, not filler ("tokenizer", "neural net")."""
+    words = term.split()
+    if len(words) == 1:
+        return zipf_frequency(term, "en") < COMMON_ZIPF
+    return min(zipf_frequency(w, "en") for w in words) < COMMON_ZIPF + 0.5
+
+
+def predictions(row: Row, limit_chars: int = 300) -> Iterator[PredictionCandidate]:
+    """Sentences in ``row`` that state an expectation about the future."""
+    for match in SENTENCE.finditer(row.text):
+        sentence = match.group(0).strip()
+        if not FUTURE.search(sentence) or sentence.endswith("?"):
+            continue
+        horizon = HORIZON.search(sentence)
+        yield PredictionCandidate(
+            text=sentence[:limit_chars],
+            made=(row.published_at or "")[:10] or None,
+            horizon=horizon.group(0) if horizon else None,
+            example=Example(row.document_id, row.passage_id, row.published_at, row.url, sentence[:limit_chars]),
+        )
+
+
+def coverage(store: Store, thinker: str) -> dict[str, Any]:
+    """Items per kind and per month, and the months with nothing between the first and the last."""
+    months = [
+        r["month"]
+        for r in store.rows(
+            "SELECT DISTINCT substr(published_at, 1, 7) AS month FROM documents "
+            "WHERE thinker = ? AND published_at IS NOT NULL ORDER BY month",
+            [thinker],
+        )
+    ]
+    holes = [m for m in _month_range(months[0], months[-1]) if m not in set(months)] if months else []
+    undated = store.rows("SELECT count(*) AS n FROM documents WHERE thinker = ? AND published_at IS NULL", [thinker])
+    return {
+        "by_kind": store.stats(thinker),
+        "months_with_items": len(months),
+        "empty_months": holes,
+        "undated_items": undated[0]["n"],
+    }
+
+
+def _month_range(first: str, last: str) -> list[str]:
+    year, month = int(first[:4]), int(first[5:7])
+    out = []
+    while f"{year:04d}-{month:02d}" <= last:
+        out.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return out
+
+
+def own_projects(store: Store, thinker: str) -> set[str]:
+    """Names of the thinker's own projects: the folders their READMEs were imported from and
+    the repositories of theirs they link to (``github.com/<handle>/<repo>``)."""
+    names: set[str] = set()
+    for row in store.rows("SELECT source_id FROM documents WHERE thinker = ? AND kind = 'readme'", [thinker]):
+        parts = str(row["source_id"]).split("/")
+        if len(parts) >= 2:
+            names.add(parts[-2])
+    generic = {"projects", "project", "doc", "docs", "dev", "src", "data", "examples", "test", "tests", "scripts"}
+    return {n for n in names if n.lower() not in STOP | generic and not n.startswith((".", "_"))}

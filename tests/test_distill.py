@@ -1,0 +1,181 @@
+"""Distill: measured lineage, themes, eras, predictions and coverage; drafts that keep edits."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+import pytest
+
+from deepinsights.distill import distill, draft_profile
+from deepinsights.distill.drafting import draft_candidates
+from deepinsights.importers import ImportOptions
+from deepinsights.ingest import run_import
+from deepinsights.models import Document, ImportReport
+from deepinsights.profile import dump_profile, load_profile
+
+from . import llm_test_models
+
+TOPIC_A = "Convolutional networks and imagenet classification with gradient descent on pixels."
+TOPIC_B = "Transformers and tokenizers: attention over tokens, byte pair encoding and sampling logits."
+
+
+def _docs():
+    docs = []
+    for i in range(24):
+        year, month = 2020 + i // 12, i % 12 + 1
+        body = TOPIC_A if year == 2020 else TOPIC_B
+        extra = " Thanks to Grace Hopper for the idea." if i % 4 == 0 else ""
+        extra += " I built this on micrograd, see github.com/ada/micrograd." if i % 6 == 0 else ""
+        extra += " I think the decade of agents will change programming by 2030." if i == 20 else ""
+        docs.append(
+            Document(
+                source="test",
+                source_id=str(i),
+                kind="post",
+                thinker="ada",
+                title=f"Post {i}",
+                text=f"{body}{extra}",
+                url=f"https://ada.example/{i}",
+                published_at=datetime(year, month, 15, tzinfo=timezone.utc),
+            )
+        )
+    # a year with nothing, then one more post: a coverage hole
+    docs.append(
+        Document(
+            source="test",
+            source_id="late",
+            kind="post",
+            thinker="ada",
+            text=TOPIC_B,
+            published_at=datetime(2023, 6, 1, tzinfo=timezone.utc),
+        )
+    )
+    return docs
+
+
+@pytest.fixture
+def corpus(store):
+    with store.transaction():
+        store.upsert_documents(_docs(), ImportReport())
+    return store
+
+
+def test_lineage_counts_documents_with_dates_and_relations(corpus):
+    report = distill(corpus, "ada")
+    mentions = {m.name: m for m in report.lineage}
+    hopper = mentions["Grace Hopper"]
+    assert hopper.count == 6 and hopper.kind == "person or work"
+    assert hopper.first.startswith("2020-01") and hopper.last.startswith("2021-09")
+    assert hopper.relations["credits"] == 6
+    assert mentions["ada/micrograd"].kind == "repository" and mentions["ada/micrograd"].count == 4
+    assert hopper.examples and "Grace Hopper" in hopper.examples[0].text
+
+
+def test_eras_split_at_the_topic_change_and_are_deterministic(corpus):
+    first = distill(corpus, "ada")
+    second = distill(corpus, "ada")
+    assert [e.as_dict() for e in first.eras] == [e.as_dict() for e in second.eras]
+    starts = [e.start for e in first.eras]
+    assert "2021-01" in starts or "2020-12" in starts or "2021-02" in starts, starts
+    later = {t for e in first.eras[1:] for t in e.themes}
+    assert later & {"tokenizers", "transformers", "logits", "sampling", "byte pair"}, later
+    assert not any(" thanks" in t for t in later)  # no phrase across a sentence break
+    assert first.era_robustness["max_shift_months"] is not None
+
+
+def test_predictions_and_coverage(corpus):
+    report = distill(corpus, "ada")
+    texts = [p.text for p in report.predictions]
+    assert any("decade of agents" in t for t in texts)
+    prediction = next(p for p in report.predictions if "decade of agents" in p.text)
+    assert prediction.made == "2021-09-15" and prediction.horizon
+    assert "2022-06" in report.coverage["empty_months"]
+    assert report.coverage["months_with_items"] == 25
+
+
+def test_draft_keeps_user_edits_and_reports_changes(corpus, tmp_path):
+    report = distill(corpus, "ada")
+    draft, changes = draft_profile(report)
+    assert changes == []
+    hopper = next(e for e in draft.lineage if e.name == "Grace Hopper")
+    assert hopper.claimed_count == 6 and hopper.count_query == '"Grace Hopper"'
+    path = tmp_path / "ada-draft.yaml"
+    edited = draft.model_copy(update={"lineage": [hopper.model_copy(update={"text": "My own words."})]})
+    dump_profile(edited, path)
+    with corpus.transaction():
+        corpus.upsert_documents(
+            [
+                Document(
+                    source="test",
+                    source_id="new",
+                    kind="post",
+                    thinker="ada",
+                    text="Grace Hopper again.",
+                    published_at=datetime(2023, 7, 1, tzinfo=timezone.utc),
+                )
+            ],
+            ImportReport(),
+        )
+    again, changes = draft_profile(distill(corpus, "ada"), load_profile(path))
+    kept = next(e for e in again.lineage if e.name == "Grace Hopper")
+    assert kept.text == "My own words." and kept.claimed_count == 7
+    assert "lineage Grace Hopper: count 6 → 7" in changes
+
+
+def test_drafted_candidates_survive_only_with_verified_quotes_in_several_documents(corpus):
+    llm_test_models.install()
+    model = llm_test_models.SCRIPTED
+    model.replies.clear()
+    good = {
+        "kind": "axiom",
+        "title": "Gradients everywhere",
+        "statement": "Learning is descent.",
+        "quotes": [
+            "imagenet classification with gradient descent on pixels",
+            "attention over tokens, byte pair encoding",
+        ],
+    }
+    invented = {
+        "kind": "mental_model",
+        "title": "Invented",
+        "statement": "x",
+        "quotes": ["neural networks secretly dream of electric sheep every night"],
+    }
+    single = {
+        "kind": "tension",
+        "title": "One source",
+        "statement": "y",
+        "quotes": ["Thanks to Grace Hopper for the idea"],
+    }
+    model.enqueue(json.dumps(good), "Sure! " + json.dumps(invented), json.dumps(single), "not json at all")
+    drafted = draft_candidates(corpus, "ada", "Ada", ["gradient", "tokens", "hopper", "sampling"], model)
+    assert [c.title for c in drafted.kept] == ["Gradients everywhere"]
+    reasons = [d["reason"] for d in drafted.dropped]
+    assert "1 quote(s) not in the corpus" in reasons
+    assert any("document(s) only" in r for r in reasons)
+    assert "model reply was not the requested JSON" in reasons
+    profile, _ = draft_profile(distill(corpus, "ada", check_robustness=False), None, drafted)
+    assert profile.axioms[0].title == "Gradients everywhere" and len(profile.axioms[0].quotes) == 2
+
+
+def test_cli_distill_no_llm_writes_a_valid_draft(corpus, db_path, run):
+    result = run("distill", "ada", "--no-llm", "--db", db_path, "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert {"lineage", "themes", "eras", "predictions", "coverage", "changes", "profile"} <= set(data)
+    profile = load_profile(data["profile"])
+    assert profile.identity.slug == "ada" and profile.lineage
+    again = json.loads(run("distill", "ada", "--no-llm", "--db", db_path, "--json").output)
+    assert again["changes"] == []
+
+
+@pytest.mark.slow
+def test_karpathy_corpus_finds_the_project_lineage(corpora, store):
+    run_import(store, [str(corpora / "karpathy")], ImportOptions(thinker="karpathy"))
+    report = distill(store, "karpathy")
+    found = {m.name: m for m in report.lineage}
+    for project in ("micrograd", "nanoGPT", "llm.c", "nanochat"):
+        assert project in found and found[project].count >= 2, project
+    assert found["micrograd"].first is not None
+    assert report.eras and report.coverage["by_kind"]
