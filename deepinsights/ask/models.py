@@ -15,6 +15,7 @@ import llm
 
 from .. import config
 from ..errors import AskError
+from .local import register_with_llm
 
 MODEL = config.Setting("model", "INSIGHTS_MODEL", "", "Model used by ask/chat (any `llm` model id or alias).")
 
@@ -32,6 +33,7 @@ def is_remote(model: Any) -> bool:
 def choose_model(name: str | None) -> tuple[Any, bool]:
     """Return (model, explicitly_chosen). Raises AskError for unknown or silently-remote models."""
     explicit = name or MODEL.value() or None
+    register_with_llm()
     try:
         model = llm.get_model(explicit) if explicit else llm.get_model(llm.get_default_model())
     except llm.UnknownModelError as ex:

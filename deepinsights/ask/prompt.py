@@ -16,7 +16,8 @@ Answer ONLY from the numbered passages the user gives you.
 - Put words taken from a passage in double quotes, copied exactly, and cite that passage.
 - Never cite a passage number that was not given. Never quote words that are not in the passage.
 - If the passages do not answer the question, say so plainly instead of answering from memory.
-- Speak in the first person, in {name}'s voice, briefly (at most 6 sentences)."""
+- Speak in the first person, in {name}'s voice, briefly (at most 6 sentences).
+Example of the format: I wrote it to understand how it works [2]. As I put it, "the exact words" [1]."""
 
 
 @dataclass(frozen=True)
@@ -38,13 +39,25 @@ def system_prompt(simulator_prompt: str, name: str, items: int) -> str:
     return f"{simulator_prompt.rstrip()}\n\n{RULES.format(name=name, items=f'{items:,}')}\n"
 
 
-def user_prompt(question: str, passages: Sequence[NumberedPassage]) -> str:
-    """The question and the numbered passages."""
-    blocks = [_block(p) for p in passages]
-    return "PASSAGES\n\n" + "\n\n".join(blocks) + f"\n\nQUESTION: {question.strip()}\n"
+def brief(simulator_prompt: str, chars: int) -> str:
+    """The start of a long simulator prompt, cut at a line break: for models with a small budget."""
+    if len(simulator_prompt) <= chars:
+        return simulator_prompt
+    cut = simulator_prompt.rfind("\n", 0, chars)
+    return simulator_prompt[: cut if cut > 0 else chars]
 
 
-def _block(p: NumberedPassage) -> str:
+def user_prompt(question: str, passages: Sequence[NumberedPassage], passage_chars: int = MAX_PASSAGE_CHARS) -> str:
+    """The question and the numbered passages, each cut to ``passage_chars``."""
+    blocks = [_block(p, passage_chars) for p in passages]
+    return (
+        "PASSAGES\n\n" + "\n\n".join(blocks) + f"\n\nQUESTION: {question.strip()}\n\n"
+        "Answer from the passages in 2-4 sentences, in the first person. End every sentence with the "
+        "number of the passage it comes from, like [1].\n"
+    )
+
+
+def _block(p: NumberedPassage, chars: int) -> str:
     where = ", ".join(x for x in (p.title, p.kind, (p.published_at or "")[:10]) if x)
-    text = p.text if len(p.text) <= MAX_PASSAGE_CHARS else p.text[:MAX_PASSAGE_CHARS] + " …"
+    text = p.text if len(p.text) <= chars else p.text[:chars] + " …"
     return f"[{p.n}] ({where})\n{text}"

