@@ -1,7 +1,127 @@
-"""(being written)"""
+"""Site commands: ``serve`` (the profile site on 127.0.0.1) and ``export-site`` (static files)."""
 
 from __future__ import annotations
 
+import socket
+from pathlib import Path
+
 import click
 
-COMMANDS: list[click.Command] = []
+from ..errors import ProfileError
+from .common import db_option, echo_json, errors_as_messages, json_option
+
+DEFAULT_PORT = 8765
+
+
+@click.command(name="serve")
+@click.argument("slug", required=False)
+@click.option("--port", default=DEFAULT_PORT, show_default=True, help="Port to listen on (0 picks a free one).")
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Address to bind; anything but loopback exposes the corpus."
+)
+@click.option(
+    "--profiles",
+    "profiles_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder of profile YAML files (besides the workspace's profiles/ and the packaged ones).",
+)
+@db_option
+def serve(slug: str | None, port: int, host: str, profiles_dir: Path | None, db_path: Path) -> None:
+    """Serve the profile pages, archive search and JSON API until Ctrl-C.
+
+    The workspace is opened read-only; without one the profile is served with no corpus.
+
+    \b
+    Example usage:
+        insights serve karpathy
+        insights serve --db ~/research/insights.db --port 9000
+    """
+    import uvicorn
+
+    from ..web.app import create_app
+
+    with errors_as_messages():
+        app = create_app(db_path, profiles_dir, default_slug=slug, allowed_hosts=_allowed_hosts(host))
+        _check_slug(app.state.site.profiles.slugs(), slug)
+    sock = _bind(host, port)
+    address = _address(host, sock.getsockname()[1], slug)
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        click.echo(f"Warning: listening on {host}: anyone who can reach this address can read the corpus.", err=True)
+    if not db_path.exists():
+        click.echo(f"No workspace at {db_path}: serving the profile without a corpus.", err=True)
+    click.echo(f"Serving on {address}  (Ctrl-C to stop)", err=True)
+    click.echo(address)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    server.run(sockets=[sock])
+
+
+def _check_slug(known: list[str], slug: str | None) -> None:
+    if slug is not None and slug not in known:
+        raise ProfileError(f"No profile '{slug}'. Known: {', '.join(known) or 'none'}")
+
+
+def _allowed_hosts(host: str) -> list[str] | None:
+    """Loopback names by default; the bound name too; any Host when bound to every interface."""
+    if host in ("0.0.0.0", "::", ""):
+        return ["*"]
+    if host in ("127.0.0.1", "localhost", "::1"):
+        return None
+    return ["127.0.0.1", "localhost", "[::1]", host]
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as ex:
+        sock.close()
+        raise click.ClickException(f"Cannot listen on {host}:{port}: {ex.strerror}. Try another --port.") from None
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _address(host: str, port: int, slug: str | None) -> str:
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}/" + (f"profile/{slug}" if slug else "")
+
+
+@click.command(name="export-site")
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("slug", required=False)
+@click.option(
+    "--profiles",
+    "profiles_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder of profile YAML files (besides the workspace's profiles/ and the packaged ones).",
+)
+@db_option
+@json_option
+def export_site(out_dir: Path, slug: str | None, profiles_dir: Path | None, db_path: Path, as_json: bool) -> None:
+    """Write the profile site as static files that work from file://, search included.
+
+    The archive search runs in the browser over search-index.js; no server is needed.
+
+    \b
+    Example usage:
+        insights export-site site/ karpathy
+        open site/index.html
+    """
+    from ..site_export import export_site as export
+
+    with errors_as_messages():
+        report = export(out_dir, db_path if db_path.exists() else None, slug=slug, profiles_dir=profiles_dir)
+    if as_json:
+        echo_json(report.as_dict())
+        return
+    click.echo(
+        f"Wrote {len(report.pages)} page(s) and a search index of {report.passages:,} passages "
+        f"({report.index_bytes / 1e6:.1f} MB) to {out_dir}",
+        err=True,
+    )
+    click.echo(report.entry.resolve().as_uri())
+
+
+COMMANDS: list[click.Command] = [serve, export_site]

@@ -1,0 +1,253 @@
+"""Write the profile site as static files that work when opened from ``file://``, search included.
+
+``export_site(out_dir, db_path)`` renders the same page templates as the server (in
+"static" mode), copies the one CSS and one JS file, and writes ``search-index.js``: every
+passage of the exported thinkers as a JavaScript file that assigns
+``window.DEEPINSIGHTS_INDEX`` (browsers refuse ``fetch()`` of a JSON file from ``file://``;
+a script tag still loads). The page's script searches that index in the browser.
+
+subtle: the index is JavaScript, so every ``<``, ``>`` and ``&`` in it is written as a
+``\\u`` escape and the JSON is ASCII-only (U+2028/2029 escaped); the page builds result
+elements with ``textContent``. Links are kept only for http(s) URLs.
+
+This module reads the workspace read-only, never writes outside ``out_dir`` and starts no
+server. Each file is written to a temporary name and renamed, so a re-export replaces it whole.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from .errors import DeepInsightsError, ProfileError
+from .profile import Profile
+from .store import Store
+from .web import page
+from .web.app import STATIC_DIR, verify_available
+from .web.corpus import safe_url
+from .web.profiles import ProfileLibrary
+
+INDEX_FILE = "search-index.js"
+INDEX_GLOBAL = "window.DEEPINSIGHTS_INDEX"
+_DOCS = "SELECT id, thinker, kind, title, url, published_at FROM documents"
+_PASSAGES = "SELECT p.document_id, p.text, p.url, p.anchor FROM passages p JOIN documents d ON d.id = p.document_id"
+
+
+@dataclass
+class ExportReport:
+    """What ``export_site`` wrote."""
+
+    out_dir: Path
+    pages: list[str] = field(default_factory=list)
+    documents: int = 0
+    passages: int = 0
+    index_bytes: int = 0
+
+    @property
+    def entry(self) -> Path:
+        """The file to open in a browser."""
+        return self.out_dir / "index.html"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "out_dir": str(self.out_dir),
+            "entry": str(self.entry),
+            "pages": self.pages,
+            "documents": self.documents,
+            "passages": self.passages,
+            "index_bytes": self.index_bytes,
+        }
+
+
+def export_site(
+    out_dir: Path,
+    db_path: Path | None,
+    *,
+    slug: str | None = None,
+    profiles_dir: Path | None = None,
+) -> ExportReport:
+    """Write the site for one profile (``slug``) or all of them into ``out_dir``; return what was written.
+
+    With one profile its page is ``index.html``; with several, ``index.html`` lists them and
+    each has ``<slug>.html``. A missing workspace exports the pages without a corpus.
+    """
+    library = ProfileLibrary(profiles_dir, db_path.parent if db_path else None)
+    profiles = _chosen(library, slug)
+    _prepare(out_dir)
+    store = Store(db_path, read_only=True) if db_path is not None and db_path.exists() else None
+    try:
+        return _export(out_dir, db_path, store, profiles)
+    except OSError as ex:
+        raise DeepInsightsError(f"Cannot write the site to '{out_dir}': {ex.strerror or ex}") from None
+    finally:
+        if store is not None:
+            store.close()
+
+
+def _chosen(library: ProfileLibrary, slug: str | None) -> dict[str, Profile]:
+    slugs = [slug] if slug else library.slugs()
+    if not slugs:
+        raise ProfileError("No profiles to export. Put a profile YAML file in a profiles/ folder beside the workspace")
+    chosen: dict[str, Profile] = {}
+    for name in slugs:
+        profile = library.get(name)
+        if profile is None:
+            raise ProfileError(f"No profile '{name}'. Known: {', '.join(library.slugs()) or 'none'}")
+        chosen[name] = profile
+    return chosen
+
+
+def _prepare(out_dir: Path) -> None:
+    try:
+        (out_dir / "static").mkdir(parents=True, exist_ok=True)
+    except OSError as ex:
+        raise DeepInsightsError(f"Cannot create export folder '{out_dir}': {ex.strerror}") from None
+
+
+def _export(out_dir: Path, db_path: Path | None, store: Store | None, profiles: dict[str, Profile]) -> ExportReport:
+    report = ExportReport(out_dir)
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    thinkers = store.thinkers() if store is not None else []
+    measured = store.stats() if store is not None else []
+    single = len(profiles) == 1
+    for slug, profile in profiles.items():
+        inputs = _inputs(slug, profile, db_path, store, thinkers, measured, single, stamp)
+        name = "index.html" if single else f"{slug}.html"
+        _write(out_dir / name, page.render_profile(profile, inputs))
+        report.pages.append(name)
+    if not single:
+        _write(out_dir / "index.html", _index_page(profiles, store, stamp))
+        report.pages.append("index.html")
+    for asset in ("site.css", "site.js"):
+        _copy(STATIC_DIR / asset, out_dir / "static" / asset)
+    wanted = sorted({page.search_thinker(p, thinkers) for p in profiles.values()})
+    _write_index(out_dir / INDEX_FILE, store, [] if "" in wanted else wanted, report)
+    return report
+
+
+def _inputs(
+    slug: str,
+    profile: Profile,
+    db_path: Path | None,
+    store: Store | None,
+    thinkers: list[str],
+    measured: list[dict[str, Any]],
+    single: bool,
+    stamp: str,
+) -> page.PageInputs:
+    corpus = {"available": store is not None, "documents": store.document_count() if store else 0, "error": None}
+    inputs = page.PageInputs(
+        slug=slug,
+        mode="static",
+        static="static/",
+        home=None if single else "index.html",
+        corpus=corpus,
+        thinkers=thinkers,
+        measured=measured,
+        import_hint=page.import_hint(profile.identity.slug, db_path),
+        verify=_verification(profile, store),
+        api={"search": None, "verify": None},
+        generated_at=f"exported {stamp}",
+    )
+    inputs.prompt, inputs.prompt_error = page.compile_prompt_text(profile, inputs)
+    return inputs
+
+
+def _verification(profile: Profile, store: Store | None) -> dict[str, Any] | None:
+    """Verification results to embed in the page, when verify is installed and there is a corpus."""
+    if store is None or not verify_available():
+        return None
+    from .verify import verify_profile
+
+    return {"results": verify_profile(profile, store).to_dict()}
+
+
+def _index_page(profiles: dict[str, Profile], store: Store | None, stamp: str) -> str:
+    entries = [
+        {"href": f"{slug}.html", "name": p.identity.name, "description": p.identity.description, "error": None}
+        for slug, p in profiles.items()
+    ]
+    corpus = {"available": store is not None, "documents": store.document_count() if store else 0, "error": None}
+    return page.render(
+        "index.html",
+        profiles=entries,
+        corpus=corpus,
+        mode="static",
+        static="static/",
+        csp=page.STATIC_CSP,
+        generated_at=f"exported {stamp}",
+    )
+
+
+# -- the search index ----------------------------------------------------------------
+
+
+def _write_index(path: Path, store: Store | None, thinkers: list[str], report: ExportReport) -> None:
+    """Write ``search-index.js``.
+
+    Its value is ``{"v": 1, "docs": [[thinker, kind, title, url, date], …], "passages": [[doc, text, url,
+    anchor], …]}`` where ``doc`` is a position in ``docs``.
+    """
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w", encoding="ascii") as out:
+        out.write(f'{INDEX_GLOBAL} = {{"v":1,"docs":[')
+        positions = _write_docs(out, store, thinkers, report)
+        out.write('],"passages":[')
+        _write_passages(out, store, thinkers, positions, report)
+        out.write("]};\n")
+    os.replace(tmp, path)
+    report.index_bytes = path.stat().st_size
+
+
+def _write_docs(out: Any, store: Store | None, thinkers: list[str], report: ExportReport) -> dict[str, int]:
+    positions: dict[str, int] = {}
+    for i, row in enumerate(_rows(store, _DOCS, thinkers, column="thinker", order="published_at, id")):
+        positions[row[0]] = i
+        out.write(("," if i else "") + js_literal([row[1], row[2], row[3], safe_url(row[4]), row[5]]))
+    report.documents = len(positions)
+    return positions
+
+
+def _write_passages(
+    out: Any, store: Store | None, thinkers: list[str], positions: dict[str, int], report: ExportReport
+) -> None:
+    count = 0
+    for row in _rows(store, _PASSAGES, thinkers, column="d.thinker", order="p.id"):
+        out.write(("," if count else "") + js_literal([positions[row[0]], row[1], safe_url(row[2]), row[3]]))
+        count += 1
+    report.passages = count
+
+
+def _rows(store: Store | None, sql: str, thinkers: list[str], *, column: str, order: str) -> Iterator[Any]:
+    """Stream the rows of ``sql``, restricted to ``thinkers`` (all when empty), in ``order``."""
+    if store is None:
+        return iter(())
+    where = f" WHERE {column} IN ({', '.join('?' * len(thinkers))})" if thinkers else ""
+    return iter(store.conn.execute(f"{sql}{where} ORDER BY {order}", thinkers))
+
+
+def js_literal(value: Any) -> str:
+    """``value`` as a JavaScript literal that is safe anywhere in a page: ASCII, no ``<``, ``>`` or ``&``."""
+    text = json.dumps(value, ensure_ascii=True, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+# -- files ---------------------------------------------------------------------------
+
+
+def _write(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _copy(source: Path, target: Path) -> None:
+    tmp = target.with_name(target.name + ".tmp")
+    shutil.copyfile(source, tmp)
+    os.replace(tmp, target)

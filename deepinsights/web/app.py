@@ -1,0 +1,327 @@
+"""The profile site: one page per thinker profile plus a small read-only JSON API.
+
+``create_app(db_path, profiles_dir)`` returns a Starlette app:
+
+* ``/`` lists the profiles (or redirects to the only one), ``/profile/{slug}`` is the page;
+* ``/api/search?q=&kind=&since=&until=&thinker=&limit=&offset=`` searches the archive,
+  ``/api/profile/{slug}``, ``/api/profiles``, ``/api/stats`` and ``/api/verify/{slug}``
+  return JSON;
+* ``/static/`` serves the one CSS and one JS file, and nothing outside that folder.
+
+The workspace is opened read-only, one connection per worker thread, and all database and
+rendering work runs in Starlette's threadpool so the event loop never blocks. Library errors
+become HTTP errors here and only here. This module does not write to the store, and
+it does not start a server (``insights serve`` runs it under uvicorn).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from .. import config
+from ..errors import DeepInsightsError, ProfileError, SearchError, StoreError
+from ..profile import Profile
+from . import page
+from .corpus import CACHE_SIZE, Corpus, SearchParams
+from .profiles import ProfileLibrary
+from .security import SecurityMiddleware
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+LOCAL_HOSTS = ["127.0.0.1", "localhost", "[::1]", "::1", "testserver"]
+_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+
+
+@dataclass
+class Site:
+    """What every request handler shares: the corpus, the profiles and the import hint."""
+
+    corpus: Corpus
+    profiles: ProfileLibrary
+    db_path: Path | None
+    default_slug: str | None = None
+
+
+def create_app(
+    db_path: str | Path | None,
+    profiles_dir: str | Path | None = None,
+    *,
+    default_slug: str | None = None,
+    allowed_hosts: list[str] | None = None,
+    cache_size: int = CACHE_SIZE,
+) -> Starlette:
+    """The site for the workspace at ``db_path`` (which may not exist yet) and its profiles.
+
+    ``allowed_hosts`` are the Host header values accepted (DNS-rebinding protection);
+    the default accepts only loopback names. ``["*"]`` accepts any. ``cache_size`` is how
+    many search results are kept (0: none).
+    """
+    path = Path(db_path) if db_path is not None else None
+    site = Site(
+        corpus=Corpus(path, cache_size=cache_size),
+        profiles=ProfileLibrary(Path(profiles_dir) if profiles_dir else None, path.parent if path else None),
+        db_path=path,
+        default_slug=default_slug,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        site.corpus.close()
+
+    app = Starlette(
+        routes=_routes(site),
+        middleware=[
+            Middleware(SecurityMiddleware),
+            Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts or LOCAL_HOSTS),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.site = site
+    return app
+
+
+def app_from_env() -> Starlette:
+    """The site of the workspace named by ``INSIGHTS_DB``, for ASGI servers that take a factory.
+
+    Profiles come from the workspace's ``profiles/`` folder and the package. Example:
+    ``INSIGHTS_DB=insights.db uvicorn --factory deepinsights.web.app:app_from_env --workers 4``.
+    """
+    return create_app(config.DB.value())
+
+
+def _routes(site: Site) -> list[Route | Mount]:
+    def bind(handler: Callable[[Site, Request], Any]) -> Callable[[Request], Any]:
+        async def endpoint(request: Request) -> Response:
+            return await handler(site, request)  # type: ignore[no-any-return]
+
+        return endpoint
+
+    return [
+        Route("/", bind(index)),
+        Route("/profile/{slug}", bind(profile_page)),
+        Route("/api/search", bind(api_search)),
+        Route("/api/profiles", bind(api_profiles)),
+        Route("/api/profile/{slug}", bind(api_profile)),
+        Route("/api/stats", bind(api_stats)),
+        Route("/api/verify/{slug}", bind(api_verify)),
+        Route("/favicon.ico", lambda request: Response(status_code=204)),
+        Mount("/static", app=StaticFiles(directory=STATIC_DIR, follow_symlink=False), name="static"),
+    ]
+
+
+# -- pages -------------------------------------------------------------------------
+
+
+async def index(site: Site, request: Request) -> Response:
+    slugs = site.profiles.slugs()
+    if site.default_slug or len(slugs) == 1:
+        return RedirectResponse(f"/profile/{site.default_slug or slugs[0]}", status_code=307)
+    html = await run_in_threadpool(_render_index, site)
+    return HTMLResponse(html)
+
+
+def _render_index(site: Site) -> str:
+    entries = []
+    for slug in site.profiles.slugs():
+        entry: dict[str, Any] = {"href": f"/profile/{slug}", "name": slug, "description": "", "error": None}
+        try:
+            profile = site.profiles.get(slug)
+        except ProfileError as ex:
+            entry["error"] = str(ex)
+        else:
+            if profile is not None:
+                entry.update(name=profile.identity.name, description=profile.identity.description)
+        entries.append(entry)
+    return page.render(
+        "index.html", profiles=entries, corpus=site.corpus.status(), mode="server", static="/static/", generated_at=None
+    )
+
+
+async def profile_page(site: Site, request: Request) -> Response:
+    slug = request.path_params["slug"]
+    try:
+        html = await run_in_threadpool(_render_profile, site, slug, dict(request.query_params))
+    except ProfileError as ex:
+        return _error_page(500, "Invalid profile", str(ex))
+    if html is None:
+        return _error_page(404, "No such profile", f"No profile '{slug}'. Known: {', '.join(site.profiles.slugs())}")
+    return HTMLResponse(html)
+
+
+def _render_profile(site: Site, slug: str, query: dict[str, str]) -> str | None:
+    profile = site.profiles.get(slug)
+    if profile is None:
+        return None
+    inputs = page_inputs(site, slug, profile)
+    if query.get("q") and inputs.corpus["available"]:
+        inputs.search = _server_search(site, profile, inputs, query)
+    return page.render_profile(profile, inputs)
+
+
+def page_inputs(site: Site, slug: str, profile: Profile) -> page.PageInputs:
+    """Measure what the page shows from the corpus (when there is one) and compile the prompt."""
+    status = site.corpus.status()
+    inputs = page.PageInputs(
+        slug=slug,
+        home="/" if len(site.profiles.slugs()) > 1 else None,
+        corpus=status,
+        import_hint=page.import_hint(profile.identity.slug, site.db_path),
+        api={"search": "/api/search", "verify": f"/api/verify/{slug}" if verify_available() else None},
+    )
+    if status["available"]:
+        inputs.thinkers = site.corpus.thinkers()
+        inputs.measured = site.corpus.stats()
+    inputs.prompt, inputs.prompt_error = page.compile_prompt_text(profile, inputs)
+    return inputs
+
+
+def _server_search(site: Site, profile: Profile, inputs: page.PageInputs, query: dict[str, str]) -> dict[str, Any]:
+    """Results for a page requested with ``?q=`` (the form works without JavaScript)."""
+    fields = {key: query.get(key, "") for key in ("q", "kind", "since", "until")}
+    try:
+        params = _search_params({**fields, "thinker": page.search_thinker(profile, inputs.thinkers)})
+        return {**fields, "results": site.corpus.search(params)}
+    except (ValueError, SearchError):
+        return fields
+
+
+def _error_page(status: int, heading: str, message: str) -> HTMLResponse:
+    html = page.render(
+        "error.html",
+        status=status,
+        heading=heading,
+        message=message,
+        home="/",
+        mode="server",
+        static="/static/",
+        generated_at=None,
+    )
+    return HTMLResponse(html, status_code=status)
+
+
+def verify_available() -> bool:
+    try:
+        from ..verify import verify_profile  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+# -- API ---------------------------------------------------------------------------
+
+
+async def api_search(site: Site, request: Request) -> Response:
+    try:
+        params = _search_params(request.query_params)
+    except ValueError as ex:
+        return _json_error(400, str(ex))
+    try:
+        body = await run_in_threadpool(site.corpus.search_body, params)
+        return Response(body, media_type="application/json")
+    except SearchError as ex:
+        return _json_error(400, str(ex))
+    except StoreError as ex:
+        return _json_error(503, str(ex))
+
+
+def _search_params(query: Any) -> SearchParams:
+    """Validate the query string of a search; ValueError names the bad parameter."""
+    since, until = query.get("since", ""), query.get("until", "")
+    for name, value in (("since", since), ("until", until)):
+        if value and not _DATE.match(value):
+            raise ValueError(f"{name} must be a date: YYYY, YYYY-MM or YYYY-MM-DD (got {value[:40]!r})")
+    kinds = [k for raw in _all(query, "kind") for k in raw.split(",") if k.strip()]
+    return SearchParams(
+        query.get("q", ""),
+        kinds=[k.strip() for k in kinds],
+        thinker=query.get("thinker", ""),
+        since=since,
+        until=until,
+        limit=_int(query, "limit", 20),
+        offset=_int(query, "offset", 0),
+    )
+
+
+def _all(query: Any, key: str) -> list[str]:
+    return list(query.getlist(key)) if hasattr(query, "getlist") else ([query[key]] if query.get(key) else [])
+
+
+def _int(query: Any, key: str, default: int) -> int:
+    value = query.get(key, "")
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"{key} must be a whole number (got {value[:40]!r})") from None
+
+
+async def api_profiles(site: Site, request: Request) -> Response:
+    return JSONResponse([{"slug": slug, "url": f"/profile/{slug}"} for slug in site.profiles.slugs()])
+
+
+async def api_profile(site: Site, request: Request) -> Response:
+    slug = request.path_params["slug"]
+    try:
+        profile = await run_in_threadpool(site.profiles.get, slug)
+    except ProfileError as ex:
+        return _json_error(500, str(ex))
+    if profile is None:
+        return _json_error(404, f"No profile '{slug}'")
+    return JSONResponse({"slug": slug, "profile": profile.model_dump(mode="json")})
+
+
+async def api_stats(site: Site, request: Request) -> Response:
+    thinker = request.query_params.get("thinker") or None
+    try:
+        status = await run_in_threadpool(site.corpus.status)
+        rows = await run_in_threadpool(site.corpus.stats, thinker) if status["available"] else []
+    except StoreError as ex:
+        return _json_error(503, str(ex))
+    return JSONResponse({"corpus": status, "stats": rows})
+
+
+async def api_verify(site: Site, request: Request) -> Response:
+    slug = request.path_params["slug"]
+    if not verify_available():
+        return _json_error(501, "Verification is not available in this installation")
+    try:
+        result = await run_in_threadpool(verify_json, site, slug)
+    except StoreError as ex:
+        return _json_error(503, str(ex))
+    except DeepInsightsError as ex:  # an invalid profile, an unreadable verification input
+        return _json_error(500, str(ex))
+    if result is None:
+        return _json_error(404, f"No profile '{slug}'")
+    return JSONResponse(result)
+
+
+def verify_json(site: Site, slug: str) -> dict[str, Any] | None:
+    """Verification results of one profile against the corpus (``available: false`` without one)."""
+    profile = site.profiles.get(slug)
+    if profile is None:
+        return None
+    store = site.corpus.store()
+    if store is None:
+        return {"slug": slug, "available": False, "results": None}
+    from ..verify import verify_profile
+
+    return {"slug": slug, "available": True, "results": verify_profile(profile, store).to_dict()}
+
+
+def _json_error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)

@@ -1,0 +1,277 @@
+"""Read-only access to the workspace for the web server: one connection per worker thread.
+
+sqlite3 connections must not be shared by concurrent requests, so each thread that runs
+a request's database work (Starlette's threadpool) opens its own ``Store(read_only=True)``
+on first use and keeps it. A workspace that does not exist yet is not an error: the page
+is served without a corpus and says how to import one; the file is looked for again on
+each request, so an import started after the server still shows up.
+
+Search results are kept in a small LRU cache (typing and backspacing repeat queries). Its
+key includes the workspace's ``PRAGMA data_version`` as seen by one dedicated connection,
+which changes exactly when another connection commits, so an import makes every cached
+result stale at its commit and not before (until then readers see the old data anyway).
+
+This module does not write to the database, rank results (``search`` does) or render HTML.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import threading
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from ..errors import StoreError
+from ..models import HIGHLIGHT_END, HIGHLIGHT_START, SearchHit
+from ..search import search
+from ..store import Store
+
+MAX_LIMIT = 100
+SAFE_SCHEMES = ("http", "https")
+CANDIDATES = 1000
+CACHE_SIZE = 512
+
+
+class Corpus:
+    """The workspace at ``path``, opened read-only once per thread.
+
+    Searches rank at most ``candidates`` matches by BM25 (the most recent ones when a
+    query matches more, flagged ``capped``): the page shows 20 results as you type, and
+    ranking every one of 100k matches of a common word would cost a tenth of a second.
+    """
+
+    def __init__(self, path: Path | None, *, candidates: int = CANDIDATES, cache_size: int = CACHE_SIZE) -> None:
+        self.path = path
+        self.candidates = candidates
+        self.cache_size = cache_size
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._opened: list[Store] = []
+        self._cache: OrderedDict[tuple[Any, ...], Result] = OrderedDict()
+        self._sentinel: sqlite3.Connection | None = None
+        self._pending: dict[tuple[Any, ...], _Pending] = {}
+
+    def store(self) -> Store | None:
+        """This thread's read-only store, or None when there is no workspace file."""
+        cached: Store | None = getattr(self._local, "store", None)
+        if cached is not None:
+            return cached
+        if self.path is None or not self.path.exists():
+            return None
+        opened = Store(self.path, read_only=True)
+        self._local.store = opened
+        with self._lock:
+            self._opened.append(opened)
+        return opened
+
+    def close(self) -> None:
+        """Close every connection opened by any thread (at server shutdown)."""
+        with self._lock:
+            for opened in self._opened:
+                opened.close()
+            self._opened.clear()
+            if self._sentinel is not None:
+                self._sentinel.close()
+                self._sentinel = None
+            self._cache.clear()
+        self._local = threading.local()
+
+    def generation(self) -> int:
+        """A number that changes whenever another connection commits to the workspace."""
+        store = self.store()
+        if store is None:
+            return -1
+        with self._lock:
+            if self._sentinel is None:
+                self._sentinel = Store(store.path, read_only=True).conn
+            return int(self._sentinel.execute("PRAGMA data_version").fetchone()[0])
+
+    def status(self) -> dict[str, Any]:
+        """Whether a corpus is available, and the reason when it is not."""
+        try:
+            store = self.store()
+        except StoreError as ex:
+            return {"available": False, "documents": 0, "error": str(ex)}
+        if store is None:
+            return {"available": False, "documents": 0, "error": None}
+        return {"available": True, "documents": store.document_count(), "error": None}
+
+    def stats(self, thinker: str | None = None) -> list[dict[str, Any]]:
+        """Measured items, words and dates per thinker and kind; empty without a corpus."""
+        store = self.store()
+        return store.stats(thinker) if store is not None else []
+
+    def thinkers(self) -> list[str]:
+        store = self.store()
+        return store.thinkers() if store is not None else []
+
+    def search(self, params: SearchParams) -> dict[str, Any]:
+        """Run one archive search (or reuse its cached result) and return its JSON-able result."""
+        return self._cached(params).data
+
+    def search_body(self, params: SearchParams) -> bytes:
+        """The same result, encoded as the API's JSON body (encoded once per cached result)."""
+        return self._cached(params).body
+
+    def _cached(self, params: SearchParams) -> Result:
+        store = self.store()
+        if store is None or not params.q.strip():
+            return Result({"query": params.q, "matched": 0, "capped": False, "hits": []})
+        if not self.cache_size:
+            return Result(self._search(store, params))
+        key = (self.generation(), *params.key())
+        with self._lock:
+            found = self._cache.get(key)
+            if found is not None:
+                self._cache.move_to_end(key)
+                return found
+            pending = self._pending.get(key)
+            owner = pending is None
+            if pending is None:
+                pending = self._pending[key] = _Pending()
+        if not owner:  # subtle: the same query is running in another thread; share its result
+            return pending.wait() or Result(self._search(store, params))
+        return self._compute(store, params, key, pending)
+
+    def _compute(self, store: Store, params: SearchParams, key: tuple[Any, ...], pending: _Pending) -> Result:
+        try:
+            result = pending.result = Result(self._search(store, params))
+            with self._lock:
+                self._cache[key] = result
+                while len(self._cache) > self.cache_size:
+                    self._cache.popitem(last=False)
+            return result
+        finally:
+            with self._lock:
+                self._pending.pop(key, None)
+            pending.done.set()
+
+    def _search(self, store: Store, params: SearchParams) -> dict[str, Any]:
+        results = search(
+            store,
+            params.q,
+            kind=params.kinds,
+            thinker=params.thinker or None,
+            since=params.since or None,
+            until=params.until or None,
+            limit=params.limit,
+            offset=params.offset,
+            prefix_last=True,
+            candidates=self.candidates,
+        )
+        hits = [hit_json(hit) for hit in results.hits]
+        return {"query": params.q, "matched": results.matched, "capped": results.capped, "hits": hits}
+
+
+class _Pending:
+    """A search another thread is running: wait for it instead of running it twice."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.result: Result | None = None
+
+    def wait(self) -> Result | None:
+        """Its result, or None when it failed (the waiter then runs the search itself)."""
+        self.done.wait(timeout=60)
+        return self.result
+
+
+class Result:
+    """A search result as data, and as JSON bytes made on first use."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.data = data
+        self._body: bytes | None = None
+
+    @property
+    def body(self) -> bytes:
+        if self._body is None:
+            self._body = json.dumps(self.data, separators=(",", ":")).encode("ascii")
+        return self._body
+
+
+class SearchParams:
+    """The validated query string of ``/api/search``."""
+
+    def __init__(
+        self,
+        q: str,
+        *,
+        kinds: list[str] | None = None,
+        thinker: str = "",
+        since: str = "",
+        until: str = "",
+        limit: int = 20,
+        offset: int = 0,
+    ) -> None:
+        self.q = q
+        self.kinds = kinds or []
+        self.thinker = thinker
+        self.since = since
+        self.until = until
+        self.limit = max(1, min(limit, MAX_LIMIT))
+        self.offset = max(0, offset)
+
+    def key(self) -> tuple[Any, ...]:
+        """Everything that decides the result, for the cache."""
+        return (self.q, tuple(self.kinds), self.thinker, self.since, self.until, self.limit, self.offset)
+
+
+def hit_json(hit: SearchHit) -> dict[str, Any]:
+    """A hit for the page: plain fields plus the snippet as (text, highlighted) parts."""
+    return {
+        "id": hit.id,
+        "passage_id": hit.passage_id,
+        "thinker": hit.thinker,
+        "kind": hit.kind,
+        "title": visible_controls(hit.title) if hit.title else hit.title,
+        "url": safe_url(hit.url),
+        "published_at": hit.published_at,
+        "anchor": hit.anchor_label,
+        "score": hit.score,
+        "snippet": snippet_parts(hit.snippet),
+    }
+
+
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def visible_controls(text: str) -> str:
+    """Show bidirectional control characters as ``[U+202E]`` so they cannot reorder what is displayed."""
+    return _BIDI.sub(lambda m: f"[U+{ord(m.group()):04X}]", text)
+
+
+def snippet_parts(snippet: str) -> list[list[Any]]:
+    """Split a marked snippet into ``[text, 1]`` (highlighted) and ``[text, 0]`` runs.
+
+    Renderers put each run in the DOM as text (``textContent``), never as markup.
+    """
+    parts: list[list[Any]] = []
+    for i, chunk in enumerate(snippet.split(HIGHLIGHT_START)):
+        if i == 0:
+            _append(parts, chunk, 0)
+            continue
+        marked, _, rest = chunk.partition(HIGHLIGHT_END)
+        _append(parts, marked, 1)
+        _append(parts, rest, 0)
+    return parts
+
+
+def _append(parts: list[list[Any]], text: str, marked: int) -> None:
+    if text:
+        parts.append([visible_controls(text), marked])
+
+
+def safe_url(url: str | None) -> str | None:
+    """The URL if it is http(s); None for ``javascript:``, ``data:`` and anything else."""
+    if not url:
+        return None
+    try:
+        scheme = urlsplit(url.strip()).scheme.lower()
+    except ValueError:
+        return None
+    return url.strip() if scheme in SAFE_SCHEMES else None

@@ -1,0 +1,223 @@
+"""Render the profile page and its siblings from a Profile plus measured corpus data.
+
+One Jinja2 environment (autoescape on, undefined names are errors) renders the same
+templates for the live server and the static export; the two differ only in the
+``mode`` ("server" or "static"), where static files live, and where search results come
+from (``/api/search`` or the shipped ``search-index.js``). Data the page's script needs
+travels in a ``<script type="application/json">`` block built by ``json_script`` (no inline
+JavaScript, so the Content-Security-Policy can forbid it).
+
+This module does not open the store, run searches or verification, or serve HTTP: callers
+pass in what was measured.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from ..errors import DeepInsightsError
+from ..profile import Profile
+from .corpus import safe_url
+from .security import CSP
+
+STATIC_CSP = "default-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'"
+
+
+@dataclass
+class PageInputs:
+    """Everything measured or computed for one profile page, apart from the profile itself."""
+
+    slug: str
+    mode: str = "server"
+    static: str = "/static/"
+    home: str | None = None
+    corpus: dict[str, Any] = field(default_factory=lambda: {"available": False, "documents": 0, "error": None})
+    thinkers: list[str] = field(default_factory=list)
+    measured: list[dict[str, Any]] = field(default_factory=list)
+    prompt: str | None = None
+    prompt_error: str | None = None
+    search: dict[str, Any] = field(default_factory=dict)
+    import_hint: str = "insights import PATH"
+    verify: dict[str, Any] | None = None
+    api: dict[str, str | None] = field(default_factory=dict)
+    generated_at: str | None = None
+
+
+@cache
+def environment() -> jinja2.Environment:
+    """The shared Jinja2 environment: package templates, autoescaping, strict undefined names."""
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("deepinsights.web", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=False,
+    )
+    env.filters["safe_url"] = safe_url
+    env.filters["quoted"] = quoted
+    env.filters["verify_slug"] = verify_slug
+    return env
+
+
+def quoted(text: str) -> str:
+    """Text in curly quotes, unless it already is quoted."""
+    stripped = text.strip()
+    if stripped[:1] in ('"', "“", "'") and stripped[-1:] in ('"', "”", "'"):
+        return stripped
+    return f"“{stripped}”"
+
+
+def verify_slug(text: str) -> str:
+    """The slug ``verify`` puts in a count's id (``lineage.simon-willison``), so badges find their item."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "item"
+
+
+def render(template: str, **context: Any) -> str:
+    """Render one template with the given context."""
+    return environment().get_template(template).render(**context)
+
+
+def json_script(data: Any) -> Markup:
+    """JSON safe to place inside ``<script type="application/json">``: no ``<``, ``>``, ``&`` or U+2028/9.
+
+    subtle: the HTML parser ends a script element at the first ``</script``, whatever the
+    type, so ``<`` must never appear literally; ``ensure_ascii`` escapes U+2028/2029 and
+    lone surrogates.
+    """
+    text = json.dumps(data, ensure_ascii=True, separators=(",", ":"))
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return Markup(text)  # noqa: S704 - every character that could end the element is escaped above
+
+
+def render_profile(profile: Profile, inputs: PageInputs) -> str:
+    """The whole profile page as HTML."""
+    return render("profile.html", **profile_context(profile, inputs))
+
+
+def profile_context(profile: Profile, inputs: PageInputs) -> dict[str, Any]:
+    """The template context of the profile page."""
+    thinker = search_thinker(profile, inputs.thinkers)
+    measured = [row for row in inputs.measured if not thinker or row["thinker"] == thinker]
+    return {
+        "profile": profile,
+        "slug": inputs.slug,
+        "mode": inputs.mode,
+        "static": inputs.static,
+        "home": inputs.home,
+        "csp": STATIC_CSP if inputs.mode == "static" else CSP,
+        "toc": table_of_contents(profile),
+        "corpus": inputs.corpus,
+        "thinker": thinker or "all thinkers",
+        "measured": measured,
+        "measured_total": _total(measured),
+        "kinds": sorted({row["kind"] for row in measured}),
+        "claims": [
+            {"claim": c, "measured": _measured_claim(c.kinds, c.url_contains, measured)} for c in profile.corpus_claims
+        ],
+        "model_index": {m.rank: i for i, m in enumerate(profile.mental_models)},
+        "ledger": ledger_summary(profile),
+        "prompt": inputs.prompt,
+        "prompt_error": inputs.prompt_error,
+        "search": {"q": "", "kind": "", "since": "", "until": "", "results": None, **inputs.search},
+        "import_hint": inputs.import_hint,
+        "generated_at": inputs.generated_at,
+        "page_json": json_script(_page_data(profile, inputs, thinker)),
+    }
+
+
+def search_thinker(profile: Profile, thinkers: list[str]) -> str:
+    """The thinker to search and measure: the profile's slug when the corpus has it, else all ("")."""
+    return profile.identity.slug if profile.identity.slug in thinkers else ""
+
+
+def table_of_contents(profile: Profile) -> list[dict[str, Any]]:
+    """(anchor, label, item count) of each section present on the page, in page order."""
+    s = profile.sections
+    entries: list[tuple[str, str | None, str, int | None, bool]] = [
+        ("axioms", s.axioms.title, "Axioms", len(profile.axioms), bool(profile.axioms)),
+        ("lineage", s.lineage.title, "Lineage", len(profile.lineage), bool(profile.lineage)),
+        (
+            "mental-models",
+            s.mental_models.title,
+            "Mental models",
+            len(profile.mental_models),
+            bool(profile.mental_models),
+        ),
+        ("tensions", s.tensions.title, "Tensions", len(profile.tensions), bool(profile.tensions)),
+        ("predictions", s.predictions.title, "Predictions", len(profile.predictions), bool(profile.predictions)),
+        ("extensions", s.extensions.title, "Extensions", len(profile.extensions), bool(profile.extensions)),
+        ("eras", s.eras.title, "Eras", len(profile.eras), bool(profile.eras)),
+        ("search", None, "Archive search", None, True),
+        ("corpus", None, "Corpus", None, True),
+        ("gaps", None, "Known gaps", len(profile.known_gaps), bool(profile.known_gaps)),
+        ("prompt", None, "Simulator prompt", None, True),
+    ]
+    return [{"id": i, "label": _short(title) or label, "count": n} for i, title, label, n, shown in entries if shown]
+
+
+def _short(title: str | None) -> str | None:
+    """A section title short enough for the contents list ("Predictions (explicit and implicit)" → "Predictions")."""
+    if not title:
+        return None
+    return title.split(" (")[0].split(" — ")[0].strip() or None
+
+
+def ledger_summary(profile: Profile) -> dict[str, Any]:
+    """Counts for the line under the predictions ledger."""
+    kinds = Counter(p.kind for p in profile.predictions)
+    statuses = Counter(p.status for p in profile.predictions)
+    return {"explicit": kinds["explicit"], "implicit": kinds["implicit"], "statuses": sorted(statuses.items())}
+
+
+def _total(rows: list[dict[str, Any]]) -> dict[str, int]:
+    return {"items": sum(r["items"] for r in rows), "words": sum(r["words"] or 0 for r in rows)}
+
+
+def _measured_claim(kinds: list[str], url_contains: str | None, rows: list[dict[str, Any]]) -> int | None:
+    """Items of the claim's kinds, where stats alone can tell (no URL filter); verify fills the rest."""
+    if not kinds or url_contains or not rows:
+        return None
+    return sum(int(r["items"]) for r in rows if r["kind"] in kinds)
+
+
+def _page_data(profile: Profile, inputs: PageInputs, thinker: str) -> dict[str, Any]:
+    return {
+        "mode": inputs.mode,
+        "slug": inputs.slug,
+        "thinker": thinker,
+        "corpus": bool(inputs.corpus.get("available")),
+        "api": inputs.api,
+        "verify": inputs.verify,
+        "limit": 20,
+    }
+
+
+def import_hint(thinker: str, db_path: Path | None) -> str:
+    """The command that imports a corpus for this thinker into this workspace."""
+    db = f" --db {db_path}" if db_path is not None else ""
+    return f"insights import PATH --thinker {thinker}{db}"
+
+
+def compile_prompt_text(profile: Profile, inputs: PageInputs) -> tuple[str | None, str | None]:
+    """(prompt, None), or (None, why not) when it cannot be compiled.
+
+    Counts are measured when the corpus holds this thinker, else the profile's claims
+    (the prompt itself says which).
+    """
+    try:
+        from ..prompt import compile_prompt
+    except ImportError:
+        return None, "The prompt compiler is not installed."
+    stats = inputs.measured if profile.identity.slug in inputs.thinkers else None
+    try:
+        return compile_prompt(profile, stats=stats), None
+    except DeepInsightsError as ex:
+        return None, str(ex)

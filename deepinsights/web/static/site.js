@@ -1,0 +1,439 @@
+/* deep-insights profile page: archive search (server API or the offline index), the copy button,
+ * the eras bar, the contents highlight and verification badges. No framework, no build step.
+ * Corpus text is only ever put into the DOM with textContent, never as markup. */
+(function () {
+  "use strict";
+
+  var DEBOUNCE_MS = 180;
+  var SNIPPET_CHARS = 240;
+  var WORD = /[\p{L}\p{N}_]/u;
+  var WORDS = /[\p{L}\p{N}_]+/gu;
+  var SAFE_URL = /^https?:\/\//i;
+  var BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+  function readPageData() {
+    var node = document.getElementById("page-data");
+    if (!node) return null;
+    try { return JSON.parse(node.textContent || "{}"); } catch (e) { return null; }
+  }
+
+  function visible(text) {
+    return String(text).replace(BIDI, function (c) { return "[U+" + ("000" + c.charCodeAt(0).toString(16).toUpperCase()).slice(-4) + "]"; });
+  }
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = visible(text);
+    return node;
+  }
+
+  function safeUrl(url) {
+    return typeof url === "string" && SAFE_URL.test(url.trim()) ? url.trim() : null;
+  }
+
+  function plural(n, word) {
+    return n.toLocaleString("en") + " " + word + (n === 1 ? "" : (word.slice(-2) === "ch" ? "es" : "s"));
+  }
+
+  /* ---------------------------------------------------------------- rendering hits */
+
+  function renderHit(hit) {
+    var li = el("li");
+    var meta = [hit.kind];
+    if (hit.published_at) meta.push(String(hit.published_at).slice(0, 10));
+    if (hit.anchor) meta.push(hit.anchor);
+    li.appendChild(el("div", "hit-meta", meta.join(" · ")));
+    var title = el("div", "hit-title");
+    var url = safeUrl(hit.url);
+    var label = hit.title || hit.kind;
+    if (url) {
+      var a = el("a", null, label);
+      a.href = url;
+      a.rel = "noopener noreferrer";
+      title.appendChild(a);
+    } else {
+      title.textContent = label;
+    }
+    li.appendChild(title);
+    var snippet = el("p", "hit-snippet");
+    (hit.snippet || []).forEach(function (part) {
+      snippet.appendChild(part[1] ? el("mark", null, part[0]) : document.createTextNode(visible(part[0])));
+    });
+    li.appendChild(snippet);
+    return li;
+  }
+
+  function showResults(ui, result, query) {
+    ui.results.replaceChildren.apply(ui.results, result.hits.map(renderHit));
+    ui.results.setAttribute("data-query", query);
+    if (!query.trim()) { ui.status.textContent = ""; return; }
+    var text = plural(result.matched, "match");
+    if (result.capped) text += " (most recent ranked)";
+    if (!result.matched) text = "No matches for “" + query + "”.";
+    ui.status.textContent = text;
+  }
+
+  /* ---------------------------------------------------------------- offline search */
+
+  function terms(query) {
+    var found = query.toLowerCase().match(WORDS) || [];
+    return found.filter(function (t) { return t !== "and"; }).slice(0, 32);
+  }
+
+  function lowered(index) {
+    if (!index._lower) {
+      index._lower = index.passages.map(function (p) {
+        var lower = String(p[1]).toLowerCase();
+        return lower.length === String(p[1]).length ? lower : null; // subtle: some letters change length when lowered
+      });
+    }
+    return index._lower;
+  }
+
+  function wordStarts(lower, term, max) {
+    var found = [], from = 0, pos;
+    while (found.length < max && (pos = lower.indexOf(term, from)) !== -1) {
+      if (pos === 0 || !WORD.test(lower.charAt(pos - 1))) found.push(pos);
+      from = pos + term.length;
+    }
+    return found;
+  }
+
+  function passes(doc, params) {
+    var date = doc[4] || "";
+    if (params.thinker && doc[0] !== params.thinker) return false;
+    if (params.kind && doc[1] !== params.kind) return false;
+    if (params.since && (!date || date < params.since)) return false;
+    if (params.until && (!date || date >= params.until + "~")) return false;
+    return true;
+  }
+
+  function staticSearch(index, params) {
+    var wanted = terms(params.q);
+    if (!wanted.length) return { matched: 0, capped: false, hits: [] };
+    var lower = lowered(index), scored = [];
+    for (var i = 0; i < index.passages.length; i++) {
+      var passage = index.passages[i], doc = index.docs[passage[0]];
+      if (!passes(doc, params)) continue;
+      var text = lower[i] || String(passage[1]).toLowerCase(), score = 0, first = -1;
+      for (var j = 0; j < wanted.length; j++) {
+        var hits = wordStarts(text, wanted[j], 8);
+        if (!hits.length) { score = 0; break; }
+        score += Math.log(1 + hits.length);
+        if (first === -1 || hits[0] < first) first = hits[0];
+      }
+      if (score > 0) scored.push([score / Math.sqrt(1 + text.length / 1000), i, first]);
+    }
+    scored.sort(function (a, b) { return b[0] - a[0] || a[1] - b[1]; });
+    var hits = scored.slice(0, params.limit).map(function (s) { return staticHit(index, s[1], s[2], wanted); });
+    return { matched: scored.length, capped: false, hits: hits };
+  }
+
+  function staticHit(index, i, first, wanted) {
+    var passage = index.passages[i], doc = index.docs[passage[0]];
+    return {
+      thinker: doc[0], kind: doc[1], title: doc[2], url: passage[2] || doc[3], published_at: doc[4],
+      anchor: passage[3], snippet: snippetParts(String(passage[1]), first, wanted)
+    };
+  }
+
+  function snippetParts(text, first, wanted) {
+    var lower = text.toLowerCase();
+    if (lower.length !== text.length) lower = text; // cannot map offsets: show unmarked
+    var start = Math.max(0, first - 80);
+    while (start > 0 && WORD.test(text.charAt(start - 1)) && first - start < 100) start--;
+    var end = Math.min(text.length, start + SNIPPET_CHARS);
+    var marks = [];
+    wanted.forEach(function (term) {
+      wordStarts(lower.slice(start, end), term, 50).forEach(function (pos) {
+        var stop = pos + term.length;
+        while (start + stop < end && WORD.test(text.charAt(start + stop))) stop++;
+        marks.push([start + pos, start + stop]);
+      });
+    });
+    marks.sort(function (a, b) { return a[0] - b[0]; });
+    var parts = [], at = start;
+    if (start > 0) parts.push(["…", 0]);
+    marks.forEach(function (m) {
+      if (m[0] < at) return;
+      if (m[0] > at) parts.push([text.slice(at, m[0]), 0]);
+      parts.push([text.slice(m[0], m[1]), 1]);
+      at = m[1];
+    });
+    if (at < end) parts.push([text.slice(at, end), 0]);
+    if (end < text.length) parts.push(["…", 0]);
+    return parts;
+  }
+
+  /* ---------------------------------------------------------------- search wiring */
+
+  function searchParams(ui, data) {
+    return {
+      q: ui.q.value, kind: ui.kind.value, since: ui.since.value, until: ui.until.value,
+      thinker: data.thinker || "", limit: data.limit || 20
+    };
+  }
+
+  function serverSearch(data, params, signal) {
+    var query = new URLSearchParams();
+    Object.keys(params).forEach(function (key) { if (params[key]) query.set(key, params[key]); });
+    return fetch(data.api.search + "?" + query.toString(), { signal: signal, headers: { Accept: "application/json" } })
+      .then(function (response) {
+        return response.json().then(function (body) {
+          if (!response.ok) throw new Error(body.error || ("HTTP " + response.status));
+          return body;
+        });
+      });
+  }
+
+  function rememberQuery(params) {
+    if (!window.history || !window.history.replaceState || location.protocol === "file:") return;
+    var query = new URLSearchParams();
+    ["q", "kind", "since", "until"].forEach(function (key) { if (params[key]) query.set(key, params[key]); });
+    var search = query.toString();
+    history.replaceState(null, "", location.pathname + (search ? "?" + search : "") + location.hash);
+  }
+
+  function initSearch(data) {
+    var form = document.getElementById("search-form");
+    if (!form) return;
+    var ui = {
+      q: document.getElementById("search-q"), kind: document.getElementById("search-kind"),
+      since: document.getElementById("search-since"), until: document.getElementById("search-until"),
+      status: document.getElementById("search-status"), results: document.getElementById("search-results")
+    };
+    var index = window.DEEPINSIGHTS_INDEX || null;
+    var timer = null, controller = null, generation = 0;
+    if (data.mode === "static") fillKinds(ui.kind, index);
+
+    function run() {
+      var params = searchParams(ui, data), mine = ++generation;
+      if (controller) controller.abort();
+      if (!params.q.trim()) { showResults(ui, { matched: 0, hits: [] }, ""); return; }
+      if (data.mode === "static") {
+        if (!index) { ui.status.textContent = "The search index (search-index.js) is missing."; return; }
+        showResults(ui, staticSearch(index, params), params.q);
+        return;
+      }
+      controller = window.AbortController ? new AbortController() : null;
+      ui.status.textContent = "Searching…";
+      serverSearch(data, params, controller && controller.signal).then(function (result) {
+        if (mine !== generation) return;
+        showResults(ui, result, params.q);
+        rememberQuery(params);
+      }, function (error) {
+        if (mine !== generation || (error && error.name === "AbortError")) return;
+        ui.status.textContent = "Search failed: " + (error && error.message ? error.message : "unknown error");
+      });
+    }
+
+    function later() { clearTimeout(timer); timer = setTimeout(run, DEBOUNCE_MS); }
+
+    form.addEventListener("submit", function (event) { event.preventDefault(); clearTimeout(timer); run(); });
+    ui.q.addEventListener("input", later);
+    [ui.kind, ui.since, ui.until].forEach(function (input) { input.addEventListener("change", run); });
+    if (data.mode === "static" && index) ui.q.disabled = false;
+    var initial = new URLSearchParams(location.search).get("q");
+    if (initial && !ui.q.value) ui.q.value = initial;
+    if (ui.q.value && !ui.results.children.length) run();
+  }
+
+  function fillKinds(select, index) {
+    if (!index || select.options.length > 1) return;
+    var kinds = {};
+    index.docs.forEach(function (doc) { kinds[doc[1]] = true; });
+    Object.keys(kinds).sort().forEach(function (kind) {
+      var option = el("option", null, kind);
+      option.value = kind;
+      select.appendChild(option);
+    });
+  }
+
+  /* ---------------------------------------------------------------- copy button */
+
+  function copyText(text) {
+    if (navigator.clipboard && window.isSecureContext) {
+      return navigator.clipboard.writeText(text).then(function () { return true; }, function () { return legacyCopy(text); });
+    }
+    return Promise.resolve(legacyCopy(text));
+  }
+
+  function legacyCopy(text) {
+    var area = el("textarea", "copy-buffer");
+    area.value = text;
+    area.setAttribute("readonly", "");
+    document.body.appendChild(area);
+    area.select();
+    var ok = false;
+    try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
+    area.remove();
+    return ok;
+  }
+
+  function initCopy() {
+    var button = document.getElementById("copy-prompt");
+    if (!button) return;
+    var source = document.getElementById(button.getAttribute("data-copy-target"));
+    var status = document.getElementById("copy-status");
+    button.addEventListener("click", function () {
+      var text = source ? source.textContent : "";
+      copyText(text).then(function (ok) {
+        status.textContent = ok ? "Copied " + plural(text.length, "character") + "." : "Copy failed: select the text below and copy it.";
+        if (!ok) document.getElementById("prompt-details").open = true;
+      });
+    });
+  }
+
+  /* ---------------------------------------------------------------- eras bar */
+
+  function year(partial) {
+    var m = /^(\d{4})(?:-(\d{2}))?/.exec(partial || "");
+    return m ? Number(m[1]) + (m[2] ? (Number(m[2]) - 1) / 12 : 0) : null;
+  }
+
+  function initEras() {
+    var bar = document.getElementById("era-bar"), axis = document.getElementById("era-axis");
+    if (!bar) return;
+    var spans = Array.prototype.slice.call(bar.children);
+    var ranges = spans.map(function (span, i) {
+      var start = year(span.getAttribute("data-start"));
+      var end = year(span.getAttribute("data-end"));
+      if (end === null) end = i + 1 < spans.length ? year(spans[i + 1].getAttribute("data-start")) : null;
+      if (end === null) { var now = new Date(); end = now.getFullYear() + now.getMonth() / 12; }
+      return [start, Math.max(end + 1 / 12, start + 1 / 12)];
+    });
+    if (!ranges.length) return;
+    var lo = Math.min.apply(null, ranges.map(function (r) { return r[0]; }));
+    var hi = Math.max.apply(null, ranges.map(function (r) { return r[1]; }));
+    var span = hi - lo || 1;
+    spans.forEach(function (node, i) {
+      node.style.left = ((ranges[i][0] - lo) / span * 100).toFixed(2) + "%";
+      node.style.width = ((ranges[i][1] - ranges[i][0]) / span * 100).toFixed(2) + "%";
+    });
+    axis.children[0].textContent = String(Math.floor(lo));
+    axis.children[1].textContent = String(Math.floor(hi - 1e-9));
+    bar.hidden = false;
+    axis.hidden = false;
+  }
+
+  /* ---------------------------------------------------------------- contents */
+
+  function initContents() {
+    var toc = document.getElementById("toc");
+    if (toc && window.matchMedia && window.matchMedia("(max-width: 999px)").matches) toc.open = false;
+    if (!window.IntersectionObserver) return;
+    var links = {};
+    document.querySelectorAll("[data-toc]").forEach(function (a) { links[a.getAttribute("data-toc")] = a; });
+    var observer = new IntersectionObserver(function (entries) {
+      entries.forEach(function (entry) {
+        if (!entry.isIntersecting || !links[entry.target.id]) return;
+        Object.keys(links).forEach(function (id) { links[id].classList.toggle("active", id === entry.target.id); });
+      });
+    }, { rootMargin: "0px 0px -70% 0px" });
+    document.querySelectorAll("main > section[id]").forEach(function (section) { observer.observe(section); });
+  }
+
+  /* ---------------------------------------------------------------- verification */
+
+  function initVerification(data) {
+    if (data.verify) { applyVerification(data.verify); return; }
+    if (!data.api || !data.api.verify || !data.corpus) return;
+    fetch(data.api.verify, { headers: { Accept: "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (body) { if (body && body.results) applyVerification(body.results); }, function () {});
+  }
+
+  var QUOTE_BADGES = {
+    verbatim: ["ok", "verbatim"], approximate: ["approx", "approximate"], not_found: ["bad", "not found"]
+  };
+  var COUNT_BADGES = {
+    match: ["ok", "matches"], close: ["approx", "close"], mismatch: ["bad", "differs"],
+    measured: ["claim", "measured"], unverifiable: ["pending", "unverifiable"]
+  };
+
+  function badge(kind, text) {
+    return el("span", "badge " + kind, text);
+  }
+
+  function linkTo(location) {
+    var url = safeUrl(location.url), label = location.title || location.kind || "document";
+    var node = url ? el("a", null, label) : el("span", null, label);
+    if (url) { node.href = url; node.rel = "noopener noreferrer"; }
+    return node;
+  }
+
+  function describeLocation(location, prefix) {
+    var parts = [document.createTextNode(prefix), linkTo(location)];
+    var meta = [location.kind, (location.published_at || "").slice(0, 10), location.anchor].filter(Boolean);
+    if (meta.length) parts.push(document.createTextNode(" (" + meta.join(" · ") + ")"));
+    if (location.excerpt) parts.push(document.createTextNode(": “" + location.excerpt + "”"));
+    return parts;
+  }
+
+  function applyQuote(check) {
+    var target = document.querySelector('[data-verify-for="' + cssEscape(check.path) + '"]');
+    var detail = document.querySelector('[data-verify-detail="' + cssEscape(check.path) + '"]');
+    if (!target) return;
+    var look = QUOTE_BADGES[check.status] || ["pending", check.status];
+    target.className = "badge verify-badge " + look[0];
+    target.textContent = look[1] + (check.status === "approximate" ? " " + Math.round(check.score * 100) + "%" : "");
+    target.hidden = false;
+    if (!detail) return;
+    var parts = [];
+    if (check.location) parts = describeLocation(check.location, check.status === "verbatim" ? "Found in " : "Closest wording in ");
+    else if (check.closest) parts = describeLocation(check.closest, "Not in the corpus. Nearest passage, for reference only: ");
+    else parts = [document.createTextNode("Not in the corpus.")];
+    detail.replaceChildren.apply(detail, parts);
+    detail.hidden = false;
+  }
+
+  function applyCount(check) {
+    document.querySelectorAll('[data-count-for="' + cssEscape(check.id) + '"]').forEach(function (node) {
+      var look = COUNT_BADGES[check.status] || ["pending", check.status];
+      var value = check.measured === null || check.measured === undefined ? "—" : String(check.measured);
+      var children = [document.createTextNode(value)];
+      if (check.status !== "measured") children.push(document.createTextNode(" "), badge(look[0], look[1]));
+      node.replaceChildren.apply(node, children);
+      if (check.note) node.title = check.note;
+    });
+  }
+
+  function applySummary(results) {
+    var box = document.getElementById("verify-summary");
+    if (box && results.summary) {
+      var children = [el("strong", null, "Verification: "), document.createTextNode(results.summary.line)];
+      (results.notes || []).forEach(function (note) { children.push(el("p", "muted", note)); });
+      box.replaceChildren.apply(box, children);
+      box.hidden = false;
+    }
+    var gaps = document.getElementById("computed-gaps");
+    if (gaps && results.computed_gaps && results.computed_gaps.length) {
+      var items = [el("li", "muted", "Cited by the profile but not found in the corpus (computed):")];
+      results.computed_gaps.forEach(function (title) { items.push(el("li", null, title)); });
+      gaps.replaceChildren.apply(gaps, items);
+      gaps.hidden = false;
+    }
+  }
+
+  function cssEscape(text) {
+    return window.CSS && CSS.escape ? CSS.escape(text) : String(text).replace(/["\\]/g, "\\$&");
+  }
+
+  function applyVerification(results) {
+    (results.quotes || []).forEach(applyQuote);
+    (results.counts || []).forEach(applyCount);
+    applySummary(results);
+    document.documentElement.setAttribute("data-verified", "true");
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var data = readPageData();
+    initCopy();
+    initEras();
+    initContents();
+    if (!data) return;
+    initSearch(data);
+    initVerification(data);
+  });
+})();
