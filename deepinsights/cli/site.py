@@ -25,8 +25,13 @@ DEFAULT_PORT = 8765
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder of profile YAML files (besides the workspace's profiles/ and the packaged ones).",
 )
+@click.option(
+    "-m", "--model", "model_name", envvar="INSIGHTS_MODEL", help="Model for the page's Ask panel (llm id or alias)."
+)
 @db_option
-def serve(slug: str | None, port: int, host: str, profiles_dir: Path | None, db_path: Path) -> None:
+def serve(
+    slug: str | None, port: int, host: str, profiles_dir: Path | None, model_name: str | None, db_path: Path
+) -> None:
     """Serve the profile pages, archive search and JSON API until Ctrl-C.
 
     The workspace is opened read-only; without one the profile is served with no corpus.
@@ -41,8 +46,10 @@ def serve(slug: str | None, port: int, host: str, profiles_dir: Path | None, db_
     from ..web.app import create_app
 
     with errors_as_messages():
-        app = create_app(db_path, profiles_dir, default_slug=slug, allowed_hosts=_allowed_hosts(host))
+        app = create_app(db_path, profiles_dir, default_slug=slug, allowed_hosts=_allowed_hosts(host), model=model_name)
         _check_slug(app.state.site.profiles.slugs(), slug)
+        if model_name:
+            _announce_model(model_name)
     sock = _bind(host, port)
     address = _address(host, sock.getsockname()[1], slug)
     if host not in ("127.0.0.1", "localhost", "::1"):
@@ -53,6 +60,15 @@ def serve(slug: str | None, port: int, host: str, profiles_dir: Path | None, db_
     click.echo(address)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
     server.run(sockets=[sock])
+
+
+def _announce_model(name: str) -> None:
+    """Fail early on an unknown model; say once that a remote one receives the passages."""
+    from ..ask.models import choose_model, first_remote_use
+
+    model, _ = choose_model(name)
+    if first_remote_use(model):
+        click.echo(f"Note: {model.model_id} is a remote service: Ask questions and passages are sent to it.", err=True)
 
 
 def _check_slug(known: list[str], slug: str | None) -> None:

@@ -16,6 +16,7 @@ it does not start a server (``insights serve`` runs it under uvicorn).
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -36,6 +37,7 @@ from .. import config
 from ..errors import DeepInsightsError, ProfileError, SearchError, StoreError
 from ..profile import Profile
 from . import page
+from .asking import api_ask
 from .corpus import CACHE_SIZE, Corpus, SearchParams
 from .profiles import ProfileLibrary
 from .security import SecurityMiddleware
@@ -53,6 +55,7 @@ class Site:
     profiles: ProfileLibrary
     db_path: Path | None
     default_slug: str | None = None
+    model_name: str | None = None
 
 
 def create_app(
@@ -62,12 +65,14 @@ def create_app(
     default_slug: str | None = None,
     allowed_hosts: list[str] | None = None,
     cache_size: int = CACHE_SIZE,
+    model: str | None = None,
 ) -> Starlette:
     """The site for the workspace at ``db_path`` (which may not exist yet) and its profiles.
 
     ``allowed_hosts`` are the Host header values accepted (DNS-rebinding protection);
     the default accepts only loopback names. ``["*"]`` accepts any. ``cache_size`` is how
-    many search results are kept (0: none).
+    many search results are kept (0: none). ``model`` is the model ``/api/ask`` uses (default
+    ``$INSIGHTS_MODEL``); without one the Ask panel says how to set it.
     """
     path = Path(db_path) if db_path is not None else None
     site = Site(
@@ -75,6 +80,7 @@ def create_app(
         profiles=ProfileLibrary(Path(profiles_dir) if profiles_dir else None, path.parent if path else None),
         db_path=path,
         default_slug=default_slug,
+        model_name=model or os.environ.get("INSIGHTS_MODEL") or None,
     )
 
     @asynccontextmanager
@@ -118,6 +124,7 @@ def _routes(site: Site) -> list[Route | Mount]:
         Route("/api/profile/{slug}", bind(api_profile)),
         Route("/api/stats", bind(api_stats)),
         Route("/api/verify/{slug}", bind(api_verify)),
+        Route("/api/ask", bind(api_ask), methods=["POST"]),
         Route("/favicon.ico", lambda request: Response(status_code=204)),
         Mount("/static", app=StaticFiles(directory=STATIC_DIR, follow_symlink=False), name="static"),
     ]
@@ -180,7 +187,12 @@ def page_inputs(site: Site, slug: str, profile: Profile) -> page.PageInputs:
         home="/" if len(site.profiles.slugs()) > 1 else None,
         corpus=status,
         import_hint=page.import_hint(profile.identity.slug, site.db_path),
-        api={"search": "/api/search", "verify": f"/api/verify/{slug}" if verify_available() else None},
+        api={
+            "search": "/api/search",
+            "verify": f"/api/verify/{slug}" if verify_available() else None,
+            "ask": "/api/ask",
+            "model": site.model_name,
+        },
     )
     if status["available"]:
         inputs.thinkers = site.corpus.thinkers()

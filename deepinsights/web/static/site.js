@@ -427,6 +427,104 @@
     document.documentElement.setAttribute("data-verified", "true");
   }
 
+  /* ---------------------------------------------------------------- ask panel */
+
+  function renderAnswer(ui, answer) {
+    ui.stream.textContent = "";
+    ui.sentences.textContent = "";
+    ui.passages.textContent = "";
+    if (answer.declined) {
+      ui.stream.appendChild(el("p", "declined", answer.answer));
+      return;
+    }
+    answer.sentences.forEach(function (s) {
+      var item = el("li", "sentence sentence-" + s.label);
+      item.appendChild(el("span", "badge label-" + s.label, s.label));
+      item.appendChild(el("span", "sentence-text", " " + s.text + " "));
+      s.citations.forEach(function (n) {
+        var link = el("a", "citation", "[" + n + "]");
+        link.href = "#ask-passage-" + n;
+        item.appendChild(link);
+      });
+      s.flags.forEach(function (flag) { item.appendChild(el("span", "badge flag", "⚠ " + flag)); });
+      ui.sentences.appendChild(item);
+    });
+    answer.passages.forEach(function (p) {
+      var item = el("li", "passage");
+      item.id = "ask-passage-" + p.n;
+      var head = el("div", "passage-head", "[" + p.n + "] " + (p.title || p.id));
+      var url = safeUrl(p.url);
+      if (url) {
+        var link = el("a", null, " open source");
+        link.href = url;
+        link.rel = "noopener noreferrer";
+        head.appendChild(link);
+      }
+      var body = el("details", "passage-text");
+      body.appendChild(el("summary", null, "passage text"));
+      body.appendChild(el("p", null, p.text));
+      item.appendChild(head);
+      item.appendChild(body);
+      ui.passages.appendChild(item);
+    });
+  }
+
+  function readLines(response, onLine) {
+    var reader = response.body.getReader();
+    var decoder = new TextDecoder();
+    var buffer = "";
+    function pump() {
+      return reader.read().then(function (step) {
+        buffer += decoder.decode(step.value || new Uint8Array(), { stream: !step.done });
+        var lines = buffer.split("\n");
+        buffer = lines.pop();
+        lines.filter(Boolean).forEach(function (line) { onLine(JSON.parse(line)); });
+        if (!step.done) return pump();
+        if (buffer.trim()) onLine(JSON.parse(buffer));
+      });
+    }
+    return pump();
+  }
+
+  function initAsk(data) {
+    var section = document.getElementById("ask");
+    if (!section || !data || !data.api || !data.api.ask) return;
+    section.hidden = false;
+    var ui = {
+      form: document.getElementById("ask-form"), q: document.getElementById("ask-q"),
+      status: document.getElementById("ask-status"), stream: document.getElementById("ask-stream"),
+      sentences: document.getElementById("ask-sentences"), passages: document.getElementById("ask-passages")
+    };
+    if (!data.api.model) {
+      document.getElementById("ask-no-model").hidden = false;
+      ui.q.disabled = true;
+      document.getElementById("ask-submit").disabled = true;
+      return;
+    }
+    ui.form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var question = ui.q.value.trim();
+      if (!question) return;
+      ui.status.textContent = "Asking " + data.api.model + "…";
+      ui.stream.textContent = "";
+      ui.sentences.textContent = "";
+      ui.passages.textContent = "";
+      var streamed = el("p", "streamed");
+      ui.stream.appendChild(streamed);
+      fetch(data.api.ask + "?stream=1", {
+        method: "POST", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ slug: data.slug, question: question })
+      }).then(function (response) {
+        if (!response.ok) return response.json().then(function (body) { throw new Error(body.error || response.status); });
+        return readLines(response, function (line) {
+          if (line.type === "chunk") streamed.textContent += line.text;
+          else if (line.type === "error") ui.status.textContent = line.error;
+          else if (line.type === "answer") { renderAnswer(ui, line.answer); ui.status.textContent = "Checked."; }
+        });
+      }).catch(function (error) { ui.status.textContent = "Ask failed: " + error.message; });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     var data = readPageData();
     initCopy();
@@ -435,5 +533,6 @@
     if (!data) return;
     initSearch(data);
     initVerification(data);
+    initAsk(data);
   });
 })();

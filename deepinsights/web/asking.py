@@ -1,0 +1,86 @@
+"""``POST /api/ask``: grounded ask through the server, streamed or whole.
+
+The body is JSON ``{"slug", "question", "since"?, "until"?}``. The model is the one the
+server was started with (``insights serve --model`` or ``$INSIGHTS_MODEL``); a page cannot
+choose another, so it cannot make the server send the corpus to a remote service.
+``?stream=1`` returns NDJSON: ``{"type": "chunk", "text"}`` lines while the model writes,
+then one ``{"type": "answer", "answer": {...}}`` line with the checked answer (the same
+object ``insights ask --json`` prints); without it the checked answer comes as one JSON
+object. The CLI-only first-use notice for remote models is printed when the server starts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+
+from ..ask import ask
+from ..ask.models import choose_model
+from ..errors import AskError, DeepInsightsError
+
+MAX_QUESTION_CHARS = 2000
+
+
+async def api_ask(site: Any, request: Request) -> Response:
+    try:
+        body = await request.json()
+    except ValueError:
+        return _error(400, 'The body must be JSON: {"slug": …, "question": …}')
+    question = str(body.get("question", "")).strip() if isinstance(body, dict) else ""
+    if not question or len(question) > MAX_QUESTION_CHARS:
+        return _error(400, f"Ask a question of 1 to {MAX_QUESTION_CHARS} characters")
+    if not site.model_name:
+        return _error(501, "No model configured: start the server with --model MODEL (see docs/ask.md)")
+    try:
+        profile = await run_in_threadpool(site.profiles.get, str(body.get("slug", "")))
+    except DeepInsightsError as ex:
+        return _error(500, str(ex))
+    if profile is None or not site.corpus.status()["available"]:
+        return _error(404, "No such profile, or no corpus imported")
+    args = (question, profile, site, body.get("since") or None, body.get("until") or None)
+    if request.query_params.get("stream") == "1":
+        return StreamingResponse(_stream(*args), media_type="application/x-ndjson")
+    try:
+        answer = await run_in_threadpool(_answer, *args, None)
+    except AskError as ex:
+        return _error(503, str(ex))
+    return JSONResponse(answer)
+
+
+def _answer(question, profile, site, since, until, on_chunk) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """Runs in a worker thread: that thread's read-only store, the server's model."""
+    model, _ = choose_model(site.model_name)
+    store = site.corpus.store()
+    return ask(question, profile, store, model, since=since, until=until, on_chunk=on_chunk).as_dict()
+
+
+async def _stream(question, profile, site, since, until) -> AsyncIterator[str]:  # type: ignore[no-untyped-def]
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[str | None] = asyncio.Queue()
+
+    def chunk(text: str) -> None:
+        loop.call_soon_threadsafe(queue.put_nowait, json.dumps({"type": "chunk", "text": text}) + "\n")
+
+    async def work() -> None:
+        try:
+            answer = await run_in_threadpool(_answer, question, profile, site, since, until, chunk)
+            line = {"type": "answer", "answer": answer}
+        except DeepInsightsError as ex:
+            line = {"type": "error", "error": str(ex)}
+        await queue.put(json.dumps(line) + "\n")
+        await queue.put(None)
+
+    task = asyncio.create_task(work())
+    while (line := await queue.get()) is not None:
+        yield line
+    await task
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
