@@ -17,7 +17,7 @@ import random
 import re
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -39,7 +39,7 @@ NAMES = ["Grace Hopper", "Alan Turing", "Ada Lovelace", "Claude Shannon"]
 
 def corpus(n: int, seed: int = 0) -> list[Document]:
     rng = random.Random(seed)
-    start = datetime(2020, 1, 1, tzinfo=timezone.utc)
+    start = datetime(2020, 1, 1, tzinfo=UTC)
     weights = [1 / (i + 1) for i in range(len(VOCAB))]
     docs = []
     for i in range(n):

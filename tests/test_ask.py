@@ -7,7 +7,7 @@ remote paid API; the retrieval, prompt, streaming and checking code paths are th
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -49,7 +49,7 @@ def corpus(store):
             thinker="ada",
             title=f"Post {i}",
             url=f"https://example.org/{i}",
-            published_at=datetime(2023, 1, i + 1, tzinfo=timezone.utc),
+            published_at=datetime(2023, 1, i + 1, tzinfo=UTC),
         )
         for i, text in enumerate(TEXTS)
     ]

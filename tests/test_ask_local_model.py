@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -57,7 +57,7 @@ def test_ask_with_the_local_model_end_to_end(installed_model, store, db_path, ru
                     title="micrograd",
                     text=text,
                     url="https://example.org/micrograd",
-                    published_at=datetime(2020, 4, 18, tzinfo=timezone.utc),
+                    published_at=datetime(2020, 4, 18, tzinfo=UTC),
                 )
             ],
             ImportReport(),

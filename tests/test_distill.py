@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -37,7 +37,7 @@ def _docs():
                 title=f"Post {i}",
                 text=f"{body}{extra}",
                 url=f"https://ada.example/{i}",
-                published_at=datetime(year, month, 15, tzinfo=timezone.utc),
+                published_at=datetime(year, month, 15, tzinfo=UTC),
             )
         )
     # a year with nothing, then one more post: a coverage hole
@@ -48,7 +48,7 @@ def _docs():
             kind="post",
             thinker="ada",
             text=TOPIC_B,
-            published_at=datetime(2023, 6, 1, tzinfo=timezone.utc),
+            published_at=datetime(2023, 6, 1, tzinfo=UTC),
         )
     )
     return docs
@@ -112,7 +112,7 @@ def test_draft_keeps_user_edits_and_reports_changes(corpus, tmp_path):
                     kind="post",
                     thinker="ada",
                     text="Grace Hopper again.",
-                    published_at=datetime(2023, 7, 1, tzinfo=timezone.utc),
+                    published_at=datetime(2023, 7, 1, tzinfo=UTC),
                 )
             ],
             ImportReport(),

@@ -66,42 +66,10 @@ def question_terms(question: str) -> list[str]:
 
 
 QUESTION_WORDS = frozenset(
-    [
-        "what",
-        "how",
-        "why",
-        "who",
-        "whom",
-        "whose",
-        "does",
-        "did",
-        "do",
-        "is",
-        "are",
-        "was",
-        "the",
-        "and",
-        "for",
-        "you",
-        "your",
-        "his",
-        "her",
-        "he",
-        "she",
-        "they",
-        "their",
-        "say",
-        "said",
-        "about",
-        "think",
-        "thinks",
-        "view",
-        "views",
-        "opinion",
-        "feel",
-        "feels",
-        "take",
-    ]
+    """
+    what how why who whom whose does did do is are was the and for you your his her he she they their say
+    said about think thinks view views opinion feel feels take
+    """.split()
 )
 
 

@@ -34,59 +34,11 @@ _WORD = re.compile(r"[a-z0-9]{4,}")
 MIN_SUPPORT = 0.2
 
 STOPWORDS = frozenset(
-    [
-        "that",
-        "this",
-        "with",
-        "from",
-        "have",
-        "they",
-        "them",
-        "their",
-        "there",
-        "what",
-        "when",
-        "where",
-        "which",
-        "would",
-        "could",
-        "should",
-        "about",
-        "into",
-        "more",
-        "most",
-        "much",
-        "many",
-        "some",
-        "such",
-        "than",
-        "then",
-        "these",
-        "those",
-        "very",
-        "will",
-        "just",
-        "also",
-        "been",
-        "being",
-        "were",
-        "does",
-        "your",
-        "yours",
-        "only",
-        "over",
-        "like",
-        "because",
-        "think",
-        "thing",
-        "things",
-        "really",
-        "know",
-        "make",
-        "made",
-        "said",
-        "says",
-    ]
+    """
+    that this with from have they them their there what when where which would could should about into more
+    most much many some such than then these those very will just also been being were does your yours only
+    over like because think thing things really know make made said says
+    """.split()
 )
 
 

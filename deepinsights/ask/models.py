@@ -35,7 +35,7 @@ def choose_model(name: str | None) -> tuple[Any, bool]:
     explicit = name or MODEL.value() or None
     register_with_llm()
     try:
-        model = llm.get_model(explicit) if explicit else llm.get_model(llm.get_default_model())
+        model = llm.get_model(explicit) if explicit else llm.get_model(llm.get_default_model())  # type: ignore[no-untyped-call]
     except llm.UnknownModelError as ex:
         raise AskError(f"Unknown model {explicit!r} ({ex}); list models with 'llm models', or {LOCAL_HINT}") from None
     if is_remote(model) and not explicit:

@@ -24,8 +24,9 @@ def cli() -> None:
     """
 
 
-for command in [*corpus.COMMANDS, *profiles.COMMANDS, *site.COMMANDS, *verifying.COMMANDS, *asking.COMMANDS, *distilling.COMMANDS]:
-    cli.add_command(command)
+for module in (corpus, profiles, verifying, site, asking, distilling):
+    for command in module.COMMANDS:
+        cli.add_command(command)
 
 load_plugins()
 pm.hook.register_commands(cli=cli)

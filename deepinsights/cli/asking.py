@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 from rich.console import Console
@@ -11,7 +13,7 @@ from rich.markup import escape
 from ..ask import Answer, ask
 from ..ask.local import install_local
 from ..ask.models import choose_model, first_remote_use
-from ..profile import load_profile
+from ..profile import Profile, load_profile
 from .common import db_option, echo_json, errors_as_messages, json_option, open_store
 
 err = Console(stderr=True)
@@ -20,14 +22,16 @@ out = Console(highlight=False, soft_wrap=True)
 LABEL_STYLE = {"quoted": "green", "cited": "cyan", "extrapolation": "yellow"}
 
 
-def _model_options(func):  # type: ignore[no-untyped-def]
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _model_options(func: F) -> F:
     func = click.option("-m", "--model", "model_name", help="Model id or alias (llm); default $INSIGHTS_MODEL.")(func)
     func = click.option("--since", help="Only passages published on or after this date.")(func)
-    func = click.option("--until", help="Only passages published on or before this date.")(func)
-    return func
+    return click.option("--until", help="Only passages published on or before this date.")(func)
 
 
-def _prepare(slug: str, db_path: Path, model_name: str | None):  # type: ignore[no-untyped-def]
+def _prepare(slug: str, db_path: Path, model_name: str | None) -> tuple[Profile, Any]:
     profile = load_profile(slug, db_path.resolve().parent)
     model, _ = choose_model(model_name)
     if first_remote_use(model):

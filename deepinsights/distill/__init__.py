@@ -162,7 +162,8 @@ def draft_profile(
 
 def _drafted_sections(base: Profile, kept: list[Candidate], changes: list[str]) -> dict[str, Any]:
     """Add surviving candidates that the profile does not already hold (matched by title)."""
-    titles = {x.title.lower() for x in [*base.axioms, *base.mental_models, *base.tensions]}
+    titles = {x.title.lower() for x in base.axioms} | {x.title.lower() for x in base.mental_models}
+    titles |= {x.title.lower() for x in base.tensions}
     new = [c for c in kept if c.title.lower() not in titles]
     if new and (base.axioms or base.mental_models):
         changes.append(f"{len(new)} new drafted candidate(s)")

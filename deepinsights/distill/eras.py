@@ -67,7 +67,8 @@ def find_eras(
     cuts = _segment(vectors, weights, count or max_eras, penalty, exact=count is not None)
     bounds = [0, *cuts, len(months)]
     overall = _theme_totals(months, by_month, themes)
-    return [_era(months[a:b], by_month, documents_by_month, themes, overall) for a, b in zip(bounds, bounds[1:])]
+    spans = zip(bounds, bounds[1:], strict=False)
+    return [_era(months[a:b], by_month, documents_by_month, themes, overall) for a, b in spans]
 
 
 def _theme_totals(months: list[str], by_month: dict[str, Counter[str]], themes: list[str]) -> dict[str, int]:
@@ -82,7 +83,7 @@ def _segment(
     cost = _cost_table(vectors, weights)
     total = cost[0][n]
     beta = penalty if penalty is not None else total / (2 * max_segments)
-    best = {(0, 0): (0.0, [])}  # (segments used, end index) -> (cost, cut points)
+    best: dict[tuple[int, int], tuple[float, list[int]]] = {(0, 0): (0.0, [])}  # (segments, end) -> (cost, cuts)
     for k in range(1, max_segments + 1):
         for end in range(MIN_MONTHS * k, n + 1):
             options = [
@@ -132,7 +133,7 @@ def boundary_shift(a: list[FoundEra], b: list[FoundEra]) -> int | None:
     """Largest distance in months between matching era starts of two runs (None if counts differ)."""
     if len(a) != len(b):
         return None
-    return max((abs(_months(x.start) - _months(y.start)) for x, y in zip(a, b)), default=0)
+    return max((abs(_months(x.start) - _months(y.start)) for x, y in zip(a, b, strict=True)), default=0)
 
 
 def _months(value: str) -> int:
