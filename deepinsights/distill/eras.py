@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 MIN_MONTHS = 2
+MIN_DOCUMENTS = 3  # an era holds at least this many documents, and at least 2% of them all
+PENALTY_DIVISOR = 4  # penalty per extra era: the one-era cost / (4 × max eras)
 
 
 @dataclass
@@ -64,7 +66,9 @@ def find_eras(
         return [_era(months, by_month, documents_by_month, themes, overall)] if months else []
     vectors = [[by_month[m][t] / documents_by_month[m] for t in themes] for m in months]
     weights = [min(documents_by_month[m], 10) for m in months]
-    cuts = _segment(vectors, weights, count or max_eras, penalty, exact=count is not None)
+    documents = [documents_by_month[m] for m in months]
+    minimum = max(MIN_DOCUMENTS, sum(documents) // 50)
+    cuts = _segment(vectors, weights, documents, minimum, count or max_eras, penalty, exact=count is not None)
     bounds = [0, *cuts, len(months)]
     overall = _theme_totals(months, by_month, themes)
     spans = zip(bounds, bounds[1:], strict=False)
@@ -76,26 +80,36 @@ def _theme_totals(months: list[str], by_month: dict[str, Counter[str]], themes: 
 
 
 def _segment(
-    vectors: list[list[float]], weights: list[int], max_segments: int, penalty: float | None, *, exact: bool = False
+    vectors: list[list[float]],
+    weights: list[int],
+    documents: list[int],
+    minimum: int,
+    max_segments: int,
+    penalty: float | None,
+    *,
+    exact: bool = False,
 ) -> list[int]:
-    """Cut points of the best segmentation; ``exact`` forces ``max_segments`` segments."""
+    """Cut points of the best segmentation into spans of at least MIN_MONTHS months and
+    ``minimum`` documents; ``exact`` forces ``max_segments`` segments."""
     n = len(vectors)
     cost = _cost_table(vectors, weights)
-    total = cost[0][n]
-    beta = penalty if penalty is not None else total / (2 * max_segments)
+    before = [0]
+    for d in documents:
+        before.append(before[-1] + d)
+    beta = penalty if penalty is not None else cost[0][n] / (PENALTY_DIVISOR * max_segments)
     best: dict[tuple[int, int], tuple[float, list[int]]] = {(0, 0): (0.0, [])}  # (segments, end) -> (cost, cuts)
     for k in range(1, max_segments + 1):
         for end in range(MIN_MONTHS * k, n + 1):
             options = [
                 (best[(k - 1, start)][0] + cost[start][end], [*best[(k - 1, start)][1], start])
                 for start in range(MIN_MONTHS * (k - 1), end - MIN_MONTHS + 1)
-                if (k - 1, start) in best
+                if (k - 1, start) in best and before[end] - before[start] >= minimum
             ]
             if options:
                 best[(k, end)] = min(options, key=lambda o: o[0])
     ks = [max_segments] if exact and (max_segments, n) in best else range(1, max_segments + 1)
     choices = [(best[(k, n)][0] + beta * k, best[(k, n)][1][1:]) for k in ks if (k, n) in best]
-    return min(choices, key=lambda c: c[0])[1]
+    return min(choices, key=lambda c: c[0])[1] if choices else []
 
 
 def _cost_table(vectors: list[list[float]], weights: list[int]) -> list[list[float]]:
