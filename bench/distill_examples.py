@@ -17,9 +17,9 @@ sys.path.insert(0, str(ROOT))
 
 from deepinsights.distill import DistillReport, distill  # noqa: E402
 from deepinsights.errors import ProfileError  # noqa: E402
-from deepinsights.profile import load_profile  # noqa: E402
 from deepinsights.importers import ImportOptions  # noqa: E402
 from deepinsights.ingest import run_import  # noqa: E402
+from deepinsights.profile import load_profile  # noqa: E402
 from deepinsights.store import Store  # noqa: E402
 
 CORPORA = ROOT.parent / "shared" / "corpora-raw"
