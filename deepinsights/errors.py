@@ -7,6 +7,7 @@
      │    └── EmptyImportError      a source that claims records yielded none
      ├── StoreError                 the workspace database cannot be opened or written
      ├── SearchError                a raw full-text query is malformed
+     ├── EmbeddingError             an embedding model or vector index is missing or mismatched
      ├── ProfileError               a profile YAML file is missing or invalid
      ├── VerificationError          a verification input cannot be read
      └── AskError                   a model could not be reached or answered badly
@@ -44,6 +45,10 @@ class StoreError(DeepInsightsError):
 
 class SearchError(DeepInsightsError):
     """A raw full-text query is malformed."""
+
+
+class EmbeddingError(DeepInsightsError):
+    """An embedding model is not installed, or the vector index was built with another model."""
 
 
 class ProfileError(DeepInsightsError):

@@ -2,8 +2,13 @@
 it to importers, and write every document in one transaction.
 
 All-or-nothing: an error in a source the user named aborts the whole import and leaves
-the store as it was. Inside a folder or archive, a file that fails is rolled back to its
-savepoint, reported as skipped with the reason, and its siblings still import.
+the store as it was (a SIGKILL too: tests/test_ingest_atomic.py). Inside a folder or
+archive, a file that fails is rolled back to its savepoint, reported as skipped with the
+reason, and its siblings still import. Documents stream from the importer to the store a
+batch at a time, so memory does not grow with the size of an archive.
+
+It does not parse sources (importers do) and writes nothing itself: the store does,
+including the full-text index, which it fills in one pass at commit.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 KINDS = (
@@ -53,8 +53,8 @@ def iso_utc(moment: datetime | None) -> str | None:
     if moment is None:
         return None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass(frozen=True)
@@ -114,7 +114,8 @@ class SearchHit:
 
     ``snippet`` holds the matched terms between ``HIGHLIGHT_START`` and ``HIGHLIGHT_END``
     (control characters that cannot occur in stored text), so each renderer chooses its
-    own markup and escapes the rest.
+    own markup and escapes the rest. ``found_by`` names the rankings that returned it
+    (``bm25``, ``semantic``); empty for a plain full-text search.
     """
 
     id: str
@@ -128,6 +129,7 @@ class SearchHit:
     score: float
     text: str = ""
     anchor_label: str | None = None
+    found_by: tuple[str, ...] = ()
 
 
 HIGHLIGHT_START = "\x02"

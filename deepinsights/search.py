@@ -1,62 +1,108 @@
 """Full-text search over passages: safe query building, BM25 ranking, snippets, filters.
 
-User text is turned into quoted FTS5 terms, so quotes, hyphens, ``AND``, ``NEAR(``, ``*``
-and unbalanced parentheses are searched for as words, never parsed as syntax; ``raw=True``
-passes FTS5 syntax through and reports a malformed query as a ``SearchError``.
+User text is split on whitespace and each piece becomes a quoted FTS5 phrase, so quotes,
+hyphens, ``AND``, ``NEAR(``, ``*`` and unbalanced parentheses are searched for as words,
+never parsed as syntax; FTS5 tokenizes each quoted piece exactly as it tokenized the
+documents, so a word that occurs in a document always finds it. ``raw=True`` passes FTS5
+syntax through and reports a malformed query as a ``SearchError``.
 
-subtle: FTS5's ``ORDER BY rank`` scores every match, so a query for a very common word at
-a million passages costs most of a second. A query first counts its matches up to
-``candidates`` (cheap: no scoring). When there are more, it ranks the most recent
-``candidates`` matches (by rowid, i.e. import order) and says so in ``SearchResults.capped``.
+subtle: FTS5's ``bm25()`` costs time in proportion to how common the query's words are:
+before scoring it counts every passage holding each phrase (its IDF), and it scores
+every match. At a million passages "the" alone costs over a second. So a query is
+planned first (all costs measured in ``bench/bench_search.py``):
+
+* *selective* (at most ``candidates`` matches, no very common word): every match is
+  ranked by ``bm25()``: exactly what a naive ``ORDER BY bm25`` returns;
+* a phrase found in more than half the passages (IDF clamped to ~0 by BM25 anyway) or
+  in more than ``IDF_BUDGET`` passages (its IDF alone would cost milliseconds) is still
+  required but not weighted, listed in ``SearchResults.unweighted``; when no phrase is
+  left to weight, matches come most recently imported first with score 0;
+* *non-selective* (more than ``candidates`` matches): the ``candidates`` most recently
+  imported matches are ranked and ``SearchResults.capped`` says so. With filters, the
+  scan (newest first) also stops at ``FILTER_DEADLINE`` and ranks what it found.
+
+How common a phrase is, is estimated from the newest ``SAMPLE_ROWS`` passages; in a corpus
+no larger than that every phrase is weighted. This module does not write, and does not
+decide what is indexed (the store and its migrations do).
 """
 
 from __future__ import annotations
 
 import re
 import sqlite3
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from . import config
 from .errors import SearchError
 from .models import HIGHLIGHT_END, HIGHLIGHT_START, SearchHit
-from .store import Store
+from .store import Store, storable
 
-_TERM = re.compile(r'"([^"]+)"|(\w+)', re.UNICODE)
 MAX_QUERY_CHARS = 1000
 MAX_TERMS = 32
+MIN_PREFIX = 3  # a shorter last word is not prefix-searched: "a*" expands to most of the index
+SAMPLE_ROWS = 20_000
+IDF_BUDGET = 100_000
+SEEK_COST = 10
+FILTER_DEADLINE = 0.010  # seconds a filtered scan may run before it ranks what it found
+PROGRESS_STEP = 1000  # SQLite VM instructions between two deadline checks
+MIN_STEPS = 20
+BM25 = "bm25(f.passages_fts, 2.0, 1.0)"
+
+_PIECE = re.compile(r'"([^"]*)"|([^\s"]+)')
+_DATE = re.compile(r"\d{4}(-\d{2}(-\d{2}([T ][\d:.]+Z?)?)?)?")
 
 
 @dataclass
 class SearchResults:
-    """Hits best first, plus how many passages matched (up to the candidate cap)."""
+    """Hits best first; how many passages matched (at most the candidate cap) and how they were ranked.
+
+    ``capped``: more passages matched than were ranked (the most recently imported were).
+    ``unweighted``: phrases that every hit contains but that did not count in the score.
+    """
 
     query: str
     fts_query: str
     hits: list[SearchHit] = field(default_factory=list)
     matched: int = 0
     capped: bool = False
+    unweighted: list[str] = field(default_factory=list)
 
 
 def build_fts_query(q: str, *, prefix_last: bool = False) -> str:
-    """Turn plain user text into an FTS5 query of quoted terms (implicit AND).
+    """Turn plain user text into an FTS5 query of quoted phrases (implicit AND).
 
-    ``"a phrase"`` in the user text stays a phrase; everything else becomes single words.
+    ``"a phrase"`` in the user text stays a phrase; everything else is split on whitespace.
     Returns "" when the text holds nothing searchable.
     """
-    terms = []
-    for match in _TERM.finditer(q[:MAX_QUERY_CHARS]):
-        phrase, word = match.groups()
-        if word == "AND":  # subtle: users type AND meaning "both"; implicit AND already does that
+    return " ".join(_phrases(q, prefix_last=prefix_last))
+
+
+def _phrases(q: str, *, prefix_last: bool) -> list[str]:
+    text = storable(q[:MAX_QUERY_CHARS]).replace("\x00", " ")
+    phrases: list[str] = []
+    last_bare = ""
+    for match in _PIECE.finditer(text):
+        quoted, bare = match.groups()
+        piece = quoted if quoted is not None else bare
+        if bare == "AND" or not _searchable(piece):  # subtle: users type AND meaning "both"; that is implicit
             continue
-        words = re.findall(r"\w+", phrase) if phrase else [word]
-        if words:
-            terms.append('"' + " ".join(words) + '"')
-        if len(terms) >= MAX_TERMS:
+        phrases.append(f'"{piece}"')
+        last_bare = bare or ""
+        if len(phrases) >= MAX_TERMS:
             break
-    if prefix_last and terms and q.rstrip()[-1:].isalnum():
-        terms[-1] += "*"
-    return " ".join(terms)
+    if not phrases and re.search(r"(^|\s)AND(\s|$)", text):
+        phrases = ['"AND"']  # a query that is only AND looks for the word
+    if prefix_last and phrases and last_bare and text[-1:] == last_bare[-1:] and len(last_bare) >= MIN_PREFIX:
+        phrases[-1] += "*"
+    return phrases
+
+
+def _searchable(piece: str) -> bool:
+    """False for pieces FTS5 would find no token in (only ASCII punctuation and spaces)."""
+    return any(ch.isalnum() or not ch.isascii() for ch in piece)
 
 
 def search(
@@ -75,92 +121,309 @@ def search(
 ) -> SearchResults:
     """Return the passages matching ``q``, best first (BM25), with highlighted snippets.
 
-    ``since``/``until`` are ISO dates (inclusive); an empty query returns no hits.
+    ``since``/``until`` are inclusive dates: ``YYYY``, ``YYYY-MM``, ``YYYY-MM-DD`` or a full
+    ISO timestamp. An empty query returns no hits. See the module docstring for how very
+    common words and very large match sets are ranked.
     """
-    fts = q.strip() if raw else build_fts_query(q, prefix_last=prefix_last)
-    results = SearchResults(query=q, fts_query=fts)
-    if not fts:
+    phrases = [storable(q.strip())] if raw else _phrases(q, prefix_last=prefix_last)
+    results = SearchResults(query=q, fts_query=" ".join(phrases))
+    if not results.fts_query:
         return results
+    filters = _Filters.build(kind, thinker, since, until)
     cap = candidates or int(config.SEARCH_CANDIDATES.value())
-    where, params = _filters(kind, thinker, since, until)
     try:
-        results.matched = _count(store, fts, where, params, cap + 1)
-        results.capped = results.matched > cap
-        rows = _ranked(store, fts, where, params, cap if results.capped else None, limit, offset)
+        ranked = _Query(store, phrases, filters, cap, results).run()
+        results.hits = _hits(store, results.fts_query, ranked[offset : offset + limit])
     except sqlite3.OperationalError as ex:
         if raw:
             raise SearchError(f"Malformed full-text query {q!r}: {ex}. Drop --fts to search for the words.") from None
         raise
-    results.matched = min(results.matched, cap)
-    results.hits = [_hit(row) for row in rows]
     return results
 
 
-def _filters(
-    kind: str | list[str] | None, thinker: str | None, since: str | None, until: str | None
-) -> tuple[str, list[Any]]:
-    clauses, params = [], []
-    kinds = [kind] if isinstance(kind, str) else list(kind or [])
-    if kinds:
-        clauses.append(f"d.kind IN ({', '.join('?' * len(kinds))})")
-        params.extend(kinds)
-    if thinker:
-        clauses.append("d.thinker = ?")
-        params.append(thinker)
-    if since:
-        clauses.append("d.published_at >= ?")
-        params.append(since)
-    if until:
-        clauses.append("d.published_at < ?")
-        params.append(_day_after(until))
-    return "".join(f" AND {c}" for c in clauses), params
+# -- filters -----------------------------------------------------------------------------
 
 
-def _day_after(until: str) -> str:
-    """'2022-11' → '2022-11~', so a prefix-dated until includes the whole period."""
-    return until + "~" if len(until) <= 10 else until
+@dataclass
+class _Filters:
+    """SQL conditions on the joined document ``d`` (empty ``sql`` when there are none)."""
+
+    sql: str = ""
+    params: list[Any] = field(default_factory=list)
+
+    @classmethod
+    def build(cls, kind: str | list[str] | None, thinker: str | None, since: str | None, until: str | None) -> _Filters:
+        clauses: list[str] = []
+        params: list[Any] = []
+        kinds = [kind] if isinstance(kind, str) else list(kind or [])
+        if kinds:
+            clauses.append(f"d.kind IN ({', '.join('?' * len(kinds))})")
+            params.extend(kinds)
+        if thinker:
+            clauses.append("d.thinker = ?")
+            params.append(thinker)
+        if since:
+            clauses.append("d.published_at >= ?")
+            params.append(_date("since", since))
+        if until:
+            clauses.append("d.published_at <= ?" if len(until) > 10 else "d.published_at < ?")
+            params.append(_date("until", until) if len(until) > 10 else _date("until", until) + "~")
+        return cls(" AND ".join(clauses), params)
 
 
-def _count(store: Store, fts: str, where: str, params: list[Any], stop: int) -> int:
-    sql = (
-        "SELECT count(*) FROM (SELECT 1 FROM passages_fts f JOIN passages p ON p.id = f.rowid "
-        f"JOIN documents d ON d.id = p.document_id WHERE passages_fts MATCH ? {where} LIMIT ?)"
+def _date(name: str, value: str) -> str:
+    """Check a since/until value. subtle: '2022-11' + '~' sorts after every '2022-11-…' timestamp."""
+    if not _DATE.fullmatch(value):
+        raise SearchError(f"--{name} {value!r} is not a date; use YYYY, YYYY-MM, YYYY-MM-DD or an ISO timestamp")
+    return value
+
+
+# -- planning and ranking ----------------------------------------------------------------
+
+
+class _Query:
+    """One search's plan (which phrases to weight, ranked whole or capped) and its execution."""
+
+    def __init__(self, store: Store, phrases: list[str], filters: _Filters, cap: int, results: SearchResults) -> None:
+        self.conn = store.conn
+        self.fts = " ".join(phrases)
+        self.phrases = phrases
+        self.filters = filters
+        self.cap = cap
+        self.results = results
+
+    def run(self) -> list[tuple[int, float]]:
+        """(passage id, score) of every ranked match, best first."""
+        if self.filters.sql:
+            return self._filtered(self._weighted(None)) if self._any_document_passes() else []
+        newest = [rowid for rowid, _ in self._matches(self.fts, "0", order="f.rowid DESC", limit=self.cap + 1)]
+        weighted = self._weighted(newest)
+        if len(newest) <= self.cap:
+            ranked = self._all(weighted)
+            self.results.matched = len(ranked)
+            return ranked
+        sample = newest[: self.cap]
+        self.results.matched, self.results.capped = len(sample), True
+        return self._rank_sample(sample, weighted)
+
+    # -- which phrases count in the score
+
+    def _weighted(self, matches: list[int] | None) -> list[str]:
+        """The phrases worth weighting: in at most half the corpus, and cheap to count (rarest first).
+
+        Every phrase is weighted in a corpus of at most ``SAMPLE_ROWS`` passages, and a lone
+        phrase with at most ``cap`` matches: weighting them costs little. ``matches``: the
+        ids of the newest matches of the whole query, when known.
+        """
+        total, newest = _corpus_size(self.conn)
+        lone = len(self.phrases) == 1 and matches is not None
+        if total <= SAMPLE_ROWS or (lone and len(matches or ()) <= self.cap):
+            self.results.unweighted = []
+            return self.phrases
+        estimate = _Estimator(self.conn, newest, total)
+        if lone and matches:  # subtle: the newest matches already tell how dense the phrase is
+            estimate.cache[self.phrases[0]] = len(matches) * total // max(newest - matches[-1] + 1, 1)
+        keep, spent = set(), 0
+        for cost, phrase in sorted((estimate.cost(p), p) for p in self.phrases):
+            if estimate.rows(phrase) * 2 > total or spent + cost > IDF_BUDGET:
+                continue
+            keep.add(phrase)
+            spent += cost
+        self.results.unweighted = [p for p in self.phrases if p not in keep]
+        return [p for p in self.phrases if p in keep]
+
+    # -- ranking
+
+    def _all(self, weighted: list[str]) -> list[tuple[int, float]]:
+        """Every match ranked (the selective case): identical to ORDER BY bm25 when nothing is unweighted."""
+        if not weighted:
+            return self._matches(self.fts, "0", order="f.rowid DESC")
+        required = "" if len(weighted) == len(self.phrases) else self.fts
+        return self._matches(" ".join(weighted), BM25, order="score, f.rowid DESC", required=required)
+
+    def _any_document_passes(self) -> bool:
+        """Cheap (indexed) check that the filters leave something: an unknown thinker, an empty period."""
+        sql = f"SELECT 1 FROM documents d WHERE {self.filters.sql} LIMIT 1"
+        return self.conn.execute(sql, self.filters.params).fetchone() is not None
+
+    def _filtered(self, weighted: list[str]) -> list[tuple[int, float]]:
+        """Matches that pass the filters, newest first, scored as the scan finds them, within a work budget.
+
+        The scan is exact (every filtered match ranked) unless it finds more than ``cap``
+        matches or passes ``FILTER_DEADLINE``: then what it found is ranked, ``capped``.
+        """
+        if weighted:
+            required = "" if len(weighted) == len(self.phrases) else self.fts
+            sql, params = self._select(" ".join(weighted), BM25, required)
+        else:
+            sql, params = self._select(self.fts, "0")
+        rows, complete = _fetch_until_deadline(
+            self.conn, f"{sql} ORDER BY f.rowid DESC LIMIT ?", [*params, self.cap + 1]
+        )
+        complete = complete and len(rows) <= self.cap
+        rows = rows[: self.cap]
+        self.results.matched, self.results.capped = len(rows), not complete
+        if weighted:
+            rows.sort(key=lambda item: (item[1], -item[0]))
+        return rows
+
+    def _matches(
+        self, match: str, score: str, *, order: str, required: str = "", limit: int = -1
+    ) -> list[tuple[int, float]]:
+        sql, params = self._select(match, score, required)
+        rows = self.conn.execute(f"{sql} ORDER BY {order} LIMIT ?", [*params, limit])
+        return [(int(rowid), float(value)) for rowid, value in rows]
+
+    def _select(self, match: str, score: str, required: str = "") -> tuple[str, list[Any]]:
+        sql = f"SELECT f.rowid, {score} AS score FROM passages_fts f"
+        where, params = ["f.passages_fts MATCH ?"], [match]
+        if required:  # subtle: the unweighted phrases still match; "+" keeps FTS5 from one lookup per id
+            where.append("+f.rowid IN (SELECT rowid FROM passages_fts WHERE passages_fts MATCH ?)")
+            params.append(required)
+        if self.filters.sql:
+            sql += " JOIN passages p ON p.id = f.rowid JOIN documents d ON d.id = p.document_id"
+            where.append(self.filters.sql)
+            params.extend(self.filters.params)
+        return f"{sql} WHERE {' AND '.join(where)}", params
+
+    def _rank_sample(self, sample: list[int], weighted: list[str]) -> list[tuple[int, float]]:
+        """Rank the sampled ids (a contiguous run of the newest matches) by bm25 of the weighted phrases."""
+        if not sample or not weighted:
+            return [(rowid, 0.0) for rowid in sample]
+        keep = set(sample)
+        sql = f"SELECT f.rowid, {BM25} FROM passages_fts f WHERE f.passages_fts MATCH ? AND f.rowid BETWEEN ? AND ?"
+        rows = self.conn.execute(sql, (" ".join(weighted), min(sample), max(sample)))
+        scored = [(int(rowid), float(score)) for rowid, score in rows if rowid in keep]
+        scored.sort(key=lambda item: (item[1], -item[0]))
+        return scored
+
+
+class _Estimator:
+    """How many passages hold a phrase, scaled from its share of the newest ``SAMPLE_ROWS`` passages."""
+
+    def __init__(self, conn: sqlite3.Connection, newest: int, total: int) -> None:
+        self.conn = conn
+        self.newest = newest
+        self.total = total
+        self.cache: dict[str, int] = {}
+
+    def rows(self, phrase: str) -> int:
+        if phrase not in self.cache:
+            sql = "SELECT count(*) FROM passages_fts WHERE passages_fts MATCH ? AND rowid > ?"
+            found = int(self.conn.execute(sql, (phrase, self.newest - SAMPLE_ROWS)).fetchone()[0])
+            self.cache[phrase] = found * self.total // SAMPLE_ROWS
+        return self.cache[phrase]
+
+    def cost(self, phrase: str) -> int:
+        """About how many rows bm25 reads to weight ``phrase`` (its IDF counts every match).
+
+        subtle: a phrase of several words is found by seeking each word's list from the
+        rarest word's rows; a seek costs about ``SEEK_COST`` sequential rows.
+        """
+        words = re.findall(r"\w+", phrase)
+        if len(words) <= 1:
+            return self.rows(phrase)
+        star = "*" if phrase.endswith("*") else ""
+        rarest = min(self.rows(f'"{w}"' + (star if i == len(words) - 1 else "")) for i, w in enumerate(words))
+        return rarest * SEEK_COST
+
+
+def _fetch_until_deadline(
+    conn: sqlite3.Connection, sql: str, params: list[Any]
+) -> tuple[list[tuple[int, float]], bool]:
+    """Rows of ``sql`` until it ends (complete: True) or ``FILTER_DEADLINE`` passes (False).
+
+    subtle: the progress handler interrupts the statement from inside SQLite, so one slow
+    ``fetchmany`` (a filter that rejects almost every match) cannot overrun the deadline;
+    and it never interrupts before ``MIN_STEPS`` handler calls, so a small scan on a busy
+    machine still completes and its result does not depend on the machine's load.
+    """
+    deadline = time.perf_counter() + FILTER_DEADLINE
+    steps = 0
+
+    def late() -> int:
+        nonlocal steps
+        steps += 1
+        return int(steps > MIN_STEPS and time.perf_counter() > deadline)
+
+    rows: list[tuple[int, float]] = []
+    conn.set_progress_handler(late, PROGRESS_STEP)
+    try:
+        cursor = conn.execute(sql, params)
+        while batch := cursor.fetchmany(16):
+            rows.extend((int(rowid), float(score)) for rowid, score in batch)
+    except sqlite3.OperationalError as ex:
+        if "interrupted" not in str(ex):
+            raise
+        return rows, False
+    finally:
+        conn.set_progress_handler(None, 0)
+    return rows, True
+
+
+def _count(conn: sqlite3.Connection, fts: str, stop: int) -> int:
+    """Passages matching ``fts``, counted up to ``stop`` (cheap: no scoring, no joins)."""
+    sql = "SELECT count(*) FROM (SELECT 1 FROM passages_fts WHERE passages_fts MATCH ? LIMIT ?)"
+    return int(conn.execute(sql, (fts, stop)).fetchone()[0])
+
+
+def _corpus_size(conn: sqlite3.Connection) -> tuple[int, int]:
+    """(passages in the index, highest passage id), without counting rows."""
+    newest = int(conn.execute("SELECT coalesce(max(id), 0) FROM passages").fetchone()[0])
+    row = conn.execute("SELECT block FROM passages_fts_data WHERE id = 1").fetchone()
+    total = _varint(row[0]) if row and isinstance(row[0], bytes) and row[0] else None
+    if total is None or total > newest:  # subtle: FTS5's 'averages' record starts with the row count
+        total = int(conn.execute("SELECT count(*) FROM passages").fetchone()[0])
+    return total, newest
+
+
+def _varint(data: bytes) -> int | None:
+    """Decode an SQLite varint (big-endian groups of 7 bits, high bit = more), as FTS5 stores it."""
+    value = 0
+    for i, byte in enumerate(data[:9]):
+        if i == 8:
+            return (value << 8) | byte
+        value = (value << 7) | (byte & 0x7F)
+        if byte < 0x80:
+            return value
+    return None
+
+
+# -- hits ----------------------------------------------------------------------------------
+
+
+def _hits(store: Store, fts: str, ranked: Sequence[tuple[int, float]]) -> list[SearchHit]:
+    if not ranked:
+        return []
+    ids = [rowid for rowid, _ in ranked]
+    marks = ", ".join("?" * len(ids))
+    snippet = f"snippet(passages_fts, 1, '{HIGHLIGHT_START}', '{HIGHLIGHT_END}', '…', 24)"
+    snippets = dict(
+        store.conn.execute(
+            f"SELECT rowid, {snippet} FROM passages_fts WHERE passages_fts MATCH ? AND rowid IN ({marks})", [fts, *ids]
+        )
     )
-    return int(store.conn.execute(sql, [fts, *params, stop]).fetchone()[0])
-
-
-def _ranked(
-    store: Store, fts: str, where: str, params: list[Any], cap: int | None, limit: int, offset: int
-) -> list[dict[str, Any]]:
-    match = (
-        "SELECT f.rowid AS pid, bm25(passages_fts, 2.0, 1.0) AS score FROM passages_fts f "
-        "JOIN passages p ON p.id = f.rowid JOIN documents d ON d.id = p.document_id "
-        f"WHERE passages_fts MATCH ? {where}"
+    rows = store.rows(
+        "SELECT p.id AS pid, d.id, d.thinker, d.kind, d.title, d.url AS doc_url, d.published_at, "
+        f"p.url AS passage_url, p.anchor, p.text FROM passages p JOIN documents d ON d.id = p.document_id "
+        f"WHERE p.id IN ({marks})",
+        ids,
     )
-    if cap is not None:
-        match += f" ORDER BY f.rowid DESC LIMIT {int(cap)}"
-    sql = (
-        f"WITH m AS ({match}), top AS (SELECT pid, score FROM m ORDER BY score LIMIT ? OFFSET ?) "
-        "SELECT top.pid, top.score, d.id, d.thinker, d.kind, d.title, d.url AS doc_url, d.published_at, "
-        "p.url AS passage_url, p.anchor, p.text, "
-        f"snippet(passages_fts, 1, '{HIGHLIGHT_START}', '{HIGHLIGHT_END}', '…', 24) AS snippet "
-        "FROM top JOIN passages p ON p.id = top.pid JOIN documents d ON d.id = p.document_id "
-        "JOIN passages_fts ON passages_fts.rowid = top.pid AND passages_fts MATCH ? ORDER BY top.score"
-    )
-    return store.rows(sql, [fts, *params, limit, offset, fts])
+    by_id = {row["pid"]: row for row in rows}
+    return [_hit(by_id[rowid], snippets.get(rowid), score) for rowid, score in ranked if rowid in by_id]
 
 
-def _hit(row: dict[str, Any]) -> SearchHit:
+def _hit(row: dict[str, Any], snippet: str | None, score: float) -> SearchHit:
     return SearchHit(
         id=row["id"],
         passage_id=row["pid"],
         thinker=row["thinker"],
         kind=row["kind"],
         title=row["title"],
-        snippet=row["snippet"] or "",
+        snippet=snippet or "",
         url=row["passage_url"] or row["doc_url"],
         published_at=row["published_at"],
-        score=round(-float(row["score"]), 4),
+        score=round(-score, 4) + 0.0,
         text=row["text"],
         anchor_label=row["anchor"],
     )

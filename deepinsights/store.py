@@ -3,6 +3,13 @@
 This is the only module that writes to the database. It opens the file (WAL, foreign
 keys, a busy timeout), applies pending migrations, refuses a schema newer than this
 version, and upserts Documents by id and content hash inside one transaction per import.
+Every SQLite failure leaves as a ``StoreError`` whose message names the file and the fix
+(locked, read-only file or folder, not a database, missing folder, disk full).
+
+Inside ``transaction()`` new passages are not indexed row by row: the per-row FTS5
+triggers are swapped for guarded copies and the new rows are indexed in one pass just
+before COMMIT (see ``_FtsDeferral``), which makes a large import several times faster
+and stays all-or-nothing because SQLite's DDL is transactional.
 
 It does not parse sources (importers do) and it does not rank (search does).
 """
@@ -10,30 +17,57 @@ It does not parse sources (importers do) and it does not rank (search does).
 from __future__ import annotations
 
 import json
+import os
+import re
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
 
+from . import config
 from .errors import StoreError
 from .migrations import migrations
-from .models import Document, ImportReport, iso_utc
-from .passages import split_document
+from .models import Document, ImportReport, content_hash, iso_utc
+from .passages import HARD_MAX, split_document
 
 BATCH = 2000
-BUSY_TIMEOUT_MS = 5000
+CACHE_KIB = 65536  # page cache per writing connection; big imports touch many index pages
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_META_JSON = json.JSONEncoder(ensure_ascii=False, default=str).encode
+_DOCUMENT_COLUMNS = 15
+_INSERT_DOCUMENT = f"INSERT INTO documents VALUES ({', '.join('?' * _DOCUMENT_COLUMNS)})"
+_INSERT_PASSAGE = (
+    'INSERT INTO passages (document_id, ordinal, start, "end", title, text, anchor, url) '
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def count_words(text: str) -> int:
+    """Words as the corpus statistics count them: runs of non-space characters."""
     return len(text.split())
+
+
+def storable(value: str) -> str:
+    """``value`` with lone surrogates (which SQLite cannot store) replaced by U+FFFD; same length."""
+    if value.isascii():
+        return value
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", value)
+    return value
+
+
+def _storable_or_none(value: str | None) -> str | None:
+    return None if value is None else storable(value)
 
 
 class Store:
@@ -41,51 +75,78 @@ class Store:
 
     ``read_only=True`` opens the file with ``mode=ro`` and never migrates: the web server
     uses it so that a bug in a request handler cannot change the corpus.
+    ``busy_timeout_ms`` is how long a write waits for another process's write before the
+    workspace is reported as locked (default: the ``INSIGHTS_BUSY_TIMEOUT`` setting).
     """
 
-    def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
+    def __init__(self, path: str | Path, *, read_only: bool = False, busy_timeout_ms: int | None = None) -> None:
         self.path = Path(path)
         self.read_only = read_only
+        self.busy_timeout_ms = busy_timeout_ms if busy_timeout_ms is not None else _default_busy_timeout_ms()
         self.conn = self._connect()
         self.db = Database(self.conn)
-        if not read_only:
-            self._migrate()
-        self._check_version()
+        try:
+            if not read_only:
+                self._migrate()
+            self._check_version()
+        except BaseException:
+            self.conn.close()
+            raise
 
     # -- opening -----------------------------------------------------------------
 
     def _connect(self) -> sqlite3.Connection:
-        name = str(self.path)
+        self._check_path()
         try:
-            if self.read_only:
-                if not self.path.exists():
-                    raise StoreError(f"Workspace '{name}' does not exist. Create it with: insights import PATH --db {name}")
-                conn = sqlite3.connect(f"file:{self.path.resolve()}?mode=ro", uri=True, isolation_level=None,
-                                       check_same_thread=False)
-            else:
-                if self.path.parent and not self.path.parent.exists():
-                    raise StoreError(f"Cannot create workspace '{name}': folder '{self.path.parent}' does not exist")
-                conn = sqlite3.connect(name, isolation_level=None, check_same_thread=False)
-            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            if not self.read_only:
-                conn.execute("PRAGMA journal_mode = WAL")
-                conn.execute("PRAGMA synchronous = NORMAL")
-            conn.execute("PRAGMA foreign_keys = ON")
-            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            conn = self._open()
         except sqlite3.DatabaseError as ex:
-            raise StoreError(_explain(name, ex)) from None
+            raise self._error(ex) from None
+        try:
+            self._configure(conn)
+        except sqlite3.DatabaseError as ex:
+            conn.close()
+            raise self._error(ex) from None
         return conn
+
+    def _configure(self, conn: sqlite3.Connection) -> None:
+        conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
+        if not self.read_only:
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+
+    def _open(self) -> sqlite3.Connection:
+        if self.read_only:
+            uri = f"{self.path.resolve().as_uri()}?mode=ro"
+            return sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+        return sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
+
+    def _check_path(self) -> None:
+        """Refuse, with a message naming the fix, paths SQLite would reject with a vague one."""
+        name = str(self.path)
+        if self.path.is_dir():
+            raise StoreError(f"Workspace '{name}' is a folder; pass a database file, e.g. --db {name}/insights.db")
+        if self.read_only and not self.path.exists():
+            raise StoreError(f"Workspace '{name}' does not exist. Create it with: insights import PATH --db {name}")
+        parent = self.path.parent
+        if not self.read_only and not parent.exists():
+            raise StoreError(f"Cannot create workspace '{name}': folder '{parent}' does not exist")
 
     def _migrate(self) -> None:
         try:
             if migrations.pending(self.db):
                 migrations.apply(self.db)
         except sqlite3.DatabaseError as ex:
-            raise StoreError(_explain(str(self.path), ex)) from None
+            raise self._error(ex) from None
 
     def _check_version(self) -> None:
-        known = {m.name for m in migrations._migrations}
-        applied = [m.name for m in migrations.applied(self.db)]
+        known = [m.name for m in migrations._migrations]
+        try:
+            applied = [m.name for m in migrations.applied(self.db)]
+        except sqlite3.DatabaseError as ex:
+            raise self._error(ex) from None
         unknown = [name for name in applied if name not in known]
         if unknown:
             raise StoreError(
@@ -101,39 +162,69 @@ class Store:
     def close(self) -> None:
         self.conn.close()
 
-    # -- writing -----------------------------------------------------------------
+    def _error(self, ex: sqlite3.DatabaseError) -> StoreError:
+        if self.read_only and "readonly" in str(ex):
+            return StoreError(f"Workspace '{self.path}' is open read-only here; this operation cannot write to it.")
+        return StoreError(explain(self.path, ex))
+
+    # -- transactions ------------------------------------------------------------
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """Run the block as one transaction: everything it wrote is kept, or nothing is."""
+        """Run the block as one transaction: everything it wrote is kept, or nothing is.
+
+        An SQLite failure inside the block (disk full, locked) rolls back and raises
+        ``StoreError``; any other exception rolls back and propagates unchanged.
+        """
+        self._execute("BEGIN IMMEDIATE")
         try:
-            self.conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.DatabaseError as ex:
-            raise StoreError(_explain(str(self.path), ex)) from None
-        try:
+            deferral = _FtsDeferral.begin(self.conn)
             yield
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        try:
+            deferral.finish()
             self.conn.execute("COMMIT")
         except sqlite3.DatabaseError as ex:
+            self._rollback()
+            raise self._error(ex) from None
+        except BaseException:
+            self._rollback()
+            raise
+
+    def _execute(self, sql: str) -> None:
+        try:
+            self.conn.execute(sql)
+        except sqlite3.DatabaseError as ex:
+            raise self._error(ex) from None
+
+    def _rollback(self) -> None:
+        if self.conn.in_transaction:
             self.conn.execute("ROLLBACK")
-            raise StoreError(_explain(str(self.path), ex)) from None
+
+    # -- writing -----------------------------------------------------------------
 
     def begin_import(self, paths: list[str], thinker: str | None) -> int:
+        """Record the start of an import (call inside ``transaction()``) and return its id."""
         cursor = self.conn.execute(
             "INSERT INTO imports (started_at, paths, thinker) VALUES (?, ?, ?)",
-            (_now(), json.dumps(paths), thinker),
+            (_now(), json.dumps([storable(p) for p in paths]), thinker),
         )
         return int(cursor.lastrowid or 0)
 
     def finish_import(self, report: ImportReport) -> None:
+        """Record the outcome of the import ``report.import_id``."""
         data = report.as_dict()
         self.conn.execute(
-            "UPDATE imports SET finished_at=?, added=?, updated=?, unchanged=?, skipped=?, sources=? WHERE id=?",
-            (_now(), report.added, report.updated, report.unchanged, json.dumps(data["skipped"]),
-             json.dumps(report.by_source), report.import_id),
+            "UPDATE imports SET finished_at=?, added=?, updated=?, unchanged=?, skipped=?, sources=?, provenance=? "
+            "WHERE id=?",
+            (
+                _now(),
+                report.added,
+                report.updated,
+                report.unchanged,
+                storable(json.dumps(data["skipped"])),
+                json.dumps(report.by_source),
+                storable(json.dumps(report.provenance)) if report.provenance else None,
+                report.import_id,
+            ),
         )
 
     def upsert_documents(
@@ -146,9 +237,12 @@ class Store:
     ) -> None:
         """Add new documents, update changed ones, count unchanged ones; call inside ``transaction()``.
 
-        Identity is ``Document.id``; 'changed' means a different ``content_hash``. ``thinker``
-        overrides each document's own thinker. ``progress`` receives the number of documents
-        handled after each batch.
+        Identity is ``Document.id``; 'changed' means a different ``content_hash``. A document
+        whose id already came earlier in the same import (a duplicate in the archive) replaces
+        it if its content differs, and is counted as unchanged, so that added + updated +
+        unchanged is the number of documents read. ``thinker`` overrides each document's own
+        thinker. ``progress`` receives the number of documents handled after each batch.
+        ``docs`` is consumed lazily, ``BATCH`` at a time: memory does not grow with the source.
         """
         batch: list[Document] = []
         for doc in docs:
@@ -166,54 +260,42 @@ class Store:
     def _write_batch(self, batch: list[Document], report: ImportReport, thinker: str | None) -> None:
         unique = {doc.id: doc for doc in batch}  # subtle: a duplicate id inside one batch: the last one wins
         report.unchanged += len(batch) - len(unique)
-        existing = self._existing_hashes(list(unique))
+        existing = self._existing(list(unique))
         new_rows, changed, passages = [], [], []
         for doc_id, doc in unique.items():
             report.by_source[doc.source] = report.by_source.get(doc.source, 0) + 1
-            digest = doc.content_hash
+            published = iso_utc(doc.published_at)
+            digest = _content_hash(doc, published)
             old = existing.get(doc_id)
-            if old == digest:
+            if old is not None and old[0] == digest:
                 report.unchanged += 1
                 continue
-            row = self._row(doc, digest, thinker or doc.thinker or "default", report.import_id)
-            (changed if old is not None else new_rows).append(row)
-            passages.extend(self._passage_rows(doc))
+            row = _document_row(doc, doc_id, digest, published, thinker or doc.thinker or "default", report.import_id)
+            if old is None:
+                new_rows.append(row)
+            else:
+                changed.append(row)
+                _count_change(report, old[1])
+            passages.extend(_passage_rows(doc, doc_id, row[7]))
+        self._replace(new_rows, changed, passages)
+        report.added += len(new_rows)
+
+    def _replace(self, new_rows: list[tuple[Any, ...]], changed: list[tuple[Any, ...]], passages: list[Any]) -> None:
         if changed:
             ids = [(row[0],) for row in changed]
             self.conn.executemany("DELETE FROM passages WHERE document_id = ?", ids)
             self.conn.executemany("DELETE FROM documents WHERE id = ?", ids)
-        rows = new_rows + changed
-        self.conn.executemany(f"INSERT INTO documents VALUES ({', '.join('?' * 15)})", rows)
-        self.conn.executemany(
-            'INSERT INTO passages (document_id, ordinal, start, "end", title, text, anchor, url) '
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            passages,
-        )
-        report.added += len(new_rows)
-        report.updated += len(changed)
+        self.conn.executemany(_INSERT_DOCUMENT, new_rows + changed)
+        self.conn.executemany(_INSERT_PASSAGE, passages)
 
-    def _existing_hashes(self, ids: list[str]) -> dict[str, str]:
-        found: dict[str, str] = {}
+    def _existing(self, ids: list[str]) -> dict[str, tuple[str, int | None]]:
+        """id -> (content hash, import id) for the ids already stored."""
+        found: dict[str, tuple[str, int | None]] = {}
         for i in range(0, len(ids), 500):
             chunk = ids[i : i + 500]
-            sql = f"SELECT id, content_hash FROM documents WHERE id IN ({', '.join('?' * len(chunk))})"
-            found.update(self.conn.execute(sql, chunk).fetchall())
+            sql = f"SELECT id, content_hash, import_id FROM documents WHERE id IN ({', '.join('?' * len(chunk))})"
+            found.update((row[0], (row[1], row[2])) for row in self.conn.execute(sql, chunk))
         return found
-
-    @staticmethod
-    def _row(doc: Document, digest: str, thinker: str, import_id: int | None) -> tuple[Any, ...]:
-        meta = json.dumps(doc.meta, ensure_ascii=False, default=str) if doc.meta else None
-        return (
-            doc.id, thinker, doc.kind, doc.source, doc.source_id, doc.source_path, doc.title, doc.text,
-            doc.url, iso_utc(doc.published_at), count_words(doc.text), digest, meta, doc.raw, import_id,
-        )
-
-    @staticmethod
-    def _passage_rows(doc: Document) -> list[tuple[Any, ...]]:
-        return [
-            (doc.id, p.ordinal, p.start, p.end, doc.title if p.ordinal == 0 else None, p.text, p.anchor_label, p.url)
-            for p in split_document(doc)
-        ]
 
     # -- reading -----------------------------------------------------------------
 
@@ -221,7 +303,7 @@ class Store:
         """Run a read query and return its rows as dicts."""
         cursor = self.conn.execute(sql, tuple(params))
         names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row)) for row in cursor.fetchall()]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     def document(self, doc_id: str) -> dict[str, Any] | None:
         """Return the stored document with this id, or None."""
@@ -229,9 +311,11 @@ class Store:
         return found[0] if found else None
 
     def passages(self, doc_id: str) -> list[dict[str, Any]]:
-        return self.rows('SELECT * FROM passages WHERE document_id = ? ORDER BY ordinal', [doc_id])
+        """The passages of a document, in order."""
+        return self.rows("SELECT * FROM passages WHERE document_id = ? ORDER BY ordinal", [doc_id])
 
     def passage(self, passage_id: int) -> dict[str, Any] | None:
+        """Return the passage with this id, or None."""
         found = self.rows("SELECT * FROM passages WHERE id = ?", [passage_id])
         return found[0] if found else None
 
@@ -246,33 +330,177 @@ class Store:
         )
 
     def thinkers(self) -> list[str]:
+        """Every thinker with at least one document, sorted."""
         return [r["thinker"] for r in self.rows("SELECT DISTINCT thinker FROM documents ORDER BY thinker")]
 
     def imports(self) -> list[dict[str, Any]]:
+        """Every finished import, oldest first, with its paths, skipped records and per-source counts."""
         rows = self.rows("SELECT * FROM imports WHERE finished_at IS NOT NULL ORDER BY id")
         for row in rows:
             for key in ("paths", "skipped", "sources"):
                 row[key] = json.loads(row[key]) if row[key] else []
+            row["provenance"] = json.loads(row["provenance"]) if row.get("provenance") else {}
         return rows
 
     def document_count(self) -> int:
+        """Number of stored documents."""
         return int(self.conn.execute("SELECT count(*) FROM documents").fetchone()[0])
 
     def integrity_check(self) -> str:
-        return str(self.conn.execute("PRAGMA integrity_check").fetchone()[0])
+        """``ok``, or SQLite's description of the first problem (database file and FTS index)."""
+        result = str(self.conn.execute("PRAGMA integrity_check").fetchone()[0])
+        if result != "ok":
+            return result
+        try:
+            self.conn.execute("INSERT INTO passages_fts (passages_fts, rank) VALUES ('integrity-check', 1)")
+        except sqlite3.DatabaseError as ex:
+            return f"full-text index: {ex}"
+        return "ok"
 
 
-def _explain(name: str, ex: sqlite3.DatabaseError) -> str:
-    """Turn an sqlite3 error into a message that names the file and the fix."""
-    text = str(ex)
+def _count_change(report: ImportReport, stored_by: int | None) -> None:
+    if stored_by is not None and stored_by == report.import_id:
+        report.unchanged += 1  # a duplicate of a document added earlier in this import
+    else:
+        report.updated += 1
+
+
+def _content_hash(doc: Document, published: str | None) -> str:
+    """``doc.content_hash``, reusing the formatted date (tests assert that the two agree)."""
+    return content_hash(doc.title, doc.text, doc.url, published, doc.kind)
+
+
+def _document_row(
+    doc: Document, doc_id: str, digest: str, published: str | None, thinker: str, import_id: int | None
+) -> tuple[Any, ...]:
+    meta = _META_JSON(doc.meta) if doc.meta else None
+    text = storable(doc.text)
+    return (
+        doc_id,
+        storable(thinker),
+        storable(doc.kind),
+        storable(doc.source),
+        storable(doc.source_id),
+        _storable_or_none(doc.source_path),
+        _storable_or_none(doc.title),
+        text,
+        _storable_or_none(doc.url),
+        published,
+        count_words(text),
+        digest,
+        _storable_or_none(meta),
+        _storable_or_none(doc.raw),
+        import_id,
+    )
+
+
+def _passage_rows(doc: Document, doc_id: str, text: str) -> list[tuple[Any, ...]]:
+    """Passage rows of ``doc``; ``text`` is its storable text (same length, so offsets hold)."""
+    title = _storable_or_none(doc.title)
+    if len(text) <= HARD_MAX and not doc.anchors:  # most documents (tweets): one passage, no splitting
+        return [(doc_id, 0, 0, len(text), title, text, None, _storable_or_none(doc.url))]
+    return [
+        (
+            doc_id,
+            p.ordinal,
+            p.start,
+            p.end,
+            title if p.ordinal == 0 else None,
+            text[p.start : p.end],
+            _storable_or_none(p.anchor_label),
+            _storable_or_none(p.url),
+        )
+        for p in split_document(doc)
+    ]
+
+
+class _FtsDeferral:
+    """Index a transaction's new passages in one pass at COMMIT instead of one trigger per row.
+
+    subtle: the per-row ``passages_ai`` trigger makes FTS5 run a statement per passage;
+    one ``INSERT … SELECT`` over the new rows is 4-6x faster. While deferred, the three
+    triggers are replaced by copies guarded with ``id <= start`` (``start`` = the highest
+    passage id when the transaction began), so any write stays correct: rows that were
+    indexed before keep being updated and deleted in the index at once, newer rows are
+    indexed by ``finish()``. The original trigger SQL is restored verbatim before COMMIT.
+    DDL is transactional, so a crash or ROLLBACK restores the triggers too; ``begin()``
+    must run before any SAVEPOINT, since rolling back to one would bring the triggers back.
+    """
+
+    TRIGGERS = ("passages_ai", "passages_ad", "passages_au")
+    GUARDED = (
+        "CREATE TRIGGER passages_ai AFTER INSERT ON passages WHEN new.id <= {start} BEGIN "
+        "INSERT INTO passages_fts (rowid, title, text) VALUES (new.id, new.title, new.text); END",
+        "CREATE TRIGGER passages_ad AFTER DELETE ON passages WHEN old.id <= {start} BEGIN "
+        "INSERT INTO passages_fts (passages_fts, rowid, title, text) VALUES ('delete', old.id, old.title, old.text); "
+        "END",
+        "CREATE TRIGGER passages_au AFTER UPDATE ON passages BEGIN "
+        "INSERT INTO passages_fts (passages_fts, rowid, title, text) "
+        "SELECT 'delete', old.id, old.title, old.text WHERE old.id <= {start}; "
+        "INSERT INTO passages_fts (rowid, title, text) SELECT new.id, new.title, new.text WHERE new.id <= {start}; "
+        "END",
+    )
+
+    def __init__(self, conn: sqlite3.Connection, start: int, saved: dict[str, str]) -> None:
+        self.conn = conn
+        self.start = start
+        self.saved = saved
+
+    @classmethod
+    def begin(cls, conn: sqlite3.Connection) -> _FtsDeferral:
+        """Swap in the guarded triggers (inside an open transaction) and return the deferral."""
+        triggers = "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'passages'"
+        saved = dict(conn.execute(triggers))
+        start = int(conn.execute("SELECT coalesce(max(id), 0) FROM passages").fetchone()[0])
+        if set(saved) != set(cls.TRIGGERS):  # a schema this code does not know: keep per-row indexing
+            return cls(conn, start, {})
+        for name in cls.TRIGGERS:
+            conn.execute(f"DROP TRIGGER {name}")
+        for sql in cls.GUARDED:
+            conn.execute(sql.format(start=start))
+        return cls(conn, start, saved)
+
+    def finish(self) -> None:
+        """Index the passages added since ``start`` and restore the original triggers."""
+        if not self.saved:
+            return
+        self.conn.execute(
+            "INSERT INTO passages_fts (rowid, title, text) SELECT id, title, text FROM passages WHERE id > ?",
+            (self.start,),
+        )
+        for name in self.TRIGGERS:
+            self.conn.execute(f"DROP TRIGGER {name}")
+            self.conn.execute(self.saved[name])
+
+
+def _default_busy_timeout_ms() -> int:
+    try:
+        return int(float(config.BUSY_TIMEOUT.value()) * 1000)
+    except ValueError:
+        raise StoreError(f"{config.BUSY_TIMEOUT.env} must be a number of seconds") from None
+
+
+def explain(path: str | Path, ex: sqlite3.DatabaseError) -> str:
+    """Turn an sqlite3 error into one line that names the workspace file and the fix."""
+    name, text = str(path), str(ex)
     if "locked" in text or "busy" in text:
         return f"Workspace '{name}' is locked by another process; wait for it to finish and try again."
-    if "readonly" in text or "read-only" in text:
-        return f"Workspace '{name}' is read-only; check the file's permissions or choose another with --db."
+    if "readonly" in text or "read-only" in text or "unable to open" in text:
+        return _explain_unwritable(Path(path), text)
     if "not a database" in text or "malformed" in text:
         return f"'{name}' is not a deep-insights workspace (not a valid SQLite database): {text}"
-    if "unable to open" in text:
-        return f"Cannot open workspace '{name}': {text}. Check the path and permissions."
     if "disk is full" in text or "disk I/O" in text:
         return f"Cannot write workspace '{name}': {text}. Free some space and run the import again."
     return f"Workspace '{name}': {text}"
+
+
+def _explain_unwritable(path: Path, text: str) -> str:
+    folder = path.parent
+    if path.exists() and not os.access(path, os.W_OK):
+        return f"Workspace '{path}' is read-only; check the file's permissions or choose another with --db."
+    if not os.access(folder, os.W_OK):
+        return (
+            f"Workspace '{path}' cannot be written: its folder '{folder}' is read-only (SQLite keeps "
+            f"'{path.name}-wal' and '{path.name}-shm' beside it). Choose another folder with --db."
+        )
+    return f"Cannot open workspace '{path}': {text}. Check the path and permissions."
