@@ -549,9 +549,25 @@ def _counts(tweet: dict[str, Any]) -> dict[str, int | None]:
     return {"like_count": _int(tweet.get("favorite_count")), "repost_count": _int(tweet.get("retweet_count"))}
 
 
+_CREATED = re.compile(r"[A-Z][a-z]{2} ([A-Z][a-z]{2}) (\d\d) (\d\d):(\d\d):(\d\d) \+0000 (\d{4})")
+_MONTHS = {m: i for i, m in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(), start=1)}
+
+
 def _created(value: Any) -> datetime | None:
+    """Every archive so far writes UTC as "Thu Nov 03 08:50:26 +0000 2022".
+
+    subtle: ``strptime`` was a quarter of the import's time, so that one shape is read by a
+    regex; anything else (another offset, another layout) goes through the general parser.
+    """
     text = _text(value)
-    try:  # every archive so far: "Thu Nov 03 08:50:26 +0000 2022"
+    match = _CREATED.fullmatch(text)
+    if match and match.group(1) in _MONTHS:
+        month, day, hour, minute, second, year = match.groups()
+        try:
+            return datetime(int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second), tzinfo=UTC)
+        except ValueError:
+            return None
+    try:
         return datetime.strptime(text, "%a %b %d %H:%M:%S %z %Y").astimezone(UTC)
     except ValueError:
         return parse_date(text)
