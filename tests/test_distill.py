@@ -179,3 +179,21 @@ def test_karpathy_corpus_finds_the_project_lineage(corpora, store):
         assert project in found and found[project].count >= 2, project
     assert found["micrograd"].first is not None
     assert report.eras and report.coverage["by_kind"]
+
+
+def test_draft_carries_themes_and_references_per_year_for_the_page(corpus, tmp_path):
+    from starlette.testclient import TestClient
+
+    from deepinsights.web.app import create_app
+
+    draft, _ = draft_profile(distill(corpus, "ada"))
+    hopper = next(e for e in draft.lineage if e.name == "Grace Hopper")
+    assert hopper.by_year == {"2020": 3, "2021": 3}
+    theme = next(t for t in draft.themes if t.term == "tokenizers")
+    assert theme.by_year == {"2021": 12, "2022": 0, "2023": 1}
+    profiles = tmp_path / "profiles"
+    profiles.mkdir()
+    dump_profile(draft, profiles / "ada-draft.yaml")
+    page = TestClient(create_app(corpus.path, profiles)).get("/profile/ada-draft").text
+    assert 'id="themes"' in page and "Themes over time" in page
+    assert 'title="2020: 3"' in page  # Grace Hopper's references in 2020

@@ -24,6 +24,7 @@ from ..profile.schema import (
     Simulator,
     SourceRef,
     Tension,
+    Theme,
 )
 from ..store import Store
 from .drafting import Candidate, Drafted
@@ -152,7 +153,13 @@ def draft_profile(
     if added and existing is not None:
         changes.append(f"{len(added)} new prediction candidate(s)")
     claims = [_claim(row) for row in report.coverage.get("by_kind", [])]
-    update = {"lineage": lineage, "eras": eras, "predictions": [*base.predictions, *added], "corpus_claims": claims}
+    update = {
+        "lineage": lineage,
+        "eras": eras,
+        "predictions": [*base.predictions, *added],
+        "corpus_claims": claims,
+        "themes": _themes(report),
+    }
     if not base.known_gaps and report.coverage.get("empty_months"):
         update["known_gaps"] = _gaps(report.coverage["empty_months"])
     if drafted is not None:
@@ -199,6 +206,24 @@ def _quote(result: dict[str, Any]) -> Quote:
     return Quote(text=result["text"], source=SourceRef(title=title, date=date, url=where.get("url")))
 
 
+def _themes(report: DistillReport) -> list[Theme]:
+    """The top themes with their documents per year, for the page's themes-over-time chart."""
+    by_year: dict[str, dict[str, int]] = {}
+    for month, counts in report.themes_by_month.items():
+        for term, n in counts.items():
+            year = by_year.setdefault(term, {})
+            year[month[:4]] = year.get(month[:4], 0) + n
+    return [Theme(term=t, documents=n, by_year=_every_year(by_year.get(t, {}))) for t, n in report.themes[:20]]
+
+
+def _every_year(counts: dict[str, int]) -> dict[str, int]:
+    """Counts for every year from the first to the last (0 where there were none), in order."""
+    years = [int(y) for y in counts if y.isdigit()]
+    if not years:
+        return {}
+    return {str(y): counts.get(str(y), 0) for y in range(min(years), max(years) + 1)}
+
+
 def _merge_lineage(current: list[LineageEntry], mentions: list[Mention], changes: list[str]) -> list[LineageEntry]:
     by_name = {entry.name.lower(): entry for entry in current}
     merged = list(current)
@@ -211,6 +236,9 @@ def _merge_lineage(current: list[LineageEntry], mentions: list[Mention], changes
         elif entry.claimed_count != mention.count:
             changes.append(f"lineage {entry.name}: count {entry.claimed_count} → {mention.count}")
             merged[merged.index(entry)] = entry.model_copy(update={"claimed_count": mention.count})
+        if entry is not None and entry.by_year != _dated(mention):
+            at = merged.index(next(e for e in merged if e.name == entry.name))
+            merged[at] = merged[at].model_copy(update={"by_year": _dated(mention)})
     return merged
 
 
@@ -219,7 +247,19 @@ def _lineage(m: Mention) -> LineageEntry:
     dates = f"first seen {(m.first or '?')[:10]}, last {(m.last or '?')[:10]}"
     text = f"{m.kind}; {dates}" + (f"; {relations}" if relations else "")
     query = '"' + m.name.lstrip("@").replace('"', "") + '"'
-    return LineageEntry(name=m.name, role=m.kind, text=text, claimed_count=m.count, count_query=query)
+    return LineageEntry(
+        name=m.name,
+        role=m.kind,
+        text=text,
+        claimed_count=m.count,
+        count_query=query,
+        by_year=_dated(m),
+    )
+
+
+def _dated(m: Mention) -> dict[str, int]:
+    """References per year, leaving out undated documents (the page draws years)."""
+    return _every_year(dict(m.by_year))
 
 
 def _merge_eras(current: list[Era], found: list[FoundEra], changes: list[str]) -> list[Era]:

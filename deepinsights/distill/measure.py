@@ -220,8 +220,7 @@ class LineageCounter:
         if row.document_id in mention.documents:
             return
         mention.documents.add(row.document_id)
-        year = (row.published_at or "undated")[:4]
-        mention.by_year[year] += 1
+        mention.by_year[row.published_at[:4] if row.published_at else "undated"] += 1
         if row.published_at:
             mention.first = min(filter(None, [mention.first, row.published_at]))
             mention.last = max(filter(None, [mention.last, row.published_at]))

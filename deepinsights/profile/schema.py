@@ -53,6 +53,7 @@ __all__ = [
     "Slug",
     "SourceRef",
     "Tension",
+    "Theme",
 ]
 
 DATE_PATTERN = r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$"
@@ -187,6 +188,7 @@ class LineageEntry(Reconstructable):
     claimed_count: int | None = Field(default=None, ge=0)
     count_query: str | None = None
     quotes: list[Quote] = []
+    by_year: dict[str, int] = {}
 
     def heading(self) -> str:
         """``Name (@handle) — "Work" — summary`` with the absent parts left out."""
@@ -236,6 +238,14 @@ class Extension(Reconstructable):
     title: Text
     domain: str | None = None
     text: str = ""
+
+
+class Theme(_Model):
+    """A recurring term (measured by distill): documents using it overall and per year."""
+
+    term: Text
+    documents: int = Field(ge=0)
+    by_year: dict[str, int] = {}
 
 
 class Era(Reconstructable):
@@ -351,6 +361,7 @@ class Profile(_Model):
     predictions: list[Prediction] = []
     extensions: list[Extension] = []
     eras: list[Era] = []
+    themes: list[Theme] = []
     corpus_claims: list[CorpusClaim] = []
     known_gaps: list[Text] = []
     simulator: Simulator | None = None

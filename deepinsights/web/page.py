@@ -155,6 +155,7 @@ def table_of_contents(profile: Profile) -> list[dict[str, Any]]:
         ("predictions", s.predictions.title, "Predictions", len(profile.predictions), bool(profile.predictions)),
         ("extensions", s.extensions.title, "Extensions", len(profile.extensions), bool(profile.extensions)),
         ("eras", s.eras.title, "Eras", len(profile.eras), bool(profile.eras)),
+        ("themes", None, "Themes over time", len(profile.themes), bool(profile.themes)),
         ("search", None, "Archive search", None, True),
         ("corpus", None, "Corpus", None, True),
         ("gaps", None, "Known gaps", len(profile.known_gaps), bool(profile.known_gaps)),
