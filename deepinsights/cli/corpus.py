@@ -123,9 +123,7 @@ def search_(
         insights search tokenizer --kind transcript --since 2023-01-01 --json
     """
     with open_store(db_path) as store, errors_as_messages():
-        results = search(
-            store, query, kind=list(kind), thinker=thinker, since=since, until=until, limit=limit, raw=raw
-        )
+        results = search(store, query, kind=list(kind), thinker=thinker, since=since, until=until, limit=limit, raw=raw)
     if as_json:
         echo_json([hit_dict(h) for h in results.hits])
         return
@@ -164,8 +162,12 @@ def stats(thinker: str | None, db_path: Path, as_json: bool) -> None:
     table = Table("thinker", "kind", "items", "words", "first", "last")
     for row in rows:
         table.add_row(
-            row["thinker"], row["kind"], f"{row['items']:,}", f"{row['words'] or 0:,}",
-            (row["first"] or "")[:10], (row["last"] or "")[:10],
+            row["thinker"],
+            row["kind"],
+            f"{row['items']:,}",
+            f"{row['words'] or 0:,}",
+            (row["first"] or "")[:10],
+            (row["last"] or "")[:10],
         )
     out.print(table)
 
@@ -188,8 +190,13 @@ def imports(db_path: Path, as_json: bool) -> None:
     table = Table("id", "finished", "sources", "added", "updated", "unchanged", "skipped")
     for row in rows:
         table.add_row(
-            str(row["id"]), row["finished_at"], escape(", ".join(map(str, row["paths"]))),
-            str(row["added"]), str(row["updated"]), str(row["unchanged"]), str(len(row["skipped"])),
+            str(row["id"]),
+            row["finished_at"],
+            escape(", ".join(map(str, row["paths"]))),
+            str(row["added"]),
+            str(row["updated"]),
+            str(row["unchanged"]),
+            str(len(row["skipped"])),
         )
     out.print(table)
 
