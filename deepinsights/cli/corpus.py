@@ -140,6 +140,9 @@ def search_(
             out.print(f"  [blue]{escape(hit.url)}[/]")
     if results.capped:
         err.print(f"[dim]Ranked the most recent {results.matched:,} matches; narrow the query for more.[/]")
+    if results.unweighted:
+        words = ", ".join(escape(p) for p in results.unweighted)
+        err.print(f"[dim]Too common to rank by (still required): {words}.[/]")
 
 
 @click.command(name="stats")
