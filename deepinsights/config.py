@@ -77,8 +77,13 @@ PDF_MAX_MEMORY = Setting(
     "Largest address space, in bytes, of the child process that reads one PDF.",
 )
 
+EMBEDDING_MODEL = Setting(
+    "embedding_model", "INSIGHTS_EMBEDDING_MODEL", "all-MiniLM-L6-v2", "Embedding model for semantic and hybrid search."
+)
+
 SETTINGS = (
     DB,
+    EMBEDDING_MODEL,
     USER_PATH,
     MAX_FETCH_BYTES,
     FETCH_TIMEOUT,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import click
 
 from ..plugins import load_plugins, pm
-from . import asking, corpus, distilling, profiles, site, verifying
+from . import asking, corpus, distilling, profiles, semantic, site, verifying
 
 __all__ = ["cli"]
 
@@ -24,9 +24,11 @@ def cli() -> None:
     """
 
 
-for module in (corpus, profiles, verifying, site, asking, distilling):
+for module in (corpus, profiles, verifying, site, asking, distilling, semantic):
     for command in module.COMMANDS:
         cli.add_command(command)
+for command in semantic.MODEL_COMMANDS:
+    asking.models.add_command(command)
 
 load_plugins()
 pm.hook.register_commands(cli=cli)

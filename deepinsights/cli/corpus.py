@@ -12,10 +12,14 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from ..errors import EmbeddingError
 from ..importers import ImportOptions
 from ..ingest import run_import
 from ..models import HIGHLIGHT_END, HIGHLIGHT_START, ImportReport
-from ..search import hit_dict, search
+from ..search import search
+from ..semantic import MODES, build_index, indexed_model
+from ..semantic.hybrid import hit_dict, search_any
+from ..store import Store
 from .common import db_option, echo_json, errors_as_messages, json_option, open_store
 
 err = Console(stderr=True)
@@ -56,10 +60,27 @@ def import_(sources: tuple[str, ...], db_path: Path, as_json: bool, strict: bool
             report = run_import(store, list(sources), options, progress=tick)
             if strict and report.skipped:
                 raise click.ClickException(f"{len(report.skipped)} file(s) skipped; nothing imported (--strict)")
+        _update_vectors(store, report, progress)
     if as_json:
         echo_json(report.as_dict())
     else:
         _print_report(report)
+
+
+def _update_vectors(store: Store, report: ImportReport, progress: Progress) -> None:
+    """Keep semantic search current: embed the new passages when the workspace has vectors."""
+    model = indexed_model(store)
+    if not model or not (report.added or report.updated):
+        return
+    task = progress.add_task("embedding", total=None)
+
+    def tick(done: int, total: int) -> None:
+        progress.update(task, completed=done, total=total)
+
+    try:
+        build_index(store, model, progress=tick)
+    except EmbeddingError as ex:
+        err.print(f"[yellow]{escape(str(ex))}[/] Semantic search misses the new passages until 'insights index' runs.")
 
 
 class _progress(Progress):
@@ -100,6 +121,14 @@ def _print_report(report: ImportReport) -> None:
 @click.option("--until", help="Only items published on or before this date (YYYY-MM-DD).")
 @click.option("--limit", default=10, show_default=True, help="Number of hits.")
 @click.option("--fts", "raw", is_flag=True, help="Treat QUERY as raw SQLite FTS5 syntax (AND, OR, NEAR, prefix*).")
+@click.option(
+    "--mode",
+    type=click.Choice(MODES),
+    help="bm25 (all words), semantic (meaning) or hybrid (both, fused). Default: hybrid once 'insights index' has run.",
+)
+@click.option(
+    "--embedding-model", "model", envvar="INSIGHTS_EMBEDDING_MODEL", help="Embedding model (default: the workspace's)."
+)
 @db_option
 @json_option
 def search_(
@@ -110,20 +139,32 @@ def search_(
     until: str | None,
     limit: int,
     raw: bool,
+    mode: str | None,
+    model: str | None,
     db_path: Path,
     as_json: bool,
 ) -> None:
-    """Search the workspace; best passages first (BM25), with highlighted snippets.
+    """Search the workspace: by words (BM25), by meaning (semantic) or both fused (hybrid).
 
-    Plain text is always safe: quotes, hyphens and operators are searched as words.
+    Plain text is always safe: quotes, hyphens and operators are searched as words. Each
+    hit says which ranking found it; 'insights similar ID' finds more like it.
 
     \b
     Example usage:
         insights search "software 2.0"
+        insights search "learning by building things" --mode semantic
         insights search tokenizer --kind transcript --since 2023-01-01 --json
     """
+    if raw and mode not in (None, "bm25"):
+        raise click.UsageError("--fts is raw full-text syntax: it works with --mode bm25 only")
+    filters: dict[str, Any] = {"kind": list(kind), "thinker": thinker, "since": since, "until": until, "limit": limit}
     with open_store(db_path) as store, errors_as_messages():
-        results = search(store, query, kind=list(kind), thinker=thinker, since=since, until=until, limit=limit, raw=raw)
+        if raw:
+            results, notice = search(store, query, raw=True, **filters), None
+        else:
+            results, notice = search_any(store, query, mode=mode, model=model, **filters)
+    if notice:
+        err.print(f"[yellow]{escape(notice)}[/]")
     if as_json:
         echo_json([hit_dict(h) for h in results.hits])
         return
@@ -132,7 +173,10 @@ def search_(
         return
     for hit in results.hits:
         when = (hit.published_at or "")[:10]
-        head = f"[bold]{escape(hit.title or hit.kind)}[/] [dim]{hit.kind} · {hit.thinker} · {when}[/]"
+        found = "+".join(hit.found_by) or "bm25"
+        head = (
+            f"[bold]{escape(hit.title or hit.kind)}[/] [dim]{hit.kind} · {hit.thinker} · {when} · {found} · {hit.id}[/]"
+        )
         snippet = escape(hit.snippet).replace(HIGHLIGHT_START, "[bold yellow]").replace(HIGHLIGHT_END, "[/]")
         out.print(head)
         out.print("  " + snippet.replace("\n", " "))

@@ -34,11 +34,12 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from .. import config
-from ..errors import DeepInsightsError, ProfileError, SearchError, StoreError
+from ..errors import DeepInsightsError, EmbeddingError, ProfileError, SearchError, StoreError
 from ..profile import Profile
+from ..semantic import similar
 from . import page
 from .asking import api_ask
-from .corpus import CACHE_SIZE, Corpus, SearchParams
+from .corpus import CACHE_SIZE, Corpus, SearchParams, hit_json
 from .profiles import ProfileLibrary
 from .security import SecurityMiddleware
 
@@ -120,6 +121,7 @@ def _routes(site: Site) -> list[Route | Mount]:
         Route("/", bind(index)),
         Route("/profile/{slug}", bind(profile_page)),
         Route("/api/search", bind(api_search)),
+        Route("/api/similar/{doc_id}", bind(api_similar)),
         Route("/api/profiles", bind(api_profiles)),
         Route("/api/profile/{slug}", bind(api_profile)),
         Route("/api/stats", bind(api_stats)),
@@ -250,6 +252,25 @@ async def api_search(site: Site, request: Request) -> Response:
         return _json_error(503, str(ex))
 
 
+async def api_similar(site: Site, request: Request) -> Response:
+    """More like this: the documents nearest to one document, as search hits."""
+    limit = max(1, min(_int(request.query_params, "limit", 10), 50))
+    try:
+        hits = await run_in_threadpool(_similar_hits, site, request.path_params["doc_id"], limit)
+    except SearchError as ex:
+        return _json_error(404, str(ex))
+    except EmbeddingError as ex:
+        return _json_error(409, str(ex))
+    return JSONResponse({"id": request.path_params["doc_id"], "hits": hits})
+
+
+def _similar_hits(site: Site, doc_id: str, limit: int) -> list[dict[str, Any]]:
+    store = site.corpus.store()  # subtle: this worker thread's own read-only connection
+    if store is None:
+        raise SearchError("No workspace is being served")
+    return [hit_json(hit) for hit in similar(store, doc_id, limit=limit).hits]
+
+
 def _search_params(query: Any) -> SearchParams:
     """Validate the query string of a search; ValueError names the bad parameter."""
     since, until = query.get("since", ""), query.get("until", "")
@@ -265,6 +286,7 @@ def _search_params(query: Any) -> SearchParams:
         until=until,
         limit=_int(query, "limit", 20),
         offset=_int(query, "offset", 0),
+        mode=query.get("mode", ""),
     )
 
 

@@ -27,7 +27,8 @@ from urllib.parse import urlsplit
 
 from ..errors import StoreError
 from ..models import HIGHLIGHT_END, HIGHLIGHT_START, SearchHit
-from ..search import search
+from ..semantic import MODES
+from ..semantic.hybrid import search_any
 from ..store import Store
 
 MAX_LIMIT = 100
@@ -151,9 +152,10 @@ class Corpus:
             pending.done.set()
 
     def _search(self, store: Store, params: SearchParams) -> dict[str, Any]:
-        results = search(
+        results, notice = search_any(
             store,
             params.q,
+            mode=params.mode or None,
             kind=params.kinds,
             thinker=params.thinker or None,
             since=params.since or None,
@@ -164,7 +166,13 @@ class Corpus:
             candidates=self.candidates,
         )
         hits = [hit_json(hit) for hit in results.hits]
-        return {"query": params.q, "matched": results.matched, "capped": results.capped, "hits": hits}
+        return {
+            "query": params.q,
+            "matched": results.matched,
+            "capped": results.capped,
+            "hits": hits,
+            "notice": notice,
+        }
 
 
 class _Pending:
@@ -207,7 +215,11 @@ class SearchParams:
         until: str = "",
         limit: int = 20,
         offset: int = 0,
+        mode: str = "",
     ) -> None:
+        if mode and mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)} (got {mode[:20]!r})")
+        self.mode = mode
         self.q = q
         self.kinds = kinds or []
         self.thinker = thinker
@@ -218,7 +230,7 @@ class SearchParams:
 
     def key(self) -> tuple[Any, ...]:
         """Everything that decides the result, for the cache."""
-        return (self.q, tuple(self.kinds), self.thinker, self.since, self.until, self.limit, self.offset)
+        return (self.q, tuple(self.kinds), self.thinker, self.since, self.until, self.limit, self.offset, self.mode)
 
 
 def hit_json(hit: SearchHit) -> dict[str, Any]:
@@ -234,6 +246,8 @@ def hit_json(hit: SearchHit) -> dict[str, Any]:
         "anchor": hit.anchor_label,
         "score": hit.score,
         "snippet": snippet_parts(hit.snippet),
+        "found_by": list(hit.found_by),
+        "similar": f"/api/similar/{hit.id}",
     }
 
 

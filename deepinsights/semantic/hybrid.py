@@ -1,0 +1,317 @@
+"""Hybrid search: BM25 and vector rankings fused by reciprocal rank, plus 'more like this'.
+
+``hybrid_search`` takes the same filters as ``search.search`` and returns the same
+``SearchResults``; each hit's ``found_by`` says which rankings returned it. Modes:
+
+* ``bm25`` — exactly ``search.search`` (all words must occur);
+* ``semantic`` — nearest passages by cosine of all-MiniLM-L6-v2 vectors (or the workspace's model);
+* ``hybrid`` — both, fused by weighted reciprocal-rank fusion (k=10). When no passage has
+  all the words, its BM25 side asks for any of them (stopwords dropped) at half weight,
+  because a question in a reader's words rarely has every word of the passage.
+
+The default mode is ``hybrid`` once the workspace has vectors, else ``bm25``. Query vectors
+are cached per process. Filters on the vector side are applied to an over-fetched ANN
+candidate list, then, if too few survive, by exact search over the filtered passages.
+
+It does not compute passage vectors (``semantic.index`` does).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from typing import Any
+
+import numpy as np
+
+from ..errors import SearchError
+from ..models import SearchHit
+from ..search import MAX_QUERY_CHARS, SearchResults, _Filters, build_fts_query, search
+from ..store import Store
+from .index import VectorIndex, indexed_model, model_input, text_hash
+from .model import Vectors, normalize, one_blas_thread
+from .registry import canonical_name, get_embedder
+
+MODES = ("bm25", "semantic", "hybrid")
+RRF_K = 10
+ANY_WORD_WEIGHT = 0.5  # an any-word BM25 match is weaker evidence than an all-words one (weight 1)
+DEPTH = 50
+FILTER_FALLBACK_MAX = 200_000
+SNIPPET_CHARS = 240
+STOPWORDS = frozenset(
+    """a an and are as at be been but by can could did do does for from had has have he her his how i if in
+    into is it its me my no not of on or our she so than that the their them then there these they this
+    to was we were what when where which who whom why will with would you your about says say said""".split()  # noqa: SIM905
+)
+_query_cache: OrderedDict[tuple[str, str], Vectors] = OrderedDict()
+_indexes: dict[tuple[str, str], VectorIndex] = {}
+_lock = threading.Lock()  # guards both caches: the web server searches from several threads
+
+
+def default_mode(store: Store) -> str:
+    """``hybrid`` once the workspace has vectors, ``bm25`` before."""
+    return "hybrid" if indexed_model(store) else "bm25"
+
+
+def hybrid_search(
+    store: Store,
+    q: str,
+    *,
+    mode: str | None = None,
+    kind: str | list[str] | None = None,
+    thinker: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    limit: int = 20,
+    offset: int = 0,
+    model: str | None = None,
+    prefix_last: bool = False,
+    candidates: int | None = None,
+) -> SearchResults:
+    """Return the best passages for ``q`` in ``mode``, best first; an empty query returns no hits.
+
+    ``prefix_last`` and ``candidates`` go to the BM25 side (see ``search.search``). Raises
+    EmbeddingError (with the command to run) when a vector mode is asked for and the model
+    is not installed, the workspace has no vectors, or they come from another model.
+    """
+    mode = mode or default_mode(store)
+    if mode not in MODES:
+        raise SearchError(f"Unknown search mode {mode!r}; choose one of: {', '.join(MODES)}")
+    q = q[:MAX_QUERY_CHARS]
+    filters: dict[str, Any] = {"kind": kind, "thinker": thinker, "since": since, "until": until}
+    bm25_options: dict[str, Any] = {"prefix_last": prefix_last, "candidates": candidates, **filters}
+    if mode == "bm25":
+        results = search(store, q, limit=limit, offset=offset, **bm25_options)
+        results.hits = [_tag(h, ("bm25",), h.score) for h in results.hits]
+        return results
+    results = SearchResults(query=q, fts_query=build_fts_query(q))
+    if not any(ch.isalnum() or not ch.isascii() for ch in q):  # nothing a person could be asking for
+        return results
+    depth = max(DEPTH, offset + limit)
+    # subtle: both rankings run on this thread, one after the other: a sqlite3 connection
+    # shared with a worker thread crashed the process when it was closed mid-query.
+    semantic = _semantic(store, q, filters, depth, model)
+    lexical, weight = _lexical(store, q, bm25_options, depth) if mode == "hybrid" else ([], 1.0)
+    results.hits = _fuse(store, lexical, semantic, weight)[offset : offset + limit]
+    results.matched = len({h.passage_id for h in lexical} | {pid for pid, _ in semantic})
+    return results
+
+
+def search_any(store: Store, q: str, *, mode: str | None = None, **options: Any) -> tuple[SearchResults, str | None]:
+    """``hybrid_search``, except that with no ``mode`` a missing model falls back to BM25.
+
+    Returns the results and, after a fallback, the one-line reason (for the CLI and the page
+    to show); an explicitly requested mode raises instead.
+    """
+    from ..errors import EmbeddingError
+
+    try:
+        return hybrid_search(store, q, mode=mode, **options), None
+    except EmbeddingError as ex:
+        if mode is not None:
+            raise
+        return hybrid_search(store, q, mode="bm25", **options), f"{ex} Showing BM25 results."
+
+
+def _tag(hit: SearchHit, found_by: tuple[str, ...], score: float) -> SearchHit:
+    return SearchHit(**{**hit.__dict__, "found_by": found_by, "score": round(score, 6)})
+
+
+# -- the two rankings ------------------------------------------------------------
+
+
+def _lexical(store: Store, q: str, options: dict[str, Any], depth: int) -> tuple[list[SearchHit], float]:
+    """BM25 hits and the weight fusion gives them: all words first; else any word, at a lower weight.
+
+    A question in a reader's words rarely has every word of its passage, so when the
+    all-words query finds nothing the any-word query (stopwords dropped) stands in; BM25
+    still ranks passages holding more of the rare words first.
+    """
+    hits = search(store, q, limit=depth, **options).hits
+    any_word = _any_word_query(q)
+    if hits or not any_word:
+        return hits, 1.0
+    options = {**options, "prefix_last": False}
+    return search(store, any_word, limit=depth, raw=True, **options).hits, ANY_WORD_WEIGHT
+
+
+def _any_word_query(q: str) -> str:
+    """``"a" OR "b"`` over the query's non-stopword terms; "" when fewer than two remain."""
+    terms = re.findall(r'"[^"]+"', build_fts_query(q))
+    kept = [t for t in terms if re.sub(r"\W", "", t).lower() not in STOPWORDS]
+    return " OR ".join(kept) if len(kept) > 1 else ""
+
+
+def query_vector(q: str, model: str | None) -> Vectors:
+    """The query's vector, cached per process (the last 256 queries)."""
+    name = canonical_name(model)
+    key = (name, q)
+    with _lock:
+        cached = _query_cache.get(key)
+        if cached is not None:
+            _query_cache.move_to_end(key)
+            return cached
+    with one_blas_thread():
+        vector: Vectors = get_embedder(name).embed([q])[0]
+    with _lock:
+        _query_cache[key] = vector
+        if len(_query_cache) > 256:
+            _query_cache.popitem(last=False)
+    return vector
+
+
+def vector_index(store: Store, model: str | None) -> VectorIndex:
+    """The workspace's vector index, loaded once per process and reloaded when its vectors change."""
+    name = canonical_name(model or indexed_model(store))
+    key = (str(store.path.resolve()), name)
+    with _lock:
+        found = _indexes.get(key)
+        if found is None or found.loaded_generation != found.generation(store):
+            found = VectorIndex(store, name)
+            found.load()  # subtle: loaded here, with the caller's connection; later searches need none
+            _indexes[key] = found
+        return found
+
+
+def _semantic(store: Store, q: str, filters: dict[str, Any], depth: int, model: str | None) -> list[tuple[int, float]]:
+    index = vector_index(store, model)
+    vector = query_vector(q, index.model)
+    return nearest(store, index, vector, filters, depth)
+
+
+def nearest(
+    store: Store, index: VectorIndex, vector: Vectors, filters: dict[str, Any], depth: int
+) -> list[tuple[int, float]]:
+    """The ``depth`` nearest passages passing ``filters`` as (passage id, cosine), best first."""
+    built = _Filters.build(filters["kind"], filters["thinker"], filters["since"], filters["until"])
+    where, params = (f" AND {built.sql}" if built.sql else ""), built.params
+    if not where:
+        return index.search(vector, depth)
+    found = index.search(vector, depth * 10)
+    allowed = _passing(store, [pid for pid, _ in found], where, params)
+    kept = [(pid, s) for pid, s in found if pid in allowed][:depth]
+    if len(kept) >= depth:
+        return kept
+    ids = _filtered_ids(store, where, params)
+    return index.search_among(vector, ids, depth, store=store) if len(ids) <= FILTER_FALLBACK_MAX else kept
+
+
+def _passing(store: Store, ids: list[int], where: str, params: list[Any]) -> set[int]:
+    if not ids:
+        return set()
+    sql = (
+        "SELECT p.id FROM passages p JOIN documents d ON d.id = p.document_id "
+        f"WHERE p.id IN ({', '.join('?' * len(ids))}) {where}"
+    )
+    return {r[0] for r in store.conn.execute(sql, [*ids, *params])}
+
+
+def _filtered_ids(store: Store, where: str, params: list[Any]) -> list[int]:
+    sql = f"SELECT p.id FROM passages p JOIN documents d ON d.id = p.document_id WHERE 1 {where} LIMIT ?"
+    return [r[0] for r in store.conn.execute(sql, [*params, FILTER_FALLBACK_MAX + 1])]
+
+
+# -- fusion and hits -----------------------------------------------------------------
+
+
+def _fuse(
+    store: Store, lexical: list[SearchHit], semantic: list[tuple[int, float]], weight: float = 1.0
+) -> list[SearchHit]:
+    """Weighted reciprocal-rank fusion: a ranking adds weight/(RRF_K + rank); a hit in both ranks first."""
+    scores: dict[int, float] = {}
+    found: dict[int, list[str]] = {}
+    for rank, hit in enumerate(lexical):
+        scores[hit.passage_id] = scores.get(hit.passage_id, 0.0) + weight / (RRF_K + rank + 1)
+        found.setdefault(hit.passage_id, []).append("bm25")
+    for rank, (pid, _) in enumerate(semantic):
+        scores[pid] = scores.get(pid, 0.0) + 1.0 / (RRF_K + rank + 1)
+        found.setdefault(pid, []).append("semantic")
+    if not lexical:  # semantic mode: the cosine is the more useful score to show
+        scores = {pid: score for pid, score in semantic}
+    by_id = {h.passage_id: h for h in lexical}
+    missing = [pid for pid in scores if pid not in by_id]
+    by_id.update(_semantic_hits(store, missing))
+    order = sorted((pid for pid in scores if pid in by_id), key=lambda pid: -scores[pid])
+    return [_tag(by_id[pid], tuple(found[pid]), scores[pid]) for pid in order]
+
+
+def _semantic_hits(store: Store, ids: list[int]) -> dict[int, SearchHit]:
+    """Hits for passages found only by vectors; a vector whose passage text changed is dropped."""
+    if not ids:
+        return {}
+    rows = store.rows(
+        "SELECT p.id AS pid, p.title AS ptitle, p.text, p.anchor, p.url AS passage_url, v.text_hash, "
+        "d.id, d.thinker, d.kind, d.title, d.url AS doc_url, d.published_at FROM passages p "
+        "JOIN documents d ON d.id = p.document_id JOIN passage_vectors v ON v.passage_id = p.id "
+        f"WHERE p.id IN ({', '.join('?' * len(ids))})",
+        ids,
+    )
+    return {r["pid"]: _hit(r) for r in rows if r["text_hash"] == text_hash(model_input(r["ptitle"], r["text"]))}
+
+
+def _hit(row: dict[str, Any]) -> SearchHit:
+    return SearchHit(
+        id=row["id"],
+        passage_id=row["pid"],
+        thinker=row["thinker"],
+        kind=row["kind"],
+        title=row["title"],
+        snippet=plain_snippet(row["text"]),
+        url=row["passage_url"] or row["doc_url"],
+        published_at=row["published_at"],
+        score=0.0,
+        text=row["text"],
+        anchor_label=row["anchor"],
+    )
+
+
+def plain_snippet(text: str) -> str:
+    """The start of a passage, cut at a word boundary near SNIPPET_CHARS."""
+    flat = " ".join(text.split())
+    if len(flat) <= SNIPPET_CHARS:
+        return flat
+    cut = flat.rfind(" ", 0, SNIPPET_CHARS)
+    return flat[: cut if cut > SNIPPET_CHARS // 2 else SNIPPET_CHARS] + "…"
+
+
+# -- more like this ------------------------------------------------------------------
+
+
+def similar(store: Store, doc_id: str, *, limit: int = 10, model: str | None = None) -> SearchResults:
+    """Documents nearest to ``doc_id`` (the mean of its passage vectors), one hit per document.
+
+    Raises SearchError for an unknown id and EmbeddingError when the workspace has no vectors
+    for it (with the command that computes them).
+    """
+    from ..errors import EmbeddingError
+    from .index import passage_vectors
+
+    if store.document(doc_id) is None:
+        raise SearchError(f"No document '{doc_id}' in workspace '{store.path}'")
+    index = vector_index(store, model)
+    own = [p["id"] for p in store.passages(doc_id)]
+    _, matrix = passage_vectors(store, own)
+    if not len(matrix):
+        raise EmbeddingError(
+            f"Document '{doc_id}' has no vectors yet. Compute them with: insights index --db {store.path}"
+        )
+    vector = normalize(np.mean(normalize(matrix), axis=0))
+    mine = set(own)
+    found = [(pid, s) for pid, s in index.search(vector, (limit + 1) * 10 + len(own)) if pid not in mine]
+    hits = _fuse(store, [], found)
+    results = SearchResults(query=doc_id, fts_query="")
+    seen: set[str] = {doc_id}
+    for hit in hits:
+        if hit.id not in seen and len(results.hits) < limit:
+            seen.add(hit.id)
+            results.hits.append(hit)
+    results.matched = len(results.hits)
+    return results
+
+
+def hit_dict(hit: SearchHit) -> dict[str, Any]:
+    """``search.hit_dict`` plus ``found_by``."""
+    from ..search import hit_dict as base
+
+    return {**base(hit), "found_by": list(hit.found_by)}

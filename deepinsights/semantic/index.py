@@ -1,0 +1,402 @@
+"""Passage vectors: computing them incrementally into the workspace, and the ANN index beside it.
+
+Vectors live in the workspace's ``passage_vectors`` table (float16 BLOBs, one embedding model
+per workspace, recorded in ``vector_meta``): that table is the truth, written in small
+transactions so an interrupted ``insights index`` keeps what it finished and resumes. A
+passage is (re)embedded only when it has no vector or its text hash changed; vectors of
+deleted passages are reused for identical text elsewhere, then dropped.
+
+The HNSW index (usearch) is a cache in one file next to the database (``insights.db.usearch``
+plus a small JSON of what it holds). It is synced from the table by generation number after
+each indexing run, and rebuilt in memory when missing or stale, so it can never disagree
+with the table for long. Asking for a model other than the one the workspace was built with
+raises an EmbeddingError naming the command that rebuilds it: vectors are never mixed.
+
+subtle: this module writes the two vector tables itself (through ``Store.transaction``),
+not through store.py: they are derived data owned by the semantic package, and no other
+table is touched here.
+
+It does not fuse rankings or build hits (``semantic.hybrid`` does).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..errors import EmbeddingError
+from ..store import Store
+from .model import Vectors, normalize
+from .registry import Embedder, canonical_name, get_embedder
+
+BATCH = 256
+EXACT_MAX = 20_000  # at or below this many vectors, search is exact (a few ms) instead of HNSW
+CONNECTIVITY = 16
+EXPANSION_ADD = 128
+EXPANSION_SEARCH = 96
+STORED = np.float16
+
+IndexProgress = Callable[[int, int], None]  # (done, total)
+
+
+@dataclass
+class IndexReport:
+    """What one indexing run did."""
+
+    model: str
+    total: int = 0
+    embedded: int = 0
+    reused: int = 0
+    unchanged: int = 0
+    empty: int = 0
+    removed: int = 0
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def model_input(title: str | None, text: str) -> str:
+    """The text a passage is embedded from: its title (first passage only) and its text."""
+    return f"{title}\n\n{text}" if title else text
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+def meta(store: Store) -> dict[str, str]:
+    return {r["key"]: r["value"] for r in store.rows("SELECT key, value FROM vector_meta")}
+
+
+def indexed_model(store: Store) -> str | None:
+    """The embedding model this workspace's vectors were built with, or None when there are none."""
+    return meta(store).get("model")
+
+
+def rebuild_command(store: Store, model: str) -> str:
+    return f"insights index --rebuild --embedding-model {model} --db {store.path}"
+
+
+def check_model(store: Store, model: str) -> None:
+    """Raise EmbeddingError when the workspace's vectors come from a different model."""
+    built = indexed_model(store)
+    if built is not None and built != model:
+        raise EmbeddingError(
+            f"Workspace '{store.path}' was indexed with '{built}', not '{model}'; vectors are never mixed. "
+            f"Rebuild it with: {rebuild_command(store, model)} (or search with --embedding-model {built})"
+        )
+
+
+def build_index(
+    store: Store, model: str | None = None, *, rebuild: bool = False, progress: IndexProgress | None = None
+) -> IndexReport:
+    """``index_passages`` with the named model, checked against the workspace before it is loaded."""
+    if not rebuild:
+        check_model(store, canonical_name(model))
+    return index_passages(store, get_embedder(model), rebuild=rebuild, progress=progress)
+
+
+def index_passages(
+    store: Store, embedder: Embedder, *, rebuild: bool = False, progress: IndexProgress | None = None
+) -> IndexReport:
+    """Embed every passage that has no current vector; return what was done.
+
+    Idempotent: a second run embeds nothing. ``rebuild=True`` drops all vectors first (the
+    way to switch models). Each batch of ``BATCH`` passages is its own transaction, so an
+    interrupted run keeps its finished batches and the next run resumes after them.
+    """
+    started = time.monotonic()
+    if not rebuild:
+        check_model(store, embedder.name)
+    report = IndexReport(model=embedder.name)
+    _start(store, embedder, rebuild)
+    todo, report.unchanged = _plan(store)
+    report.total = len(todo) + report.unchanged
+    spare = _take_orphans(store, report)
+    for done in range(0, len(todo), BATCH):
+        _write_batch(store, embedder, todo[done : done + BATCH], spare, report)
+        if progress:
+            progress(min(done + BATCH, len(todo)), len(todo))
+    if todo or report.removed or rebuild:
+        VectorIndex(store, embedder.name).sync()
+    report.seconds = round(time.monotonic() - started, 3)
+    return report
+
+
+def _start(store: Store, embedder: Embedder, rebuild: bool) -> None:
+    with store.transaction():
+        if rebuild:
+            store.conn.execute("DELETE FROM passage_vectors")
+            # subtle: the generation only ever grows, so an index file from before can never look current
+            store.conn.execute("DELETE FROM vector_meta WHERE key != 'generation'")
+            _bump(store)
+        for key, value in (("model", embedder.name), ("generation", "0"), ("dims", str(embedder.dims))):
+            store.conn.execute("INSERT OR IGNORE INTO vector_meta (key, value) VALUES (?, ?)", (key, value))
+
+
+def _plan(store: Store) -> tuple[list[tuple[int, str]], int]:
+    """(passage id, text hash) of every passage needing a vector, and how many are current."""
+    todo: list[tuple[int, str]] = []
+    unchanged = 0
+    cursor = store.conn.execute(
+        "SELECT p.id, p.title, p.text, v.text_hash FROM passages p "
+        "LEFT JOIN passage_vectors v ON v.passage_id = p.id ORDER BY p.id"
+    )
+    for pid, title, text, old in cursor:
+        digest = text_hash(model_input(title, text))
+        if digest == old:
+            unchanged += 1
+        else:
+            todo.append((pid, digest))
+    return todo, unchanged
+
+
+def _take_orphans(store: Store, report: IndexReport) -> dict[str, bytes]:
+    """Delete vectors of passages that no longer exist; return them by text hash for reuse."""
+    rows = store.conn.execute(
+        "SELECT passage_id, text_hash, vector FROM passage_vectors WHERE passage_id NOT IN (SELECT id FROM passages)"
+    ).fetchall()
+    if rows:
+        with store.transaction():
+            store.conn.executemany("DELETE FROM passage_vectors WHERE passage_id = ?", [(r[0],) for r in rows])
+            _bump(store)
+    report.removed = len(rows)
+    return {digest: blob for _, digest, blob in rows}
+
+
+def _bump(store: Store) -> int:
+    generation = int(meta(store).get("generation", "0")) + 1
+    store.conn.execute("UPDATE vector_meta SET value = ? WHERE key = 'generation'", (str(generation),))
+    return generation
+
+
+def _write_batch(
+    store: Store, embedder: Embedder, batch: list[tuple[int, str]], spare: dict[str, bytes], report: IndexReport
+) -> None:
+    texts = _texts(store, [pid for pid, _ in batch])
+    blobs: dict[int, bytes] = {}
+    need = []
+    for pid, digest in batch:
+        text = texts.get(pid, "")
+        if not text.strip():
+            blobs[pid] = b""
+            report.empty += 1
+        elif digest in spare:
+            blobs[pid] = spare[digest]
+            report.reused += 1
+        else:
+            need.append(pid)
+    if need:
+        for pid, rows in zip(need, embed_passages(embedder, [texts[pid] for pid in need]), strict=True):
+            blobs[pid] = rows.astype(STORED).tobytes()
+        report.embedded += len(need)
+    with store.transaction():
+        generation = _bump(store)
+        store.conn.executemany(
+            "INSERT OR REPLACE INTO passage_vectors (passage_id, model, text_hash, generation, vector) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [(pid, embedder.name, digest, generation, blobs[pid]) for pid, digest in batch],
+        )
+
+
+def embed_passages(embedder: Embedder, texts: list[str]) -> list[Vectors]:
+    """Each passage's vectors: one per window where the model has windows, else one."""
+    windows = getattr(embedder, "embed_windows", None)
+    if windows is not None:
+        rows: list[Vectors] = windows(texts)
+        return rows
+    return list(embedder.embed(texts)[:, None, :])
+
+
+def _texts(store: Store, ids: list[int]) -> dict[int, str]:
+    marks = ", ".join("?" * len(ids))
+    rows = store.conn.execute(f"SELECT id, title, text FROM passages WHERE id IN ({marks})", ids)
+    return {pid: model_input(title, text) for pid, title, text in rows}
+
+
+def decode(blob: bytes, dims: int) -> Vectors:
+    """A passage's stored vectors: one row per window."""
+    return np.frombuffer(blob, dtype=STORED).reshape(-1, dims).astype(np.float32)
+
+
+def stored_dims(store: Store) -> int:
+    """Dimensions of the stored vectors (recorded in vector_meta; older workspaces: one row's length)."""
+    recorded = meta(store).get("dims")
+    if recorded:
+        return int(recorded)
+    row = store.conn.execute("SELECT vector FROM passage_vectors WHERE length(vector) > 0 LIMIT 1").fetchone()
+    return len(row[0]) // np.dtype(STORED).itemsize if row else 1
+
+
+def passage_vectors(store: Store, ids: list[int]) -> tuple[NDArray[np.int64], Vectors]:
+    """The stored vectors of these passages (those that have any), as (passage id per row, matrix)."""
+    dims = stored_dims(store)
+    found_ids, rows = [], []
+    for i in range(0, len(ids), 900):
+        chunk = ids[i : i + 900]
+        marks = ", ".join("?" * len(chunk))
+        sql = f"SELECT passage_id, vector FROM passage_vectors WHERE length(vector) > 0 AND passage_id IN ({marks})"
+        for pid, blob in store.conn.execute(sql, chunk):
+            vectors = decode(blob, dims)
+            found_ids.extend([pid] * len(vectors))
+            rows.append(vectors)
+    matrix = np.vstack(rows) if rows else np.zeros((0, 1), dtype=np.float32)
+    return np.asarray(found_ids, dtype=np.int64), matrix
+
+
+class VectorIndex:
+    """Nearest-neighbour search over the workspace's vectors (HNSW file, or exact when small)."""
+
+    def __init__(self, store: Store, model: str) -> None:
+        check_model(store, model)
+        if indexed_model(store) is None:
+            command = f"insights index --db {store.path}"
+            raise EmbeddingError(f"Workspace '{store.path}' has no passage vectors yet. Compute them with: {command}")
+        self.store = store
+        self.model = model
+        self.path = Path(f"{store.path}.usearch")
+        self.info_path = Path(f"{store.path}.usearch.json")
+        self._index: Any = None
+        self.count = 0
+        self.loaded_generation: int | None = None
+
+    # -- loading and syncing -------------------------------------------------------
+
+    def generation(self, store: Store | None = None) -> int:
+        """The workspace's vector generation (it grows with every write to the vector table)."""
+        return int(meta(store or self.store).get("generation", "0"))
+
+    def _file_info(self) -> dict[str, Any]:
+        try:
+            info: dict[str, Any] = json.loads(self.info_path.read_text())
+        except (OSError, ValueError):
+            return {}
+        return info if self.path.is_file() and info.get("model") == self.model else {}
+
+    def load(self) -> Any:
+        """Return the usearch index, syncing it from the table when the file is stale."""
+        if self._index is None:
+            from usearch.index import Index
+
+            info = self._file_info()
+            self.loaded_generation = self.generation()
+            if info.get("generation") == self.loaded_generation:
+                self._index = Index.restore(str(self.path), view=True)
+            else:
+                self._index = self._synced(Index.restore(str(self.path)) if info else None, info)
+            self.count = len(self._index)
+        return self._index
+
+    def sync(self) -> None:
+        """Bring the index file up to date with the table (incremental when the file exists)."""
+        from usearch.index import Index
+
+        info = self._file_info()
+        self.loaded_generation = self.generation()
+        self._index = self._synced(Index.restore(str(self.path)) if info else None, info)
+        self.count = len(self._index)
+
+    def _synced(self, index: Any, info: dict[str, Any]) -> Any:
+        if index is not None and index.ndim != stored_dims(self.store):
+            index = None  # subtle: a file from before the model changed (or from no vectors) is rebuilt
+        since = int(info.get("generation", -1)) if index is not None else -1
+        generation = self.generation()
+        index = index if index is not None else self._new_index()
+        live = {
+            r[0] for r in self.store.conn.execute("SELECT passage_id FROM passage_vectors WHERE length(vector) > 0")
+        }
+        stale = [int(k) for k in index.keys if int(k) not in live]
+        for ids, matrix in self._rows_since(since):
+            if not index.multi and len(ids) != len(set(ids.tolist())):
+                return self._synced(None, {})  # subtle: a one-vector-per-passage file cannot take windows
+            stale.extend(int(k) for k in set(ids.tolist()) if index.contains(int(k)))
+            if stale:
+                index.remove(np.asarray(stale, dtype=np.uint64))
+                stale = []
+            index.add(ids.astype(np.uint64), matrix)
+        if stale:
+            index.remove(np.asarray(stale, dtype=np.uint64))
+        self._save(index, generation)
+        return index
+
+    def _new_index(self) -> Any:
+        from usearch.index import Index
+
+        return Index(
+            ndim=stored_dims(self.store),
+            metric="cos",
+            dtype="f16",
+            connectivity=CONNECTIVITY,
+            expansion_add=EXPANSION_ADD,
+            expansion_search=EXPANSION_SEARCH,
+            multi=True,  # one key (passage id) per window vector
+        )
+
+    def _rows_since(self, generation: int) -> Iterator[tuple[NDArray[np.int64], Vectors]]:
+        """(passage id per window, window vectors) of rows written after ``generation``, in chunks."""
+        dims = stored_dims(self.store)
+        cursor = self.store.conn.execute(
+            "SELECT passage_id, vector FROM passage_vectors WHERE generation > ? AND length(vector) > 0 "
+            "ORDER BY passage_id",
+            (generation,),
+        )
+        while rows := cursor.fetchmany(20_000):
+            counts = [len(r[1]) // (dims * np.dtype(STORED).itemsize) for r in rows]
+            ids = np.repeat(np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)), counts)
+            matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype=STORED).reshape(-1, dims)
+            yield ids, matrix.astype(np.float32)
+
+    def _save(self, index: Any, generation: int) -> None:
+        if self.store.read_only or len(index) == 0:
+            return  # subtle: a read-only server keeps its rebuilt index in memory only
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        index.save(str(tmp))
+        tmp.replace(self.path)
+        info = {"model": self.model, "generation": generation, "count": len(index), "ndim": index.ndim}
+        self.info_path.write_text(json.dumps(info))
+
+    # -- searching -----------------------------------------------------------------
+
+    def search(self, query: Vectors, k: int) -> list[tuple[int, float]]:
+        """The ``k`` nearest passages to a normalised query vector as (passage id, cosine), best first."""
+        index = self.load()
+        if len(index) == 0 or k <= 0:
+            return []
+        if query.shape[-1] != index.ndim:
+            raise EmbeddingError(
+                f"Workspace '{self.store.path}' holds {index.ndim}-dimensional vectors, the query has "
+                f"{query.shape[-1]}. Rebuild it with: {rebuild_command(self.store, self.model)}"
+            )
+        wanted = min(k * 4 if index.multi else k, len(index))  # several windows of one passage may come back
+        matches = index.search(query.astype(np.float32), wanted, exact=len(index) <= EXACT_MAX)
+        best: dict[int, float] = {}
+        for key, distance in zip(matches.keys, matches.distances, strict=True):
+            best.setdefault(int(key), 1.0 - float(distance))  # best first, so the first is each passage's best
+        return list(best.items())[:k]
+
+    def search_among(
+        self, query: Vectors, ids: list[int], k: int, *, store: Store | None = None
+    ) -> list[tuple[int, float]]:
+        """Exact search restricted to these passages (used when filters remove most ANN hits)."""
+        found, matrix = passage_vectors(store or self.store, ids)
+        if not len(found):
+            return []
+        scores = normalize(matrix) @ query.astype(np.float32)
+        best: dict[int, float] = {}
+        for i in np.argsort(-scores):
+            best.setdefault(int(found[i]), float(scores[i]))
+            if len(best) >= k:
+                break
+        return list(best.items())
+
+    def size_bytes(self) -> int:
+        return self.path.stat().st_size if self.path.is_file() else 0

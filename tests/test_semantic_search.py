@@ -1,0 +1,287 @@
+"""Passage vectors in a real workspace: incremental and resumable indexing, hybrid search, more like this."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from deepinsights.cli.semantic import index_, install_embedding, similar_
+from deepinsights.errors import EmbeddingError, SearchError
+from deepinsights.models import Document, ImportReport
+from deepinsights.semantic import hybrid, index, registry, static
+from deepinsights.semantic import model as model_module
+from deepinsights.semantic.hybrid import default_mode, hybrid_search, search_any, similar
+from deepinsights.semantic.index import VectorIndex, index_passages, indexed_model
+from deepinsights.store import Store
+
+from .test_semantic_model import require_model
+
+# Hand-written notes in our own words; each says its idea without the words the queries use.
+NOTES = {
+    "feynman": ("Only what I can rebuild from scratch do I really grasp; so I write every piece myself.", "2020-03-01"),
+    "baking": ("Sourdough needs a starter fed with flour and water for a week before the first loaf.", "2021-06-01"),
+    "football": ("The match ended two to one after a late header in the final minute of extra time.", "2022-01-10"),
+    "gpu": ("Matrix multiplies run fastest when tensors are laid out contiguously in device memory.", "2023-05-05"),
+    "empty": ("   ", "2023-06-01"),
+}
+
+
+def note(key: str, text: str | None = None, kind: str = "note") -> Document:
+    body, day = NOTES[key]
+    return Document(
+        source="test",
+        source_id=key,
+        kind=kind,
+        text=text if text is not None else body,
+        thinker="t",
+        title=None,
+        published_at=datetime.fromisoformat(day).replace(tzinfo=UTC),
+    )
+
+
+def add(store: Store, *docs: Document) -> None:
+    with store.transaction():
+        store.upsert_documents(list(docs), ImportReport())
+
+
+@pytest.fixture
+def embedder():
+    require_model()
+    return registry.get_embedder()
+
+
+@pytest.fixture
+def indexed(store, embedder):
+    add(store, *(note(k, kind="post" if k == "gpu" else "note") for k in NOTES))
+    index_passages(store, embedder)
+    return store
+
+
+def doc_ids(results):
+    return [h.id for h in results.hits]
+
+
+def test_a_paraphrase_bm25_misses_is_found_by_semantic_and_hybrid(indexed):
+    query = "learning by building things yourself"
+    assert hybrid_search(indexed, query, mode="bm25").hits == []
+    top = hybrid_search(indexed, query, mode="semantic", limit=1).hits[0]
+    assert top.id == note("feynman").id and top.found_by == ("semantic",)
+    assert hybrid_search(indexed, query, mode="hybrid", limit=1).hits[0].id == note("feynman").id
+
+
+def test_a_hit_both_rankings_find_ranks_first_and_says_so(indexed):
+    top = hybrid_search(indexed, "sourdough bread starter", mode="hybrid").hits[0]
+    assert top.id == note("baking").id
+    assert set(top.found_by) == {"bm25", "semantic"}
+
+
+def test_default_mode_is_bm25_until_the_workspace_has_vectors(store, embedder):
+    add(store, note("baking"))
+    assert default_mode(store) == "bm25"
+    index_passages(store, embedder)
+    assert default_mode(store) == "hybrid"
+    assert indexed_model(store) == "all-MiniLM-L6-v2"
+
+
+def test_indexing_again_embeds_nothing(indexed, embedder):
+    report = index_passages(indexed, embedder)
+    assert (report.embedded, report.unchanged, report.removed) == (0, len(NOTES), 0)
+
+
+def test_empty_passages_are_counted_and_never_returned(store, embedder):
+    add(store, note("empty"), note("gpu"))
+    report = index_passages(store, embedder)
+    assert (report.empty, report.embedded) == (1, 1)
+    assert doc_ids(hybrid_search(store, "anything at all", mode="semantic")) == [note("gpu").id]
+
+
+def test_only_changed_passages_are_embedded_and_stale_vectors_go(indexed, embedder):
+    add(indexed, note("baking", text="Rye bread rises slowly; give the dough a whole night in a cool room."))
+    report = index_passages(indexed, embedder)
+    assert (report.embedded, report.removed, report.unchanged) == (1, 1, len(NOTES) - 1)
+    hits = hybrid_search(indexed, "slow rising rye dough overnight", mode="semantic", limit=1).hits
+    assert hits[0].id == note("baking").id and "Rye" in hits[0].text
+
+
+def test_an_unchanged_text_in_a_new_passage_reuses_its_vector(indexed, embedder):
+    with indexed.transaction():  # the store re-inserts a changed document's passages under new ids
+        indexed.conn.execute("UPDATE passages SET id = id + 1000")
+    report = index_passages(indexed, embedder)
+    assert report.embedded == 0 and report.reused == len(NOTES) - 1
+
+
+def test_an_interrupted_run_keeps_finished_batches_and_resumes(store, embedder, monkeypatch):
+    add(store, *(note(k) for k in NOTES))
+    monkeypatch.setattr(index, "BATCH", 2)
+
+    def stop_after_first_batch(done, total):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        index_passages(store, embedder, progress=stop_after_first_batch)
+    assert store.conn.execute("SELECT count(*) FROM passage_vectors").fetchone()[0] == 2
+    report = index_passages(store, embedder)
+    assert (report.unchanged, report.embedded + report.empty) == (2, len(NOTES) - 2)
+
+
+def test_another_model_is_refused_with_the_rebuild_command(indexed, monkeypatch):
+    fake_table = np.random.default_rng(1).standard_normal((30522, 384)).astype(np.float32)
+    static.table_path().parent.mkdir(parents=True, exist_ok=True)
+    np.save(static.table_path(), fake_table)  # loads instead of distilling: the check is what is tested
+    other = static.StaticMiniLM()
+    with pytest.raises(EmbeddingError, match="insights index --rebuild --embedding-model all-MiniLM-L6-v2-static"):
+        index_passages(indexed, other)
+    with pytest.raises(EmbeddingError, match="indexed with 'all-MiniLM-L6-v2'"):
+        hybrid_search(indexed, "bread", mode="semantic", model="all-MiniLM-L6-v2-static")
+    report = index_passages(indexed, other, rebuild=True)
+    assert report.embedded == len(NOTES) - 1 and indexed_model(indexed) == "all-MiniLM-L6-v2-static"
+
+
+def test_filters_apply_to_the_vector_side(indexed):
+    hits = hybrid_search(indexed, "learning by building things", mode="semantic", kind="post").hits
+    assert doc_ids_of(hits) == [note("gpu").id]
+    hits = hybrid_search(indexed, "learning by building things", mode="hybrid", since="2021", until="2021-12").hits
+    assert doc_ids_of(hits) == [note("baking").id]
+
+
+def doc_ids_of(hits):
+    return [h.id for h in hits]
+
+
+@pytest.mark.parametrize(
+    "query", ["", "   ", "x" * 100_000, "日本語の検索", "Привет мир", "🙂🔥", '"unbalanced AND ( NEAR*', "\x00"]
+)
+@pytest.mark.parametrize("mode", ["bm25", "semantic", "hybrid"])
+def test_hostile_queries_never_fail(indexed, query, mode):
+    results = hybrid_search(indexed, query, mode=mode)
+    if not query.strip("\x00 "):
+        assert results.hits == []
+    assert all(h.passage_id for h in results.hits)
+
+
+def test_unknown_mode_is_a_one_line_error(indexed):
+    with pytest.raises(SearchError, match="bm25, semantic, hybrid"):
+        hybrid_search(indexed, "bread", mode="fuzzy")
+
+
+def test_without_the_model_semantic_names_the_install_command_and_bm25_still_works(store, monkeypatch):
+    add(store, note("baking"))
+    with store.transaction():
+        store.conn.execute("INSERT INTO vector_meta VALUES ('model', 'all-MiniLM-L6-v2'), ('generation', '0')")
+    monkeypatch.setattr(model_module, "PACKAGE", "no_such_embedding_package")
+    monkeypatch.setattr(registry, "_loaded", {})
+    monkeypatch.setattr(hybrid, "_query_cache", hybrid.OrderedDict())
+    with pytest.raises(EmbeddingError, match="Install it with: insights models install-embedding"):
+        hybrid_search(store, "sourdough", mode="semantic")
+    results, warning = search_any(store, "sourdough")
+    assert doc_ids(results) == [note("baking").id] and "Showing BM25 results" in (warning or "")
+
+
+def test_more_like_this_excludes_the_document_itself(indexed):
+    results = similar(indexed, note("baking").id, limit=3)
+    ids = doc_ids(results)
+    assert note("baking").id not in ids and len(ids) == 3 and len(set(ids)) == 3
+    with pytest.raises(SearchError, match="No document 'nope'"):
+        similar(indexed, "nope")
+
+
+def test_the_hnsw_file_is_synced_and_agrees_with_exact_search(indexed, embedder, monkeypatch):
+    exact = doc_ids(hybrid_search(indexed, "football score", mode="semantic"))
+    monkeypatch.setattr(index, "EXACT_MAX", 0)
+    info = json.loads((indexed.path.parent / "insights.db.usearch.json").read_text())
+    assert info["count"] == len(NOTES) - 1 and info["model"] == "all-MiniLM-L6-v2"
+    fresh = VectorIndex(indexed, "all-MiniLM-L6-v2")
+    query = hybrid.query_vector("football score", None)
+    assert [pid for pid, _ in fresh.search(query, 3)][:1] == [
+        hybrid_search(indexed, "football score").hits[0].passage_id
+    ]
+    assert exact[0] == note("football").id
+
+
+def test_a_read_only_workspace_with_a_stale_file_searches_in_memory(indexed, embedder, db_path):
+    add(indexed, note("baking", text="Fresh pasta wants only eggs and a strong flour, kneaded ten minutes."))
+    with indexed.transaction():  # vectors written after the file was saved: the file is stale
+        indexed.conn.execute("UPDATE vector_meta SET value = '999' WHERE key = 'generation'")
+    reader = Store(db_path, read_only=True)
+    try:
+        index_passages_needed = hybrid_search(reader, "making noodles at home", mode="semantic", limit=1)
+        assert index_passages_needed.hits  # served from an index rebuilt in memory; the file is untouched
+        assert json.loads((db_path.parent / "insights.db.usearch.json").read_text())["generation"] != 999
+    finally:
+        reader.close()
+
+
+def test_cli_index_and_similar(indexed, db_path):
+    runner = CliRunner()
+    result = runner.invoke(index_, ["--db", str(db_path), "--json"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["unchanged"] == len(NOTES)
+    result = runner.invoke(similar_, [note("gpu").id, "--db", str(db_path), "--json", "--limit", "2"])
+    assert result.exit_code == 0, result.output
+    hits = json.loads(result.output)
+    assert len(hits) == 2 and all(h["found_by"] == ["semantic"] for h in hits)
+    result = runner.invoke(similar_, ["missing-id", "--db", str(db_path)])
+    assert result.exit_code == 1 and "No document 'missing-id'" in result.output
+
+
+def test_cli_index_with_another_model_is_refused(indexed, db_path):
+    result = CliRunner().invoke(index_, ["--db", str(db_path), "--embedding-model", "all-MiniLM-L6-v2-static"])
+    assert result.exit_code == 1
+    assert "insights index --rebuild" in result.output and "Traceback" not in result.output
+
+
+def test_install_embedding_check_verifies_the_checksum():
+    require_model()
+    result = CliRunner().invoke(install_embedding, ["--check"])
+    assert result.exit_code == 0 and result.output.strip().endswith("model")
+
+
+@pytest.mark.parametrize("mode", ["bm25", "semantic", "hybrid"])
+def test_offset_pages_through_the_ranking(indexed, mode):
+    everything = hybrid_search(indexed, "bread football", mode=mode, limit=4).hits
+    second_page = hybrid_search(indexed, "bread football", mode=mode, limit=2, offset=2).hits
+    assert [h.passage_id for h in second_page] == [h.passage_id for h in everything[2:4]]
+
+
+def test_a_vector_search_before_any_index_names_the_command_and_writes_nothing(store, db_path):
+    add(store, note("baking"))
+    with pytest.raises(EmbeddingError, match="has no passage vectors yet. Compute them with: insights index"):
+        hybrid_search(store, "bread", mode="semantic")
+    assert not (db_path.parent / "insights.db.usearch").exists()
+
+
+def test_an_index_file_of_other_dimensions_is_rebuilt(indexed, embedder, db_path):
+    from usearch.index import Index
+
+    Index(ndim=8, metric="cos").save(str(db_path.parent / "insights.db.usearch"))  # e.g. left by another model
+    add(indexed, note("baking", text="Rye bread rises slowly overnight."))
+    index_passages(indexed, embedder)
+    assert hybrid_search(indexed, "slow rye dough", mode="semantic", limit=1).hits[0].id == note("baking").id
+
+
+def test_a_sentence_deep_inside_a_long_passage_is_found(store, embedder):
+    filler = " ".join(
+        f"Note {i}: the weekly meeting moved rooms again and the agenda stayed the same." for i in range(30)
+    )
+    body = filler + " Sourdough needs a starter fed with flour and water for a week before the first loaf."
+    add(store, note("gpu", text=body), note("football"))
+    report = index_passages(store, embedder)
+    stored = store.conn.execute("SELECT length(vector) FROM passage_vectors ORDER BY length(vector) DESC").fetchone()
+    assert report.embedded >= 2 and stored[0] > 768  # several windows per long passage
+    top = hybrid_search(store, "baking bread at home", mode="semantic", limit=1).hits[0]
+    assert top.id == note("gpu").id
+
+
+def test_a_rebuild_never_serves_the_old_index_file(indexed, embedder, db_path):
+    before = hybrid_search(indexed, "football score", mode="semantic", limit=1).hits[0].passage_id
+    with indexed.transaction():  # same passage ids, different texts: only fresh vectors can find the match
+        indexed.conn.execute(
+            "UPDATE passages SET text = 'Goal in the last minute of the cup final.' WHERE id != ?", (before,)
+        )
+        indexed.conn.execute("UPDATE passages SET text = 'Knitting a scarf with thick wool.' WHERE id = ?", (before,))
+    index_passages(indexed, embedder, rebuild=True)
+    assert hybrid_search(indexed, "football score", mode="semantic", limit=1).hits[0].passage_id != before
