@@ -447,4 +447,5 @@ def hit_dict(hit: SearchHit) -> dict[str, Any]:
         "published_at": hit.published_at,
         "score": hit.score,
         "anchor": hit.anchor_label,
+        "found_by": list(hit.found_by),
     }

@@ -78,3 +78,15 @@ def run():
         return runner.invoke(cli, [str(a) for a in args], input=input, catch_exceptions=False)
 
     return invoke
+
+
+@pytest.fixture
+def scripted():
+    """The scripted llm test model (tests/llm_test_models.py), registered and emptied."""
+    from . import llm_test_models
+
+    llm_test_models.install()
+    model = llm_test_models.SCRIPTED
+    model.replies.clear()
+    model.prompts.clear()
+    return model

@@ -58,15 +58,6 @@ def corpus(store):
     return store
 
 
-@pytest.fixture
-def scripted():
-    llm_test_models.install()
-    model = llm_test_models.SCRIPTED
-    model.replies.clear()
-    model.prompts.clear()
-    return model
-
-
 def _numbered(corpus, question):
     passages = retrieve(corpus, question, thinker="ada")
     return passages, {p.n: p.text for p in passages}

@@ -15,20 +15,10 @@ from starlette.testclient import TestClient
 from deepinsights.models import Document
 from deepinsights.web.app import create_app
 
-from . import llm_test_models
 from .test_browser import browser  # noqa: F401  (the module-scoped chromium fixture)
 from .webutil import make_workspace, serving, write_profile
 
 TEXT = "What I cannot create, I do not understand. I built micrograd to learn backpropagation."
-
-
-@pytest.fixture
-def scripted():
-    llm_test_models.install()
-    model = llm_test_models.SCRIPTED
-    model.replies.clear()
-    model.prompts.clear()
-    return model
 
 
 @pytest.fixture

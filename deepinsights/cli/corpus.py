@@ -16,9 +16,9 @@ from ..errors import EmbeddingError
 from ..importers import ImportOptions
 from ..ingest import run_import
 from ..models import HIGHLIGHT_END, HIGHLIGHT_START, ImportReport
-from ..search import search
+from ..search import hit_dict, search
 from ..semantic import MODES, build_index, indexed_model
-from ..semantic.hybrid import hit_dict, search_any
+from ..semantic.hybrid import search_any
 from ..store import Store
 from .common import db_option, echo_json, errors_as_messages, json_option, open_store
 

@@ -12,8 +12,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from ..search import hit_dict
 from ..semantic import DEFAULT_MODEL, build_index, install_embedding_model, similar
-from ..semantic.hybrid import hit_dict
 from ..semantic.install import pip_command
 from .common import db_option, echo_json, errors_as_messages, json_option, open_store
 

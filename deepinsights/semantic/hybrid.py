@@ -308,10 +308,3 @@ def similar(store: Store, doc_id: str, *, limit: int = 10, model: str | None = N
             results.hits.append(hit)
     results.matched = len(results.hits)
     return results
-
-
-def hit_dict(hit: SearchHit) -> dict[str, Any]:
-    """``search.hit_dict`` plus ``found_by``."""
-    from ..search import hit_dict as base
-
-    return {**base(hit), "found_by": list(hit.found_by)}
