@@ -68,12 +68,18 @@ def m001_documents(db: Database) -> None:
 
 @migrations()
 def m002_passages_fts(db: Database) -> None:
+    """Full-text index over passages, kept in step by triggers.
+
+    subtle: the 2- and 3-character prefix indexes are for search as you type (``mi*``):
+    without them FTS5 expands a prefix by scanning every term that starts so.
+    """
     db.executescript(
         """
         CREATE VIRTUAL TABLE passages_fts USING fts5(
             title, text,
             content='passages', content_rowid='id',
-            tokenize='porter unicode61 remove_diacritics 2'
+            tokenize='porter unicode61 remove_diacritics 2',
+            prefix='2 3'
         );
         CREATE TRIGGER passages_ai AFTER INSERT ON passages BEGIN
             INSERT INTO passages_fts (rowid, title, text) VALUES (new.id, new.title, new.text);
@@ -123,40 +129,3 @@ def m004_passage_vectors(db: Database) -> None:
         """
     )
 
-
-@migrations()
-def m005_passages_fts_prefix_index(db: Database) -> None:
-    """Rebuild the full-text index with prefix indexes of 2 and 3 characters.
-
-    subtle: search as you type asks for ``mi*``; without a prefix index FTS5 expands it by
-    scanning every term that starts so (100-200 ms at 100,000 passages), with one it reads a
-    single index entry. Same columns, tokenizer and trigger names as m002, so the store's
-    trigger handling is unchanged.
-    """
-    db.executescript(
-        """
-        DROP TRIGGER passages_ai;
-        DROP TRIGGER passages_ad;
-        DROP TRIGGER passages_au;
-        DROP TABLE passages_fts;
-        CREATE VIRTUAL TABLE passages_fts USING fts5(
-            title, text,
-            content='passages', content_rowid='id',
-            tokenize='porter unicode61 remove_diacritics 2',
-            prefix='2 3'
-        );
-        CREATE TRIGGER passages_ai AFTER INSERT ON passages BEGIN
-            INSERT INTO passages_fts (rowid, title, text) VALUES (new.id, new.title, new.text);
-        END;
-        CREATE TRIGGER passages_ad AFTER DELETE ON passages BEGIN
-            INSERT INTO passages_fts (passages_fts, rowid, title, text)
-            VALUES ('delete', old.id, old.title, old.text);
-        END;
-        CREATE TRIGGER passages_au AFTER UPDATE ON passages BEGIN
-            INSERT INTO passages_fts (passages_fts, rowid, title, text)
-            VALUES ('delete', old.id, old.title, old.text);
-            INSERT INTO passages_fts (rowid, title, text) VALUES (new.id, new.title, new.text);
-        END;
-        INSERT INTO passages_fts (passages_fts) VALUES ('rebuild');
-        """
-    )
