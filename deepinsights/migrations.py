@@ -128,4 +128,3 @@ def m004_passage_vectors(db: Database) -> None:
         );
         """
     )
-

@@ -28,8 +28,9 @@ from typing import Any
 from .errors import DeepInsightsError, ProfileError
 from .profile import Profile
 from .store import Store
+from .verify import verify_profile
 from .web import page
-from .web.app import STATIC_DIR, verify_available
+from .web.app import STATIC_DIR
 from .web.corpus import safe_url
 from .web.profiles import ProfileLibrary
 
@@ -160,11 +161,9 @@ def _inputs(
 
 
 def _verification(profile: Profile, store: Store | None) -> dict[str, Any] | None:
-    """Verification results to embed in the page, when verify is installed and there is a corpus."""
-    if store is None or not verify_available():
+    """Verification results to embed in the page, when there is a corpus."""
+    if store is None:
         return None
-    from .verify import verify_profile
-
     return {"results": verify_profile(profile, store).to_dict()}
 
 

@@ -37,6 +37,7 @@ from .. import config
 from ..errors import DeepInsightsError, EmbeddingError, ProfileError, SearchError, StoreError
 from ..profile import Profile
 from ..semantic import similar
+from ..verify import verify_profile
 from . import page
 from .asking import api_ask
 from .corpus import CACHE_SIZE, Corpus, SearchParams, hit_json
@@ -191,7 +192,7 @@ def page_inputs(site: Site, slug: str, profile: Profile) -> page.PageInputs:
         import_hint=page.import_hint(profile.identity.slug, site.db_path),
         api={
             "search": "/api/search",
-            "verify": f"/api/verify/{slug}" if verify_available() else None,
+            "verify": f"/api/verify/{slug}",
             "ask": "/api/ask",
             "model": site.model_name,
         },
@@ -225,14 +226,6 @@ def _error_page(status: int, heading: str, message: str) -> HTMLResponse:
         generated_at=None,
     )
     return HTMLResponse(html, status_code=status)
-
-
-def verify_available() -> bool:
-    try:
-        from ..verify import verify_profile  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 # -- API ---------------------------------------------------------------------------
@@ -331,8 +324,6 @@ async def api_stats(site: Site, request: Request) -> Response:
 
 async def api_verify(site: Site, request: Request) -> Response:
     slug = request.path_params["slug"]
-    if not verify_available():
-        return _json_error(501, "Verification is not available in this installation")
     try:
         result = await run_in_threadpool(verify_json, site, slug)
     except StoreError as ex:
@@ -352,8 +343,6 @@ def verify_json(site: Site, slug: str) -> dict[str, Any] | None:
     store = site.corpus.store()
     if store is None:
         return {"slug": slug, "available": False, "results": None}
-    from ..verify import verify_profile
-
     return {"slug": slug, "available": True, "results": verify_profile(profile, store).to_dict()}
 
 
