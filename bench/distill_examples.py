@@ -77,12 +77,15 @@ def summary(slug: str, report: DistillReport, seconds: float) -> str:
         "",
         f"Robustness (eras re-found on 90% subsamples, seeds 1–3): boundaries move at most "
         f"{robustness.get('max_shift_months')} month(s).",
-        "",
-        f"## Predictions: {len(report.predictions)} candidate sentences",
-        "",
-        "Dated candidates with a horizon (the ledger starts them all as `open`):",
-        "",
     ]
+    lines += ["", f"## Changed my mind: {len(report.mind_changes)} candidate pair(s)", ""]
+    lines += [
+        f"- {', '.join(m.themes)}: {(m.earlier.published_at or '')[:10]} → {(m.later.published_at or '')[:10]} "
+        f"(“{m.cue}”, {m.later.url or m.later.document_id})"
+        for m in report.mind_changes
+    ]
+    lines += ["", f"## Predictions: {len(report.predictions)} candidate sentences", ""]
+    lines += ["Dated candidates with a horizon (the ledger starts them all as `open`):", ""]
     dated = [p for p in report.predictions if p.made and p.horizon][:10]
     lines += [f"- {p.made}: horizon “{p.horizon}” ({p.example.url or p.example.document_id})" for p in dated]
     return "\n".join(lines) + "\n"

@@ -197,3 +197,25 @@ def test_draft_carries_themes_and_references_per_year_for_the_page(corpus, tmp_p
     page = TestClient(create_app(corpus.path, profiles)).get("/profile/ada-draft").text
     assert 'id="themes"' in page and "Themes over time" in page
     assert 'title="2020: 3"' in page  # Grace Hopper's references in 2020
+
+
+def test_changed_my_mind_pairs_link_a_later_reversal_to_the_earlier_view(store):
+    early = "Convolutional networks on imagenet pixels will always beat transformers for vision."
+    late = "I changed my mind: transformers now beat convolutional networks on imagenet pixels."
+    filler = [f"Tokenizers and logits, note {i}." for i in range(4)]
+    texts = [(early, datetime(2020, 3, 1, tzinfo=UTC)), (late, datetime(2023, 3, 1, tzinfo=UTC))]
+    texts += [(t, datetime(2021, i + 1, 1, tzinfo=UTC)) for i, t in enumerate(filler)]
+    texts += [(early.replace("always", "surely"), datetime(2020, 6, 1, tzinfo=UTC))]
+    docs = [
+        Document(source="test", source_id=str(i), kind="post", thinker="ada", text=t, published_at=when)
+        for i, (t, when) in enumerate(texts)
+    ]
+    with store.transaction():
+        store.upsert_documents(docs, ImportReport())
+    report = distill(store, "ada", check_robustness=False)
+    assert len(report.mind_changes) == 1
+    pair = report.mind_changes[0]
+    assert pair.cue.lower() == "changed my mind"
+    assert pair.later.published_at.startswith("2023-03") and pair.earlier.published_at.startswith("2020")
+    assert {"imagenet", "pixels"} <= set(pair.themes)
+    assert report.as_dict()["mind_changes"][0]["earlier"]["text"].startswith("Convolutional")

@@ -109,6 +109,11 @@ def _print(report: DistillReport, drafted: Drafted | None, changes: list[str], p
     for era in report.eras:
         out.print(f"[bold]Era[/] {era.start} – {era.end} ({era.documents} items): {escape(', '.join(era.themes))}")
     out.print(f"[bold]Predictions:[/] {len(report.predictions)} candidate sentences")
+    for pair in report.mind_changes:
+        out.print(
+            f"[bold]Changed my mind[/] ({escape(', '.join(pair.themes))}): "
+            f"{(pair.earlier.published_at or '')[:10]} → {(pair.later.published_at or '')[:10]} “{escape(pair.cue)}”"
+        )
     gaps = report.coverage.get("empty_months", [])
     out.print(
         f"[bold]Coverage:[/] {report.coverage.get('months_with_items', 0)} months with items, "

@@ -33,12 +33,14 @@ from .measure import (
     LineageCounter,
     Mention,
     PredictionCandidate,
+    Row,
     ThemeCounter,
     coverage,
     own_projects,
     predictions,
     rows,
 )
+from .mind import MindChange, is_cue, pair_up
 
 __all__ = ["DistillReport", "distill", "draft_profile"]
 
@@ -57,6 +59,7 @@ class DistillReport:
     eras: list[FoundEra] = field(default_factory=list)
     era_robustness: dict[str, Any] = field(default_factory=dict)
     predictions: list[PredictionCandidate] = field(default_factory=list)
+    mind_changes: list[MindChange] = field(default_factory=list)
     coverage: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
@@ -69,6 +72,7 @@ class DistillReport:
             "eras": [e.as_dict() for e in self.eras],
             "era_robustness": self.era_robustness,
             "predictions": [p.as_dict() for p in self.predictions],
+            "mind_changes": [m.as_dict() for m in self.mind_changes],
             "coverage": self.coverage,
         }
 
@@ -85,6 +89,7 @@ def distill(
     """Measure ``thinker``'s corpus. Deterministic: the same corpus gives the same report."""
     lineage, themes = LineageCounter(handles, own_projects(store, thinker)), ThemeCounter()
     found: list[PredictionCandidate] = []
+    cues: list[Row] = []
     count = 0
     for row in rows(store, thinker, since, until):
         count += 1
@@ -92,6 +97,8 @@ def distill(
         themes.add(row)
         if len(found) < 500:
             found.extend(predictions(row))
+        if is_cue(row) and len(cues) < 100:
+            cues.append(row)
     top = themes.top(40)
     terms = [t for t, _ in top]
     report = DistillReport(thinker=thinker, passages=count, lineage=lineage.ranked(), themes=top)
@@ -100,6 +107,7 @@ def distill(
     if check_robustness:
         report.era_robustness = _robustness(store, thinker, since, until, report.eras, terms)
     report.predictions = _dedupe(found)[:100]
+    report.mind_changes = pair_up(store, thinker, cues, terms)
     report.coverage = coverage(store, thinker)
     return report
 
