@@ -219,3 +219,30 @@ def test_changed_my_mind_pairs_link_a_later_reversal_to_the_earlier_view(store):
     assert pair.later.published_at.startswith("2023-03") and pair.earlier.published_at.startswith("2020")
     assert {"imagenet", "pixels"} <= set(pair.themes)
     assert report.as_dict()["mind_changes"][0]["earlier"]["text"].startswith("Convolutional")
+
+
+def test_one_word_names_and_works_are_lineage(store):
+    texts = [
+        "I spent the weekend playing Factorio again, automating the whole base.",
+        "This pipeline is basically Factorio for research: build, automate, scale.",
+        "Reading Tolkien as a kid taught me what deep worldbuilding is.",
+        "Digital Factorio time tonight.",
+        "Another post that mentions Factorio and also Tolkien in passing.",
+        "Nothing here but ordinary words and a Monday.",
+    ]
+    docs = [
+        Document(
+            source="test",
+            source_id=str(i),
+            kind="tweet",
+            thinker="ada",
+            text=t,
+            published_at=datetime(2024, 1, i + 1, tzinfo=UTC),
+        )
+        for i, t in enumerate(texts)
+    ]
+    with store.transaction():
+        store.upsert_documents(docs, ImportReport())
+    found = {m.name: m.count for m in distill(store, "ada", check_robustness=False).lineage}
+    assert found.get("Factorio") == 4 and found.get("Tolkien") == 2
+    assert "Monday" not in found and "Nothing" not in found

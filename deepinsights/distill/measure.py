@@ -23,6 +23,10 @@ from ..store import Store
 WORD = re.compile(r"[A-Za-z][A-Za-z0-9'+#.-]*[A-Za-z0-9+#]|[A-Za-z]")
 HANDLE = re.compile(r"(?<![\w/@])@([A-Za-z0-9_]{2,15})\b")
 REPO = re.compile(r"github\.com/([A-Za-z0-9-]{1,39})/([A-Za-z0-9_.-]{1,100})")
+# A single capitalised word in mid-sentence that everyday English does not use: a name or a
+# work ("Factorio", "Tolkien", "Licklider"); checked against wordfreq in ``_single_names``.
+SINGLE = re.compile(r"(?<=[a-z0-9,;:] )([A-Z][a-z]{3,20})\b")
+RARE_ZIPF = 3.3
 NAME = re.compile(r"\b([A-Z][a-z]{1,20}(?:\s+(?:van|de|von|Le|La)?\s*[A-Z][a-z]{1,20}){1,2})\b")
 # Code-like project names: mixed case (nanoGPT, minGPT) or a C/C++ source name (llm.c, llama2.c)
 PROJECT = re.compile(r"\b([a-z]+[A-Z][A-Za-z0-9]*|[a-z][a-z0-9]*\.(?:c|cpp))\b")
@@ -203,6 +207,10 @@ class LineageCounter:
                 # subtle: "Deep Learning" also written "deep learning" is a topic, not a name
                 if " ".join(words).lower() in row.text:
                     common.append(("person or work", " ".join(words)))
+        for name in _single_names(row.text):
+            # subtle: "Dropout" also written "dropout" is a common noun starting a heading
+            if name.lower() not in row.text:
+                found[("person or work", name)] = None
         for project in PROJECT.findall(row.text):
             found[("project", self._canonical.get(project.lower(), project))] = None
         if self._project_pattern is not None:
@@ -237,6 +245,11 @@ class LineageCounter:
             if m.count >= min_documents and not (m.kind == "person or work" and m.common_noun_documents)
         ]
         return sorted(keep, key=lambda m: (-m.count, m.first or "9999", m.name))[:limit]
+
+
+def _single_names(text: str) -> set[str]:
+    """One-word names mid-sentence, rarer than RARE_ZIPF in everyday English."""
+    return {w for w in SINGLE.findall(text) if w not in NAME_STOP and zipf_frequency(w.lower(), "en") < RARE_ZIPF}
 
 
 def _example(row: Row, needle: str) -> Example:
