@@ -229,6 +229,8 @@ def test_one_word_names_and_works_are_lineage(store):
         "Digital Factorio time tonight.",
         "Another post that mentions Factorio and also Tolkien in passing.",
         "Nothing here but ordinary words and a Monday.",
+        "I keep rereading notes by Ada Lovelace, and Lovelace was right.",
+        "Again the notes of Ada Lovelace.",
     ]
     docs = [
         Document(
@@ -246,3 +248,4 @@ def test_one_word_names_and_works_are_lineage(store):
     found = {m.name: m.count for m in distill(store, "ada", check_robustness=False).lineage}
     assert found.get("Factorio") == 4 and found.get("Tolkien") == 2
     assert "Monday" not in found and "Nothing" not in found
+    assert found.get("Ada Lovelace") == 2 and "Lovelace" not in found  # the surname is the same person

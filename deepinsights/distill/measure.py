@@ -191,6 +191,7 @@ class LineageCounter:
             else None
         )
         self._canonical = {p.lower(): p for p in self.projects}
+        self._longer: dict[str, list[Mention]] | None = None
 
     def add(self, row: Row) -> None:
         found: dict[tuple[str, str], None] = {}
@@ -244,7 +245,20 @@ class LineageCounter:
             for m in self.mentions.values()
             if m.count >= min_documents and not (m.kind == "person or work" and m.common_noun_documents)
         ]
+        keep = [m for m in keep if not self._inside_longer_name(m)]
         return sorted(keep, key=lambda m: (-m.count, m.first or "9999", m.name))[:limit]
+
+    def _inside_longer_name(self, mention: Mention) -> bool:
+        """'Coates' is 'Adam Coates' when every document naming Coates names Adam Coates."""
+        if mention.kind != "person or work" or " " in mention.name:
+            return False
+        if self._longer is None:
+            self._longer = defaultdict(list)
+            for (kind, name), other in self.mentions.items():
+                if kind == "person or work" and " " in name:
+                    for word in name.split():
+                        self._longer[word].append(other)
+        return any(mention.documents <= other.documents for other in self._longer.get(mention.name, []))
 
 
 def _single_names(text: str) -> set[str]:
