@@ -20,7 +20,9 @@ def cli() -> None:
     Example usage:
         insights import ~/archives/twitter-2024.zip --thinker karpathy
         insights search "tokenizer"
-        insights stats
+        insights verify karpathy
+        insights serve karpathy
+        insights ask karpathy "Why build things from scratch?" -m MODEL
     """
 
 

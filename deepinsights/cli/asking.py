@@ -120,11 +120,12 @@ def chat(slug: str, model_name: str | None, since: str | None, until: str | None
 
 @click.group(name="models")
 def models() -> None:
-    """Manage the offline model used by ask and chat.
+    """Install the offline models: the chat model for ask and chat, the embedding model for search.
 
     \b
     Example usage:
         insights models install-local
+        insights models install-embedding
     """
 
 
