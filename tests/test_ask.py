@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from deepinsights.ask import ask, retrieve
+from deepinsights.ask import ask, retrieve, retrieve_hybrid
 from deepinsights.ask.check import check_answer, split_sentences
 from deepinsights.ask.models import choose_model, first_remote_use
 from deepinsights.errors import AskError
@@ -168,3 +168,24 @@ def test_elided_quote_fragments_must_appear_in_order():
     )
     assert good.label == "quoted"
     assert bad.label != "quoted" and bad.flags
+
+
+def test_with_passage_vectors_the_model_reads_hybrid_passages(corpus, profile, scripted):
+    from deepinsights.semantic import registry
+    from deepinsights.semantic.index import index_passages
+
+    from .test_semantic_model import require_model
+
+    require_model()
+    question = "Why build an autograd engine from scratch?"
+    assert retrieve_hybrid(corpus, question, thinker="ada", since=None, until=None) is None
+    index_passages(corpus, registry.get_embedder())
+    hybrid = retrieve_hybrid(corpus, question, thinker="ada", since=None, until=None)
+    assert hybrid is not None and len(hybrid) == len(TEXTS)  # meaning finds passages no word matches
+    scripted.enqueue("I built an autograd engine [1].")
+    answer = ask(question, profile, corpus, scripted)
+    assert not answer.declined and [p.id for p in answer.passages] == [p.id for p in hybrid]
+    assert "autograd" in answer.passages[0].text
+    assert "[1] (Post 0" in scripted.prompts[0].prompt
+    declined = ask("What is the best recipe for Brazilian feijoada stew?", profile, corpus, scripted)
+    assert declined.declined and len(scripted.prompts) == 1

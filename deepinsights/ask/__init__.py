@@ -5,9 +5,10 @@ what the corpus does cover when none is relevant (see ``RELEVANCE``), otherwise 
 profile's simulator prompt plus the numbered passages to the model (streaming chunks to
 ``on_chunk``) and checks every sentence of the answer (``check.check_answer``).
 
-Relevance threshold (documented in docs/ask.md): the best passage must contain at least
+Relevance threshold (documented in docs/ask.md): the best BM25 passage must contain at least
 ``RELEVANCE`` (half) of the question's distinct content words (stemmed to 6 letters);
-otherwise the question is declined without calling the model.
+otherwise the question is declined without calling the model. When the workspace has
+passage vectors, the passages the model reads come from hybrid search instead.
 """
 
 from __future__ import annotations
@@ -17,9 +18,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..models import SearchHit
 from ..profile import Profile
 from ..prompt import compile_prompt
 from ..search import search
+from ..semantic.hybrid import search_any
+from ..semantic.index import indexed_model
 from ..store import Store
 from .check import STOPWORDS, CheckedSentence, check_answer
 from .prompt import MAX_PASSAGE_CHARS, NumberedPassage, brief, system_prompt, user_prompt
@@ -87,7 +91,20 @@ def retrieve(
     if not terms:
         return []
     fts = " OR ".join(f'"{t}"' for t in terms[:16])
-    results = search(store, fts, raw=True, thinker=thinker, since=since, until=until, limit=k)
+    return _numbered(search(store, fts, raw=True, thinker=thinker, since=since, until=until, limit=k).hits)
+
+
+def retrieve_hybrid(
+    store: Store, question: str, *, thinker: str | None, since: str | None, until: str | None, k: int = TOP_K
+) -> list[NumberedPassage] | None:
+    """Passages by hybrid search (words and meaning) when the workspace has vectors, else None."""
+    if not indexed_model(store):
+        return None
+    results, _ = search_any(store, question, thinker=thinker, since=since, until=until, limit=k)
+    return _numbered(results.hits) or None
+
+
+def _numbered(hits: list[SearchHit]) -> list[NumberedPassage]:
     return [
         NumberedPassage(
             n=i,
@@ -99,7 +116,7 @@ def retrieve(
             url=h.url,
             text=h.text,
         )
-        for i, h in enumerate(results.hits, start=1)
+        for i, h in enumerate(hits, start=1)
     ]
 
 
@@ -128,6 +145,9 @@ def ask(
     model_id = getattr(model, "model_id", None)
     if not passages or not is_relevant(question, passages[0]):
         return _decline(question, profile, passages, model_id)
+    # subtle: whether to answer is decided on the BM25 passages (the measured threshold); which
+    # passages the model reads comes from hybrid search when the workspace has vectors
+    passages = retrieve_hybrid(store, question, thinker=profile.slug, since=since, until=until) or passages
     items = sum(row["items"] for row in store.stats(profile.slug))
     simulator, passage_chars = compile_prompt(profile), MAX_PASSAGE_CHARS
     budget = getattr(model, "prompt_budget_chars", None)  # small local models read slowly
