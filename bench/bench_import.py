@@ -8,7 +8,9 @@ Each stage runs in a fresh process (so its peak RSS is its own) and is timed bes
 ``--repeat``; the stages of one repetition run back to back, so ratios compare like with like:
 
 * ``parse``: the x-archive importer alone (read ``tweets.js``, build Documents, no database);
-* ``pipeline``: ``run_import`` into a new workspace: parse + store + FTS index + commit;
+* ``pipeline``: ``run_import`` into a new workspace: parse + store + FTS index + commit (what
+  ``insights import`` does: a file this big is parsed in a forked child while this process writes);
+* ``pipeline_one_process``: the same with ``INSIGHTS_PARSE_IN_CHILD_BYTES=-1`` (parse and write in turn);
 * ``store``: ``Store.upsert_documents`` of Documents already in memory, in one transaction;
 * ``bare_triggers``: ``executemany`` of the very same rows into the same schema (documents,
   passages, FTS5 kept in step by the schema's per-row triggers), one transaction, with the
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import subprocess
 import sys
 import time
@@ -34,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from common import CACHE, Timer, fresh_db, machine, peak_rss_mib, table, write_result, write_tweets_js  # noqa: E402
 
-STAGES = ("parse", "pipeline", "store", "bare_triggers", "bare_bulk")
+STAGES = ("parse", "pipeline", "pipeline_one_process", "store", "bare_triggers", "bare_bulk")
 
 
 def parse_size(text: str) -> int:
@@ -56,6 +59,13 @@ def stage_parse(archive: Path, db: Path) -> dict[str, Any]:
     with Timer() as timer:
         count = sum(1 for _ in importer.read(archive, ImportOptions()))
     return {"seconds": timer.seconds, "documents": count}
+
+
+def stage_pipeline_one_process(archive: Path, db: Path) -> dict[str, Any]:
+    import os
+
+    os.environ["INSIGHTS_PARSE_IN_CHILD_BYTES"] = "-1"  # parse and write in turn, in this process
+    return stage_pipeline(archive, db)
 
 
 def stage_pipeline(archive: Path, db: Path) -> dict[str, Any]:
@@ -192,7 +202,7 @@ def summary(best: dict[str, dict[str, Any]]) -> dict[str, Any]:
     rate = {name: r["tweets_per_s"] for name, r in best.items()}
     ratios: dict[str, float] = {}
     for bare in ("bare_triggers", "bare_bulk"):
-        for ours in ("store", "pipeline"):
+        for ours in ("store", "pipeline", "pipeline_one_process"):
             if bare in rate and ours in rate:
                 ratios[f"{ours}/{bare}"] = round(rate[ours] / rate[bare], 2)
     return ratios
@@ -211,6 +221,7 @@ def main() -> None:
         name, archive, db = args.stage
         result = globals()[f"stage_{name}"](Path(archive), Path(db))
         result["peak_rss_mib"] = peak_rss_mib()
+        result["child_peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
         print(json.dumps(result))
         return
     archive, count = archive_for(args)

@@ -227,6 +227,7 @@ def scale(n: int, queries: int) -> dict[str, Any]:
     path = WORK / f"scale-{n}.db"
     if not path.exists():
         _synthetic(path, n)
+    Store(path).close()  # subtle: migrates a cached workspace from an older schema (read-only cannot)
     store = Store(path, read_only=True)
     started = time.monotonic()
     vectors = VectorIndex(store, "all-MiniLM-L6-v2")

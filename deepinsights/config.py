@@ -77,6 +77,12 @@ PDF_MAX_MEMORY = Setting(
     "Largest address space, in bytes, of the child process that reads one PDF.",
 )
 
+PARSE_IN_CHILD_BYTES = Setting(
+    "parse_in_child_bytes",
+    "INSIGHTS_PARSE_IN_CHILD_BYTES",
+    str(8 * 1024 * 1024),
+    "Files at least this big are parsed in a child process while the import writes (0: always; -1: never).",
+)
 EMBEDDING_MODEL = Setting(
     "embedding_model", "INSIGHTS_EMBEDDING_MODEL", "all-MiniLM-L6-v2", "Embedding model for semantic and hybrid search."
 )
@@ -93,6 +99,7 @@ SETTINGS = (
     BUSY_TIMEOUT,
     PDF_TIMEOUT,
     PDF_MAX_MEMORY,
+    PARSE_IN_CHILD_BYTES,
 )
 
 

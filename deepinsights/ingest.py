@@ -19,6 +19,7 @@ from pathlib import Path
 from .errors import ImporterError
 from .importers import Importer, ImportOptions, plan
 from .models import ImportReport, Skipped
+from .pipeline import prepared_batches, worth_forking
 from .remote import resolve
 from .store import Store
 
@@ -26,15 +27,31 @@ Progress = Callable[[str, int], None]
 
 
 def run_import(
-    store: Store, sources: list[str], options: ImportOptions, *, progress: Progress | None = None
+    store: Store,
+    sources: list[str],
+    options: ImportOptions,
+    *,
+    progress: Progress | None = None,
+    strict: bool = False,
 ) -> ImportReport:
-    """Import ``sources`` into ``store`` as one transaction and return what happened."""
+    """Import ``sources`` into ``store`` as one transaction and return what happened.
+
+    ``strict``: a skipped file or record (other than what is left out by design, see
+    ``Skipped.expected``) fails the import and nothing is written.
+    """
     report = ImportReport()
     options.skipped = report.skipped
     with store.transaction():
         report.import_id = store.begin_import(sources, options.thinker)
         for source in sources:
             _import_source(store, source, options, report, progress)
+        problems = [s for s in report.skipped if not s.expected]
+        if strict and problems:
+            first = problems[0]
+            raise ImporterError(
+                f"{len(problems):,} file(s) or record(s) skipped, e.g. {first.path}: {first.reason}; "
+                "nothing imported (--strict)"
+            )
         store.finish_import(report)
     return report
 
@@ -66,15 +83,31 @@ def _import_file(
     label = str(path)
     tick = (lambda n: progress(label, n)) if progress else None
     if named:
-        store.upsert_documents(importer.read(path, options), report, thinker=options.thinker, progress=tick)
+        _upsert(store, importer, path, options, report, tick)
         return
     before = (report.added, report.updated, report.unchanged, dict(report.by_source))
     store.conn.execute("SAVEPOINT import_file")
     try:
-        store.upsert_documents(importer.read(path, options), report, thinker=options.thinker, progress=tick)
+        _upsert(store, importer, path, options, report, tick)
     except (ImporterError, RecursionError, ValueError, UnicodeError, OSError) as ex:
         store.conn.execute("ROLLBACK TO import_file")
         report.added, report.updated, report.unchanged, report.by_source = before
         reason = str(ex) if isinstance(ex, ImporterError) else f"{type(ex).__name__}: {str(ex)[:200]}"
         report.skipped.append(Skipped(label, reason))
     store.conn.execute("RELEASE import_file")
+
+
+def _upsert(
+    store: Store,
+    importer: Importer,
+    path: Path,
+    options: ImportOptions,
+    report: ImportReport,
+    tick: Callable[[int], None] | None,
+) -> None:
+    """Write what ``importer`` reads from ``path``: a big file is parsed in a child process meanwhile."""
+    if worth_forking(path):
+        batches = prepared_batches(importer, path, options, report.import_id)
+        store.upsert_prepared(batches, report, progress=tick)
+    else:
+        store.upsert_documents(importer.read(path, options), report, thinker=options.thinker, progress=tick)

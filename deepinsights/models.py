@@ -54,7 +54,8 @@ def iso_utc(moment: datetime | None) -> str | None:
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # subtle: isoformat is C and 3x faster than strftime, which an import calls once per document
+    return moment.astimezone(UTC).isoformat(timespec="seconds")[:19] + "Z"
 
 
 @dataclass(frozen=True)
@@ -138,10 +139,15 @@ HIGHLIGHT_END = "\x03"
 
 @dataclass
 class Skipped:
-    """A record or file an import passed over, and why."""
+    """A record or file an import passed over, and why.
+
+    ``expected``: left out by design (an archive's media, DMs, deleted tweets, drafts,
+    non-public posts), not because something was wrong with it; ``--strict`` ignores these.
+    """
 
     path: str
     reason: str
+    expected: bool = False
 
 
 @dataclass
@@ -161,7 +167,7 @@ class ImportReport:
             "added": self.added,
             "updated": self.updated,
             "unchanged": self.unchanged,
-            "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
+            "skipped": [{"path": s.path, "reason": s.reason, "expected": s.expected} for s in self.skipped],
             "by_source": dict(self.by_source),
             "import_id": self.import_id,
             "provenance": {source: dict(p) for source, p in self.provenance.items()},

@@ -125,6 +125,13 @@ def search(
     ISO timestamp. An empty query returns no hits. See the module docstring for how very
     common words and very large match sets are ranked.
     """
+    if getattr(store, "backend", "sqlite") == "postgresql":
+        from .pg.search import pg_search
+
+        return pg_search(
+            store, q, kind=kind, thinker=thinker, since=since, until=until, limit=limit, offset=offset, raw=raw,
+            prefix_last=prefix_last, candidates=candidates,
+        )  # fmt: skip
     phrases = [storable(q.strip())] if raw else _phrases(q, prefix_last=prefix_last)
     results = SearchResults(query=q, fts_query=" ".join(phrases))
     if not results.fts_query:

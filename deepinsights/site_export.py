@@ -10,8 +10,10 @@ subtle: the index is JavaScript, so every ``<``, ``>`` and ``&`` in it is writte
 ``\\u`` escape and the JSON is ASCII-only (U+2028/2029 escaped); the page builds result
 elements with ``textContent``. Links are kept only for http(s) URLs.
 
-This module reads the workspace read-only, never writes outside ``out_dir`` and starts no
-server. Each file is written to a temporary name and renamed, so a re-export replaces it whole.
+The workspace is a SQLite file or a PostgreSQL URL (``workspace.open_store``); its rows are
+read through ``store.stream``, which both stores have. This module reads the workspace
+read-only, never writes outside ``out_dir`` and starts no server. Each file is written to a
+temporary name and renamed, so a re-export replaces it whole.
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
+from . import workspace
 from .errors import DeepInsightsError, ProfileError
 from .profile import Profile
 from .store import Store
@@ -33,6 +36,7 @@ from .web import page
 from .web.app import STATIC_DIR
 from .web.corpus import safe_url
 from .web.profiles import ProfileLibrary
+from .workspace import Db
 
 INDEX_FILE = "search-index.js"
 INDEX_GLOBAL = "window.DEEPINSIGHTS_INDEX"
@@ -68,7 +72,7 @@ class ExportReport:
 
 def export_site(
     out_dir: Path,
-    db_path: Path | None,
+    db_path: Db | None,
     *,
     slug: str | None = None,
     profiles_dir: Path | None = None,
@@ -78,10 +82,13 @@ def export_site(
     With one profile its page is ``index.html``; with several, ``index.html`` lists them and
     each has ``<slug>.html``. A missing workspace exports the pages without a corpus.
     """
-    library = ProfileLibrary(profiles_dir, db_path.parent if db_path else None)
+    library = ProfileLibrary(profiles_dir, workspace.folder(db_path) if db_path is not None else None)
     profiles = _chosen(library, slug)
     _prepare(out_dir)
-    store = Store(db_path, read_only=True) if db_path is not None and db_path.exists() else None
+    opened = (
+        workspace.open_store(db_path, read_only=True) if db_path is not None and workspace.exists(db_path) else None
+    )
+    store = cast(Store | None, opened)  # subtle: a PgStore has Store's interface; the page code is typed Store
     try:
         return _export(out_dir, db_path, store, profiles)
     except OSError as ex:
@@ -111,7 +118,7 @@ def _prepare(out_dir: Path) -> None:
         raise DeepInsightsError(f"Cannot create export folder '{out_dir}': {ex.strerror}") from None
 
 
-def _export(out_dir: Path, db_path: Path | None, store: Store | None, profiles: dict[str, Profile]) -> ExportReport:
+def _export(out_dir: Path, db_path: Db | None, store: Store | None, profiles: dict[str, Profile]) -> ExportReport:
     report = ExportReport(out_dir)
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     thinkers = store.thinkers() if store is not None else []
@@ -135,7 +142,7 @@ def _export(out_dir: Path, db_path: Path | None, store: Store | None, profiles: 
 def _inputs(
     slug: str,
     profile: Profile,
-    db_path: Path | None,
+    db_path: Db | None,
     store: Store | None,
     thinkers: list[str],
     measured: list[dict[str, Any]],
@@ -228,7 +235,7 @@ def _rows(store: Store | None, sql: str, thinkers: list[str], *, column: str, or
     if store is None:
         return iter(())
     where = f" WHERE {column} IN ({', '.join('?' * len(thinkers))})" if thinkers else ""
-    return iter(store.conn.execute(f"{sql}{where} ORDER BY {order}", thinkers))
+    return store.stream(f"{sql}{where} ORDER BY {order}", thinkers)
 
 
 def js_literal(value: Any) -> str:

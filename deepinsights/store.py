@@ -20,7 +20,7 @@ import json
 import os
 import re
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -77,7 +77,10 @@ class Store:
     uses it so that a bug in a request handler cannot change the corpus.
     ``busy_timeout_ms`` is how long a write waits for another process's write before the
     workspace is reported as locked (default: the ``INSIGHTS_BUSY_TIMEOUT`` setting).
+    ``backend`` tells it from ``pg.store.PgStore`` (``"postgresql"``), which has the same interface.
     """
+
+    backend = "sqlite"
 
     def __init__(self, path: str | Path, *, read_only: bool = False, busy_timeout_ms: int | None = None) -> None:
         self.path = Path(path)
@@ -156,7 +159,7 @@ class Store:
         if self.read_only and len(applied) < len(known):
             raise StoreError(
                 f"Workspace '{self.path}' has schema version {len(applied)}, this deep-insights needs "
-                f"{len(known)}. Run any write command (e.g. 'insights stats --db {self.path}') to migrate it."
+                f"{len(known)}. Migrate it with: insights db migrate --db {self.path}"
             )
 
     def close(self) -> None:
@@ -244,41 +247,23 @@ class Store:
         thinker. ``progress`` receives the number of documents handled after each batch.
         ``docs`` is consumed lazily, ``BATCH`` at a time: memory does not grow with the source.
         """
-        batch: list[Document] = []
-        for doc in docs:
-            batch.append(doc)
-            if len(batch) >= BATCH:
-                self._write_batch(batch, report, thinker)
-                if progress:
-                    progress(len(batch))
-                batch = []
-        if batch:
-            self._write_batch(batch, report, thinker)
-            if progress:
-                progress(len(batch))
+        write_in_batches(docs, lambda batch: self._write_batch(batch, report, thinker), progress)
 
     def _write_batch(self, batch: list[Document], report: ImportReport, thinker: str | None) -> None:
-        unique = {doc.id: doc for doc in batch}  # subtle: a duplicate id inside one batch: the last one wins
-        report.unchanged += len(batch) - len(unique)
-        existing = self._existing(list(unique))
-        new_rows, changed, passages = [], [], []
-        for doc_id, doc in unique.items():
-            report.by_source[doc.source] = report.by_source.get(doc.source, 0) + 1
-            published = iso_utc(doc.published_at)
-            digest = _content_hash(doc, published)
-            old = existing.get(doc_id)
-            if old is not None and old[0] == digest:
-                report.unchanged += 1
-                continue
-            row = _document_row(doc, doc_id, digest, published, thinker or doc.thinker or "default", report.import_id)
-            if old is None:
-                new_rows.append(row)
-            else:
-                changed.append(row)
-                _count_change(report, old[1])
-            passages.extend(_passage_rows(doc, doc_id, row[7]))
-        self._replace(new_rows, changed, passages)
-        report.added += len(new_rows)
+        self._replace(*plan_batch(batch, report, thinker, self._existing))
+
+    def upsert_prepared(
+        self,
+        batches: Iterable[list[Prepared]],
+        report: ImportReport,
+        *,
+        progress: Callable[[int], None] | None = None,
+    ) -> None:
+        """``upsert_documents`` for documents already ``prepare``d (by ``pipeline``, in another process)."""
+        for batch in batches:
+            self._replace(*plan_prepared(batch, report, self._existing))
+            if progress:
+                progress(len(batch))
 
     def _replace(self, new_rows: list[tuple[Any, ...]], changed: list[tuple[Any, ...]], passages: list[Any]) -> None:
         if changed:
@@ -287,6 +272,14 @@ class Store:
             self.conn.executemany("DELETE FROM documents WHERE id = ?", ids)
         self.conn.executemany(_INSERT_DOCUMENT, new_rows + changed)
         self.conn.executemany(_INSERT_PASSAGE, passages)
+
+    def insert_rows(self, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+        """Insert rows as they are, ids included (``dbcopy``); call inside ``transaction()``."""
+        names = ", ".join(f'"{c}"' for c in columns)
+        self.conn.executemany(f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(columns))})", rows)
+
+    def after_copy(self) -> None:
+        """Nothing to do after ``dbcopy`` wrote rows with their ids: SQLite's rowids follow the largest."""
 
     def _existing(self, ids: list[str]) -> dict[str, tuple[str, int | None]]:
         """id -> (content hash, import id) for the ids already stored."""
@@ -297,6 +290,13 @@ class Store:
             found.update((row[0], (row[1], row[2])) for row in self.conn.execute(sql, chunk))
         return found
 
+    def execute(self, sql: str, params: Iterable[Any] = ()) -> None:
+        """Run one writing statement (``?`` placeholders, on either backend); inside ``transaction()`` to group."""
+        try:
+            self.conn.execute(sql, tuple(params))
+        except sqlite3.DatabaseError as ex:
+            raise self._error(ex) from None
+
     # -- reading -----------------------------------------------------------------
 
     def rows(self, sql: str, params: Iterable[Any] = ()) -> list[dict[str, Any]]:
@@ -304,6 +304,10 @@ class Store:
         cursor = self.conn.execute(sql, tuple(params))
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def stream(self, sql: str, params: Iterable[Any] = ()) -> Iterator[tuple[Any, ...]]:
+        """Run a read query and yield its rows as tuples, without holding them all in memory."""
+        return iter(self.conn.execute(sql, tuple(params)))
 
     def document(self, doc_id: str) -> dict[str, Any] | None:
         """Return the stored document with this id, or None."""
@@ -356,6 +360,85 @@ class Store:
         except sqlite3.DatabaseError as ex:
             return f"full-text index: {ex}"
         return "ok"
+
+
+Rows = list[tuple[Any, ...]]
+
+
+def write_in_batches(
+    docs: Iterable[Document], write: Callable[[list[Document]], None], progress: Callable[[int], None] | None
+) -> None:
+    """Hand ``docs`` to ``write`` ``BATCH`` at a time (lazily), reporting each batch to ``progress``."""
+    batch: list[Document] = []
+    for doc in docs:
+        batch.append(doc)
+        if len(batch) >= BATCH:
+            write(batch)
+            if progress:
+                progress(len(batch))
+            batch = []
+    if batch:
+        write(batch)
+        if progress:
+            progress(len(batch))
+
+
+Prepared = tuple[str, str, str, tuple[Any, ...], Rows]
+"""One document ready to write: (id, source, content hash, document row, passage rows)."""
+
+
+def prepare(doc: Document, thinker: str | None, import_id: int | None) -> Prepared:
+    """Everything about ``doc`` that does not depend on what is stored: rows, hash, passages.
+
+    Pure and picklable, so that ``pipeline`` can run it in the process that parses.
+    """
+    doc_id = doc.id  # a hash: computed once
+    published = iso_utc(doc.published_at)
+    digest = _content_hash(doc, published)
+    row = _document_row(doc, doc_id, digest, published, thinker or doc.thinker or "default", import_id)
+    return doc_id, doc.source, digest, row, _passage_rows(doc, doc_id, row[7])
+
+
+def plan_batch(
+    batch: list[Document],
+    report: ImportReport,
+    thinker: str | None,
+    existing: Callable[[list[str]], dict[str, tuple[str, int | None]]],
+) -> tuple[Rows, Rows, Rows]:
+    """``plan_prepared`` for Documents."""
+    return plan_prepared([prepare(doc, thinker, report.import_id) for doc in batch], report, existing)
+
+
+def plan_prepared(
+    batch: list[Prepared],
+    report: ImportReport,
+    existing: Callable[[list[str]], dict[str, tuple[str, int | None]]],
+) -> tuple[Rows, Rows, Rows]:
+    """Count one batch into ``report`` and return its (new, changed) document rows and passage rows.
+
+    Shared by both backends: ``existing(ids)`` maps the stored ids to (content hash, import id);
+    the caller deletes the changed documents' old rows and inserts the three lists.
+    """
+    unique = {item[0]: item for item in batch}  # subtle: a duplicate id inside one batch: the last one wins
+    report.unchanged += len(batch) - len(unique)
+    stored = existing(list(unique))
+    new_rows: Rows = []
+    changed: Rows = []
+    passages: Rows = []
+    for doc_id, (_, source, digest, row, passage_rows) in unique.items():
+        report.by_source[source] = report.by_source.get(source, 0) + 1
+        old = stored.get(doc_id)
+        if old is not None and old[0] == digest:
+            report.unchanged += 1
+            continue
+        if old is None:
+            new_rows.append(row)
+        else:
+            changed.append(row)
+            _count_change(report, old[1])
+        passages.extend(passage_rows)
+    report.added += len(new_rows)
+    return new_rows, changed, passages
 
 
 def _count_change(report: ImportReport, stored_by: int | None) -> None:

@@ -1,4 +1,11 @@
-"""Shared fixtures: a real SQLite workspace in tmp_path, the CLI runner, and the real corpora.
+"""Shared fixtures: a real workspace (SQLite in tmp_path, or PostgreSQL), the CLI runner, the real corpora.
+
+``store`` is parametrised over both backends: each test that uses it runs on a fresh
+SQLite file and on a fresh PostgreSQL database (``db`` is the matching --db value). A
+test that needs SQLite itself is marked ``@pytest.mark.sqlite_only(reason=...)``. The
+PostgreSQL cluster (tests/pg.py) starts once per session; ``pg_url`` is a fresh empty
+database, ``pg_store`` an open ``PgStore`` on a fresh migrated one. Without PostgreSQL
+they skip with the reason, and fail instead when DEEPINSIGHTS_REQUIRE_POSTGRES=1.
 
 Tests that read ``../shared/corpora-raw`` use the ``shared`` fixture: it skips with a
 visible reason on a fresh user clone, and fails instead when DEEPINSIGHTS_REQUIRE_SHARED=1
@@ -14,7 +21,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from deepinsights.store import Store
+from . import pg
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -38,9 +45,66 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "insights.db"
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
+def backend(request: pytest.FixtureRequest) -> str:
+    """The backend a ``store`` test runs on; PostgreSQL skips tests marked ``sqlite_only``."""
+    marker = request.node.get_closest_marker("sqlite_only")
+    if request.param == "postgresql" and marker is not None:
+        pytest.skip(f"sqlite_only: {marker.kwargs.get('reason') or (marker.args or ['no reason given'])[0]}")
+    return str(request.param)
+
+
 @pytest.fixture
-def store(db_path: Path):
-    s = Store(db_path)
+def db(backend: str, db_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The --db value of this test's workspace: a SQLite file path, or a fresh PostgreSQL database URL.
+
+    A PostgreSQL workspace keeps its profiles in the current folder, so its tests run in tmp_path.
+    """
+    if backend == "sqlite":
+        return str(db_path)
+    monkeypatch.chdir(db_path.parent)
+    return str(request.getfixturevalue("pg_migrated_url"))
+
+
+@pytest.fixture
+def store(db: str, backend: str):
+    from deepinsights.workspace import open_store
+
+    s = open_store(db)
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """A throwaway PostgreSQL cluster for the whole session (skips without PostgreSQL)."""
+    cluster = pg.start_cluster()
+    yield cluster
+    cluster.destroy()
+
+
+@pytest.fixture
+def pg_url(pg_cluster: pg.Cluster):
+    """The URL of a fresh, empty PostgreSQL database (no schema), dropped after the test."""
+    name = pg_cluster.database(pg.EMPTY)
+    yield pg_cluster.url(name)
+    pg_cluster.drop(name)
+
+
+@pytest.fixture
+def pg_migrated_url(pg_cluster: pg.Cluster):
+    """The URL of a fresh PostgreSQL database that already holds the current schema."""
+    name = pg_cluster.database(pg.MIGRATED)
+    yield pg_cluster.url(name)
+    pg_cluster.drop(name)
+
+
+@pytest.fixture
+def pg_store(pg_migrated_url: str):
+    """An open ``PgStore`` on a fresh database."""
+    from deepinsights.pg.store import PgStore
+
+    s = PgStore(pg_migrated_url)
     yield s
     s.close()
 

@@ -141,13 +141,13 @@ def test_unknown_model_is_a_clear_error(scripted):
         choose_model("no-such-model")
 
 
-def test_cli_ask_json_keys(corpus, db_path, run, scripted, monkeypatch, tmp_path):
+def test_cli_ask_json_keys(corpus, db, run, scripted, monkeypatch, tmp_path):
     profile_file = tmp_path / "ada.yaml"
     profile_file.write_text(
         "identity:\n  slug: ada\n  name: Ada Example\nsimulator:\n  opening: You are simulating Ada.\n"
     )
     scripted.enqueue('"The tokenizer is a completely separate stage" [1].')
-    result = run("ask", profile_file, "What is the tokenizer stage?", "-m", "scripted-test", "--db", db_path, "--json")
+    result = run("ask", profile_file, "What is the tokenizer stage?", "-m", "scripted-test", "--db", db, "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert {"question", "model", "declined", "answer", "passages", "sentences"} <= set(data)
@@ -170,6 +170,7 @@ def test_elided_quote_fragments_must_appear_in_order():
     assert bad.label != "quoted" and bad.flags
 
 
+@pytest.mark.sqlite_only(reason="passage vectors are SQLite-only so far (semantic/)")
 def test_with_passage_vectors_the_model_reads_hybrid_passages(corpus, profile, scripted):
     from deepinsights.semantic import registry
     from deepinsights.semantic.index import index_passages

@@ -41,7 +41,7 @@ def installed_model(monkeypatch):
 
 
 @pytest.mark.slow
-def test_ask_with_the_local_model_end_to_end(installed_model, store, db_path, run, tmp_path):
+def test_ask_with_the_local_model_end_to_end(installed_model, store, db, run, tmp_path):
     text = (
         "I built micrograd because what I cannot create I do not understand. It is a tiny autograd "
         "engine: about a hundred lines that implement backpropagation over a graph of scalar values."
@@ -64,7 +64,7 @@ def test_ask_with_the_local_model_end_to_end(installed_model, store, db_path, ru
         )
     profile = tmp_path / "ada.yaml"
     profile.write_text("identity:\n  slug: ada\n  name: Ada\nsimulator:\n  opening: You are simulating Ada.\n")
-    result = run("ask", profile, "Why did you build micrograd?", "-m", local.ALIAS, "--db", db_path, "--json")
+    result = run("ask", profile, "Why did you build micrograd?", "-m", local.ALIAS, "--db", db, "--json")
     assert result.exit_code == 0, result.output
     answer = json.loads(result.output)
     assert answer["model"] == local.ALIAS and not answer["declined"]
@@ -76,6 +76,6 @@ def test_ask_with_the_local_model_end_to_end(installed_model, store, db_path, ru
             assert not sentence["flags"]
             assert set(sentence["citations"]) <= {p["n"] for p in answer["passages"]}
     declined = json.loads(
-        run("ask", profile, "What is the capital of Mongolia?", "-m", local.ALIAS, "--db", db_path, "--json").output
+        run("ask", profile, "What is the capital of Mongolia?", "-m", local.ALIAS, "--db", db, "--json").output
     )
     assert declined["declined"] and "not in the corpus" in declined["answer"]

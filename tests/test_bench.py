@@ -22,7 +22,14 @@ def run_bench(script: str, tmp_path: Path, *args: str) -> dict:
 @pytest.mark.slow
 def test_benchmarks_run_at_a_tiny_size(tmp_path):
     imported = run_bench("bench_import.py", tmp_path / "import", "--tweets", "300")
-    assert set(imported["stages"]) == {"parse", "pipeline", "store", "bare_triggers", "bare_bulk"}
+    assert set(imported["stages"]) == {
+        "parse",
+        "pipeline",
+        "pipeline_one_process",
+        "store",
+        "bare_triggers",
+        "bare_bulk",
+    }
     assert all(stage["documents"] == 300 for stage in imported["stages"].values())
     assert imported["machine"]["sqlite"] and "store/bare_bulk" in imported["ratios"]
 
@@ -31,3 +38,20 @@ def test_benchmarks_run_at_a_tiny_size(tmp_path):
     assert summary["queries"] == len(searched["queries"]) > 30
     assert summary["exact_identical_to_naive"] == summary["exact_queries"] > 0
     assert searched["build"]["passages"] == 3000
+
+
+@pytest.mark.slow
+@pytest.mark.postgresql
+def test_backend_benchmark_runs_at_a_tiny_size(tmp_path):
+    from . import pg
+
+    if pg.bin_dir() is None:
+        pg.skip_or_fail("needs PostgreSQL server binaries (initdb, pg_ctl) for bench_backends.py")
+    args = ("--passages", "2000", "--repeat", "1", "--quotes", "20", "--skip", "web")
+    compared = run_bench("bench_backends.py", tmp_path / "backends", *args)
+    lite, pg_result = compared["results"]["sqlite"], compared["results"]["postgresql"]
+    assert lite["import"]["added"] == pg_result["import"]["added"] == 2000
+    assert pg_result["settings"]["fsync"] == "on" and pg_result["size"]["indexes_mib"]["idx_passages_tsv"] > 0
+    assert lite["search"]["summary"]["queries"] == pg_result["search"]["summary"]["queries"] > 30
+    assert sum(pg_result["verify"]["statuses"].values()) == 20
+    assert compared["ratios"]["same_matched_count"] > 0 and "search_p95_ms" in compared["ratios"]

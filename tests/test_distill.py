@@ -159,14 +159,14 @@ def test_drafted_candidates_survive_only_with_verified_quotes_in_several_documen
     assert profile.axioms[0].title == "Gradients everywhere" and len(profile.axioms[0].quotes) == 2
 
 
-def test_cli_distill_no_llm_writes_a_valid_draft(corpus, db_path, run):
-    result = run("distill", "ada", "--no-llm", "--db", db_path, "--json")
+def test_cli_distill_no_llm_writes_a_valid_draft(corpus, db, run):
+    result = run("distill", "ada", "--no-llm", "--db", db, "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert {"lineage", "themes", "eras", "predictions", "coverage", "changes", "profile"} <= set(data)
     profile = load_profile(data["profile"])
     assert profile.identity.slug == "ada" and profile.lineage
-    again = json.loads(run("distill", "ada", "--no-llm", "--db", db_path, "--json").output)
+    again = json.loads(run("distill", "ada", "--no-llm", "--db", db, "--json").output)
     assert again["changes"] == []
 
 

@@ -41,17 +41,18 @@ def _overlapping(data: bytes, name: bytes) -> bytes:
     return data[:offset] + directory + twin + bytes(end)
 
 
-def test_overlapping_zip_entries_abort_the_import_atomically(tmp_path: Path, store, db_path, run):
+def test_overlapping_zip_entries_abort_the_import_atomically(tmp_path: Path, store, db, run):
     archive = tmp_path / "overlap.zip"
     archive.write_bytes(_overlapping(_tweets_zip(), b"data/tweets-part1.js"))
     with pytest.raises(CorruptArchiveError, match="possible zip bomb"):
         run_import(store, [str(archive)], ImportOptions())
     assert store.document_count() == 0 and store.integrity_check() == "ok"
-    result = run("import", archive, "--db", db_path)
+    result = run("import", archive, "--db", db)
     assert result.exit_code == 1
     assert result.output.startswith("Error: ") and "overlap.zip" in result.output and "Traceback" not in result.output
 
 
+@pytest.mark.sqlite_only(reason="fills the disk with PRAGMA max_page_count; the PostgreSQL message is in test_pg_store")
 def test_disk_full_rolls_the_import_back_with_a_clear_message(tmp_path: Path, store):
     small = tmp_path / "small.jsonl"
     small.write_text("".join(json.dumps({"text": f"first {i}"}) + "\n" for i in range(10)))

@@ -189,7 +189,7 @@ def test_deeply_nested_html_is_bounded(tmp_path):
     assert doc.text.endswith("inside") and "alert" not in doc.text
 
 
-def test_binary_file_named_md_is_a_clear_error(tmp_path, run, db_path, store):
+def test_binary_file_named_md_is_a_clear_error(tmp_path, run, db, store):
     folder = tmp_path / "site"
     folder.mkdir()
     binary = folder / "image.md"
@@ -198,15 +198,15 @@ def test_binary_file_named_md_is_a_clear_error(tmp_path, run, db_path, store):
     assert importer_for(binary) is IMPORTER
     with pytest.raises(CorruptArchiveError, match="binary file"):
         list(IMPORTER.read(binary, ImportOptions(root=binary)))
-    result = run("import", binary, "--db", db_path)
+    result = run("import", binary, "--db", db)
     assert result.exit_code == 1
     assert "image.md" in result.output and "binary" in result.output and "Traceback" not in result.output
     report = run_import(store, [str(folder)], ImportOptions())
     assert report.added == 1 and "binary" in report.skipped[0].reason
 
 
-def test_cli_json_report(run, fixtures, db_path):
-    result = run("import", fixtures / "blog", "--db", db_path, "--json")
+def test_cli_json_report(run, fixtures, db):
+    result = run("import", fixtures / "blog", "--db", db, "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert (data["added"], data["by_source"], data["skipped"]) == (4, {"markdown": 4}, [])

@@ -206,14 +206,14 @@ def test_import_into_store_is_idempotent(fixtures, store):
     assert store.integrity_check() == "ok"
 
 
-def test_cli_include_private(fixtures, db_path, run):
-    result = run("import", fixtures / "mastodon", "--db", db_path, "--json")
+def test_cli_include_private(fixtures, db, run):
+    result = run("import", fixtures / "mastodon", "--db", db, "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["added"] == 4
-    assert {"path": str(fixtures / "mastodon" / "outbox.json"),
+    assert {"path": str(fixtures / "mastodon" / "outbox.json"), "expected": True,
             "reason": "2 non-public items excluded (use --include-private)"} in data["skipped"]  # fmt: skip
-    result = run("import", fixtures / "mastodon", "--db", db_path, "--json", "--include-private")
+    result = run("import", fixtures / "mastodon", "--db", db, "--json", "--include-private")
     data = json.loads(result.output)
     assert (data["added"], data["unchanged"]) == (2, 4)
 
@@ -254,11 +254,11 @@ def test_real_archive_counts(corpora, tmp_path):
 
 
 @pytest.mark.shared
-def test_real_archive_through_cli(corpora, db_path, run):
+def test_real_archive_through_cli(corpora, db, run):
     folder = corpora / "dealingwith" / "mastodon-archive"
-    result = run("import", folder, "--db", db_path, "--json")
+    result = run("import", folder, "--db", db, "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["added"] == 1511
-    result = run("import", folder, "--db", db_path, "--json", "--include-private")
+    result = run("import", folder, "--db", db, "--json", "--include-private")
     data = json.loads(result.output)
     assert (data["added"], data["unchanged"]) == (75, 1511)

@@ -193,12 +193,12 @@ def test_memory_cap_stops_the_reader(tmp_path, monkeypatch):
     assert "paper.pdf" in message and ("memory" in message or "stopped" in message or "ImportError" in message)
 
 
-def test_cli_imports_a_pdf_and_reports_a_bad_one(run, fixtures, db_path, tmp_path):
-    result = run("import", fixtures / "tiny.pdf", "--db", db_path, "--json")
+def test_cli_imports_a_pdf_and_reports_a_bad_one(run, fixtures, db, tmp_path):
+    result = run("import", fixtures / "tiny.pdf", "--db", db, "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["by_source"] == {"pdf": 1}
     bad = tmp_path / "bad.pdf"
     bad.write_bytes(b"")
-    result = run("import", bad, "--db", db_path)
+    result = run("import", bad, "--db", db)
     assert result.exit_code == 1
     assert "bad.pdf" in result.output and "Traceback" not in result.output

@@ -85,7 +85,7 @@ def test_field_mapping_options_and_nested_fields(tmp_path):
         _read(path, text_field="post.words", date_field="nope")
 
 
-def test_unknown_shape_lists_fields_and_the_fix(tmp_path, run, db_path):
+def test_unknown_shape_lists_fields_and_the_fix(tmp_path, run, db):
     path = tmp_path / "odd.json"
     path.write_text(json.dumps([{"alpha": "x", "beta": 2}]))
     with pytest.raises(ImporterError) as caught:
@@ -93,9 +93,9 @@ def test_unknown_shape_lists_fields_and_the_fix(tmp_path, run, db_path):
     message = str(caught.value)
     assert "odd.json" in message and "unknown JSON shape" in message
     assert "alpha, beta" in message and "--text-field" in message
-    result = run("import", path, "--db", db_path)
+    result = run("import", path, "--db", db)
     assert result.exit_code == 1 and "--text-field" in result.output
-    result = run("import", path, "--db", db_path, "--text-field", "alpha", "--json")
+    result = run("import", path, "--db", db, "--text-field", "alpha", "--json")
     assert result.exit_code == 0 and json.loads(result.output)["added"] == 1
 
 
@@ -131,7 +131,7 @@ def test_hostile_json_is_a_clear_per_file_error(tmp_path, name):
     assert name in str(caught.value) and "\n" not in str(caught.value)
 
 
-def test_hostile_files_fail_alone_and_siblings_import(tmp_path, store, run, db_path):
+def test_hostile_files_fail_alone_and_siblings_import(tmp_path, store, run, db):
     folder = tmp_path / "dump"
     folder.mkdir()
     for name, data in HOSTILE.items():
@@ -140,7 +140,7 @@ def test_hostile_files_fail_alone_and_siblings_import(tmp_path, store, run, db_p
     report = run_import(store, [str(folder)], ImportOptions())
     assert report.added == 1 and len(report.skipped) == len(HOSTILE)
     assert store.integrity_check() == "ok"
-    result = run("import", folder / "deep.json", "--db", db_path)
+    result = run("import", folder / "deep.json", "--db", db)
     assert result.exit_code == 1 and "deep.json" in result.output and "Traceback" not in result.output
 
 

@@ -87,8 +87,8 @@ def test_url_at_and_video_id():
     assert parse_timestamp("-00:00:01.000") is None and parse_timestamp("soon") is None
 
 
-def test_cli_json(run, fixtures, db_path):
-    result = run("import", fixtures / "talk.vtt", fixtures / "talk.srt", "--db", db_path, "--json")
+def test_cli_json(run, fixtures, db):
+    result = run("import", fixtures / "talk.vtt", fixtures / "talk.srt", "--db", db, "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["by_source"] == {"transcript": 2}
 
@@ -155,12 +155,12 @@ def test_rolling_auto_captions_are_not_doubled(tmp_path):
     assert doc.text == "hello my name is andre and today"
 
 
-def test_transcript_without_text_is_an_error(tmp_path, run, db_path):
+def test_transcript_without_text_is_an_error(tmp_path, run, db):
     path = tmp_path / "empty.vtt"
     path.write_text("WEBVTT\n\n00:00:00.000 --> 00:00:01.000\n\n")
     with pytest.raises(EmptyImportError, match="empty.vtt"):
         _read(path)
-    result = run("import", path, "--db", db_path)
+    result = run("import", path, "--db", db)
     assert result.exit_code == 1 and "empty.vtt" in result.output and "Traceback" not in result.output
 
 

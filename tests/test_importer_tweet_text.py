@@ -272,8 +272,8 @@ def test_import_twice_adds_nothing_the_second_time(fixtures: Path, store):
     assert len(hits) == 1 and hits[0].published_at.startswith("2023-03-03")
 
 
-def test_cli_import_with_thinker(fixtures: Path, db_path: Path, run, store):
-    result = run("import", fixtures / "tweets.txt", "--db", db_path, "--thinker", "someone", "--json")
+def test_cli_import_with_thinker(fixtures: Path, db: str, run, store):
+    result = run("import", fixtures / "tweets.txt", "--db", db, "--thinker", "someone", "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["added"] == 7
     assert store.thinkers() == ["someone"]

@@ -73,8 +73,8 @@ def zip_folder(folder: Path, dest: Path) -> Path:
     return dest
 
 
-def read_all(path: Path):
-    options = ImportOptions(root=path)
+def read_all(path: Path, *, keep_raw: bool = False):
+    options = ImportOptions(root=path, keep_raw=keep_raw)
     docs = list(IMPORTER.read(path, options))
     return docs, options
 
@@ -177,17 +177,23 @@ def test_note_tweet_is_merged_into_its_tweet(by_id):
     assert doc.text.endswith("the last sentence only exists here: zebra-quokka.")
     assert "https://example.com/long-argument" in doc.text
     assert doc.meta["note_tweet_id"] == "1600000000000000999"
-    assert json.loads(doc.raw)["noteTweet"]["noteTweetId"] == "1600000000000000999"
 
 
-def test_provenance_dates_counts_and_raw(by_id):
+def test_keep_raw_keeps_the_original_tweet_and_note(archive: Path):
+    docs, _ = read_all(archive, keep_raw=True)
+    by_id = {doc.source_id: doc for doc in docs}
+    assert json.loads(by_id["1600000000000000010"].raw)["noteTweet"]["noteTweetId"] == "1600000000000000999"
+    assert json.loads(by_id["1600000000000000006"].raw)["tweet"]["source"].startswith("<a href=")
+
+
+def test_provenance_dates_and_counts_without_raw_by_default(by_id):
     doc = by_id["1600000000000000006"]
     assert doc.source == "x-archive" and doc.source_id == "1600000000000000006"
     assert doc.url == "https://x.com/Thinker_X/status/1600000000000000006"
     assert doc.thinker == "thinker_x"
     assert doc.published_at == datetime(2023, 1, 31, 21, 30, 39, tzinfo=UTC)
     assert doc.meta["like_count"] == 3 and doc.meta["repost_count"] == 0
-    assert json.loads(doc.raw)["tweet"]["source"].startswith("<a href=")
+    assert doc.raw is None  # the archive stays the original; --keep-raw stores it too
     assert doc.source_path == "x_archive/data/tweets.js"
 
 
@@ -201,8 +207,8 @@ def test_import_folder_and_zip_then_reimport_adds_nothing(archive: Path, tmp_pat
     assert [h.url for h in hits] == ["https://x.com/Thinker_X/status/1600000000000000010"]
 
 
-def test_cli_import_json(archive: Path, db_path: Path, run):
-    result = run("import", archive, "--db", db_path, "--json")
+def test_cli_import_json(archive: Path, db: str, run):
+    result = run("import", archive, "--db", db, "--json")
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert report["added"] == 10
@@ -335,7 +341,7 @@ def test_duplicate_ids_inside_one_archive(tmp_path: Path, store):
 
 def check_untouched(store) -> None:
     assert count_docs(store) == 0
-    assert store.rows("PRAGMA integrity_check")[0]["integrity_check"] == "ok"
+    assert store.integrity_check() == "ok"
 
 
 @pytest.mark.parametrize(
@@ -393,7 +399,7 @@ def test_lone_surrogates_are_stored_safely(tmp_path: Path, store):
         '"lang": "\\udfff", "entities": {"urls": [{"url": "https://t.co/a", "expanded_url": "https://e.com/\\udc00"}]}}}]'
     )
     folder = make_folder(tmp_path / "a", {"tweets.js": raw})
-    assert run_import(store, [str(folder)], ImportOptions()).added == 1
+    assert run_import(store, [str(folder)], ImportOptions(keep_raw=True)).added == 1
     (row,) = store.rows("SELECT text, raw, meta FROM documents")
     assert row["text"].startswith("half ") and "\ud800" not in row["text"]
     assert "\\ud800" in row["raw"]
@@ -425,18 +431,18 @@ def test_zip_with_traversal_and_absolute_names(tmp_path: Path, store):
     ],
     ids=["zero-bytes", "text", "truncated"],
 )
-def test_corrupt_zip_is_one_clear_line(tmp_path: Path, db_path: Path, run, make):
+def test_corrupt_zip_is_one_clear_line(tmp_path: Path, db: str, run, make):
     bad = tmp_path / "twitter.zip"
     make(bad)
-    result = run("import", bad, "--db", db_path, "--json")
+    result = run("import", bad, "--db", db, "--json")
     assert result.exit_code == 1
     assert "not a valid archive" in result.output and "twitter.zip" in result.output
     assert "Traceback" not in result.output
 
 
-def test_empty_zip(tmp_path: Path, db_path: Path, run):
+def test_empty_zip(tmp_path: Path, db: str, run):
     empty = make_zip(tmp_path / "empty.zip", {})
-    result = run("import", empty, "--db", db_path)
+    result = run("import", empty, "--db", db)
     assert result.exit_code == 1 and "empty archive" in result.output
 
 
@@ -494,11 +500,11 @@ def test_real_archive_zip(real_archive: Path, tmp_path: Path, store):
     assert run_import(store, [str(zipped)], ImportOptions()).added == 0
 
 
-def test_real_archive_cli(real_archive: Path, db_path: Path, run):
-    result = run("import", real_archive, "--db", db_path, "--json")
+def test_real_archive_cli(real_archive: Path, db: str, run):
+    result = run("import", real_archive, "--db", db, "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["added"] == 1986
-    again = json.loads(run("import", real_archive, "--db", db_path, "--json").output)
+    again = json.loads(run("import", real_archive, "--db", db, "--json").output)
     assert (again["added"], again["unchanged"]) == (0, 1986)
 
 

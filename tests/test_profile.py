@@ -317,8 +317,8 @@ def test_cli_check_ok_and_failing(run, fixtures):
     assert "Traceback" not in bad.output
 
 
-def test_cli_new_list_show_export(run, tmp_path):
-    db = tmp_path / "insights.db"
+def test_cli_new_list_show_export(run, db, tmp_path):
+    """The workspace's profiles live beside its file, or (PostgreSQL) in the current folder: tmp_path."""
     made = run("profile", "new", "ada", "--db", db)
     assert made.exit_code == 0, made.output
     assert (tmp_path / "profiles" / "ada.yaml").is_file()
@@ -342,7 +342,7 @@ def test_cli_new_with_out(run, tmp_path):
     assert "not a valid slug" in run("profile", "new", "Bad Slug", "--out", tmp_path / "b.yaml").output
 
 
-def test_cli_show_unknown_slug(run, tmp_path):
-    result = run("profile", "show", "nobody", "--db", tmp_path / "insights.db")
+def test_cli_show_unknown_slug(run, db):
+    result = run("profile", "show", "nobody", "--db", db)
     assert result.exit_code == 1
     assert "No profile 'nobody'" in result.output

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 import yaml
@@ -19,7 +20,7 @@ from deepinsights.prompt import (
     prompt_json,
     render_prompt,
 )
-from deepinsights.store import Store
+from deepinsights.workspace import open_store
 
 from .conftest import require_shared
 
@@ -123,8 +124,8 @@ def test_unknown_format(karpathy):
         render_prompt(karpathy, "xml")
 
 
-def _add_tweets(db_path, thinker: str, n: int) -> None:
-    store = Store(db_path)
+def _add_tweets(db: str, thinker: str, n: int) -> None:
+    store = open_store(db)
     moment = datetime(2024, 1, 1, tzinfo=UTC)
     docs = [Document("x-archive", f"{thinker}-{i}", "tweet", f"tweet {i}", published_at=moment) for i in range(n)]
     with store.transaction():
@@ -132,11 +133,10 @@ def _add_tweets(db_path, thinker: str, n: int) -> None:
     store.close()
 
 
-def test_cli_prompt_uses_workspace_stats(run, tmp_path):
-    db = tmp_path / "insights.db"
+def test_cli_prompt_uses_workspace_stats(run, db, backend):
     claimed = run("prompt", "karpathy", "--db", db)
     assert claimed.exit_code == 0 and CLAIMED_MARKER in claimed.output
-    assert not db.exists()
+    assert backend != "sqlite" or not Path(db).exists(), "prompt must not create the workspace file"
     _add_tweets(db, "someone-else", 2)
     assert CLAIMED_MARKER in run("prompt", "karpathy", "--db", db).output
     _add_tweets(db, "karpathy", 3)
@@ -146,9 +146,9 @@ def test_cli_prompt_uses_workspace_stats(run, tmp_path):
     assert data["counts"]["items"][0] == {"label": "tweets", "count": 3, "measured": True}
 
 
-def test_cli_prompt_errors(run, tmp_path, fixtures):
-    assert run("prompt", "nobody", "--db", tmp_path / "i.db").exit_code == 1
-    bad = run("prompt", fixtures / "profile_bad.yaml", "--db", tmp_path / "i.db")
+def test_cli_prompt_errors(run, db, fixtures):
+    assert run("prompt", "nobody", "--db", db).exit_code == 1
+    bad = run("prompt", fixtures / "profile_bad.yaml", "--db", db)
     assert bad.exit_code == 1 and "schema error" in bad.output
-    template = run("prompt", fixtures / "profile.yaml", "--format", "llm-template", "--db", tmp_path / "i.db")
+    template = run("prompt", fixtures / "profile.yaml", "--format", "llm-template", "--db", db)
     assert yaml.safe_load(template.output)["system"].startswith("You are simulating the thinking of Ada Example")

@@ -109,12 +109,12 @@ def test_fetched_feed_is_imported_and_the_download_removed(server, store):
     assert urls == ["https://ada.example/2023/cards", "https://ada.example/2023/engine"]
 
 
-def test_fetched_page_gets_the_url(server, db_path, run):
+def test_fetched_page_gets_the_url(server, db, run):
     url = f"{server}/blog/looms"
-    result = run("import", url, "--db", db_path, "--json")
+    result = run("import", url, "--db", db, "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["by_source"] == {"html": 1}
-    result = run("search", "loom", "--db", db_path, "--json")
+    result = run("search", "loom", "--db", db, "--json")
     (hit,) = json.loads(result.output)
     assert hit["url"] == url
     assert hit["title"] == "On looms and engines | Ada's site"
@@ -171,8 +171,8 @@ def test_unreachable_host(monkeypatch):
         pass
 
 
-def test_cli_fetch_error_is_one_line(server, db_path, run):
-    result = run("import", f"{server}/missing", "--db", db_path)
+def test_cli_fetch_error_is_one_line(server, db, run):
+    result = run("import", f"{server}/missing", "--db", db)
     assert result.exit_code == 1
     assert result.output.strip() == f"Error: Cannot fetch '{server}/missing': HTTP 404 Not Found"
 
@@ -298,8 +298,8 @@ def test_git_clone_import_and_update(repo, store):
 
 
 @needs_git
-def test_git_plus_url_through_cli(repo, db_path, run):
-    result = run("import", f"git+{repo.as_uri()}", "--db", db_path, "--json")
+def test_git_plus_url_through_cli(repo, db, run):
+    result = run("import", f"git+{repo.as_uri()}", "--db", db, "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["added"] == 2

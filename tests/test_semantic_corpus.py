@@ -15,6 +15,8 @@ from deepinsights.semantic import build_index, hybrid_search
 from .conftest import ROOT
 from .test_semantic_model import require_model
 
+pytestmark = pytest.mark.sqlite_only(reason="passage vectors and the semantic index are SQLite-only so far")
+
 QUERIES = ROOT / "bench" / "queries" / "semantic.jsonl"
 
 

@@ -1,4 +1,8 @@
-"""Passage vectors in a real workspace: incremental and resumable indexing, hybrid search, more like this."""
+"""Passage vectors in a real workspace: incremental and resumable indexing, hybrid search, more like this.
+
+Each ``store`` test runs on SQLite and on PostgreSQL with pgvector (this module's ``db``
+takes its databases from tests/pgvector.py's cluster); the usearch-file tests are SQLite's.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ from deepinsights.semantic.hybrid import default_mode, hybrid_search, search_any
 from deepinsights.semantic.index import VectorIndex, index_passages, indexed_model
 from deepinsights.store import Store
 
+from . import pg, pgvector
 from .test_semantic_model import require_model
 
 # Hand-written notes in our own words; each says its idea without the words the queries use.
@@ -46,6 +51,18 @@ def note(key: str, text: str | None = None, kind: str = "note") -> Document:
 def add(store: Store, *docs: Document) -> None:
     with store.transaction():
         store.upsert_documents(list(docs), ImportReport())
+
+
+@pytest.fixture
+def db(backend, db_path, request, monkeypatch):
+    """As conftest's ``db``, but a PostgreSQL database comes from the cluster with pgvector."""
+    if backend == "sqlite":
+        return str(db_path)
+    monkeypatch.chdir(db_path.parent)
+    cluster = pgvector.cluster()
+    name = cluster.database(pg.MIGRATED)
+    request.addfinalizer(lambda: cluster.drop(name))
+    return cluster.url(name)
 
 
 @pytest.fixture
@@ -109,7 +126,7 @@ def test_only_changed_passages_are_embedded_and_stale_vectors_go(indexed, embedd
 
 def test_an_unchanged_text_in_a_new_passage_reuses_its_vector(indexed, embedder):
     with indexed.transaction():  # the store re-inserts a changed document's passages under new ids
-        indexed.conn.execute("UPDATE passages SET id = id + 1000")
+        indexed.execute("UPDATE passages SET id = id + 1000")
     report = index_passages(indexed, embedder)
     assert report.embedded == 0 and report.reused == len(NOTES) - 1
 
@@ -123,7 +140,7 @@ def test_an_interrupted_run_keeps_finished_batches_and_resumes(store, embedder, 
 
     with pytest.raises(KeyboardInterrupt):
         index_passages(store, embedder, progress=stop_after_first_batch)
-    assert store.conn.execute("SELECT count(*) FROM passage_vectors").fetchone()[0] == 2
+    assert store.rows("SELECT count(*) AS n FROM passage_vectors")[0]["n"] == 2
     report = index_passages(store, embedder)
     assert (report.unchanged, report.embedded + report.empty) == (2, len(NOTES) - 2)
 
@@ -171,7 +188,7 @@ def test_unknown_mode_is_a_one_line_error(indexed):
 def test_without_the_model_semantic_names_the_install_command_and_bm25_still_works(store, monkeypatch):
     add(store, note("baking"))
     with store.transaction():
-        store.conn.execute("INSERT INTO vector_meta VALUES ('model', 'all-MiniLM-L6-v2'), ('generation', '0')")
+        store.execute("INSERT INTO vector_meta VALUES ('model', 'all-MiniLM-L6-v2'), ('generation', '0')")
     monkeypatch.setattr(model_module, "PACKAGE", "no_such_embedding_package")
     monkeypatch.setattr(registry, "_loaded", {})
     monkeypatch.setattr(hybrid, "_query_cache", hybrid.OrderedDict())
@@ -189,6 +206,7 @@ def test_more_like_this_excludes_the_document_itself(indexed):
         similar(indexed, "nope")
 
 
+@pytest.mark.sqlite_only(reason="the usearch file beside a SQLite workspace; PostgreSQL: tests/test_pg_vectors.py")
 def test_the_hnsw_file_is_synced_and_agrees_with_exact_search(indexed, embedder, monkeypatch):
     exact = doc_ids(hybrid_search(indexed, "football score", mode="semantic"))
     monkeypatch.setattr(index, "EXACT_MAX", 0)
@@ -202,6 +220,7 @@ def test_the_hnsw_file_is_synced_and_agrees_with_exact_search(indexed, embedder,
     assert exact[0] == note("football").id
 
 
+@pytest.mark.sqlite_only(reason="the usearch file beside a SQLite workspace; PostgreSQL: tests/test_pg_vectors.py")
 def test_a_read_only_workspace_with_a_stale_file_searches_in_memory(indexed, embedder, db_path):
     add(indexed, note("baking", text="Fresh pasta wants only eggs and a strong flour, kneaded ten minutes."))
     with indexed.transaction():  # vectors written after the file was saved: the file is stale
@@ -215,21 +234,21 @@ def test_a_read_only_workspace_with_a_stale_file_searches_in_memory(indexed, emb
         reader.close()
 
 
-def test_cli_index_and_similar(indexed, db_path):
+def test_cli_index_and_similar(indexed, db):
     runner = CliRunner()
-    result = runner.invoke(index_, ["--db", str(db_path), "--json"], catch_exceptions=False)
+    result = runner.invoke(index_, ["--db", db, "--json"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["unchanged"] == len(NOTES)
-    result = runner.invoke(similar_, [note("gpu").id, "--db", str(db_path), "--json", "--limit", "2"])
+    result = runner.invoke(similar_, [note("gpu").id, "--db", db, "--json", "--limit", "2"])
     assert result.exit_code == 0, result.output
     hits = json.loads(result.output)
     assert len(hits) == 2 and all(h["found_by"] == ["semantic"] for h in hits)
-    result = runner.invoke(similar_, ["missing-id", "--db", str(db_path)])
+    result = runner.invoke(similar_, ["missing-id", "--db", db])
     assert result.exit_code == 1 and "No document 'missing-id'" in result.output
 
 
-def test_cli_index_with_another_model_is_refused(indexed, db_path):
-    result = CliRunner().invoke(index_, ["--db", str(db_path), "--embedding-model", "all-MiniLM-L6-v2-static"])
+def test_cli_index_with_another_model_is_refused(indexed, db):
+    result = CliRunner().invoke(index_, ["--db", db, "--embedding-model", "all-MiniLM-L6-v2-static"])
     assert result.exit_code == 1
     assert "insights index --rebuild" in result.output and "Traceback" not in result.output
 
@@ -254,6 +273,7 @@ def test_a_vector_search_before_any_index_names_the_command_and_writes_nothing(s
     assert not (db_path.parent / "insights.db.usearch").exists()
 
 
+@pytest.mark.sqlite_only(reason="the usearch file beside a SQLite workspace; PostgreSQL: tests/test_pg_vectors.py")
 def test_an_index_file_of_other_dimensions_is_rebuilt(indexed, embedder, db_path):
     from usearch.index import Index
 
@@ -270,8 +290,8 @@ def test_a_sentence_deep_inside_a_long_passage_is_found(store, embedder):
     body = filler + " Sourdough needs a starter fed with flour and water for a week before the first loaf."
     add(store, note("gpu", text=body), note("football"))
     report = index_passages(store, embedder)
-    stored = store.conn.execute("SELECT length(vector) FROM passage_vectors ORDER BY length(vector) DESC").fetchone()
-    assert report.embedded >= 2 and stored[0] > 768  # several windows per long passage
+    stored = store.rows("SELECT length(vector) AS n FROM passage_vectors ORDER BY length(vector) DESC")[0]["n"]
+    assert report.embedded >= 2 and stored > 768  # several windows per long passage
     top = hybrid_search(store, "baking bread at home", mode="semantic", limit=1).hits[0]
     assert top.id == note("gpu").id
 
@@ -279,9 +299,25 @@ def test_a_sentence_deep_inside_a_long_passage_is_found(store, embedder):
 def test_a_rebuild_never_serves_the_old_index_file(indexed, embedder, db_path):
     before = hybrid_search(indexed, "football score", mode="semantic", limit=1).hits[0].passage_id
     with indexed.transaction():  # same passage ids, different texts: only fresh vectors can find the match
-        indexed.conn.execute(
+        indexed.execute(
             "UPDATE passages SET text = 'Goal in the last minute of the cup final.' WHERE id != ?", (before,)
         )
-        indexed.conn.execute("UPDATE passages SET text = 'Knitting a scarf with thick wool.' WHERE id = ?", (before,))
+        indexed.execute("UPDATE passages SET text = 'Knitting a scarf with thick wool.' WHERE id = ?", (before,))
     index_passages(indexed, embedder, rebuild=True)
     assert hybrid_search(indexed, "football score", mode="semantic", limit=1).hits[0].passage_id != before
+
+
+def test_a_document_whose_other_passages_also_match_is_raised(store):
+    long_doc = note("gpu", text="\n\n".join(f"Paragraph {i}. " + "tensor layout " * 90 for i in range(3)))
+    add(store, long_doc, note("baking"))
+    rows = store.rows("SELECT id, document_id FROM passages ORDER BY id")
+    mine = [r["id"] for r in rows if r["document_id"] == long_doc.id]
+    lone = next(r["id"] for r in rows if r["document_id"] == note("baking").id)
+    assert len(mine) == 3
+    found = [(lone, 0.50), (mine[0], 0.49), (mine[1], 0.40), (mine[2], 0.30)]
+    raised = hybrid._agreement(store, found)
+    assert [pid for pid, _ in raised][:2] == [mine[0], lone]  # 0.49 + 0.1 * mean(0.40, 0.30) beats a lone 0.50
+    assert dict(raised)[lone] == 0.50 and dict(raised)[mine[2]] == pytest.approx(
+        0.30 + 0.1 * 0.35
+    )  # the same lift for every passage
+    assert hybrid._agreement(store, []) == []

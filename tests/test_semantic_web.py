@@ -1,15 +1,36 @@
-"""/api/search modes and /api/similar, through the real app on a real workspace."""
+"""/api/search modes and /api/similar through the real app, and the page's mode selector in a real browser.
+
+The API tests run the real model on a handful of hand-written notes; the browser tests add
+those notes to the page's fixture corpus (about twenty passages, indexed in about a second),
+serve it with uvicorn on 127.0.0.1 and drive Debian chromium under the page's strict CSP.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
 from starlette.testclient import TestClient
 
+from deepinsights.models import ImportReport
 from deepinsights.semantic import index_passages
 from deepinsights.semantic.registry import get_embedder
+from deepinsights.site_export import export_site
+from deepinsights.store import Store
 from deepinsights.web.app import create_app
 
+from .test_browser import Watched, browser  # noqa: F401  (the module-scoped chromium fixture)
 from .test_semantic_model import require_model
 from .test_semantic_search import NOTES, add, note
+from .webutil import make_workspace, serving
+
+pytestmark = pytest.mark.sqlite_only(reason="passage vectors and the semantic index are SQLite-only so far")
+
+pytestmark = pytest.mark.sqlite_only(reason="passage vectors and the semantic index are SQLite-only so far")
+PARAPHRASE = "learning by building things yourself"
+LONG = "x" * 60_000  # the longest query a URL carries (httpx caps a URL part at 64 KiB); the library test sends 100 KB
 
 
 def test_api_search_modes_and_more_like_this(store, db_path):
@@ -24,3 +45,142 @@ def test_api_search_modes_and_more_like_this(store, db_path):
     similar = client.get(body["hits"][0]["similar"]).json()
     assert similar["hits"] and note("feynman").id not in [h["id"] for h in similar["hits"]]
     assert client.get("/api/similar/nope").status_code == 404
+
+
+@pytest.mark.parametrize("q", ["", LONG, "日本語の検索", "Привет мир", "🙂🔥", "\x00"])
+@pytest.mark.parametrize("mode", ["bm25", "semantic", "hybrid"])
+def test_api_survives_hostile_queries_in_every_mode(store, db_path, q, mode):
+    require_model()
+    add(store, *(note(k) for k in NOTES))  # "empty" is a passage of blanks: it has no vector
+    index_passages(store, get_embedder())
+    response = TestClient(create_app(db_path)).get("/api/search", params={"q": q, "mode": mode})
+    assert response.status_code == 200, response.text
+    assert all(h["found_by"] and h["id"] != note("empty").id for h in response.json()["hits"])
+
+
+def test_api_vector_modes_without_vectors_say_which_command_to_run(store, db_path):
+    add(store, note("baking"))
+    client = TestClient(create_app(db_path))
+    response = client.get("/api/search", params={"q": "sourdough", "mode": "semantic"})
+    assert response.status_code == 409 and "insights index --db" in response.json()["error"]
+    assert client.get("/api/search", params={"q": "sourdough"}).json()["hits"][0]["found_by"] == ["bm25"]
+    assert client.get(f"/api/similar/{note('baking').id}").status_code == 409
+
+
+def test_api_another_models_vectors_are_reported_with_the_rebuild_command(store, db_path):
+    add(store, note("baking"))
+    with store.transaction():  # vectors recorded as another model's: the query must not mix them
+        store.conn.execute("INSERT INTO vector_meta VALUES ('model', 'llm:other-model'), ('generation', '1')")
+    response = TestClient(create_app(db_path)).get("/api/search", params={"q": "sourdough", "mode": "semantic"})
+    assert response.status_code == 409
+    error = response.json()["error"]
+    assert "indexed with 'llm:other-model', which cannot run here" in error and "\n" not in error
+    assert "Rebuild it with: insights index --rebuild --embedding-model all-MiniLM-L6-v2" in error
+
+
+# -- the page, in chromium -----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def vector_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    require_model()
+    notes = [note(k) for k in NOTES if k != "empty"]
+    path = make_workspace(tmp_path_factory.mktemp("semantic-web") / "insights.db", thinker="karpathy")
+    store = Store(path)
+    try:
+        with store.transaction():
+            store.upsert_documents(notes, ImportReport(), thinker="karpathy")
+        index_passages(store, get_embedder())
+    finally:
+        store.close()
+    return path
+
+
+@pytest.fixture(scope="module")
+def vector_url(vector_workspace: Path) -> Iterator[str]:
+    with serving(create_app(vector_workspace, default_slug="karpathy")) as url:
+        yield url
+
+
+@pytest.fixture
+def watched(browser: Any) -> Iterator[Watched]:  # noqa: F811
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, reduced_motion="reduce")
+    yield Watched(context)
+    context.close()
+
+
+def _results_for(page: Any, text: str) -> list[Any]:
+    page.fill("#search-q", text)
+    page.wait_for_function(
+        "q => document.getElementById('search-results').dataset.query === q && "
+        "/match/.test(document.getElementById('search-status').textContent)",
+        arg=text,
+    )
+    return list(page.query_selector_all("#search-results > li"))
+
+
+def _mode_settles(page: Any, mode: str) -> None:
+    page.select_option("#search-mode", mode)
+    page.wait_for_function("m => new URLSearchParams(location.search).get('mode') === m", arg=mode)
+
+
+@pytest.mark.browser
+def test_the_page_offers_modes_shows_found_by_and_more_like_this(watched: Watched, vector_url: str) -> None:
+    page = watched.page
+    page.goto(f"{vector_url}/profile/karpathy")
+    assert page.is_visible("#search-mode") and page.input_value("#search-mode") == "hybrid"
+    hits = _results_for(page, PARAPHRASE)
+    feynman = next(h for h in hits if note("feynman").text in h.inner_text())
+    assert feynman.query_selector(".badge.found-semantic").inner_text() == "semantic"
+    assert {b.inner_text() for h in hits for b in h.query_selector_all(".found-by")} <= {"bm25", "semantic"}
+    _mode_settles(page, "bm25")
+    page.wait_for_function("() => /^No match/.test(document.getElementById('search-status').textContent)")
+    _mode_settles(page, "semantic")
+    page.wait_for_function("() => document.querySelectorAll('#search-results > li').length > 0")
+    texts = page.eval_on_selector_all("#search-results > li .hit-snippet", "s => s.map(x => x.textContent)")
+    assert note("feynman").text in texts[:2]
+    badges = page.eval_on_selector_all("#search-results .found-by", "b => b.map(x => x.textContent)")
+    assert set(badges) == {"semantic"}
+    page.click("#search-results > li:first-child button.more-like-this")
+    page.wait_for_function("() => document.querySelectorAll('.similar-results li').length > 0")
+    similar = page.eval_on_selector_all("#search-results > li:first-child .similar-results li", "l => l.length")
+    assert 0 < similar <= 5
+    first = page.inner_text("#search-results > li:first-child .hit-snippet")
+    assert first not in page.inner_text("#search-results > li:first-child .similar-results"), "not itself"
+    assert page.get_attribute("#search-results > li:first-child button.more-like-this", "aria-expanded") == "true"
+    page.eval_on_selector("#search", "s => s.scrollIntoView({block: 'start'})")
+    page.screenshot(path=str(Path(__file__).resolve().parent.parent / "test-artifacts" / "semantic-search.png"))
+    watched.assert_inert()
+
+
+@pytest.mark.browser
+def test_a_reload_keeps_the_chosen_mode(watched: Watched, vector_url: str) -> None:
+    page = watched.page
+    page.goto(f"{vector_url}/profile/karpathy?q=sourdough&mode=semantic#search")
+    page.wait_for_function("() => document.querySelector('#search-results > li .more-like-this') !== null")
+    assert page.input_value("#search-mode") == "semantic"
+    assert page.eval_on_selector_all(".found-by", "b => b.map(x => x.textContent)")[0] == "semantic"
+    watched.assert_inert()
+
+
+@pytest.mark.browser
+def test_the_static_export_of_an_indexed_workspace_has_no_selector(
+    browser: Any,  # noqa: F811
+    vector_workspace: Path,
+    tmp_path: Path,
+) -> None:
+    site = tmp_path / "site"
+    export_site(site, vector_workspace, slug="karpathy")
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, reduced_motion="reduce")
+    context.set_offline(True)
+    try:
+        watched = Watched(context)
+        page = watched.page
+        page.goto((site / "index.html").as_uri())
+        assert not page.is_visible("#search-mode")
+        hits = _results_for(page, "sourdough")
+        assert len(hits) == 1 and page.query_selector("#search-results .more-like-this") is None
+        assert page.query_selector("#search-results .found-by") is None
+        watched.assert_inert()
+    finally:
+        context.close()

@@ -23,6 +23,7 @@ from deepinsights.errors import StoreError
 from deepinsights.migrations import migrations
 from deepinsights.models import Document, ImportReport, iso_utc
 from deepinsights.store import Store
+from deepinsights.workspace import open_store
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -55,11 +56,14 @@ def counts(report: ImportReport) -> tuple[int, int, int]:
 
 
 def fts_ids(store: Store, query: str) -> set[str]:
+    """Ids of the documents whose passages the full-text index (FTS5, or PostgreSQL's tsv) finds for ``query``."""
     sql = (
         "SELECT DISTINCT p.document_id FROM passages_fts JOIN passages p ON p.id = passages_fts.rowid "
         "WHERE passages_fts MATCH ?"
     )
-    return {row[0] for row in store.conn.execute(sql, [query])}
+    if store.backend == "postgresql":
+        sql = "SELECT DISTINCT document_id FROM passages WHERE tsv @@ to_tsquery('deepinsights', ?)"
+    return {row["document_id"] for row in store.rows(sql, [query])}
 
 
 def schema(path: Path) -> list[tuple[str, str, str]]:
@@ -85,6 +89,7 @@ def test_fresh_and_existing_file_open_the_same(db_path):
     assert {"documents", "passages", "passages_fts", "imports"} <= {name for _, name, _ in fresh}
 
 
+@pytest.mark.sqlite_only(reason="WAL is SQLite's journal mode")
 def test_workspace_uses_wal(store):
     assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
@@ -107,6 +112,7 @@ def test_newer_schema_is_refused_with_both_versions(db_path):
         Store(db_path, read_only=True)
 
 
+@pytest.mark.sqlite_only(reason="reads the workspace file with plain sqlite3")
 def test_file_opens_with_plain_sqlite3_and_tables_are_readable(store, db_path):
     upsert(store, [doc(1, "plain sqlite readers see everything")])
     store.close()
@@ -196,6 +202,7 @@ def test_lone_surrogates_are_stored_as_replacement_characters(store):
 # -- full-text index stays in step -----------------------------------------------------
 
 
+@pytest.mark.sqlite_only(reason="the FTS5 trigger swap exists only on SQLite")
 def test_fts_triggers_are_restored_after_every_transaction(store, db_path):
     fresh = schema(db_path)
     upsert(store, [doc(n) for n in range(3)])
@@ -216,14 +223,14 @@ def test_any_write_inside_a_transaction_keeps_the_index_exact(store):
     upsert(store, [doc(n, f"word{n} shared") for n in range(4)])
     with store.transaction():
         store.upsert_documents([doc(10, "fresh row")], ImportReport())
-        store.conn.execute("UPDATE passages SET text = 'rewritten old' WHERE document_id = ?", [doc(0).id])
-        store.conn.execute("UPDATE passages SET text = 'rewritten new' WHERE document_id = ?", [doc(10).id])
-        store.conn.execute("DELETE FROM passages WHERE document_id = ?", [doc(1).id])
-        top = store.conn.execute("SELECT max(id) FROM passages").fetchone()[0]
-        store.conn.execute("DELETE FROM passages WHERE id = ?", [top])  # then reuse the id below the boundary
-        store.conn.execute(
-            "INSERT INTO passages (document_id, ordinal, start, \"end\", text) VALUES (?, 0, 0, 5, 'reuse')",
-            [doc(3).id],
+        store.execute("UPDATE passages SET text = 'rewritten old' WHERE document_id = ?", [doc(0).id])
+        store.execute("UPDATE passages SET text = 'rewritten new' WHERE document_id = ?", [doc(10).id])
+        store.execute("DELETE FROM passages WHERE document_id = ?", [doc(1).id])
+        top = store.rows("SELECT max(id) AS top FROM passages")[0]["top"]
+        store.execute("DELETE FROM passages WHERE id = ?", [top])  # then reuse the id below the boundary
+        store.execute(
+            "INSERT INTO passages (id, document_id, ordinal, start, \"end\", text) VALUES (?, ?, 0, 0, 5, 'reuse')",
+            [top, doc(3).id],
         )
     assert store.integrity_check() == "ok"
     assert fts_ids(store, "rewritten") == {doc(0).id}
@@ -235,10 +242,10 @@ def test_savepoint_rollback_inside_an_import_keeps_the_index_exact(store):
     upsert(store, [doc(1, "kept before")])
     with store.transaction():
         store.upsert_documents([doc(2, "kept inside")], ImportReport())
-        store.conn.execute("SAVEPOINT file")
+        store.execute("SAVEPOINT file")
         store.upsert_documents([doc(3, "rolled back"), doc(1, "changed then rolled back")], ImportReport())
-        store.conn.execute("ROLLBACK TO file")
-        store.conn.execute("RELEASE file")
+        store.execute("ROLLBACK TO file")
+        store.execute("RELEASE file")
     assert fts_ids(store, "kept") == {doc(1).id, doc(2).id}
     assert fts_ids(store, "rolled") == set()
     assert store.integrity_check() == "ok"
@@ -280,14 +287,14 @@ def test_imports_table_records_each_import(store):
     assert all(r["finished_at"] for r in rows)
 
 
-def test_read_only_store_cannot_write(store, db_path):
+def test_read_only_store_cannot_write(store, db):
     upsert(store, [doc(1)])
-    reader = Store(db_path, read_only=True)
+    reader = open_store(db, read_only=True)
     assert reader.document_count() == 1
     with pytest.raises(StoreError, match="read-only"), reader.transaction():
         reader.upsert_documents([doc(2)], ImportReport())
-    with pytest.raises(sqlite3.OperationalError, match="readonly"):
-        reader.conn.execute("DELETE FROM documents")
+    with pytest.raises(StoreError, match="read-only"):
+        reader.execute("DELETE FROM documents")
     reader.close()
     assert store.document_count() == 1
 
@@ -455,9 +462,9 @@ def test_cli_reports_a_locked_workspace(locked, fixtures):
     )
 
 
-def test_cli_import_of_a_missing_file_is_one_line(tmp_path):
+def test_cli_import_of_a_missing_file_is_one_line(tmp_path, db):
     result = subprocess.run(
-        [sys.executable, "-m", "deepinsights", "import", str(tmp_path / "missing.js"), "--db", str(tmp_path / "w.db")],
+        [sys.executable, "-m", "deepinsights", "import", str(tmp_path / "missing.js"), "--db", db],
         capture_output=True,
         text=True,
         cwd=ROOT,

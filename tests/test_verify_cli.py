@@ -1,4 +1,4 @@
-"""``insights verify``: tables, --json, --show, exit codes, and the standalone --quotes check."""
+"""``insights verify``: tables, --json, --show, exit codes, and the standalone --quotes check (both backends)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from deepinsights.models import Document, ImportReport
-from deepinsights.store import Store
+from deepinsights.workspace import open_store
 
 PROFILE = """
 identity: {slug: ada, name: Ada Example}
@@ -25,9 +25,9 @@ known_gaps: [Her PhD thesis]
 
 
 @pytest.fixture
-def workspace(tmp_path: Path) -> tuple[Path, Path]:
-    db_path = tmp_path / "insights.db"
-    store = Store(db_path)
+def workspace(tmp_path: Path, db: str) -> tuple[str, Path]:
+    """The --db value (a SQLite file or a PostgreSQL URL) of a small workspace, and a profile about it."""
+    store = open_store(db)
     docs = [
         Document("t", "p1", "post", "Small programs teach more than big frameworks. Factorio \u202eforever.",
                  title="Small Programs", url="https://ada.example/small"),
@@ -38,10 +38,10 @@ def workspace(tmp_path: Path) -> tuple[Path, Path]:
     store.close()
     profile = tmp_path / "ada.yaml"
     profile.write_text(PROFILE, encoding="utf-8")
-    return db_path, profile
+    return db, profile
 
 
-def test_verify_prints_every_section(run, workspace: tuple[Path, Path]) -> None:
+def test_verify_prints_every_section(run, workspace: tuple[str, Path]) -> None:
     db_path, profile = workspace
     result = run("verify", profile, "--db", db_path)
     assert result.exit_code == 0, result.output
@@ -51,7 +51,7 @@ def test_verify_prints_every_section(run, workspace: tuple[Path, Path]) -> None:
     assert "quotes: 1 verbatim, 0 approximate, 1 not found" in result.output
 
 
-def test_verify_json_is_the_whole_report(run, workspace: tuple[Path, Path]) -> None:
+def test_verify_json_is_the_whole_report(run, workspace: tuple[str, Path]) -> None:
     db_path, profile = workspace
     data = json.loads(run("verify", profile, "--db", db_path, "--json").output)
     assert data["profile"] == "ada" and data["thinker"] == "ada"
@@ -62,7 +62,7 @@ def test_verify_json_is_the_whole_report(run, workspace: tuple[Path, Path]) -> N
     assert data["summary"]["grounding"] == 50.0  # (verbatim 1 + not found 0 + close 0.5) / 3
 
 
-def test_show_lists_the_documents_behind_a_count(run, workspace: tuple[Path, Path]) -> None:
+def test_show_lists_the_documents_behind_a_count(run, workspace: tuple[str, Path]) -> None:
     db_path, profile = workspace
     result = run("verify", profile, "--db", db_path, "--show", "lineage.factorio")
     assert result.exit_code == 0
@@ -73,7 +73,7 @@ def test_show_lists_the_documents_behind_a_count(run, workspace: tuple[Path, Pat
     assert missing.exit_code == 1 and "No item 'lineage.nobody'" in missing.output
 
 
-def test_exit_codes(run, workspace: tuple[Path, Path]) -> None:
+def test_exit_codes(run, workspace: tuple[str, Path]) -> None:
     db_path, profile = workspace
     assert run("verify", profile, "--db", db_path, "--fail-under", "50").exit_code == 0
     below = run("verify", profile, "--db", db_path, "--fail-under", "60")
@@ -82,7 +82,7 @@ def test_exit_codes(run, workspace: tuple[Path, Path]) -> None:
     assert strict.exit_code == 1 and "failure(s) under --strict" in strict.output
 
 
-def test_input_errors_are_one_line(run, workspace: tuple[Path, Path], tmp_path: Path) -> None:
+def test_input_errors_are_one_line(run, workspace: tuple[str, Path], tmp_path: Path) -> None:
     db_path, profile = workspace
     assert run("verify", "--db", db_path).exit_code == 2
     bad = tmp_path / "bad.yaml"
@@ -93,7 +93,7 @@ def test_input_errors_are_one_line(run, workspace: tuple[Path, Path], tmp_path: 
     assert missing_db.exit_code == 1 and "does not exist" in missing_db.output
 
 
-def test_quotes_file_text_and_jsonl(run, workspace: tuple[Path, Path], tmp_path: Path) -> None:
+def test_quotes_file_text_and_jsonl(run, workspace: tuple[str, Path], tmp_path: Path) -> None:
     db_path, _ = workspace
     text = tmp_path / "quotes.txt"
     text.write_text("SMALL PROGRAMS teach more than big frameworks\nNothing like this was said\n", encoding="utf-8")
@@ -111,7 +111,7 @@ def test_quotes_file_text_and_jsonl(run, workspace: tuple[Path, Path], tmp_path:
     assert failed.exit_code == 1 and "broken.jsonl:1" in failed.output
 
 
-def test_terminal_output_escapes_markup_and_bidi_controls(run, workspace: tuple[Path, Path], tmp_path: Path) -> None:
+def test_terminal_output_escapes_markup_and_bidi_controls(run, workspace: tuple[str, Path], tmp_path: Path) -> None:
     db_path, _ = workspace
     quotes = tmp_path / "quotes.txt"
     quotes.write_text("evil \u202e[bold red]reversed[/bold red] text\n", encoding="utf-8")

@@ -2,7 +2,8 @@
 
 The builder (bench/labelled/build.py) samples real sentences, perturbs them and invents
 quotes, checking every label against a full scan of the normalised corpus; see
-docs/verification.md for the full-size run (bench/bench_verify.py).
+docs/verification.md for the full-size run (bench/bench_verify.py). The quality bars are
+checked on both backends (conftest's ``store``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from types import ModuleType
 
 import pytest
 
+from deepinsights.importers import ImportOptions
+from deepinsights.ingest import run_import
 from deepinsights.store import Store
 from deepinsights.verify import Locator
 
@@ -30,16 +33,12 @@ def _load(name: str, path: Path) -> ModuleType:
 
 
 @pytest.mark.slow
-def test_quality_bars_on_the_karpathy_corpus(corpora: Path, tmp_path: Path) -> None:
+def test_quality_bars_on_the_karpathy_corpus(corpora: Path, store: Store) -> None:
     build = _load("verify_labelled_build", BENCH / "labelled" / "build.py")
-    db_path = build.import_corpora(corpora, tmp_path / "labelled.db", ("karpathy",))
-    store = Store(db_path)
-    try:
-        items = build.build_items(store, seed=1, verbatim=80, invented=60)
-        locator = Locator(store)
-        outcomes = [(item.label, locator.locate(item.text).status) for item in items]
-    finally:
-        store.close()
+    run_import(store, [str(corpora / "karpathy")], ImportOptions(thinker=build.THINKERS["karpathy"]))
+    items = build.build_items(store, seed=1, verbatim=80, invented=60)
+    locator = Locator(store)
+    outcomes = [(item.label, locator.locate(item.text).status) for item in items]
     labels = {label for label, _ in outcomes}
     assert labels == {"verbatim", "format", "words", "invented"}
     said_verbatim = [label for label, status in outcomes if status == "verbatim"]

@@ -1,4 +1,4 @@
-"""Properties of quote verification, checked by hypothesis against a real SQLite store.
+"""Properties of quote verification, checked by hypothesis against a real store (SQLite and PostgreSQL).
 
 * every stretch of five or more words of a stored document verifies verbatim, whatever
   punctuation, markup and case surround it;
@@ -19,6 +19,9 @@ from deepinsights.models import Document, ImportReport
 from deepinsights.store import Store
 from deepinsights.verify import VERBATIM, Locator
 from deepinsights.verify.normalize import words
+from deepinsights.workspace import open_store
+
+from . import pg
 
 _COUNTER = itertools.count()
 WORD = st.text(alphabet="abcdefghijklmnopqrstuvwxyzéß", min_size=1, max_size=9)
@@ -33,11 +36,20 @@ def documents(draw: st.DrawFn) -> str:
     return "".join(token + sep for token, sep in zip(tokens, glue, strict=True)).strip()
 
 
-@pytest.fixture(scope="module")
-def shared_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
-    store = Store(Path(tmp_path_factory.mktemp("props")) / "props.db")
-    yield store
-    store.close()
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
+def shared_store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    """One store for every example of a module run, on each backend (examples add documents to it)."""
+    if request.param == "sqlite":
+        store = Store(Path(tmp_path_factory.mktemp("props")) / "props.db")
+        yield store
+        store.close()
+        return
+    cluster: pg.Cluster = request.getfixturevalue("pg_cluster")
+    name = cluster.database(pg.MIGRATED)
+    pg_store = open_store(cluster.url(name))
+    yield pg_store
+    pg_store.close()
+    cluster.drop(name)
 
 
 def _add(store: Store, text: str) -> None:

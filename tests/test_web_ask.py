@@ -1,11 +1,14 @@
 """The Ask panel and /api/ask: the checked answer through the server, streamed and whole.
 
 The model is a real ``llm`` plugin model (tests/llm_test_models.py) standing in for a paid API.
+Each test runs on SQLite and on PostgreSQL (conftest's ``db``).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,7 +25,7 @@ TEXT = "What I cannot create, I do not understand. I built micrograd to learn ba
 
 
 @pytest.fixture
-def app_parts(tmp_path: Path):
+def app_parts(db: str, tmp_path: Path):
     doc = Document(
         source="t",
         source_id="1",
@@ -32,18 +35,21 @@ def app_parts(tmp_path: Path):
         url="https://example.org/why",
         published_at=datetime(2021, 1, 1, tzinfo=UTC),
     )
-    db = make_workspace(tmp_path / "insights.db", thinker="ada", docs=[doc])
-    return db, write_profile(tmp_path / "profiles")
+    return make_workspace(db, thinker="ada", docs=[doc]), write_profile(tmp_path / "profiles")
 
 
-def _client(app_parts, model: str | None = "scripted-test") -> TestClient:
+@contextmanager
+def _client(app_parts, model: str | None = "scripted-test") -> Iterator[TestClient]:
+    """A client whose app is shut down (its connections closed) when the block ends."""
     db, profiles = app_parts
-    return TestClient(create_app(db, profiles, model=model))
+    with TestClient(create_app(db, profiles, model=model)) as client:
+        yield client
 
 
 def test_api_ask_returns_the_checked_answer(app_parts, scripted):
     scripted.enqueue('As I put it, "What I cannot create, I do not understand." [1] I built micrograd [1].')
-    response = _client(app_parts).post("/api/ask", json={"slug": "ada", "question": "Why build micrograd?"})
+    with _client(app_parts) as client:
+        response = client.post("/api/ask", json={"slug": "ada", "question": "Why build micrograd?"})
     assert response.status_code == 200, response.text
     answer = response.json()
     assert {"question", "model", "declined", "answer", "passages", "sentences"} <= set(answer)
@@ -52,9 +58,8 @@ def test_api_ask_returns_the_checked_answer(app_parts, scripted):
 
 def test_api_ask_streams_chunks_then_the_answer(app_parts, scripted):
     scripted.enqueue('I built micrograd to learn "backpropagation" [1].')
-    with _client(app_parts).stream(
-        "POST", "/api/ask?stream=1", json={"slug": "ada", "question": "Why build micrograd?"}
-    ) as response:
+    question = {"slug": "ada", "question": "Why build micrograd?"}
+    with _client(app_parts) as client, client.stream("POST", "/api/ask?stream=1", json=question) as response:
         lines = [json.loads(line) for line in response.iter_lines() if line]
     chunks = [line["text"] for line in lines if line["type"] == "chunk"]
     assert len(chunks) > 1 and "".join(chunks) == 'I built micrograd to learn "backpropagation" [1].'
@@ -62,25 +67,26 @@ def test_api_ask_streams_chunks_then_the_answer(app_parts, scripted):
 
 
 def test_api_ask_declines_off_corpus_and_flags_fabrications(app_parts, scripted):
-    client = _client(app_parts)
-    declined = client.post("/api/ask", json={"slug": "ada", "question": "Best feijoada recipe in Rio?"}).json()
-    assert declined["declined"] and scripted.prompts == []
-    scripted.enqueue('I said "micrograd is the best library ever written" [1]. Also see [7].')
-    answer = client.post("/api/ask", json={"slug": "ada", "question": "Why build micrograd?"}).json()
+    with _client(app_parts) as client:
+        declined = client.post("/api/ask", json={"slug": "ada", "question": "Best feijoada recipe in Rio?"}).json()
+        assert declined["declined"] and scripted.prompts == []
+        scripted.enqueue('I said "micrograd is the best library ever written" [1]. Also see [7].')
+        answer = client.post("/api/ask", json={"slug": "ada", "question": "Why build micrograd?"}).json()
     assert all(s["label"] not in ("quoted", "cited") for s in answer["sentences"])
     assert all(s["flags"] for s in answer["sentences"])
 
 
 def test_api_ask_refuses_bad_requests(app_parts, scripted):
-    client = _client(app_parts)
-    assert client.post("/api/ask", content=b"not json").status_code == 400
-    assert client.post("/api/ask", json={"slug": "ada", "question": ""}).status_code == 400
-    assert client.post("/api/ask", json={"slug": "nobody", "question": "x y z"}).status_code == 404
-    cross = client.post(
-        "/api/ask", json={"slug": "ada", "question": "Why?"}, headers={"Origin": "https://evil.example"}
-    )
-    assert cross.status_code == 403
-    assert _client(app_parts, model=None).post("/api/ask", json={"slug": "ada", "question": "Why?"}).status_code == 501
+    with _client(app_parts) as client:
+        assert client.post("/api/ask", content=b"not json").status_code == 400
+        assert client.post("/api/ask", json={"slug": "ada", "question": ""}).status_code == 400
+        assert client.post("/api/ask", json={"slug": "nobody", "question": "x y z"}).status_code == 404
+        cross = client.post(
+            "/api/ask", json={"slug": "ada", "question": "Why?"}, headers={"Origin": "https://evil.example"}
+        )
+        assert cross.status_code == 403
+    with _client(app_parts, model=None) as client:
+        assert client.post("/api/ask", json={"slug": "ada", "question": "Why?"}).status_code == 501
 
 
 @pytest.mark.browser

@@ -6,7 +6,7 @@ from __future__ import annotations
 import click
 
 from ..plugins import load_plugins, pm
-from . import asking, corpus, distilling, profiles, semantic, site, verifying
+from . import asking, corpus, database, distilling, profiles, semantic, site, verifying
 
 __all__ = ["cli"]
 
@@ -26,7 +26,7 @@ def cli() -> None:
     """
 
 
-for module in (corpus, profiles, verifying, site, asking, distilling, semantic):
+for module in (corpus, profiles, verifying, site, asking, distilling, semantic, database):
     for command in module.COMMANDS:
         cli.add_command(command)
 for command in semantic.MODEL_COMMANDS:

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 from rich.console import Console
 from rich.markup import escape
 
+from .. import workspace
 from ..ask import Answer, ask
 from ..ask.local import install_local
 from ..ask.models import choose_model, first_remote_use
 from ..profile import Profile, load_profile
+from ..workspace import Db
 from .common import db_option, echo_json, errors_as_messages, json_option, open_store
 
 err = Console(stderr=True)
@@ -31,8 +32,8 @@ def _model_options(func: F) -> F:
     return click.option("--until", help="Only passages published on or before this date.")(func)
 
 
-def _prepare(slug: str, db_path: Path, model_name: str | None) -> tuple[Profile, Any]:
-    profile = load_profile(slug, db_path.resolve().parent)
+def _prepare(slug: str, db_path: Db, model_name: str | None) -> tuple[Profile, Any]:
+    profile = load_profile(slug, workspace.folder(db_path))
     model, _ = choose_model(model_name)
     if first_remote_use(model):
         err.print(
@@ -54,7 +55,7 @@ def ask_(
     model_name: str | None,
     since: str | None,
     until: str | None,
-    db_path: Path,
+    db_path: Db,
     as_json: bool,
 ) -> None:
     """Answer QUESTION in the thinker's voice from the corpus, every citation and quote checked.
@@ -96,7 +97,7 @@ def _print_checked(answer: Answer) -> None:
 @click.argument("slug")
 @_model_options
 @db_option
-def chat(slug: str, model_name: str | None, since: str | None, until: str | None, db_path: Path) -> None:
+def chat(slug: str, model_name: str | None, since: str | None, until: str | None, db_path: Db) -> None:
     """Talk with the thinker's profile; each turn is answered and checked like `insights ask`.
 
     An empty line or Ctrl-D ends the conversation.

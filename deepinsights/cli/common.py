@@ -6,27 +6,37 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import click
 
-from .. import config
+from .. import config, workspace
 from ..errors import DeepInsightsError
 from ..store import Store
+from ..workspace import Db
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def _parse_db(ctx: click.Context, param: click.Parameter, value: str) -> Db:
+    """A ``--db`` value as a ``Path``, or a ``postgresql://`` URL kept as a ``str`` (never a path)."""
+    parsed = workspace.parse(value)
+    if isinstance(parsed, Path) and parsed.is_dir():
+        raise click.BadParameter(f"'{parsed}' is a folder; pass a database file, e.g. {parsed}/insights.db")
+    return parsed
+
+
 def db_option(func: F) -> F:
-    """``--db PATH`` (or ``$INSIGHTS_DB``), default ``./insights.db``."""
+    """``--db PATH|URL`` (or ``$INSIGHTS_DB``), default ``./insights.db``."""
     return click.option(
         "--db",
         "db_path",
-        type=click.Path(dir_okay=False, path_type=Path),
+        metavar="PATH|URL",
         default=config.DB.default,
         envvar=config.DB.env,
+        callback=_parse_db,
         show_default=True,
-        help="Workspace database file.",
+        help="Workspace: a SQLite database file, or a postgresql://user:password@host/dbname URL.",
     )(func)
 
 
@@ -44,9 +54,14 @@ def errors_as_messages() -> Iterator[None]:
 
 
 @contextmanager
-def open_store(db_path: Path, *, read_only: bool = False) -> Iterator[Store]:
+def open_store(db_path: Db, *, read_only: bool = False) -> Iterator[Store]:
+    """The workspace ``db_path`` (either backend), closed after the block; errors become one line.
+
+    subtle: typed ``Store`` because the library functions the commands call are; a ``PgStore``
+    has the same public interface (``workspace.open_store``), checked by the parametrised tests.
+    """
     with errors_as_messages():
-        store = Store(db_path, read_only=read_only)
+        store = cast(Store, workspace.open_store(db_path, read_only=read_only))
         try:
             yield store
         finally:

@@ -20,6 +20,7 @@ from ..search import hit_dict, search
 from ..semantic import MODES, build_index, indexed_model
 from ..semantic.hybrid import search_any
 from ..store import Store
+from ..workspace import Db
 from .common import db_option, echo_json, errors_as_messages, json_option, open_store
 
 err = Console(stderr=True)
@@ -34,10 +35,20 @@ out = Console(highlight=False, soft_wrap=True)
 @click.option("--date-field", help="JSON/CSV: field holding the date.")
 @click.option("--url-field", help="JSON/CSV: field holding the link.")
 @click.option("--title-field", help="JSON/CSV: field holding the title.")
-@click.option("--strict", is_flag=True, help="Fail (and import nothing) if any file is skipped.")
+@click.option(
+    "--keep-raw",
+    is_flag=True,
+    help="X archives: also keep each tweet's original JSON in documents.raw (a third larger workspace).",
+)
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Fail (and import nothing) if any file or record is skipped, except what is left out by design "
+    "(an archive's media and private data, drafts, non-public posts).",
+)
 @db_option
 @json_option
-def import_(sources: tuple[str, ...], db_path: Path, as_json: bool, strict: bool, **fields: Any) -> None:
+def import_(sources: tuple[str, ...], db_path: Db, as_json: bool, strict: bool, **fields: Any) -> None:
     """Import archives, folders, files, URLs or git repositories into the workspace.
 
     The format of each file is detected from its content. The whole import is one
@@ -57,9 +68,7 @@ def import_(sources: tuple[str, ...], db_path: Path, as_json: bool, strict: bool
             progress.update(task, advance=n, description=escape(Path(label).name))
 
         with errors_as_messages():
-            report = run_import(store, list(sources), options, progress=tick)
-            if strict and report.skipped:
-                raise click.ClickException(f"{len(report.skipped)} file(s) skipped; nothing imported (--strict)")
+            report = run_import(store, list(sources), options, progress=tick, strict=strict)
         _update_vectors(store, report, progress)
     if as_json:
         echo_json(report.as_dict())
@@ -101,7 +110,8 @@ class _progress(Progress):
 
 def _print_report(report: ImportReport) -> None:
     for item in report.skipped:
-        err.print(f"[yellow]skipped[/] {escape(item.path)}: {escape(item.reason)}")
+        label = "[dim]left out[/]" if item.expected else "[yellow]skipped[/]"
+        err.print(f"{label} {escape(item.path)}: {escape(item.reason)}")
     table = Table("source", "items", title=None, box=None)
     for source, n in sorted(report.by_source.items()):
         table.add_row(source, f"{n:,}")
@@ -141,7 +151,7 @@ def search_(
     raw: bool,
     mode: str | None,
     model: str | None,
-    db_path: Path,
+    db_path: Db,
     as_json: bool,
 ) -> None:
     """Search the workspace: by words (BM25), by meaning (semantic) or both fused (hybrid).
@@ -193,7 +203,7 @@ def search_(
 @click.option("--thinker", help="Only this thinker.")
 @db_option
 @json_option
-def stats(thinker: str | None, db_path: Path, as_json: bool) -> None:
+def stats(thinker: str | None, db_path: Db, as_json: bool) -> None:
     """Items, words and date range per thinker and kind, measured from the corpus.
 
     \b
@@ -222,7 +232,7 @@ def stats(thinker: str | None, db_path: Path, as_json: bool) -> None:
 @click.command(name="imports")
 @db_option
 @json_option
-def imports(db_path: Path, as_json: bool) -> None:
+def imports(db_path: Db, as_json: bool) -> None:
     """What was imported when, with counts and skipped records.
 
     \b

@@ -9,11 +9,13 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from .. import workspace
 from ..ask.models import choose_model
 from ..distill import DistillReport, distill, draft_profile
 from ..distill.drafting import Drafted, draft_candidates
 from ..errors import ProfileError
 from ..profile import dump_profile, load_profile
+from ..workspace import Db
 from .common import db_option, echo_json, errors_as_messages, json_option, open_store
 
 err = Console(stderr=True)
@@ -40,7 +42,7 @@ def distill_(
     model_name: str | None,
     themes: int,
     out: Path | None,
-    db_path: Path,
+    db_path: Db,
     as_json: bool,
 ) -> None:
     """Draft a profile of SLUG from the corpus; every element carries counts, dates and passages.
@@ -54,7 +56,7 @@ def distill_(
         insights distill karpathy --no-llm
         insights distill simonw -m qwen2.5-coder-0.5b --out simonw-draft.yaml
     """
-    path = out or db_path.resolve().parent / "profiles" / f"{slug}-draft.yaml"
+    path = out or workspace.folder(db_path) / "profiles" / f"{slug}-draft.yaml"
     with open_store(db_path) as store, errors_as_messages():
         report = distill(store, slug, since=since, until=until)
         drafted = None

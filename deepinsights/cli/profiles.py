@@ -12,14 +12,16 @@ from pathlib import Path
 
 import click
 
+from .. import workspace
 from ..profile import Profile, dump_profile, list_profiles, load_profile, new_profile
 from ..prompt import FORMATS, render_prompt
 from ..store import Store
+from ..workspace import Db
 from .common import db_option, echo_json, errors_as_messages, json_option, open_store
 
 
-def _workspace(db_path: Path) -> Path:
-    return db_path.resolve().parent
+def _workspace(db_path: Db) -> Path:
+    return workspace.folder(db_path)
 
 
 @click.group(name="profile")
@@ -37,7 +39,7 @@ def profile_group() -> None:
 @profile_group.command(name="check")
 @click.argument("file")
 @db_option
-def check(file: str, db_path: Path) -> None:
+def check(file: str, db_path: Db) -> None:
     """Validate a profile file (or slug) against the schema.
 
     Errors name the YAML line and the field; the exit status is 1 on any error.
@@ -57,7 +59,7 @@ def check(file: str, db_path: Path) -> None:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="File to write [profiles/SLUG.yaml].")
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 @db_option
-def new(slug: str, out: Path | None, force: bool, db_path: Path) -> None:
+def new(slug: str, out: Path | None, force: bool, db_path: Db) -> None:
     """Write a commented profile template that validates as it is.
 
     \b
@@ -74,7 +76,7 @@ def new(slug: str, out: Path | None, force: bool, db_path: Path) -> None:
 @profile_group.command(name="list")
 @db_option
 @json_option
-def list_(db_path: Path, as_json: bool) -> None:
+def list_(db_path: Db, as_json: bool) -> None:
     """List the profiles in the workspace's profiles/ folder and the packaged ones.
 
     \b
@@ -93,7 +95,7 @@ def list_(db_path: Path, as_json: bool) -> None:
 @click.argument("slug")
 @db_option
 @json_option
-def show(slug: str, db_path: Path, as_json: bool) -> None:
+def show(slug: str, db_path: Db, as_json: bool) -> None:
     """Show a profile's identity, section counts, axioms and mental models.
 
     \b
@@ -126,7 +128,7 @@ def _summary(profile: Profile) -> list[str]:
 @click.argument("slug")
 @click.option("--format", "fmt", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True)
 @db_option
-def export(slug: str, fmt: str, db_path: Path) -> None:
+def export(slug: str, fmt: str, db_path: Db) -> None:
     """Print a profile as normalised YAML or as JSON.
 
     \b
@@ -145,7 +147,7 @@ def export(slug: str, fmt: str, db_path: Path) -> None:
 @click.argument("slug")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @db_option
-def prompt(slug: str, fmt: str, db_path: Path) -> None:
+def prompt(slug: str, fmt: str, db_path: Db) -> None:
     """Compile a profile's simulator prompt (text, an llm template, or JSON).
 
     When the workspace holds documents for the thinker, the counts in the prompt are
@@ -159,7 +161,7 @@ def prompt(slug: str, fmt: str, db_path: Path) -> None:
     with errors_as_messages():
         profile = load_profile(slug, _workspace(db_path))
     stats = None
-    if db_path.exists():
+    if workspace.exists(db_path):
         with open_store(db_path, read_only=True) as store:
             stats = _stats(store, profile.slug)
     with errors_as_messages():

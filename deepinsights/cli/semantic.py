@@ -4,7 +4,6 @@ and install-embedding (the offline model; attached to the ``models`` group)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -15,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from ..search import hit_dict
 from ..semantic import DEFAULT_MODEL, build_index, install_embedding_model, similar
 from ..semantic.install import pip_command
+from ..workspace import Db
 from .common import db_option, echo_json, errors_as_messages, json_option, open_store
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -38,7 +38,7 @@ def embedding_model_option(func: F) -> F:
 @click.option("--rebuild", is_flag=True, help="Drop all vectors and embed everything again (to switch models).")
 @db_option
 @json_option
-def index_(model: str | None, rebuild: bool, db_path: Path, as_json: bool) -> None:
+def index_(model: str | None, rebuild: bool, db_path: Db, as_json: bool) -> None:
     """Compute passage vectors for semantic and hybrid search (only new or changed passages).
 
     Safe to interrupt: finished batches are kept and the next run resumes. The vector
@@ -83,7 +83,7 @@ def _bar(quiet: bool) -> Progress:
 @embedding_model_option
 @db_option
 @json_option
-def similar_(doc_id: str, limit: int, model: str | None, db_path: Path, as_json: bool) -> None:
+def similar_(doc_id: str, limit: int, model: str | None, db_path: Db, as_json: bool) -> None:
     """More like this: the documents whose passages are nearest to DOC_ID's.
 
     \b

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import click
 
+from .. import workspace
 from ..errors import ProfileError
+from ..workspace import Db
 from .common import db_option, echo_json, errors_as_messages, json_option
 
 DEFAULT_PORT = 8765
@@ -30,7 +32,7 @@ DEFAULT_PORT = 8765
 )
 @db_option
 def serve(
-    slug: str | None, port: int, host: str, profiles_dir: Path | None, model_name: str | None, db_path: Path
+    slug: str | None, port: int, host: str, profiles_dir: Path | None, model_name: str | None, db_path: Db
 ) -> None:
     """Serve the profile pages, archive search and JSON API until Ctrl-C.
 
@@ -54,7 +56,7 @@ def serve(
     address = _address(host, sock.getsockname()[1], slug)
     if host not in ("127.0.0.1", "localhost", "::1"):
         click.echo(f"Warning: listening on {host}: anyone who can reach this address can read the corpus.", err=True)
-    if not db_path.exists():
+    if not workspace.exists(db_path):
         click.echo(f"No workspace at {db_path}: serving the profile without a corpus.", err=True)
     click.echo(f"Serving on {address}  (Ctrl-C to stop)", err=True)
     click.echo(address)
@@ -115,7 +117,7 @@ def _address(host: str, port: int, slug: str | None) -> str:
 )
 @db_option
 @json_option
-def export_site(out_dir: Path, slug: str | None, profiles_dir: Path | None, db_path: Path, as_json: bool) -> None:
+def export_site(out_dir: Path, slug: str | None, profiles_dir: Path | None, db_path: Db, as_json: bool) -> None:
     """Write the profile site as static files that work from file://, search included.
 
     The archive search runs in the browser over search-index.js; no server is needed.
@@ -128,7 +130,7 @@ def export_site(out_dir: Path, slug: str | None, profiles_dir: Path | None, db_p
     from ..site_export import export_site as export
 
     with errors_as_messages():
-        report = export(out_dir, db_path if db_path.exists() else None, slug=slug, profiles_dir=profiles_dir)
+        report = export(out_dir, db_path if workspace.exists(db_path) else None, slug=slug, profiles_dir=profiles_dir)
     if as_json:
         echo_json(report.as_dict())
         return

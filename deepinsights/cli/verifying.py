@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from .. import workspace
 from ..profile import load_profile
 from ..verify import (
     APPROXIMATE,
@@ -31,6 +32,7 @@ from ..verify import (
     read_quotes,
     verify_profile,
 )
+from ..workspace import Db
 from .common import db_option, echo_json, errors_as_messages, json_option, open_store
 
 out = Console(highlight=False, soft_wrap=False)
@@ -79,7 +81,7 @@ def verify(
     show: str | None,
     fail_under: float | None,
     strict: bool,
-    db_path: Path,
+    db_path: Db,
     as_json: bool,
 ) -> None:
     """Check a profile's quotes, counts, order and sources against the corpus.
@@ -102,7 +104,7 @@ def verify(
         return
     assert profile is not None
     with errors_as_messages():
-        loaded = load_profile(profile, db_path.resolve().parent)
+        loaded = load_profile(profile, workspace.folder(db_path))
     with open_store(db_path, read_only=True) as store, errors_as_messages():
         report = verify_profile(loaded, store, thinker=thinker)
     if show:
@@ -118,7 +120,7 @@ def verify(
 
 
 def _verify_quotes(
-    path: Path, thinker: str | None, db_path: Path, as_json: bool, fail_under: float | None, strict: bool
+    path: Path, thinker: str | None, db_path: Db, as_json: bool, fail_under: float | None, strict: bool
 ) -> None:
     with errors_as_messages():
         quotes = read_quotes(path)
@@ -156,11 +158,11 @@ def _status(status: str) -> str:
     return f"[{_STYLE.get(status, 'white')}]{status}[/]"
 
 
-def _print_report(report: ProfileReport, db_path: Path) -> None:
+def _print_report(report: ProfileReport, db_path: Db) -> None:
     scope = f"thinker '{report.thinker}'" if report.thinker else "every thinker"
     out.print(
         f"[bold]{escape(report.name)}[/] ({report.profile}): {report.documents:,} documents of {scope} "
-        f"in {escape(str(db_path))}\n"
+        f"in {escape(workspace.describe(db_path))}\n"
     )
     out.print(_quotes_table(report.quotes))
     out.print(_counts_table(report.counts))

@@ -26,6 +26,7 @@ class ImportOptions:
     date_field: str | None = None
     url_field: str | None = None
     title_field: str | None = None
+    keep_raw: bool = False
     root: Path | None = None
     provenance: dict[str, str] = field(default_factory=dict)
     file_dates: dict[str, datetime] = field(default_factory=dict)
@@ -42,9 +43,12 @@ class ImportOptions:
         except ValueError:
             return path.name
 
-    def skip(self, path: str | Path, reason: str) -> None:
-        """Record that ``path`` (a file, or ``file#record``) was passed over and why."""
-        item = Skipped(str(path), reason)
+    def skip(self, path: str | Path, reason: str, *, expected: bool = False) -> None:
+        """Record that ``path`` (a file, or ``file#record``) was passed over and why.
+
+        ``expected``: left out by design (media, private data, drafts), not a problem in it.
+        """
+        item = Skipped(str(path), reason, expected)
         self.skipped.append(item)
         if self.on_skip:
             self.on_skip(item)

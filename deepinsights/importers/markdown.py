@@ -211,7 +211,7 @@ class MarkdownImporter:
         text = _read_text(path, rel, options)
         front, body = _front_matter(text, path, rel, options)
         if _is_draft(front):
-            options.skip(rel, "draft (front matter says published: false or draft: true)")
+            options.skip(rel, "draft (front matter says published: false or draft: true)", expected=True)
             return
         doc = _document(path, rel, front, body, options)
         if doc is None:

@@ -32,6 +32,8 @@ PUBLIC = frozenset({"https://www.w3.org/ns/activitystreams#Public", "as:Public",
 NOTE_TYPES = frozenset({"Note", "Article", "Page", "Question"})
 SNIFF_BYTES = 64 * 1024
 
+_PRIVATE = "{n} non-public items excluded (use --include-private)"
+
 
 @dataclass
 class _Export:
@@ -61,7 +63,7 @@ class MastodonImporter:
             if doc is not None:
                 yield doc
         for reason, n in sorted(export.skipped.items()):
-            options.skip(export.label, reason.format(n=n))
+            options.skip(export.label, reason.format(n=n), expected=reason.startswith(_PRIVATE))
 
 
 IMPORTER = MastodonImporter()
@@ -155,7 +157,7 @@ def _document(item: Any, export: _Export, options: ImportOptions) -> Document | 
         export.skipped[f"{{n}} '{_label(kind, obj)}' activities not imported (not a post or boost)"] += 1
         return None
     if visibility in ("followers", "direct") and not options.include_private:
-        export.skipped["{n} non-public items excluded (use --include-private)"] += 1
+        export.skipped[_PRIVATE] += 1
         return None
     doc = convert(item, export, visibility)
     if doc is None:

@@ -8,8 +8,10 @@ first lines), ``deleted-tweets.js`` (those ids are excluded), and the screen nam
 to one's own tweet continues a self-thread: it stays a ``tweet`` (as on the profile's
 Tweets tab) and carries ``meta.thread_parent`` and ``meta.thread_root``; the first tweet
 of a thread carries ``meta.thread_root`` = its own id. t.co links are expanded, media
-links moved out of the text into ``meta.media``, HTML entities decoded, and the original
-item kept in ``Document.raw``.
+links moved out of the text into ``meta.media``, HTML entities decoded. The original
+item is kept in ``Document.raw`` only with ``--keep-raw`` (``ImportOptions.keep_raw``): its
+fields that matter live in the columns and ``meta``, the archive itself stays the original
+(``source_path`` + ``source_id`` find it), and without it a workspace is a third smaller.
 
 Files are streamed: a JSON array is decoded item by item (``raw_decode`` over a sliding
 buffer), so a 1 GB ``tweets.js`` is never held in memory. Each tweet file is read twice: a
@@ -232,13 +234,17 @@ def _report_unused(source: _Source, names: list[str], options: ImportOptions) ->
             folder = "/".join(parts[: bulk + 1]) + "/"
             folders[folder] = folders.get(folder, 0) + 1
         elif parts[-1].startswith(_PRIVATE):
-            options.skip(source.label(name), "private data (direct messages, Circle tweets) is never imported")
+            options.skip(
+                source.label(name), "private data (direct messages, Circle tweets) is never imported", expected=True
+            )
         else:
             options.skip(
-                source.label(name), "not imported: deep-insights reads tweets, note tweets and deleted-tweet ids"
+                source.label(name),
+                "not imported: deep-insights reads tweets, note tweets and deleted-tweet ids",
+                expected=True,
             )
     for folder, n in folders.items():
-        options.skip(source.label(folder), f"{n:,} media or archive-viewer files, not imported")
+        options.skip(source.label(folder), f"{n:,} media or archive-viewer files, not imported", expected=True)
 
 
 # -- first pass: validate files, collect ids and links ----------------------------------
@@ -267,7 +273,7 @@ def _scan(source: _Source, plan: _Plan, options: ImportOptions) -> _Index:
     for name in plan.tweets:
         _scan_tweets(source, name, plan, options, index)
     if index.deleted:
-        options.skip(source.label(plan.deleted[0]), f"{len(index.deleted):,} deleted tweet(s) excluded")
+        options.skip(source.label(plan.deleted[0]), f"{len(index.deleted):,} deleted tweet(s) excluded", expected=True)
     return index
 
 
@@ -424,11 +430,14 @@ class _Context:
     threads: _Threads
     notes: _Notes
     path: str
+    keep_raw: bool
 
 
 def _documents(source: _Source, plan: _Plan, index: _Index, options: ImportOptions) -> Iterator[Document]:
     base = options.relative(source.path).strip(".") or source.path.name
-    ctx = _Context(plan, _link_threads(index), _Notes(index.notes), base if source.tree is None else "")
+    ctx = _Context(
+        plan, _link_threads(index), _Notes(index.notes), base if source.tree is None else "", options.keep_raw
+    )
     remaining = index.ids
     for name in index.files:
         for item in iter_json_array(source.chunks(name), source.label(name)):
@@ -457,7 +466,7 @@ def _document(tweet: dict[str, Any], tid: int, source_path: str, ctx: _Context) 
     kind, meta = _classify(tweet, tid, full, links, ctx)
     meta.update(_counts(tweet), urls=links, media=media, note_tweet_id=_text(note.get("noteTweetId")) if note else "")
     screen = ctx.plan.screen_name
-    raw = {"tweet": tweet, "noteTweet": note} if note else {"tweet": tweet}
+    raw = ({"tweet": tweet, "noteTweet": note} if note else {"tweet": tweet}) if ctx.keep_raw else None
     return Document(
         source=NAME,
         source_id=str(tid),
@@ -468,7 +477,7 @@ def _document(tweet: dict[str, Any], tid: int, source_path: str, ctx: _Context) 
         published_at=created,
         source_path=source_path,
         meta={k: _clean_value(v) for k, v in meta.items() if v not in (None, "", [])},
-        raw=_dump(raw),
+        raw=_dump(raw) if raw else None,
     )
 
 
@@ -601,6 +610,8 @@ def _text(value: Any) -> str:
 
 
 def _int(value: Any) -> int | None:
+    if type(value) is str and value.isascii() and value.isdigit() and len(value) < 30:
+        return int(value)  # the usual case (ids are strings of digits), without _text's checks
     text = _text(value).strip()
     return int(text) if text.isascii() and text.isdigit() and len(text) < 30 else None
 

@@ -14,7 +14,9 @@ raises an EmbeddingError naming the command that rebuilds it: vectors are never 
 
 subtle: this module writes the two vector tables itself (through ``Store.transaction``),
 not through store.py: they are derived data owned by the semantic package, and no other
-table is touched here.
+table is touched here. Its SQL runs on both backends (``store.execute``/``stream``, ``?``
+placeholders, ``ON CONFLICT``); on PostgreSQL the ANN index is a pgvector table instead of
+the usearch file (``pg.vectors.PgVectorIndex``, from ``open_vector_index``).
 
 It does not fuse rankings or build hits (``semantic.hybrid`` does).
 """
@@ -32,6 +34,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ..backend_sql import is_postgres
 from ..errors import EmbeddingError
 from ..store import Store
 from .model import Vectors, normalize
@@ -78,7 +81,15 @@ def meta(store: Store) -> dict[str, str]:
 
 
 def indexed_model(store: Store) -> str | None:
-    """The embedding model this workspace's vectors were built with, or None when there are none."""
+    """The embedding model this workspace's vectors were built with, or None when there are none.
+
+    On PostgreSQL also None when the server has no pgvector: nothing offers vector search there.
+    """
+    if is_postgres(store):
+        from ..pg.vectors import pgvector_available
+
+        if not pgvector_available(store):
+            return None
     return meta(store).get("model")
 
 
@@ -100,6 +111,7 @@ def build_index(
     store: Store, model: str | None = None, *, rebuild: bool = False, progress: IndexProgress | None = None
 ) -> IndexReport:
     """``index_passages`` with the named model, checked against the workspace before it is loaded."""
+    _require_vector_search(store)
     if not rebuild:
         check_model(store, canonical_name(model))
     return index_passages(store, get_embedder(model), rebuild=rebuild, progress=progress)
@@ -115,6 +127,7 @@ def index_passages(
     interrupted run keeps its finished batches and the next run resumes after them.
     """
     started = time.monotonic()
+    _require_vector_search(store)
     if not rebuild:
         check_model(store, embedder.name)
     report = IndexReport(model=embedder.name)
@@ -126,28 +139,36 @@ def index_passages(
         _write_batch(store, embedder, todo[done : done + BATCH], spare, report)
         if progress:
             progress(min(done + BATCH, len(todo)), len(todo))
-    if todo or report.removed or rebuild:
-        VectorIndex(store, embedder.name).sync()
+    if todo or report.removed or rebuild or is_postgres(store):  # PostgreSQL: also after 'db copy' wrote vectors
+        open_vector_index(store, embedder.name).sync()
     report.seconds = round(time.monotonic() - started, 3)
     return report
+
+
+def _require_vector_search(store: Store) -> None:
+    """On PostgreSQL: raise EmbeddingError (with the fix) unless the server has pgvector, before anything is written."""
+    if is_postgres(store):
+        from ..pg.vectors import require_pgvector
+
+        require_pgvector(store)
 
 
 def _start(store: Store, embedder: Embedder, rebuild: bool) -> None:
     with store.transaction():
         if rebuild:
-            store.conn.execute("DELETE FROM passage_vectors")
+            store.execute("DELETE FROM passage_vectors")
             # subtle: the generation only ever grows, so an index file from before can never look current
-            store.conn.execute("DELETE FROM vector_meta WHERE key != 'generation'")
+            store.execute("DELETE FROM vector_meta WHERE key != 'generation'")
             _bump(store)
         for key, value in (("model", embedder.name), ("generation", "0"), ("dims", str(embedder.dims))):
-            store.conn.execute("INSERT OR IGNORE INTO vector_meta (key, value) VALUES (?, ?)", (key, value))
+            store.execute("INSERT INTO vector_meta (key, value) VALUES (?, ?) ON CONFLICT DO NOTHING", (key, value))
 
 
 def _plan(store: Store) -> tuple[list[tuple[int, str]], int]:
     """(passage id, text hash) of every passage needing a vector, and how many are current."""
     todo: list[tuple[int, str]] = []
     unchanged = 0
-    cursor = store.conn.execute(
+    cursor = store.stream(
         "SELECT p.id, p.title, p.text, v.text_hash FROM passages p "
         "LEFT JOIN passage_vectors v ON v.passage_id = p.id ORDER BY p.id"
     )
@@ -162,12 +183,11 @@ def _plan(store: Store) -> tuple[list[tuple[int, str]], int]:
 
 def _take_orphans(store: Store, report: IndexReport) -> dict[str, bytes]:
     """Delete vectors of passages that no longer exist; return them by text hash for reuse."""
-    rows = store.conn.execute(
-        "SELECT passage_id, text_hash, vector FROM passage_vectors WHERE passage_id NOT IN (SELECT id FROM passages)"
-    ).fetchall()
+    orphans = "FROM passage_vectors WHERE passage_id NOT IN (SELECT id FROM passages)"
+    rows = list(store.stream(f"SELECT passage_id, text_hash, vector {orphans}"))
     if rows:
         with store.transaction():
-            store.conn.executemany("DELETE FROM passage_vectors WHERE passage_id = ?", [(r[0],) for r in rows])
+            store.execute(f"DELETE {orphans}")
             _bump(store)
     report.removed = len(rows)
     return {digest: blob for _, digest, blob in rows}
@@ -175,7 +195,7 @@ def _take_orphans(store: Store, report: IndexReport) -> dict[str, bytes]:
 
 def _bump(store: Store) -> int:
     generation = int(meta(store).get("generation", "0")) + 1
-    store.conn.execute("UPDATE vector_meta SET value = ? WHERE key = 'generation'", (str(generation),))
+    store.execute("UPDATE vector_meta SET value = ? WHERE key = 'generation'", (str(generation),))
     return generation
 
 
@@ -201,11 +221,15 @@ def _write_batch(
         report.embedded += len(need)
     with store.transaction():
         generation = _bump(store)
-        store.conn.executemany(
-            "INSERT OR REPLACE INTO passage_vectors (passage_id, model, text_hash, generation, vector) "
-            "VALUES (?, ?, ?, ?, ?)",
-            [(pid, embedder.name, digest, generation, blobs[pid]) for pid, digest in batch],
-        )
+        for pid, digest in batch:
+            store.execute(_UPSERT_VECTOR, (pid, embedder.name, digest, generation, blobs[pid]))
+
+
+_UPSERT_VECTOR = (
+    "INSERT INTO passage_vectors (passage_id, model, text_hash, generation, vector) VALUES (?, ?, ?, ?, ?) "
+    "ON CONFLICT (passage_id) DO UPDATE SET model = excluded.model, text_hash = excluded.text_hash, "
+    "generation = excluded.generation, vector = excluded.vector"
+)
 
 
 def embed_passages(embedder: Embedder, texts: list[str]) -> list[Vectors]:
@@ -219,7 +243,7 @@ def embed_passages(embedder: Embedder, texts: list[str]) -> list[Vectors]:
 
 def _texts(store: Store, ids: list[int]) -> dict[int, str]:
     marks = ", ".join("?" * len(ids))
-    rows = store.conn.execute(f"SELECT id, title, text FROM passages WHERE id IN ({marks})", ids)
+    rows = store.stream(f"SELECT id, title, text FROM passages WHERE id IN ({marks})", ids)
     return {pid: model_input(title, text) for pid, title, text in rows}
 
 
@@ -233,8 +257,8 @@ def stored_dims(store: Store) -> int:
     recorded = meta(store).get("dims")
     if recorded:
         return int(recorded)
-    row = store.conn.execute("SELECT vector FROM passage_vectors WHERE length(vector) > 0 LIMIT 1").fetchone()
-    return len(row[0]) // np.dtype(STORED).itemsize if row else 1
+    rows = store.rows("SELECT vector FROM passage_vectors WHERE length(vector) > 0 LIMIT 1")
+    return len(rows[0]["vector"]) // np.dtype(STORED).itemsize if rows else 1
 
 
 def passage_vectors(store: Store, ids: list[int]) -> tuple[NDArray[np.int64], Vectors]:
@@ -245,12 +269,21 @@ def passage_vectors(store: Store, ids: list[int]) -> tuple[NDArray[np.int64], Ve
         chunk = ids[i : i + 900]
         marks = ", ".join("?" * len(chunk))
         sql = f"SELECT passage_id, vector FROM passage_vectors WHERE length(vector) > 0 AND passage_id IN ({marks})"
-        for pid, blob in store.conn.execute(sql, chunk):
+        for pid, blob in store.stream(sql, chunk):
             vectors = decode(blob, dims)
             found_ids.extend([pid] * len(vectors))
             rows.append(vectors)
     matrix = np.vstack(rows) if rows else np.zeros((0, 1), dtype=np.float32)
     return np.asarray(found_ids, dtype=np.int64), matrix
+
+
+def open_vector_index(store: Store, model: str) -> VectorIndex:
+    """The workspace's ANN index: the usearch file beside a SQLite file, the pgvector table on PostgreSQL."""
+    if is_postgres(store):
+        from ..pg.vectors import PgVectorIndex
+
+        return PgVectorIndex(store, model)
+    return VectorIndex(store, model)
 
 
 class VectorIndex:

@@ -2,17 +2,18 @@
 
 A count is a number of **documents** (not passages), counted exactly: every document
 with at least one passage matching the FTS5 query (run raw, as profiles write them:
-``Asimov OR "Last Question"``), limited to the given kinds, thinker and URL substring.
+``Asimov OR "Last Question"``; PostgreSQL reads the same syntax, see ``pg.search``),
+limited to the given kinds, thinker and URL substring.
 There is no candidate cap here, unlike ranked search. A malformed query raises
 ``VerificationError`` naming it. This module reads the store only.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..backend_sql import MALFORMED, contains, contains_pattern, matching_passages
 from ..errors import VerificationError
 from ..store import Store
 
@@ -67,29 +68,27 @@ class Scope:
             clauses.append(f"d.kind IN ({', '.join('?' * len(self.kinds))})")
             params.extend(self.kinds)
         if self.url_contains:
-            clauses.append("instr(lower(coalesce(d.url, '')), lower(?)) > 0")
-            params.append(self.url_contains)
+            clauses.append(contains("d.url"))
+            params.append(contains_pattern(self.url_contains))
         return " AND ".join(clauses), params
 
 
 def tally(store: Store, scope: Scope, query: str | None = None) -> Tally:
     """Count the documents in ``scope`` (matching ``query`` when given), oldest first in ``listed``."""
     where, params = scope.where()
-    if query:
-        where += (
-            " AND d.id IN (SELECT p.document_id FROM passages_fts f JOIN passages p ON p.id = f.rowid "
-            "WHERE passages_fts MATCH ?)"
-        )
-        params.append(query)
     select = "count(*) AS n, coalesce(sum(d.words), 0) AS w, min(d.published_at) AS a, max(d.published_at) AS b"
     try:
+        if query:
+            match, match_params = matching_passages(store, query)
+            where += f" AND d.id IN (SELECT p.document_id FROM ({match}) f JOIN passages p ON p.id = f.pid)"
+            params.extend(match_params)
         totals = store.rows(f"SELECT {select} FROM documents d WHERE {where}", params)[0]
         rows = store.rows(
             f"SELECT d.id, d.kind, d.title, d.url, d.published_at FROM documents d WHERE {where} "
             "ORDER BY d.published_at IS NULL, d.published_at, d.id LIMIT ?",
             [*params, MAX_LISTED],
         )
-    except sqlite3.OperationalError as ex:
+    except MALFORMED as ex:
         raise VerificationError(f"Count query {query!r} is not valid FTS5: {ex}") from None
     listed = [DocRef(r["id"], r["kind"], r["title"], r["url"], r["published_at"]) for r in rows]
     return Tally(int(totals["n"]), int(totals["w"]), totals["a"], totals["b"], listed)

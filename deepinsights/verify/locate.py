@@ -7,8 +7,9 @@ when every fragment occurs, in order, in one such window. Otherwise it is
 ``approximate`` when the best window aligns with similarity ≥ ``APPROXIMATE_MIN`` (see
 ``align``), and ``not_found`` below that, with the closest window kept for reference.
 
-Candidates come from the FTS index, never a scan. The quote's content words are looked
-up in the index (passages holding each, counted up to ``SEED_CAP + 1`` and cached); the
+Candidates come from the full-text index, never a scan (FTS5 on SQLite, the tsvector GIN
+index on PostgreSQL: ``backend_sql.matching_passages``). The quote's content words are
+looked up in the index (passages holding each, counted up to ``SEED_CAP + 1`` and cached); the
 rarest, at most ``SEEDS`` and together at most ``ANCHOR_CAP`` passages, are the seeds,
 and the ``CANDIDATES`` passages holding most seeds are compared, each with its
 neighbours. A quote with fewer than ``FEW_SEEDS`` rare words adds at most ``EXTRA``
@@ -28,6 +29,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..backend_sql import is_postgres, matching_passages
 from ..store import Store
 from .align import STOPWORDS, Alignment, Haystack, align_approx, align_exact
 from .normalize import Word, elided_fragments, norms, strip_invisible, words
@@ -287,7 +289,8 @@ class Locator:
             return self._passage_rows(self._fallback(quote, present))
         extra: list[str] = []
         if len(seeds) < FEW_SEEDS and sum(df for df, t in rare if t in seeds) > CANDIDATES:
-            extra = _extra_queries(quote, seeds, [t for t in present if t not in seeds])
+            others = [t for t in present if t not in seeds]
+            extra = _extra_queries(quote, seeds, others, postgres=is_postgres(self.store))
         return self._passage_rows(self._ranked(seeds, extra))
 
     def _frequency(self, term: str) -> int:
@@ -295,21 +298,23 @@ class Locator:
         if term not in self._df:
             if len(self._df) > _DF_CACHE:
                 self._df.clear()
-            sql = "SELECT count(*) FROM (SELECT 1 FROM passages_fts WHERE passages_fts MATCH ? LIMIT ?)"
-            self._df[term] = int(self.store.conn.execute(sql, [_fts_term(term), SEED_CAP + 1]).fetchone()[0])
+            match, params = matching_passages(self.store, _fts_term(term))
+            sql = f"SELECT count(*) AS n FROM ({match} LIMIT ?) s"
+            self._df[term] = int(self.store.rows(sql, [*params, SEED_CAP + 1])[0]["n"])
         return self._df[term]
 
     def _ranked(self, seeds: list[str], extra: list[str]) -> list[int]:
         """Passages holding a seed, ranked by how many seeds (and ``extra`` FTS queries) they match."""
-        queries = [_fts_term(t) for t in seeds] + extra
-        union = " UNION ALL ".join("SELECT rowid AS pid FROM passages_fts WHERE passages_fts MATCH ?" for _ in queries)
+        matches = [matching_passages(self.store, q) for q in [_fts_term(t) for t in seeds] + extra]
+        union = " UNION ALL ".join(sql for sql, _ in matches)
         join, params = self._thinker_filter()
         sql = f"WITH s AS ({union}) SELECT s.pid FROM s {join} GROUP BY s.pid ORDER BY count(*) DESC, s.pid LIMIT ?"
-        return [int(r[0]) for r in self.store.conn.execute(sql, [*queries, *params, CANDIDATES])]
+        found = self.store.rows(sql, [*(p for _, ps in matches for p in ps), *params, CANDIDATES])
+        return [int(r["pid"]) for r in found]
 
     def _fallback(self, quote: _Quote, present: list[str]) -> list[int]:
         """Candidates for a quote without rare words: its longest fragment as a phrase, then all its words."""
-        queries = _phrases(quote)[:1]
+        queries = _phrases(quote, postgres=is_postgres(self.store))[:1]
         if present:
             queries.append(" AND ".join(_fts_term(t) for t in present))
         found: list[int] = []
@@ -320,9 +325,10 @@ class Locator:
         return found[:CANDIDATES]
 
     def _match(self, fts: str, limit: int) -> list[int]:
+        match, match_params = matching_passages(self.store, fts)
         join, params = self._thinker_filter()
-        sql = f"SELECT s.pid FROM (SELECT rowid AS pid FROM passages_fts WHERE passages_fts MATCH ?) s {join} LIMIT ?"
-        return [int(r[0]) for r in self.store.conn.execute(sql, [fts, *params, limit])]
+        sql = f"SELECT s.pid FROM ({match}) s {join} LIMIT ?"
+        return [int(r["pid"]) for r in self.store.rows(sql, [*match_params, *params, limit])]
 
     def _thinker_filter(self) -> tuple[str, list[Any]]:
         if self.thinker is None:
@@ -458,13 +464,25 @@ def _fts_words(quote: _Quote) -> list[list[str]]:
     ]
 
 
-def _phrases(quote: _Quote) -> list[str]:
-    """The longest fragment as an FTS phrase (it matches where those words are consecutive)."""
+def _phrases(quote: _Quote, *, postgres: bool = False) -> list[str]:
+    """The longest fragment as an FTS phrase (it matches where those words are consecutive).
+
+    subtle: PostgreSQL's parser skips what FTS5 indexes (``&amp;``, tags) and also keeps
+    what FTS5 splits (``post-agi``, ``2.0``), so there the fragment's own text, cut by
+    the same parser as the documents, is a second phrase it may match instead.
+    """
     tokens = _fts_words(quote)[0][:MAX_PHRASE]
-    return ['text : "' + " ".join(tokens) + '"'] if len(tokens) > 1 else []
+    if len(tokens) <= 1:
+        return []
+    phrase = '"' + " ".join(tokens) + '"'
+    if postgres:
+        fragment = max(quote.fragments, key=len)[:MAX_PHRASE]
+        own = strip_invisible(quote.text[fragment[0].start : fragment[-1].end]).replace('"', '""')
+        phrase = f'({phrase} OR "{own}")'
+    return [f"text : {phrase}"]
 
 
-def _extra_queries(quote: _Quote, seeds: list[str], others: list[str]) -> list[str]:
+def _extra_queries(quote: _Quote, seeds: list[str], others: list[str], *, postgres: bool = False) -> list[str]:
     """At most ``EXTRA`` queries that tell apart the many passages sharing a quote's only rare words.
 
     The seeds' neighbours as phrases first (``"the code"``, ``"code and"``), then the whole
@@ -483,7 +501,7 @@ def _extra_queries(quote: _Quote, seeds: list[str], others: list[str]) -> list[s
             if i + 1 < len(tokens):
                 pairs.append(f"{token} {tokens[i + 1]}")
     anchor = "(" + " OR ".join(_fts_term(t) for t in seeds) + ")"
-    queries = [_fts_term(p) for p in dict.fromkeys(pairs)] + _phrases(quote)
+    queries = [_fts_term(p) for p in dict.fromkeys(pairs)] + _phrases(quote, postgres=postgres)
     queries += [f"{anchor} AND {_fts_term(t)}" for t in sorted(others, key=lambda t: (-len(t), t))]
     return queries[:EXTRA]
 

@@ -19,12 +19,12 @@ Title candidates come from the FTS index on titles, so matching never scans ever
 from __future__ import annotations
 
 import re
-import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
 from rapidfuzz import fuzz
 
+from ..backend_sql import MALFORMED, contains, contains_pattern, matching_passages
 from ..store import Store
 from .align import STOPWORDS
 from .counting import DocRef, Scope
@@ -159,8 +159,8 @@ def _by_url(store: Store, url: str, scope: Scope) -> list[DocRef]:
     where, params = scope.where()
     rows = store.rows(
         f"SELECT d.id, d.kind, d.title, d.url, d.published_at FROM documents d WHERE {where} "
-        "AND instr(lower(coalesce(d.url, '')), ?) > 0 LIMIT 200",
-        [*params, key],
+        f"AND {contains('d.url')} LIMIT 200",
+        [*params, contains_pattern(key)],
     )
     return [_ref(r) for r in rows if _url_key(r["url"] or "") == key]
 
@@ -180,13 +180,13 @@ def _by_title(store: Store, title: str, scope: Scope) -> list[tuple[float, DocRe
     where, params = scope.where()
     fts = "title : (" + " OR ".join(f'"{t}"' for t in terms[:16]) + ")"
     try:
+        match, match_params = matching_passages(store, fts)
         rows = store.rows(
             "SELECT d.id, d.kind, d.title, d.url, d.published_at FROM documents d WHERE d.id IN "
-            "(SELECT p.document_id FROM passages_fts f JOIN passages p ON p.id = f.rowid WHERE passages_fts MATCH ?) "
-            f"AND {where} LIMIT ?",
-            [fts, *params, TITLE_CANDIDATES * 20],
+            f"(SELECT p.document_id FROM ({match}) f JOIN passages p ON p.id = f.pid) AND {where} LIMIT ?",
+            [*match_params, *params, TITLE_CANDIDATES * 20],
         )
-    except sqlite3.OperationalError:
+    except MALFORMED:
         return []
     scored = [(max(_title_score(k, r["title"] or "") for k in keys), _ref(r)) for r in rows]
     return sorted(scored, key=lambda pair: -pair[0])[:TITLE_CANDIDATES]

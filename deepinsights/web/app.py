@@ -33,11 +33,12 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from .. import config
+from .. import config, workspace
 from ..errors import DeepInsightsError, EmbeddingError, ProfileError, SearchError, StoreError
 from ..profile import Profile
 from ..semantic import similar
 from ..verify import verify_profile
+from ..workspace import Db
 from . import page
 from .asking import api_ask
 from .corpus import CACHE_SIZE, Corpus, SearchParams, hit_json
@@ -55,7 +56,7 @@ class Site:
 
     corpus: Corpus
     profiles: ProfileLibrary
-    db_path: Path | None
+    db_path: Db | None
     default_slug: str | None = None
     model_name: str | None = None
 
@@ -76,10 +77,10 @@ def create_app(
     many search results are kept (0: none). ``model`` is the model ``/api/ask`` uses (default
     ``$INSIGHTS_MODEL``); without one the Ask panel says how to set it.
     """
-    path = Path(db_path) if db_path is not None else None
+    path = workspace.parse(db_path) if db_path is not None else None
     site = Site(
         corpus=Corpus(path, cache_size=cache_size),
-        profiles=ProfileLibrary(Path(profiles_dir) if profiles_dir else None, path.parent if path else None),
+        profiles=ProfileLibrary(Path(profiles_dir) if profiles_dir else None, workspace.folder(path) if path else None),
         db_path=path,
         default_slug=default_slug,
         model_name=model or os.environ.get("INSIGHTS_MODEL") or None,
@@ -185,6 +186,7 @@ def _render_profile(site: Site, slug: str, query: dict[str, str]) -> str | None:
 def page_inputs(site: Site, slug: str, profile: Profile) -> page.PageInputs:
     """Measure what the page shows from the corpus (when there is one) and compile the prompt."""
     status = site.corpus.status()
+    modes, default = site.corpus.search_modes() if status["available"] else ([], "bm25")
     inputs = page.PageInputs(
         slug=slug,
         home="/" if len(site.profiles.slugs()) > 1 else None,
@@ -195,6 +197,10 @@ def page_inputs(site: Site, slug: str, profile: Profile) -> page.PageInputs:
             "verify": f"/api/verify/{slug}",
             "ask": "/api/ask",
             "model": site.model_name,
+            # the page offers a mode selector and "more like this" only when the workspace has vectors
+            "modes": ",".join(modes),
+            "default_mode": default,
+            "similar": "/api/similar/" if modes else None,
         },
     )
     if status["available"]:
@@ -206,11 +212,11 @@ def page_inputs(site: Site, slug: str, profile: Profile) -> page.PageInputs:
 
 def _server_search(site: Site, profile: Profile, inputs: page.PageInputs, query: dict[str, str]) -> dict[str, Any]:
     """Results for a page requested with ``?q=`` (the form works without JavaScript)."""
-    fields = {key: query.get(key, "") for key in ("q", "kind", "since", "until")}
+    fields = {key: query.get(key, "") for key in ("q", "kind", "since", "until", "mode")}
     try:
         params = _search_params({**fields, "thinker": page.search_thinker(profile, inputs.thinkers)})
         return {**fields, "results": site.corpus.search(params)}
-    except (ValueError, SearchError):
+    except (ValueError, SearchError, EmbeddingError):
         return fields
 
 
@@ -241,6 +247,8 @@ async def api_search(site: Site, request: Request) -> Response:
         return Response(body, media_type="application/json")
     except SearchError as ex:
         return _json_error(400, str(ex))
+    except EmbeddingError as ex:  # a vector mode asked of a workspace without (matching) vectors
+        return _json_error(409, str(ex))
     except StoreError as ex:
         return _json_error(503, str(ex))
 

@@ -11,6 +11,13 @@ key includes the workspace's ``PRAGMA data_version`` as seen by one dedicated co
 which changes exactly when another connection commits, so an import makes every cached
 result stale at its commit and not before (until then readers see the old data anyway).
 
+On PostgreSQL (``path`` is a ``postgresql://`` URL) there is one shared read-only
+``PgStore`` over a psycopg_pool ``ConnectionPool`` held by the corpus: each call borrows a
+connection, so a burst of requests shares a few connections instead of opening one per
+thread. Its cache generation is the server's transaction snapshot, which changes when any
+write transaction starts or commits (conservative: a cached result may be dropped early,
+never served stale).
+
 This module does not write to the database, rank results (``search`` does) or render HTML.
 """
 
@@ -21,15 +28,15 @@ import re
 import sqlite3
 import threading
 from collections import OrderedDict
-from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from ..errors import StoreError
 from ..models import HIGHLIGHT_END, HIGHLIGHT_START, SearchHit
-from ..semantic import MODES
+from ..semantic import MODES, default_mode, indexed_model
 from ..semantic.hybrid import search_any
 from ..store import Store
+from ..workspace import Db, exists, is_url
 
 MAX_LIMIT = 100
 SAFE_SCHEMES = ("http", "https")
@@ -45,7 +52,7 @@ class Corpus:
     ranking every one of 100k matches of a common word would cost a tenth of a second.
     """
 
-    def __init__(self, path: Path | None, *, candidates: int = CANDIDATES, cache_size: int = CACHE_SIZE) -> None:
+    def __init__(self, path: Db | None, *, candidates: int = CANDIDATES, cache_size: int = CACHE_SIZE) -> None:
         self.path = path
         self.candidates = candidates
         self.cache_size = cache_size
@@ -55,23 +62,45 @@ class Corpus:
         self._cache: OrderedDict[tuple[Any, ...], Result] = OrderedDict()
         self._sentinel: sqlite3.Connection | None = None
         self._pending: dict[tuple[Any, ...], _Pending] = {}
+        self._shared: Any = None  # the PostgreSQL workspace: one PgStore over a connection pool
+        self._pool: Any = None
 
     def store(self) -> Store | None:
         """This thread's read-only store, or None when there is no workspace file."""
         cached: Store | None = getattr(self._local, "store", None)
         if cached is not None:
             return cached
-        if self.path is None or not self.path.exists():
+        if self.path is None or not exists(self.path):
             return None
+        if is_url(self.path):
+            return self._pooled(str(self.path))
         opened = Store(self.path, read_only=True)
         self._local.store = opened
         with self._lock:
             self._opened.append(opened)
         return opened
 
+    def _pooled(self, url: str) -> Store:
+        """The shared PostgreSQL store, opened (with its pool) on first use; typed as the ``Store`` it mimics."""
+        with self._lock:
+            if self._shared is None:
+                from ..pg.store import PgStore, open_pool
+
+                pool = open_pool(url)
+                try:
+                    self._shared = PgStore(url, pool=pool)
+                except BaseException:
+                    pool.close()
+                    raise
+                self._pool = pool
+            return cast(Store, self._shared)
+
     def close(self) -> None:
         """Close every connection opened by any thread (at server shutdown)."""
         with self._lock:
+            if self._pool is not None:
+                self._pool.close()
+                self._pool = self._shared = None
             for opened in self._opened:
                 opened.close()
             self._opened.clear()
@@ -86,6 +115,8 @@ class Corpus:
         store = self.store()
         if store is None:
             return -1
+        if store.backend == "postgresql":  # subtle: the snapshot changes as write transactions start and end
+            return hash(store.rows("SELECT pg_current_snapshot()::text AS s")[0]["s"])
         with self._lock:
             if self._sentinel is None:
                 self._sentinel = Store(store.path, read_only=True).conn
@@ -109,6 +140,16 @@ class Corpus:
     def thinkers(self) -> list[str]:
         store = self.store()
         return store.thinkers() if store is not None else []
+
+    def search_modes(self) -> tuple[list[str], str]:
+        """The search modes the page offers and the API's default: all three once the workspace has vectors.
+
+        Without vectors (or without a workspace) only BM25 can run, so the page offers no choice.
+        """
+        store = self.store()
+        if store is None or indexed_model(store) is None:
+            return [], "bm25"
+        return list(MODES), default_mode(store)
 
     def search(self, params: SearchParams) -> dict[str, Any]:
         """Run one archive search (or reuse its cached result) and return its JSON-able result."""

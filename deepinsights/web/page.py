@@ -18,7 +18,6 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -26,6 +25,7 @@ from markupsafe import Markup
 
 from ..errors import DeepInsightsError
 from ..profile import Profile
+from ..workspace import Db, describe
 from .corpus import safe_url
 from .security import CSP
 
@@ -201,9 +201,9 @@ def _page_data(profile: Profile, inputs: PageInputs, thinker: str) -> dict[str, 
     }
 
 
-def import_hint(thinker: str, db_path: Path | None) -> str:
-    """The command that imports a corpus for this thinker into this workspace."""
-    db = f" --db {db_path}" if db_path is not None else ""
+def import_hint(thinker: str, db_path: Db | None) -> str:
+    """The command that imports a corpus for this thinker into this workspace (a URL's password masked)."""
+    db = f" --db {describe(db_path)}" if db_path is not None else ""
     return f"insights import PATH --thinker {thinker}{db}"
 
 

@@ -1,4 +1,5 @@
-/* deep-insights profile page: archive search (server API or the offline index), the copy button,
+/* deep-insights profile page: archive search (server API or the offline index; a bm25 / semantic /
+ * hybrid mode selector and "more like this" when the workspace has vectors), the copy button,
  * the eras bar, the contents highlight and verification badges. No framework, no build step.
  * Corpus text is only ever put into the DOM with textContent, never as markup. */
 (function () {
@@ -38,12 +39,17 @@
 
   /* ---------------------------------------------------------------- rendering hits */
 
-  function renderHit(hit) {
+  function renderHit(hit, similarApi) {
     var li = el("li");
     var meta = [hit.kind];
     if (hit.published_at) meta.push(String(hit.published_at).slice(0, 10));
     if (hit.anchor) meta.push(hit.anchor);
-    li.appendChild(el("div", "hit-meta", meta.join(" · ")));
+    var metaLine = el("div", "hit-meta", meta.join(" · "));
+    (hit.found_by || []).forEach(function (by) {
+      metaLine.appendChild(document.createTextNode(" "));
+      metaLine.appendChild(el("span", "badge found-by found-" + (by === "bm25" ? "bm25" : "semantic"), by));
+    });
+    li.appendChild(metaLine);
     var title = el("div", "hit-title");
     var url = safeUrl(hit.url);
     var label = hit.title || hit.kind;
@@ -61,16 +67,60 @@
       snippet.appendChild(part[1] ? el("mark", null, part[0]) : document.createTextNode(visible(part[0])));
     });
     li.appendChild(snippet);
+    if (typeof similarApi === "string" && hit.id) li.appendChild(moreLikeThis(hit, similarApi));
     return li;
   }
 
+  /* "more like this": the documents nearest to a hit's document, fetched once and shown under it */
+  function moreLikeThis(hit, api) {
+    var box = el("div", "similar");
+    var button = el("button", "link-button more-like-this", "more like this");
+    button.type = "button";
+    button.setAttribute("aria-expanded", "false");
+    var status = el("p", "similar-status muted");
+    var list = el("ol", "results similar-results");
+    status.hidden = list.hidden = true;
+    var loaded = false;
+    button.addEventListener("click", function () {
+      var open = button.getAttribute("aria-expanded") !== "true";
+      button.setAttribute("aria-expanded", String(open));
+      status.hidden = !open;
+      list.hidden = !open;
+      if (!open || loaded) return;
+      loaded = true;
+      status.textContent = "Finding similar passages…";
+      fetchJson(api + encodeURIComponent(hit.id) + "?limit=5").then(function (body) {
+        list.replaceChildren.apply(list, body.hits.map(function (h) { return renderHit(h, null); }));
+        status.textContent = body.hits.length ? "Similar in meaning:" : "Nothing similar found.";
+      }, function (error) {
+        loaded = false;
+        status.textContent = "More like this failed: " + (error && error.message ? error.message : "unknown error");
+      });
+    });
+    box.appendChild(button);
+    box.appendChild(status);
+    box.appendChild(list);
+    return box;
+  }
+
+  function fetchJson(url, signal) {
+    return fetch(url, { signal: signal, headers: { Accept: "application/json" } }).then(function (response) {
+      return response.json().then(function (body) {
+        if (!response.ok) throw new Error(body.error || ("HTTP " + response.status));
+        return body;
+      });
+    });
+  }
+
   function showResults(ui, result, query) {
-    ui.results.replaceChildren.apply(ui.results, result.hits.map(renderHit));
+    var hits = result.hits.map(function (hit) { return renderHit(hit, ui.similar); });
+    ui.results.replaceChildren.apply(ui.results, hits);
     ui.results.setAttribute("data-query", query);
     if (!query.trim()) { ui.status.textContent = ""; return; }
     var text = plural(result.matched, "match");
     if (result.capped) text += " (most recent ranked)";
     if (!result.matched) text = "No matches for “" + query + "”.";
+    if (result.notice) text += " " + result.notice;
     ui.status.textContent = text;
   }
 
@@ -171,26 +221,32 @@
   function searchParams(ui, data) {
     return {
       q: ui.q.value, kind: ui.kind.value, since: ui.since.value, until: ui.until.value,
-      thinker: data.thinker || "", limit: data.limit || 20
+      mode: ui.mode && !ui.mode.disabled ? ui.mode.value : "", thinker: data.thinker || "", limit: data.limit || 20
     };
   }
 
   function serverSearch(data, params, signal) {
     var query = new URLSearchParams();
     Object.keys(params).forEach(function (key) { if (params[key]) query.set(key, params[key]); });
-    return fetch(data.api.search + "?" + query.toString(), { signal: signal, headers: { Accept: "application/json" } })
-      .then(function (response) {
-        return response.json().then(function (body) {
-          if (!response.ok) throw new Error(body.error || ("HTTP " + response.status));
-          return body;
-        });
-      });
+    return fetchJson(data.api.search + "?" + query.toString(), signal);
+  }
+
+  /* The mode selector appears only when the server says the workspace has vectors (never in the
+   * static export, which has no API): the URL's mode, else the API's default, is selected. */
+  function initModes(ui, data) {
+    var modes = data.mode === "server" && data.api && data.api.modes ? String(data.api.modes).split(",") : [];
+    if (!ui.mode || !modes.length) return;
+    var wanted = new URLSearchParams(location.search).get("mode");
+    ui.mode.value = modes.indexOf(wanted) !== -1 ? wanted : (data.api.default_mode || modes[0]);
+    ui.mode.disabled = false;
+    document.getElementById("search-mode-label").hidden = false;
+    ui.similar = data.api.similar || null;
   }
 
   function rememberQuery(params) {
     if (!window.history || !window.history.replaceState || location.protocol === "file:") return;
     var query = new URLSearchParams();
-    ["q", "kind", "since", "until"].forEach(function (key) { if (params[key]) query.set(key, params[key]); });
+    ["q", "kind", "since", "until", "mode"].forEach(function (key) { if (params[key]) query.set(key, params[key]); });
     var search = query.toString();
     history.replaceState(null, "", location.pathname + (search ? "?" + search : "") + location.hash);
   }
@@ -201,8 +257,10 @@
     var ui = {
       q: document.getElementById("search-q"), kind: document.getElementById("search-kind"),
       since: document.getElementById("search-since"), until: document.getElementById("search-until"),
-      status: document.getElementById("search-status"), results: document.getElementById("search-results")
+      status: document.getElementById("search-status"), results: document.getElementById("search-results"),
+      mode: document.getElementById("search-mode"), similar: null
     };
+    initModes(ui, data);
     var index = window.DEEPINSIGHTS_INDEX || null;
     var timer = null, controller = null, generation = 0;
     if (data.mode === "static") fillKinds(ui.kind, index);
@@ -232,11 +290,11 @@
 
     form.addEventListener("submit", function (event) { event.preventDefault(); clearTimeout(timer); run(); });
     ui.q.addEventListener("input", later);
-    [ui.kind, ui.since, ui.until].forEach(function (input) { input.addEventListener("change", run); });
+    [ui.kind, ui.since, ui.until, ui.mode].forEach(function (input) { if (input) input.addEventListener("change", run); });
     if (data.mode === "static" && index) ui.q.disabled = false;
     var initial = new URLSearchParams(location.search).get("q");
     if (initial && !ui.q.value) ui.q.value = initial;
-    if (ui.q.value && !ui.results.children.length) run();
+    if (ui.q.value && (!ui.results.children.length || ui.similar)) run();
   }
 
   function fillKinds(select, index) {

@@ -1,0 +1,420 @@
+"""The workspace on PostgreSQL: ``PgStore``, with the same interface and semantics as ``store.Store``.
+
+It connects (psycopg 3, autocommit outside ``transaction()``), applies pending
+migrations unless read-only, refuses a schema newer than this version, and upserts
+Documents inside one transaction per import. How documents become rows, their content
+hashes, passage splitting and the added/updated/unchanged counting are ``store``'s own
+helpers (``plan_batch``, ``write_in_batches``), so both backends count alike. New rows go
+in with COPY (several times faster than INSERT for passages, whose ``tsv`` column and GIN
+index PostgreSQL fills as they arrive).
+
+PostgreSQL TEXT cannot hold U+0000: on the way in each NUL becomes U+FFFD (one character
+for one, so passage offsets stay valid; SQLite keeps NULs as they are). ``rows()`` takes
+the ``?`` placeholders the shared code writes. Read-only stores set
+``default_transaction_read_only``, so any write is refused by the server itself. Every
+psycopg failure leaves as a ``StoreError`` from ``pg.errors.explain``, naming the
+database with its password masked; a failure inside ``transaction()`` (the server
+stopping mid-import) rolls back and says so.
+
+With ``pool=`` (the web server) each call borrows a connection from a psycopg_pool
+``ConnectionPool`` instead of holding one; such a store is read-only and has no ``conn``.
+It does not search (``pg.search`` does) and does not copy workspaces between backends.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg_pool import ConnectionPool
+
+from ..errors import StoreError
+from ..models import Document, ImportReport
+from ..store import Prepared, Rows, plan_batch, plan_prepared, storable, write_in_batches
+from . import migrations
+from .errors import explain, mask
+
+CONNECT_TIMEOUT_S = 10
+STREAM_ROWS = 2000
+DOCUMENT_COLUMNS = (
+    "id, thinker, kind, source, source_id, source_path, title, text, url, published_at, words, content_hash, "
+    "meta, raw, import_id"
+)
+PASSAGE_COLUMNS = 'document_id, ordinal, start, "end", title, text, anchor, url'
+_TOKENS = re.compile(r"""'(?:[^']|'')*'|"(?:[^"]|"")*"|--[^\n]*|/\*.*?\*/|\?|%""", re.DOTALL)
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def pg_text(value: str) -> str:
+    """``value`` storable in a PostgreSQL TEXT: lone surrogates and U+0000 become U+FFFD; same length."""
+    value = storable(value)
+    return value.replace("\x00", "\ufffd") if "\x00" in value else value
+
+
+def _pg_row(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    return tuple(pg_text(v) if isinstance(v, str) and "\x00" in v else v for v in row)
+
+
+@lru_cache(maxsize=512)
+def pg_sql(sql: str) -> str:
+    """``sql`` with SQLite's ``?`` placeholders as ``%s`` and literal ``%`` doubled, for psycopg.
+
+    subtle: a ``?`` inside a quoted string, quoted name or comment is text, not a placeholder.
+    """
+
+    def replace(match: re.Match[str]) -> str:
+        token = match.group(0)
+        if token == "?":
+            return "%s"
+        return token.replace("%", "%%")
+
+    return _TOKENS.sub(replace, sql)
+
+
+def connect(url: str, *, read_only: bool = False) -> psycopg.Connection[Any]:
+    """An autocommit connection to ``url``; raises ``StoreError`` with the reason and the fix."""
+    try:
+        given = conninfo_to_dict(url)
+        extra: dict[str, str | int] = {"connect_timeout": CONNECT_TIMEOUT_S, "application_name": "deep-insights"}
+        conninfo = make_conninfo(url, **{k: v for k, v in extra.items() if k not in given})
+        conn = psycopg.connect(conninfo, autocommit=True)
+    except (psycopg.Error, ValueError) as ex:
+        raise StoreError(explain(url, ex)) from None
+    if read_only:
+        configure_read_only(conn)
+    return conn
+
+
+def configure_read_only(conn: psycopg.Connection[Any]) -> None:
+    """Make every transaction on ``conn`` read-only (also the pool's ``configure`` callback)."""
+    conn.execute("SET default_transaction_read_only = on")
+
+
+def open_pool(url: str, *, max_size: int = 8) -> ConnectionPool[psycopg.Connection[Any]]:
+    """A pool of read-only connections to ``url`` for the web server (one per concurrent request)."""
+    connect(url, read_only=True).close()  # subtle: a bad URL or a down server fails here, with our message
+    pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
+        url,
+        min_size=1,
+        max_size=max_size,
+        kwargs={"autocommit": True},
+        configure=configure_read_only,
+        open=False,
+        name="deep-insights",
+    )
+    pool.open(wait=True, timeout=CONNECT_TIMEOUT_S)
+    return pool
+
+
+class PgStore:
+    """A workspace in a PostgreSQL database. ``PgStore(url)`` connects (and creates or migrates) it.
+
+    ``read_only=True`` never migrates and makes the server refuse every write, as the web
+    server needs. ``pool`` (implies read-only) borrows a connection per call instead of
+    holding ``conn``; the pool stays the caller's to close.
+    """
+
+    backend = "postgresql"
+
+    def __init__(
+        self, url: str, *, read_only: bool = False, pool: ConnectionPool[psycopg.Connection[Any]] | None = None
+    ) -> None:
+        self.url = url
+        self.location = mask(url)
+        self.path = self.location  # what messages name, like Store.path
+        self.read_only = read_only or pool is not None
+        self._pool = pool
+        self._conn = connect(url, read_only=self.read_only) if pool is None else None
+        try:
+            with self.connection() as conn:
+                if not self.read_only:
+                    self._migrate(conn)
+                self._check_version(conn)
+        except BaseException:
+            self.close()
+            raise
+
+    # -- opening -----------------------------------------------------------------
+
+    @property
+    def conn(self) -> psycopg.Connection[Any]:
+        """The store's own connection (not on a pooled store: use ``connection()`` there)."""
+        if self._conn is None:
+            raise StoreError(f"Workspace '{self.location}' is pooled; borrow a connection with connection()")
+        return self._conn
+
+    @contextmanager
+    def connection(self) -> Iterator[psycopg.Connection[Any]]:
+        """A connection for a few statements: the store's own, or one borrowed from its pool."""
+        if self._pool is None:
+            yield self.conn
+            return
+        try:
+            with self._pool.connection() as conn:
+                yield conn
+        except psycopg.OperationalError as ex:
+            raise StoreError(explain(self.url, ex)) from None
+
+    def _migrate(self, conn: psycopg.Connection[Any]) -> None:
+        try:
+            if migrations.pending(conn):
+                migrations.apply(conn)
+        except psycopg.Error as ex:
+            raise StoreError(explain(self.url, ex)) from None
+
+    def _check_version(self, conn: psycopg.Connection[Any]) -> None:
+        known = migrations.known()
+        try:
+            applied = migrations.applied(conn)
+            encoding = str(conn.execute("SHOW server_encoding").fetchone()[0])  # type: ignore[index]
+        except psycopg.Error as ex:
+            raise StoreError(explain(self.url, ex)) from None
+        unknown = [name for name in applied if name not in known]
+        if unknown:
+            raise StoreError(
+                f"Workspace '{self.location}' has schema version {len(applied)} ({unknown[-1]}); "
+                f"this deep-insights knows up to {len(known)}. Upgrade deep-insights to open it."
+            )
+        if self.read_only and not applied:
+            raise StoreError(
+                f"Workspace '{self.location}' holds no deep-insights data yet. "
+                f"Create it with: insights import PATH --db '{self.location}'"
+            )
+        if self.read_only and len(applied) < len(known):
+            raise StoreError(
+                f"Workspace '{self.location}' has schema version {len(applied)}, this deep-insights needs "
+                f"{len(known)}. Migrate it with: insights db migrate --db '{self.location}'"
+            )
+        if encoding.upper() not in ("UTF8", "UTF-8"):
+            raise StoreError(
+                f"Workspace '{self.location}' uses encoding {encoding}; deep-insights needs UTF8. "
+                "Create the database with: CREATE DATABASE … ENCODING 'UTF8' TEMPLATE template0"
+            )
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+
+    # -- transactions ------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Run the block as one transaction: everything it wrote is kept, or nothing is.
+
+        A PostgreSQL failure inside the block (the server stopping, a full disk) rolls back
+        and raises ``StoreError`` saying so; any other exception rolls back and propagates.
+        """
+        conn = self.conn
+        try:
+            conn.execute("BEGIN")
+        except psycopg.Error as ex:
+            raise StoreError(explain(self.url, ex)) from None
+        try:
+            yield
+            conn.execute("COMMIT")
+        except psycopg.Error as ex:
+            self._rollback()
+            raise StoreError(explain(self.url, ex, in_transaction=True)) from None
+        except BaseException:
+            self._rollback()
+            raise
+
+    def _rollback(self) -> None:
+        conn = self.conn
+        if conn.closed or conn.broken:
+            return  # the server discards the transaction of a connection that is gone
+        try:
+            conn.execute("ROLLBACK")
+        except psycopg.OperationalError:
+            conn.close()  # subtle: the connection died while rolling back; the server rolls back for us
+
+    # -- writing -----------------------------------------------------------------
+
+    def begin_import(self, paths: list[str], thinker: str | None) -> int:
+        """Record the start of an import (call inside ``transaction()``) and return its id."""
+        cursor = self.conn.execute(
+            "INSERT INTO imports (started_at, paths, thinker) VALUES (%s, %s, %s) RETURNING id",
+            (_now(), json.dumps([storable(p) for p in paths]), None if thinker is None else pg_text(thinker)),
+        )
+        found = cursor.fetchone()
+        return int(found[0]) if found else 0
+
+    def finish_import(self, report: ImportReport) -> None:
+        """Record the outcome of the import ``report.import_id``."""
+        data = report.as_dict()
+        self.conn.execute(
+            "UPDATE imports SET finished_at=%s, added=%s, updated=%s, unchanged=%s, skipped=%s, sources=%s, "
+            "provenance=%s WHERE id=%s",
+            (
+                _now(),
+                report.added,
+                report.updated,
+                report.unchanged,
+                storable(json.dumps(data["skipped"])),
+                json.dumps(report.by_source),
+                storable(json.dumps(report.provenance)) if report.provenance else None,
+                report.import_id,
+            ),
+        )
+
+    def upsert_documents(
+        self,
+        docs: Iterable[Document],
+        report: ImportReport,
+        *,
+        thinker: str | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> None:
+        """Add new documents, update changed ones, count unchanged ones; call inside ``transaction()``.
+
+        The same semantics as ``Store.upsert_documents`` (the same ``store.plan_batch``).
+        """
+        write_in_batches(docs, lambda batch: self._write_batch(batch, report, thinker), progress)
+
+    def upsert_prepared(
+        self,
+        batches: Iterable[list[Prepared]],
+        report: ImportReport,
+        *,
+        progress: Callable[[int], None] | None = None,
+    ) -> None:
+        """``upsert_documents`` for documents already ``store.prepare``d (by ``pipeline``, in another process)."""
+        for batch in batches:
+            self._replace(*plan_prepared(batch, report, self._existing))
+            if progress:
+                progress(len(batch))
+
+    def _write_batch(self, batch: list[Document], report: ImportReport, thinker: str | None) -> None:
+        self._replace(*plan_batch(batch, report, thinker, self._existing))
+
+    def _replace(self, new_rows: Rows, changed: Rows, passages: Rows) -> None:
+        if changed:
+            ids = [row[0] for row in changed]
+            self.conn.execute("DELETE FROM passages WHERE document_id = ANY(%s)", (ids,))
+            self.conn.execute("DELETE FROM documents WHERE id = ANY(%s)", (ids,))
+        self._copy("documents", DOCUMENT_COLUMNS, new_rows + changed)
+        self._copy("passages", PASSAGE_COLUMNS, passages)
+
+    def _copy(self, table: str, columns: str, rows: Rows) -> None:
+        if not rows:
+            return
+        with self.conn.cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(_pg_row(row))
+
+    def insert_rows(self, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+        """Insert rows as they are, ids included (``dbcopy``), by COPY; call inside ``transaction()``."""
+        self._copy(table, ", ".join(f'"{c}"' for c in columns), rows)
+
+    def after_copy(self) -> None:
+        """After ``dbcopy`` wrote rows with their ids: move each identity sequence past the largest id."""
+        for table in ("passages", "imports"):
+            self.conn.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), coalesce(max(id), 0) + 1, false) FROM {table}"
+            )
+
+    def _existing(self, ids: list[str]) -> dict[str, tuple[str, int | None]]:
+        """id -> (content hash, import id) for the ids already stored."""
+        sql = "SELECT id, content_hash, import_id FROM documents WHERE id = ANY(%s)"
+        return {row[0]: (row[1], row[2]) for row in self.conn.execute(sql, (ids,))}
+
+    def execute(self, sql: str, params: Iterable[Any] = ()) -> None:
+        """Run one writing statement (``?`` placeholders, as on SQLite); inside ``transaction()`` to group."""
+        values = tuple(params)
+        try:
+            self.conn.execute(pg_sql(sql) if values else sql, values or None)
+        except psycopg.Error as ex:
+            raise StoreError(explain(self.url, ex)) from None
+
+    # -- reading -----------------------------------------------------------------
+
+    def rows(self, sql: str, params: Iterable[Any] = ()) -> list[dict[str, Any]]:
+        """Run a read query (``?`` placeholders, as on SQLite) and return its rows as dicts."""
+        values: Sequence[Any] = tuple(params)
+        try:
+            with self.connection() as conn, conn.cursor() as cursor:
+                cursor.execute(pg_sql(sql) if values else sql, values or None)
+                if cursor.description is None:
+                    return []
+                names = [d.name for d in cursor.description]
+                return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        except (psycopg.OperationalError, psycopg.errors.ReadOnlySqlTransaction) as ex:
+            raise StoreError(explain(self.url, ex)) from None
+
+    def stream(self, sql: str, params: Iterable[Any] = ()) -> Iterator[tuple[Any, ...]]:
+        """Run a read query and yield its rows as tuples, fetched from the server in chunks."""
+        values = tuple(params)
+        try:
+            with self.connection() as conn, conn.cursor() as cursor:
+                yield from cursor.stream(pg_sql(sql) if values else sql, values or None, size=STREAM_ROWS)
+        except psycopg.OperationalError as ex:
+            raise StoreError(explain(self.url, ex)) from None
+
+    def document(self, doc_id: str) -> dict[str, Any] | None:
+        """Return the stored document with this id, or None."""
+        found = self.rows("SELECT * FROM documents WHERE id = ?", [doc_id])
+        return found[0] if found else None
+
+    def passages(self, doc_id: str) -> list[dict[str, Any]]:
+        """The passages of a document, in order (without the ``tsv`` column, as on SQLite)."""
+        return self.rows(f"SELECT id, {PASSAGE_COLUMNS} FROM passages WHERE document_id = ? ORDER BY ordinal", [doc_id])
+
+    def passage(self, passage_id: int) -> dict[str, Any] | None:
+        """Return the passage with this id, or None."""
+        found = self.rows(f"SELECT id, {PASSAGE_COLUMNS} FROM passages WHERE id = ?", [passage_id])
+        return found[0] if found else None
+
+    def stats(self, thinker: str | None = None) -> list[dict[str, Any]]:
+        """Per thinker and kind: items, words, first and last date (ISO 8601)."""
+        where, params = ("WHERE thinker = ?", [thinker]) if thinker else ("", [])
+        return self.rows(
+            "SELECT thinker, kind, count(*) AS items, sum(words) AS words, "
+            "min(published_at) AS first, max(published_at) AS last "
+            f"FROM documents {where} GROUP BY thinker, kind ORDER BY thinker, items DESC",
+            params,
+        )
+
+    def thinkers(self) -> list[str]:
+        """Every thinker with at least one document, sorted."""
+        return [r["thinker"] for r in self.rows("SELECT DISTINCT thinker FROM documents ORDER BY thinker")]
+
+    def imports(self) -> list[dict[str, Any]]:
+        """Every finished import, oldest first, with its paths, skipped records and per-source counts."""
+        rows = self.rows("SELECT * FROM imports WHERE finished_at IS NOT NULL ORDER BY id")
+        for row in rows:
+            for key in ("paths", "skipped", "sources"):
+                row[key] = json.loads(row[key]) if row[key] else []
+            row["provenance"] = json.loads(row["provenance"]) if row.get("provenance") else {}
+        return rows
+
+    def document_count(self) -> int:
+        """Number of stored documents."""
+        return int(self.rows("SELECT count(*) AS n FROM documents")[0]["n"])
+
+    def integrity_check(self) -> str:
+        """``ok``, or the first problem found reading every table and the full-text column in full.
+
+        PostgreSQL has no ``PRAGMA integrity_check``: reading every row makes the server
+        check each page it touches, and a passage whose ``tsv`` disagrees with its text
+        (a damaged index or column) is reported.
+        """
+        try:
+            for table in ("documents", "imports", "passage_vectors", "vector_meta"):
+                self.rows(f"SELECT count(*) FROM {table}")
+            stale = self.rows(
+                "SELECT id FROM passages WHERE tsv IS DISTINCT FROM (setweight(to_tsvector('deepinsights', "
+                "coalesce(title, '')), 'A') || setweight(to_tsvector('deepinsights', text), 'B')) LIMIT 1"
+            )
+        except psycopg.Error as ex:
+            return f"{self.location}: {' '.join(str(ex).split())}"
+        return f"full-text column out of date for passage {stale[0]['id']}" if stale else "ok"

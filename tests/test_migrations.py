@@ -1,0 +1,39 @@
+"""A workspace written by an older deep-insights opens, migrates and keeps its corpus searchable."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from sqlite_utils import Database
+
+from deepinsights.migrations import migrations
+from deepinsights.search import search
+from deepinsights.store import Store
+
+
+def test_a_workspace_with_the_2_and_3_character_prefix_index_migrates(db_path):
+    conn = sqlite3.connect(db_path)
+    migrations.apply(Database(conn), stop_before="m005_fts_prefix_3")
+    conn.execute(
+        "INSERT INTO documents (id, thinker, kind, source, source_id, title, text, words, content_hash) "
+        "VALUES ('d1', 'ada', 'post', 'markdown', 'a.md', 'Engines', 'the analytical engine weaves algebra', 5, 'h')"
+    )
+    conn.execute(
+        "INSERT INTO passages (document_id, ordinal, start, \"end\", text) VALUES ('d1', 0, 0, 36, "
+        "'the analytical engine weaves algebra')"
+    )
+    conn.commit()
+    conn.close()
+
+    store = Store(db_path)
+    try:
+        sql = store.rows("SELECT sql FROM sqlite_master WHERE name = 'passages_fts'")[0]["sql"]
+        assert "prefix='3'" in sql and "'2 3'" not in sql
+        assert [h.id for h in search(store, "weav", prefix_last=True).hits] == ["d1"]
+        assert [h.id for h in search(store, "algebra").hits] == ["d1"]
+        assert store.integrity_check() == "ok"
+        with store.transaction():  # the triggers still index later writes
+            store.conn.execute("UPDATE passages SET text = 'the difference engine' WHERE document_id = 'd1'")
+        assert search(store, "algebra").hits == [] and len(search(store, "difference").hits) == 1
+    finally:
+        store.close()

@@ -1,0 +1,35 @@
+"""``export_site`` and ``insights export-site`` on both backends: the same pages and search index from either store."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from deepinsights.models import ImportReport
+from deepinsights.site_export import INDEX_FILE, export_site
+
+from .webutil import fixture_documents, write_profile
+
+
+def index_data(site: Path) -> dict:
+    text = (site / INDEX_FILE).read_text(encoding="ascii")
+    prefix = "window.DEEPINSIGHTS_INDEX = "
+    assert text.startswith(prefix) and text.endswith(";\n")
+    return json.loads(text[len(prefix) : -2])
+
+
+def test_export_reads_the_corpus_from_either_backend(store, db, tmp_path, run):
+    with store.transaction():
+        store.upsert_documents(fixture_documents(), ImportReport(), thinker="ada")
+    profiles = write_profile(tmp_path / "profiles")
+    report = export_site(tmp_path / "site", db, slug="ada", profiles_dir=profiles)
+    assert (report.documents, report.passages) == (14, 15)
+    data = index_data(tmp_path / "site")
+    assert len(data["docs"]) == 14 and all(0 <= p[0] < 14 for p in data["passages"])
+    assert any("<script>window.__pwned" in p[1] for p in data["passages"])  # hostile text kept, escaped in the file
+    assert b"<" not in (tmp_path / "site" / INDEX_FILE).read_bytes()
+    assert "14" in (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+    result = run("export-site", tmp_path / "cli-site", "ada", "--db", db, "--profiles", profiles, "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["passages"] == 15
+    assert index_data(tmp_path / "cli-site") == data
