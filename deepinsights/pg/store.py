@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -36,8 +36,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg_pool import ConnectionPool
 
 from ..errors import StoreError
-from ..models import Document, ImportReport
-from ..store import Prepared, Rows, plan_batch, plan_prepared, storable, write_in_batches
+from ..store import ImportWrites, Rows, storable
 from . import migrations
 from .errors import explain, mask
 
@@ -116,7 +115,7 @@ def open_pool(url: str, *, max_size: int = 8) -> ConnectionPool[psycopg.Connecti
     return pool
 
 
-class PgStore:
+class PgStore(ImportWrites):
     """A workspace in a PostgreSQL database. ``PgStore(url)`` connects (and creates or migrates) it.
 
     ``read_only=True`` never migrates and makes the server refuse every write, as the web
@@ -248,54 +247,6 @@ class PgStore:
         )
         found = cursor.fetchone()
         return int(found[0]) if found else 0
-
-    def finish_import(self, report: ImportReport) -> None:
-        """Record the outcome of the import ``report.import_id``."""
-        data = report.as_dict()
-        self.conn.execute(
-            "UPDATE imports SET finished_at=%s, added=%s, updated=%s, unchanged=%s, skipped=%s, sources=%s, "
-            "provenance=%s WHERE id=%s",
-            (
-                _now(),
-                report.added,
-                report.updated,
-                report.unchanged,
-                storable(json.dumps(data["skipped"])),
-                json.dumps(report.by_source),
-                storable(json.dumps(report.provenance)) if report.provenance else None,
-                report.import_id,
-            ),
-        )
-
-    def upsert_documents(
-        self,
-        docs: Iterable[Document],
-        report: ImportReport,
-        *,
-        thinker: str | None = None,
-        progress: Callable[[int], None] | None = None,
-    ) -> None:
-        """Add new documents, update changed ones, count unchanged ones; call inside ``transaction()``.
-
-        The same semantics as ``Store.upsert_documents`` (the same ``store.plan_batch``).
-        """
-        write_in_batches(docs, lambda batch: self._write_batch(batch, report, thinker), progress)
-
-    def upsert_prepared(
-        self,
-        batches: Iterable[list[Prepared]],
-        report: ImportReport,
-        *,
-        progress: Callable[[int], None] | None = None,
-    ) -> None:
-        """``upsert_documents`` for documents already ``store.prepare``d (by ``pipeline``, in another process)."""
-        for batch in batches:
-            self._replace(*plan_prepared(batch, report, self._existing))
-            if progress:
-                progress(len(batch))
-
-    def _write_batch(self, batch: list[Document], report: ImportReport, thinker: str | None) -> None:
-        self._replace(*plan_batch(batch, report, thinker, self._existing))
 
     def _replace(self, new_rows: Rows, changed: Rows, passages: Rows) -> None:
         if changed:
