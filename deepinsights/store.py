@@ -479,24 +479,22 @@ def _document_row(
     doc: Document, doc_id: str, digest: str, published: str | None, thinker: str, import_id: int | None
 ) -> tuple[Any, ...]:
     meta = _META_JSON(doc.meta) if doc.meta else None
-    text = storable(doc.text)
-    return (
-        doc_id,
-        storable(thinker),
-        storable(doc.kind),
-        storable(doc.source),
-        storable(doc.source_id),
-        _storable_or_none(doc.source_path),
-        _storable_or_none(doc.title),
-        text,
-        _storable_or_none(doc.url),
-        published,
-        count_words(text),
-        digest,
-        _storable_or_none(meta),
-        _storable_or_none(doc.raw),
-        import_id,
-    )
+    fields: tuple[str | None, ...] = (thinker, doc.kind, doc.source, doc.source_id, doc.source_path, doc.title,
+                                      doc.text, doc.url, meta, doc.raw)  # fmt: skip
+    if not _all_storable(fields):
+        fields = tuple(_storable_or_none(f) for f in fields)
+    who, kind, source, source_id, path, title, text, url, meta, raw = fields
+    return (doc_id, who, kind, source, source_id, path, title, text, url, published, count_words(text or ""), digest,
+            meta, raw, import_id)  # fmt: skip
+
+
+def _all_storable(fields: tuple[str | None, ...]) -> bool:
+    """True when no field holds a lone surrogate: one encode of them all instead of one check each."""
+    try:
+        "".join(f for f in fields if f).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _passage_rows(doc: Document, doc_id: str, text: str) -> list[tuple[Any, ...]]:

@@ -47,6 +47,10 @@ def test_backend_benchmark_runs_at_a_tiny_size(tmp_path):
 
     if pg.bin_dir() is None:
         pg.skip_or_fail("needs PostgreSQL server binaries (initdb, pg_ctl) for bench_backends.py")
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        pg.skip_or_fail("needs psycopg (pip install 'psycopg[binary]') for bench_backends.py")
     args = ("--passages", "2000", "--repeat", "1", "--quotes", "20", "--skip", "web")
     compared = run_bench("bench_backends.py", tmp_path / "backends", *args)
     lite, pg_result = compared["results"]["sqlite"], compared["results"]["postgresql"]

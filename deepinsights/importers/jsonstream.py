@@ -29,6 +29,7 @@ MAX_ITEM_CHARS = 32 * 1024 * 1024
 
 _ASSIGN = re.compile(r"(?:window\.)?[A-Za-z_$][\w$.]*\s*=\s*")
 _WS = re.compile(r"[ \t\r\n]*")
+_COMMA = re.compile(r"[ \t\r\n]*,[ \t\r\n]*")
 
 
 class JsonStreamError(CorruptArchiveError):
@@ -79,6 +80,10 @@ class _ArrayReader:
         while True:
             yield self._item()
             self.count += 1
+            comma = _COMMA.match(self.buf, self.pos)  # the usual case, in one step: ", " then the next item
+            if comma and comma.end() < len(self.buf) and self.buf[comma.end()] != "]":
+                self.pos = comma.end()
+                continue
             sep = self._peek()
             self.pos += 1
             if sep == "]":

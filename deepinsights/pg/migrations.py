@@ -2,7 +2,8 @@
 
 The names and their order match ``deepinsights/migrations.py`` (SQLite), so a schema
 version means the same on both backends: the same tables and column names, dates as
-ISO-8601 TEXT, ``meta``/``raw`` as TEXT. Where SQLite has an FTS5 table and triggers,
+ISO-8601 TEXT compared byte by byte (``COLLATE "C"``, as SQLite compares, whatever the
+database's locale), ``meta``/``raw`` as TEXT. Where SQLite has an FTS5 table and triggers,
 PostgreSQL has a generated ``tsv`` column with a GIN index, built with the
 ``deepinsights`` text search configuration (English snowball stemming, no stopwords:
 "the" stays searchable, as with SQLite's porter tokenizer).
@@ -28,16 +29,16 @@ MIGRATIONS: list[tuple[str, str]] = [
         "m001_documents",
         """
         CREATE TABLE documents (
-            id TEXT PRIMARY KEY,
-            thinker TEXT NOT NULL,
-            kind TEXT NOT NULL,
-            source TEXT NOT NULL,
-            source_id TEXT NOT NULL,
+            id TEXT COLLATE "C" PRIMARY KEY,
+            thinker TEXT COLLATE "C" NOT NULL,
+            kind TEXT COLLATE "C" NOT NULL,
+            source TEXT COLLATE "C" NOT NULL,
+            source_id TEXT COLLATE "C" NOT NULL,
             source_path TEXT,
             title TEXT,
             text TEXT NOT NULL,
             url TEXT,
-            published_at TEXT,
+            published_at TEXT COLLATE "C",
             words INTEGER NOT NULL,
             content_hash TEXT NOT NULL,
             meta TEXT,
@@ -103,11 +104,13 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         CREATE INDEX idx_passage_vectors_generation ON passage_vectors (generation);
         CREATE TABLE vector_meta (
-            key TEXT PRIMARY KEY,
+            key TEXT COLLATE "C" PRIMARY KEY,
             value TEXT NOT NULL
         );
         """,
     ),
+    # SQLite's m005 drops an FTS5 prefix index PostgreSQL never had: recorded, so versions match.
+    ("m005_fts_prefix_3", "SELECT 1;"),
 ]
 
 

@@ -80,13 +80,19 @@ def pg_sql(sql: str) -> str:
     return _TOKENS.sub(replace, sql)
 
 
+# subtle: psycopg prepares a statement on the server after 5 runs, and PostgreSQL may then plan
+# the search query once for every query's words: "the" read every GIN match (350-600 ms instead
+# of 5 ms at 1M passages, bench/bench_backends.py). Unprepared, each search is planned for its words.
+CONNECTION_OPTIONS: dict[str, Any] = {"autocommit": True, "prepare_threshold": None}
+
+
 def connect(url: str, *, read_only: bool = False) -> psycopg.Connection[Any]:
     """An autocommit connection to ``url``; raises ``StoreError`` with the reason and the fix."""
     try:
         given = conninfo_to_dict(url)
         extra: dict[str, str | int] = {"connect_timeout": CONNECT_TIMEOUT_S, "application_name": "deep-insights"}
         conninfo = make_conninfo(url, **{k: v for k, v in extra.items() if k not in given})
-        conn = psycopg.connect(conninfo, autocommit=True)
+        conn = psycopg.connect(conninfo, **CONNECTION_OPTIONS)
     except (psycopg.Error, ValueError) as ex:
         raise StoreError(explain(url, ex)) from None
     if read_only:
@@ -106,7 +112,7 @@ def open_pool(url: str, *, max_size: int = 8) -> ConnectionPool[psycopg.Connecti
         url,
         min_size=1,
         max_size=max_size,
-        kwargs={"autocommit": True},
+        kwargs=CONNECTION_OPTIONS,
         configure=configure_read_only,
         open=False,
         name="deep-insights",
