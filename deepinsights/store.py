@@ -48,6 +48,7 @@ _INSERT_PASSAGE = (
 
 
 Rows = list[tuple[Any, ...]]
+PASSAGE_FIELDS = 'id, document_id, ordinal, start, "end", title, text, anchor, url'  # not PostgreSQL's tsv
 
 
 def _now() -> str:
@@ -145,7 +146,55 @@ class ImportWrites:
                 progress(len(batch))
 
 
-class Store(ImportWrites):
+class CorpusReads:
+    """Read queries both backends answer alike; subclasses give ``rows`` (``?`` placeholders)."""
+
+    def rows(self, sql: str, params: Iterable[Any] = ()) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    def document(self, doc_id: str) -> dict[str, Any] | None:
+        """Return the stored document with this id, or None."""
+        found = self.rows("SELECT * FROM documents WHERE id = ?", [doc_id])
+        return found[0] if found else None
+
+    def passages(self, doc_id: str) -> list[dict[str, Any]]:
+        """The passages of a document, in order."""
+        return self.rows(f"SELECT {PASSAGE_FIELDS} FROM passages WHERE document_id = ? ORDER BY ordinal", [doc_id])
+
+    def passage(self, passage_id: int) -> dict[str, Any] | None:
+        """Return the passage with this id, or None."""
+        found = self.rows(f"SELECT {PASSAGE_FIELDS} FROM passages WHERE id = ?", [passage_id])
+        return found[0] if found else None
+
+    def stats(self, thinker: str | None = None) -> list[dict[str, Any]]:
+        """Per thinker and kind: items, words, first and last date (ISO 8601)."""
+        where, params = ("WHERE thinker = ?", [thinker]) if thinker else ("", [])
+        return self.rows(
+            "SELECT thinker, kind, count(*) AS items, sum(words) AS words, "
+            "min(published_at) AS first, max(published_at) AS last "
+            f"FROM documents {where} GROUP BY thinker, kind ORDER BY thinker, items DESC",
+            params,
+        )
+
+    def thinkers(self) -> list[str]:
+        """Every thinker with at least one document, sorted."""
+        return [r["thinker"] for r in self.rows("SELECT DISTINCT thinker FROM documents ORDER BY thinker")]
+
+    def imports(self) -> list[dict[str, Any]]:
+        """Every finished import, oldest first, with its paths, skipped records and per-source counts."""
+        rows = self.rows("SELECT * FROM imports WHERE finished_at IS NOT NULL ORDER BY id")
+        for row in rows:
+            for key in ("paths", "skipped", "sources"):
+                row[key] = json.loads(row[key]) if row[key] else []
+            row["provenance"] = json.loads(row["provenance"]) if row.get("provenance") else {}
+        return rows
+
+    def document_count(self) -> int:
+        """Number of stored documents."""
+        return int(self.rows("SELECT count(*) AS n FROM documents")[0]["n"])
+
+
+class Store(ImportWrites, CorpusReads):
     """A workspace database. ``Store(path)`` opens (and creates or migrates) it.
 
     ``read_only=True`` opens the file with ``mode=ro`` and never migrates: the web server
@@ -333,47 +382,6 @@ class Store(ImportWrites):
     def stream(self, sql: str, params: Iterable[Any] = ()) -> Iterator[tuple[Any, ...]]:
         """Run a read query and yield its rows as tuples, without holding them all in memory."""
         return iter(self.conn.execute(sql, tuple(params)))
-
-    def document(self, doc_id: str) -> dict[str, Any] | None:
-        """Return the stored document with this id, or None."""
-        found = self.rows("SELECT * FROM documents WHERE id = ?", [doc_id])
-        return found[0] if found else None
-
-    def passages(self, doc_id: str) -> list[dict[str, Any]]:
-        """The passages of a document, in order."""
-        return self.rows("SELECT * FROM passages WHERE document_id = ? ORDER BY ordinal", [doc_id])
-
-    def passage(self, passage_id: int) -> dict[str, Any] | None:
-        """Return the passage with this id, or None."""
-        found = self.rows("SELECT * FROM passages WHERE id = ?", [passage_id])
-        return found[0] if found else None
-
-    def stats(self, thinker: str | None = None) -> list[dict[str, Any]]:
-        """Per thinker and kind: items, words, first and last date (ISO 8601)."""
-        where, params = ("WHERE thinker = ?", [thinker]) if thinker else ("", [])
-        return self.rows(
-            "SELECT thinker, kind, count(*) AS items, sum(words) AS words, "
-            "min(published_at) AS first, max(published_at) AS last "
-            f"FROM documents {where} GROUP BY thinker, kind ORDER BY thinker, items DESC",
-            params,
-        )
-
-    def thinkers(self) -> list[str]:
-        """Every thinker with at least one document, sorted."""
-        return [r["thinker"] for r in self.rows("SELECT DISTINCT thinker FROM documents ORDER BY thinker")]
-
-    def imports(self) -> list[dict[str, Any]]:
-        """Every finished import, oldest first, with its paths, skipped records and per-source counts."""
-        rows = self.rows("SELECT * FROM imports WHERE finished_at IS NOT NULL ORDER BY id")
-        for row in rows:
-            for key in ("paths", "skipped", "sources"):
-                row[key] = json.loads(row[key]) if row[key] else []
-            row["provenance"] = json.loads(row["provenance"]) if row.get("provenance") else {}
-        return rows
-
-    def document_count(self) -> int:
-        """Number of stored documents."""
-        return int(self.conn.execute("SELECT count(*) FROM documents").fetchone()[0])
 
     def integrity_check(self) -> str:
         """``ok``, or SQLite's description of the first problem (database file and FTS index)."""

@@ -36,7 +36,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg_pool import ConnectionPool
 
 from ..errors import StoreError
-from ..store import ImportWrites, Rows, storable
+from ..store import CorpusReads, ImportWrites, Rows, storable
 from . import migrations
 from .errors import explain, mask
 
@@ -121,7 +121,7 @@ def open_pool(url: str, *, max_size: int = 8) -> ConnectionPool[psycopg.Connecti
     return pool
 
 
-class PgStore(ImportWrites):
+class PgStore(ImportWrites, CorpusReads):
     """A workspace in a PostgreSQL database. ``PgStore(url)`` connects (and creates or migrates) it.
 
     ``read_only=True`` never migrates and makes the server refuse every write, as the web
@@ -316,47 +316,6 @@ class PgStore(ImportWrites):
                 yield from cursor.stream(pg_sql(sql) if values else sql, values or None, size=STREAM_ROWS)
         except psycopg.OperationalError as ex:
             raise StoreError(explain(self.url, ex)) from None
-
-    def document(self, doc_id: str) -> dict[str, Any] | None:
-        """Return the stored document with this id, or None."""
-        found = self.rows("SELECT * FROM documents WHERE id = ?", [doc_id])
-        return found[0] if found else None
-
-    def passages(self, doc_id: str) -> list[dict[str, Any]]:
-        """The passages of a document, in order (without the ``tsv`` column, as on SQLite)."""
-        return self.rows(f"SELECT id, {PASSAGE_COLUMNS} FROM passages WHERE document_id = ? ORDER BY ordinal", [doc_id])
-
-    def passage(self, passage_id: int) -> dict[str, Any] | None:
-        """Return the passage with this id, or None."""
-        found = self.rows(f"SELECT id, {PASSAGE_COLUMNS} FROM passages WHERE id = ?", [passage_id])
-        return found[0] if found else None
-
-    def stats(self, thinker: str | None = None) -> list[dict[str, Any]]:
-        """Per thinker and kind: items, words, first and last date (ISO 8601)."""
-        where, params = ("WHERE thinker = ?", [thinker]) if thinker else ("", [])
-        return self.rows(
-            "SELECT thinker, kind, count(*) AS items, sum(words) AS words, "
-            "min(published_at) AS first, max(published_at) AS last "
-            f"FROM documents {where} GROUP BY thinker, kind ORDER BY thinker, items DESC",
-            params,
-        )
-
-    def thinkers(self) -> list[str]:
-        """Every thinker with at least one document, sorted."""
-        return [r["thinker"] for r in self.rows("SELECT DISTINCT thinker FROM documents ORDER BY thinker")]
-
-    def imports(self) -> list[dict[str, Any]]:
-        """Every finished import, oldest first, with its paths, skipped records and per-source counts."""
-        rows = self.rows("SELECT * FROM imports WHERE finished_at IS NOT NULL ORDER BY id")
-        for row in rows:
-            for key in ("paths", "skipped", "sources"):
-                row[key] = json.loads(row[key]) if row[key] else []
-            row["provenance"] = json.loads(row["provenance"]) if row.get("provenance") else {}
-        return rows
-
-    def document_count(self) -> int:
-        """Number of stored documents."""
-        return int(self.rows("SELECT count(*) AS n FROM documents")[0]["n"])
 
     def integrity_check(self) -> str:
         """``ok``, or the first problem found reading every table and the full-text column in full.
