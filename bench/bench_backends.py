@@ -34,11 +34,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -55,6 +52,7 @@ import bench_verify  # noqa: E402
 from common import CACHE, Timer, fresh_db, table, write_result  # noqa: E402
 
 from deepinsights.models import ImportReport  # noqa: E402
+from deepinsights.pg.cluster import Cluster, ClusterError, find_bin_dir  # noqa: E402
 from deepinsights.search import search  # noqa: E402
 from deepinsights.store import Store  # noqa: E402
 from deepinsights.verify import Locator  # noqa: E402
@@ -88,66 +86,28 @@ def load() -> float:
 
 def pg_bin() -> Path:
     """The folder with initdb and pg_ctl ($DEEPINSIGHTS_PG_BIN, $PATH, then Debian's), or exit saying so."""
-    configured = os.environ.get("DEEPINSIGHTS_PG_BIN")
-    on_path = shutil.which("pg_ctl")
-    candidates = [Path(configured)] if configured else []
-    candidates += [Path(on_path).parent] if on_path else []
-    candidates += sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
-    for folder in candidates:
-        if (folder / "initdb").exists() and (folder / "pg_ctl").exists():
-            return folder
-    raise SystemExit("needs PostgreSQL server binaries (initdb, pg_ctl): install postgresql or set DEEPINSIGHTS_PG_BIN")
-
-
-class Cluster:
-    """initdb + pg_ctl in a temp folder under /tmp (a socket path must stay short); ``url()`` opens it."""
-
-    def __init__(self, bindir: Path, settings: dict[str, str]) -> None:
-        self.bindir = bindir
-        self.root = Path(tempfile.mkdtemp(prefix="di-bench-pg-", dir="/tmp"))
-        self.data = self.root / "data"
-        self.log = self.root / "server.log"
-        if os.geteuid() == 0:
-            shutil.chown(self.root, "postgres", "postgres")
-        self._run("initdb", "-D", str(self.data), "-U", "postgres", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync")
-        lines = [f"{key} = {value}\n" for key, value in settings.items()]
-        with (self.data / "postgresql.conf").open("a") as conf:
-            conf.write("".join(lines) + f"unix_socket_directories = '{self.root}'\n")
-        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60", "start")
-
-    def url(self, database: str = DATABASE) -> str:
-        return f"postgresql://postgres@/{database}?host={self.root}"
-
-    def admin(self, sql: str) -> None:
-        import psycopg
-
-        with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
-            conn.execute(sql.encode())
-
-    def destroy(self) -> None:
-        if (self.data / "postmaster.pid").exists():
-            self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop", check=False)
-        shutil.rmtree(self.root, ignore_errors=True)
-
-    def _run(self, program: str, *args: str, check: bool = True) -> None:
-        command = [str(self.bindir / program), *args]
-        if os.geteuid() == 0:
-            command = ["runuser", "-u", "postgres", "--", *command]
-        done = subprocess.run(command, capture_output=True, text=True, cwd=self.root, check=False)
-        if check and done.returncode != 0:
-            log = self.log.read_text()[-2000:] if self.log.exists() else ""
-            raise SystemExit(f"{program} failed ({done.returncode}): {done.stderr.strip()}\n{log}")
+    found = find_bin_dir()
+    if found is None:
+        raise SystemExit(
+            "needs PostgreSQL server binaries (initdb, pg_ctl): install postgresql or set DEEPINSIGHTS_PG_BIN"
+        )
+    return found
 
 
 @contextmanager
 def cluster(settings: dict[str, str], keep: bool) -> Iterator[Cluster]:
-    running = Cluster(pg_bin(), settings)
+    try:
+        running = Cluster.create(pg_bin(), settings, prefix="di-bench-pg-")
+    except ClusterError as ex:
+        raise SystemExit(str(ex)) from None
     try:
         running.admin(f"CREATE DATABASE \"{DATABASE}\" TEMPLATE template0 ENCODING 'UTF8'")
         yield running
     finally:
         if keep:
-            print(f"cluster kept running: {running.url()} (stop: pg_ctl -D {running.data} stop)", file=sys.stderr)
+            print(
+                f"cluster kept running: {running.url(DATABASE)} (stop: pg_ctl -D {running.data} stop)", file=sys.stderr
+            )
         else:
             running.destroy()
 
@@ -379,8 +339,8 @@ def run_pg(args: argparse.Namespace) -> dict[str, Any]:
     settings = {**PG_SETTINGS, **dict(s.split("=", 1) for s in args.pg_set)}
     with cluster(settings, args.keep_cluster) as running:
         print(f"postgresql: importing {args.passages:,} passages…", file=sys.stderr)
-        result: dict[str, Any] = {"import": build_pg(running.url(), args.passages)}
-        store = PgStore(running.url(), read_only=True)
+        result: dict[str, Any] = {"import": build_pg(running.url(DATABASE), args.passages)}
+        store = PgStore(running.url(DATABASE), read_only=True)
         try:
             result["size"] = size_pg(store)
             result["settings"] = pg_settings(store)
@@ -390,7 +350,7 @@ def run_pg(args: argparse.Namespace) -> dict[str, Any]:
         finally:
             store.close()
         if "web" not in args.skip:
-            result["web"] = measure_web(running.url(), args)
+            result["web"] = measure_web(running.url(DATABASE), args)
     return result
 
 

@@ -74,7 +74,7 @@ def cluster() -> pg.Cluster:
         import psycopg  # noqa: F401
     except ImportError:
         pg.skip_or_fail("needs psycopg (pip install 'psycopg[binary]')")
-    started = pg.Cluster.create(bindir)
+    started = pg.Cluster.start_for_tests(bindir)
     _started.append(started)
     atexit.register(started.destroy)  # subtle: one cluster shared by every module's session fixture
     return started
