@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import config
+from .backend_sql import is_postgres
 from .errors import SearchError
 from .models import HIGHLIGHT_END, HIGHLIGHT_START, SearchHit
 from .store import Store, storable
@@ -125,7 +126,7 @@ def search(
     ISO timestamp. An empty query returns no hits. See the module docstring for how very
     common words and very large match sets are ranked.
     """
-    if getattr(store, "backend", "sqlite") == "postgresql":
+    if is_postgres(store):
         from .pg.search import pg_search
 
         return pg_search(

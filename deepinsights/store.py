@@ -277,17 +277,7 @@ class Store(ImportWrites, CorpusReads):
             applied = [m.name for m in migrations.applied(self.db)]
         except sqlite3.DatabaseError as ex:
             raise self._error(ex) from None
-        unknown = [name for name in applied if name not in known]
-        if unknown:
-            raise StoreError(
-                f"Workspace '{self.path}' has schema version {len(applied)} ({unknown[-1]}); "
-                f"this deep-insights knows up to {len(known)}. Upgrade deep-insights to open it."
-            )
-        if self.read_only and len(applied) < len(known):
-            raise StoreError(
-                f"Workspace '{self.path}' has schema version {len(applied)}, this deep-insights needs "
-                f"{len(known)}. Migrate it with: insights db migrate --db {self.path}"
-            )
+        check_schema(str(self.path), str(self.path), applied, known, read_only=self.read_only)
 
     def close(self) -> None:
         self.conn.close()
@@ -469,6 +459,25 @@ def plan_prepared(
         passages.extend(passage_rows)
     report.added += len(new_rows)
     return new_rows, changed, passages
+
+
+def check_schema(location: str, db_arg: str, applied: list[str], known: list[str], *, read_only: bool) -> None:
+    """Refuse a schema newer than this code, or (read-only, so it cannot migrate) an older one.
+
+    Both backends name their migrations alike, so the version numbers mean the same;
+    ``db_arg`` is the ``--db`` value the migrate command in the message should show.
+    """
+    unknown = [name for name in applied if name not in known]
+    if unknown:
+        raise StoreError(
+            f"Workspace '{location}' has schema version {len(applied)} ({unknown[-1]}); "
+            f"this deep-insights knows up to {len(known)}. Upgrade deep-insights to open it."
+        )
+    if read_only and len(applied) < len(known):
+        raise StoreError(
+            f"Workspace '{location}' has schema version {len(applied)}, this deep-insights needs "
+            f"{len(known)}. Migrate it with: insights db migrate --db {db_arg}"
+        )
 
 
 def _count_change(report: ImportReport, stored_by: int | None) -> None:

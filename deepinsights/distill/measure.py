@@ -18,7 +18,6 @@ from typing import Any
 
 from wordfreq import zipf_frequency
 
-from ..backend_sql import is_postgres
 from ..store import Store
 
 WORD = re.compile(r"[A-Za-z][A-Za-z0-9'+#.-]*[A-Za-z0-9+#]|[A-Za-z]")
@@ -173,19 +172,8 @@ def rows(store: Store, thinker: str, since: str | None = None, until: str | None
     if until:
         sql, params = sql + " AND d.published_at < ?", [*params, until + "~"]
     # subtle: NULLS FIRST is SQLite's default order and must be said to PostgreSQL (NULLS LAST there)
-    for row in _stream(store, sql + " ORDER BY d.published_at NULLS FIRST, d.id, p.ordinal", params):
+    for row in store.stream(sql + " ORDER BY d.published_at NULLS FIRST, d.id, p.ordinal", params):
         yield Row(*row)
-
-
-def _stream(store: Store, sql: str, params: list[Any]) -> Iterator[tuple[Any, ...]]:
-    """The rows of ``sql`` one at a time, never all in memory, on either backend."""
-    if not is_postgres(store):
-        yield from store.conn.execute(sql, params)
-        return
-    from ..pg.store import pg_sql
-
-    with store.connection() as conn, conn.cursor() as cursor:  # type: ignore[attr-defined]
-        yield from cursor.stream(pg_sql(sql), params)
 
 
 class LineageCounter:

@@ -36,7 +36,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg_pool import ConnectionPool
 
 from ..errors import StoreError
-from ..store import CorpusReads, ImportWrites, Rows, storable
+from ..store import CorpusReads, ImportWrites, Rows, check_schema, storable
 from . import migrations
 from .errors import explain, mask
 
@@ -184,22 +184,12 @@ class PgStore(ImportWrites, CorpusReads):
             encoding = str(conn.execute("SHOW server_encoding").fetchone()[0])  # type: ignore[index]
         except psycopg.Error as ex:
             raise StoreError(explain(self.url, ex)) from None
-        unknown = [name for name in applied if name not in known]
-        if unknown:
-            raise StoreError(
-                f"Workspace '{self.location}' has schema version {len(applied)} ({unknown[-1]}); "
-                f"this deep-insights knows up to {len(known)}. Upgrade deep-insights to open it."
-            )
         if self.read_only and not applied:
             raise StoreError(
                 f"Workspace '{self.location}' holds no deep-insights data yet. "
                 f"Create it with: insights import PATH --db '{self.location}'"
             )
-        if self.read_only and len(applied) < len(known):
-            raise StoreError(
-                f"Workspace '{self.location}' has schema version {len(applied)}, this deep-insights needs "
-                f"{len(known)}. Migrate it with: insights db migrate --db '{self.location}'"
-            )
+        check_schema(self.location, f"'{self.location}'", applied, known, read_only=self.read_only)
         if encoding.upper() not in ("UTF8", "UTF-8"):
             raise StoreError(
                 f"Workspace '{self.location}' uses encoding {encoding}; deep-insights needs UTF8. "
