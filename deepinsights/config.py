@@ -81,7 +81,8 @@ PARSE_IN_CHILD_BYTES = Setting(
     "parse_in_child_bytes",
     "INSIGHTS_PARSE_IN_CHILD_BYTES",
     str(8 * 1024 * 1024),
-    "Files at least this big are parsed in a child process while the import writes (0: always; -1: never).",
+    "Files at least this big are parsed in a child process while the import writes, and an X archive's first pass "
+    "over them in two halves at once (0: always; -1: never).",
 )
 EMBEDDING_MODEL = Setting(
     "embedding_model", "INSIGHTS_EMBEDDING_MODEL", "all-MiniLM-L6-v2", "Embedding model for semantic and hybrid search."

@@ -18,8 +18,9 @@ from pathlib import Path
 
 from .errors import ImporterError
 from .importers import Importer, ImportOptions, plan
+from .importers.split_scan import worth_forking
 from .models import ImportReport, Skipped
-from .pipeline import prepared_batches, worth_forking
+from .pipeline import prepared_batches
 from .remote import resolve
 from .store import Store
 

@@ -151,3 +151,19 @@ def m005_fts_prefix_3(db: Database) -> None:
         INSERT INTO passages_fts (passages_fts) VALUES ('rebuild');
         """
     )
+
+
+FTS_HASH_BYTES = 32 * 2**20
+
+
+@migrations()
+def m006_fts_hashsize(db: Database) -> None:
+    """Let FTS5 hold 32 MiB of new index data in memory before writing a segment (default 1 MiB).
+
+    subtle: with the default, a large import writes a small segment every megabyte and spends
+    half of its indexing time merging them; at 32 MiB indexing 200,000 tweets takes 0.96 s
+    instead of 1.75 (bench/README.md), and the index is no bigger. The setting is stored in
+    ``passages_fts_config``, so it holds for every later write; only a writing connection
+    uses the memory, and only while it writes.
+    """
+    db.execute("INSERT INTO passages_fts (passages_fts, rank) VALUES ('hashsize', ?)", [FTS_HASH_BYTES])

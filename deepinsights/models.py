@@ -51,10 +51,10 @@ def iso_utc(moment: datetime | None) -> str | None:
     """Format a datetime as ISO 8601 UTC with a Z suffix; naive datetimes are taken as UTC."""
     if moment is None:
         return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
+    if moment.tzinfo is not UTC:  # the usual case (importers make UTC datetimes) skips a conversion
+        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
     # subtle: isoformat is C and 3x faster than strftime, which an import calls once per document
-    return moment.astimezone(UTC).isoformat(timespec="seconds")[:19] + "Z"
+    return moment.isoformat(timespec="seconds")[:19] + "Z"
 
 
 @dataclass(frozen=True)

@@ -37,3 +37,28 @@ def test_a_workspace_with_the_2_and_3_character_prefix_index_migrates(db_path):
         assert search(store, "algebra").hits == [] and len(search(store, "difference").hits) == 1
     finally:
         store.close()
+
+
+def test_a_workspace_from_before_the_fts_buffer_setting_gets_it_and_keeps_its_index(db_path):
+    conn = sqlite3.connect(db_path)
+    migrations.apply(Database(conn), stop_before="m006_fts_hashsize")
+    conn.execute(
+        "INSERT INTO documents (id, thinker, kind, source, source_id, title, text, words, content_hash) "
+        "VALUES ('d1', 'ada', 'post', 'markdown', 'a.md', 'Engines', 'the analytical engine', 3, 'h')"
+    )
+    conn.execute(
+        "INSERT INTO passages (document_id, ordinal, start, \"end\", text) VALUES ('d1', 0, 0, 21, "
+        "'the analytical engine')"
+    )
+    conn.commit()
+    assert conn.execute("SELECT count(*) FROM passages_fts_config WHERE k = 'hashsize'").fetchone() == (0,)
+    conn.close()
+
+    store = Store(db_path)
+    try:
+        setting = store.rows("SELECT v FROM passages_fts_config WHERE k = 'hashsize'")
+        assert setting == [{"v": 32 * 2**20}]
+        assert [h.id for h in search(store, "analytical").hits] == ["d1"]
+        assert store.integrity_check() == "ok"
+    finally:
+        store.close()

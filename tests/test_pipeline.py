@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from deepinsights import pipeline as pipeline_module
 from deepinsights.errors import DeepInsightsError
 from deepinsights.importers import ImportOptions
+from deepinsights.importers.split_scan import worth_forking
 from deepinsights.ingest import run_import
-from deepinsights.pipeline import worth_forking
 from deepinsights.store import Store
 
 PATHS = {"child": "0", "in-process": "-1"}
@@ -56,6 +57,19 @@ def test_child_and_in_process_imports_store_the_same(source, fixtures, tmp_path,
     child, alone = results["child"], results["in-process"]
     assert child[0].as_dict() == alone[0].as_dict()
     assert child[1] == alone[1] and child[1][0]  # same documents and passages, and some
+    assert child[2] == "ok"
+
+
+@pytest.mark.parametrize("prepared_by", ["child", "parent"])
+def test_whichever_process_prepares_the_rows_they_are_the_same(prepared_by, fixtures, tmp_path, monkeypatch):
+    """The child prepares rows, or leaves it to the parent when the parent has nothing to write."""
+    monkeypatch.setattr(pipeline_module._Sender, "all_sent", lambda self: prepared_by == "parent")
+    monkeypatch.setattr(pipeline_module, "BATCH", 3)  # several batches, each one prepared by the chosen side
+    tweets = fixtures / "x_archive" / "data" / "tweets.js"
+    child = import_with(str(tweets), monkeypatch, tmp_path / "child.db", PATHS["child"], thinker="ada")
+    alone = import_with(str(tweets), monkeypatch, tmp_path / "alone.db", PATHS["in-process"], thinker="ada")
+    assert child[0].as_dict() | {"import_id": None} == alone[0].as_dict() | {"import_id": None}
+    assert child[1] == alone[1] and {row["thinker"] for row in child[1][0]} == {"ada"}
     assert child[2] == "ok"
 
 

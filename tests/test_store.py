@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from deepinsights import store as store_module
 from deepinsights.errors import StoreError
@@ -249,6 +251,90 @@ def test_savepoint_rollback_inside_an_import_keeps_the_index_exact(store):
     assert fts_ids(store, "kept") == {doc(1).id, doc(2).id}
     assert fts_ids(store, "rolled") == set()
     assert store.integrity_check() == "ok"
+
+
+@pytest.mark.sqlite_only(reason="the FTS5 trigger swap exists only on SQLite")
+def test_an_import_indexes_its_passages_while_it_writes(store, monkeypatch):
+    monkeypatch.setattr(store_module, "FTS_CATCH_UP", 3)
+    monkeypatch.setattr(store_module, "BATCH", 2)
+    with store.transaction():
+        store.upsert_documents([doc(n, f"early{n} words") for n in range(4)], ImportReport())
+        mid_import = {row["n"] for row in store.rows("SELECT count(*) AS n FROM passages_fts")}
+        store.upsert_documents([doc(n, f"late{n} words") for n in range(2, 6)], ImportReport())  # 2, 3 change
+    assert mid_import == {4}  # indexed before COMMIT, not all at the end
+    assert fts_ids(store, "early0 OR early1") == {doc(0).id, doc(1).id}
+    assert fts_ids(store, "early2 OR early3") == set()
+    assert fts_ids(store, "late2 OR late3 OR late4 OR late5") == {doc(n).id for n in range(2, 6)}
+    assert store.integrity_check() == "ok"
+
+
+_WRITE = st.one_of(
+    st.tuples(st.just("add"), st.integers(1, 4), st.booleans()),
+    st.tuples(st.just("change"), st.integers(0, 3), st.booleans()),
+    st.tuples(st.just("delete_top"), st.integers(1, 3), st.just(False)),
+    st.tuples(st.just("delete_low"), st.integers(0, 5), st.just(False)),
+    st.tuples(st.just("reuse_id"), st.integers(0, 5), st.just(False)),
+    st.tuples(st.just("rewrite"), st.integers(0, 5), st.just(False)),
+    st.tuples(st.just("rolled_back"), st.integers(1, 3), st.booleans()),
+)
+
+
+@pytest.mark.sqlite_only(reason="the FTS5 trigger swap exists only on SQLite")
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(before=st.integers(0, 6), writes=st.lists(_WRITE, max_size=12), catch_up=st.integers(1, 8))
+def test_any_mix_of_writes_in_a_transaction_leaves_the_index_exact(tmp_path_factory, before, writes, catch_up):
+    """Whatever mix of upserts, deletes, id reuse, rewrites and rolled-back savepoints: FTS5 matches the table."""
+    store = Store(tmp_path_factory.mktemp("fts") / "insights.db")
+    counter = iter(range(10**6))
+    long = " ".join(f"w{n}" for n in range(700))  # several passages
+
+    def fresh(k: int, split: bool) -> Document:
+        return doc(k, f"{long} v{next(counter)}" if split else f"text v{next(counter)}")
+
+    try:
+        upsert(store, [fresh(n, n % 3 == 0) for n in range(before)])
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(store_module, "FTS_CATCH_UP", catch_up)
+            patch.setattr(store_module, "BATCH", 2)
+            with store.transaction():
+                for op, n, split in writes:
+                    _apply(store, op, n, split, fresh, counter)
+        assert store.integrity_check() == "ok"
+        rows = store.rows("SELECT count(*) AS n FROM passages")[0]["n"]
+        assert store.rows("SELECT count(*) AS n FROM passages_fts")[0]["n"] == rows
+    finally:
+        store.close()
+
+
+def _apply(store: Store, op: str, n: int, split: bool, fresh, counter) -> None:
+    ids = [row["id"] for row in store.rows("SELECT id FROM passages ORDER BY id")]
+    if op == "add":
+        store.upsert_documents([fresh(100 + next(counter), split) for _ in range(n)], ImportReport())
+    elif op == "change":  # the document holding the n-th highest passage
+        owners = store.rows(
+            "SELECT d.source_id FROM passages p JOIN documents d ON d.id = p.document_id ORDER BY p.id DESC"
+        )
+        if owners:
+            store.upsert_documents([fresh(int(owners[n % len(owners)]["source_id"]), split)], ImportReport())
+    elif op == "delete_top" and ids:
+        store.execute("DELETE FROM passages WHERE id >= ?", [ids[-min(n, len(ids))]])
+    elif op == "delete_low" and ids:
+        store.execute("DELETE FROM passages WHERE id = ?", [ids[n % len(ids)]])
+    elif op == "reuse_id" and ids:
+        free = min(set(range(1, ids[-1] + 2)) - set(ids))
+        store.execute(
+            'INSERT INTO passages (id, document_id, ordinal, start, "end", text) '
+            "SELECT ?, document_id, 99, 0, 5, 'reused' FROM passages LIMIT 1",
+            [free],
+        )
+    elif op == "rewrite" and ids:
+        store.execute("UPDATE passages SET text = 'rewritten' WHERE id = ?", [ids[n % len(ids)]])
+    elif op == "rolled_back":
+        store.conn.execute("SAVEPOINT part")
+        store.upsert_documents([fresh(200 + next(counter), split) for _ in range(n)], ImportReport())
+        store.upsert_documents([fresh(0, split)], ImportReport())
+        store.conn.execute("ROLLBACK TO part")
+        store.conn.execute("RELEASE part")
 
 
 # -- reading ---------------------------------------------------------------------------

@@ -111,6 +111,8 @@ MIGRATIONS: list[tuple[str, str]] = [
     ),
     # SQLite's m005 drops an FTS5 prefix index PostgreSQL never had: recorded, so versions match.
     ("m005_fts_prefix_3", "SELECT 1;"),
+    # SQLite's m006 sizes FTS5's in-memory buffer; PostgreSQL has no FTS5: recorded, so versions match.
+    ("m006_fts_hashsize", "SELECT 1;"),
 ]
 
 
