@@ -187,15 +187,18 @@ def archive_for(args: argparse.Namespace) -> tuple[Path, int]:
 def measure(args: argparse.Namespace, archive: Path, stages: tuple[str, ...]) -> dict[str, dict[str, Any]]:
     db = Path(args.cache) / "import" / "bench-import.db"
     best: dict[str, dict[str, Any]] = {}
+    runs: dict[str, list[float]] = {name: [] for name in stages}
     for _ in range(args.repeat):
         for name in stages:
             result = run_stage(name, archive, db)
+            runs[name].append(round(result["seconds"], 3))
             if name not in best or result["seconds"] < best[name]["seconds"]:
                 best[name] = result
     fresh_db(db)
-    for result in best.values():
+    for name, result in best.items():
         result["tweets_per_s"] = round(result["documents"] / result["seconds"])
         result["seconds"] = round(result["seconds"], 3)
+        result["runs_seconds"] = runs[name]  # every repetition, so the spread is on record, not just the best
     return best
 
 
