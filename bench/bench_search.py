@@ -40,7 +40,7 @@ from deepinsights.models import HIGHLIGHT_END, HIGHLIGHT_START, Document, Import
 from deepinsights.search import build_fts_query, search  # noqa: E402
 from deepinsights.store import Store  # noqa: E402
 
-CORPUS_VERSION = 2  # bump when the synthetic corpus or the schema changes, so cached databases are rebuilt
+CORPUS_VERSION = 3  # bump when the synthetic corpus or the schema changes, so cached databases are rebuilt
 LIMIT = 10
 
 

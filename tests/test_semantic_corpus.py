@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from deepinsights.workspace import AnyStore
 
 QUERIES = ROOT / "bench" / "queries" / "semantic.jsonl"
+HELD_OUT = ROOT / "bench" / "queries" / "semantic-heldout.jsonl"
 
 
 @pytest.fixture(scope="module")
@@ -105,3 +106,15 @@ def test_the_scale_benchmark_runs_at_a_tiny_size(tmp_path):
     assert done.returncode == 0, done.stderr
     scale = json.loads((tmp_path / "semantic.json").read_text())["scale"][0]
     assert scale["passages"] == 2000 and scale["hybrid_ms"]["p95"] > 0 and scale["usearch_file_mib"] > 0
+
+
+def test_the_held_out_queries_are_well_formed_and_target_other_documents() -> None:
+    """The held-out set measures tuning on the first one only if it asks about other documents."""
+    sets = {path.name: [json.loads(line) for line in path.read_text().splitlines()] for path in (QUERIES, HELD_OUT)}
+    ids = [q["id"] for queries in sets.values() for q in queries]
+    assert len(ids) == len(set(ids)) and len(sets[HELD_OUT.name]) >= 30
+    targets = {
+        name: {(t["thinker"], t["source_id"]) for q in queries for t in q["targets"]} for name, queries in sets.items()
+    }
+    assert all(q["query"].strip() and q["targets"] for queries in sets.values() for q in queries)
+    assert not targets[QUERIES.name] & targets[HELD_OUT.name]
