@@ -28,7 +28,8 @@ install-test: $(BIN)/python
 # there is a network) and serve the shipped Karpathy profile on http://127.0.0.1:$(PORT)/
 demo: install
 	@if [ -d "$(CORPUS)" ]; then \
-		$(BIN)/insights import "$(CORPUS)" --thinker karpathy; \
+		$(BIN)/insights import "$(CORPUS)" --thinker karpathy \
+			--url-template 'https://karpathy.github.io/{year}/{month}/{day}/{slug}/'; \
 	else \
 		$(BIN)/insights import https://github.com/karpathy/karpathy.github.io --thinker karpathy \
 		|| echo "No corpus imported (no $(CORPUS) and no network): the page still works; search is empty."; \

@@ -12,8 +12,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ..errors import EmbeddingError
-from ..importers import ImportOptions
+from ..errors import EmbeddingError, ImporterError
+from ..importers import ImportOptions, url_template
 from ..ingest import run_import
 from ..models import HIGHLIGHT_END, HIGHLIGHT_START, ImportReport
 from ..search import hit_dict, search
@@ -35,6 +35,12 @@ out = Console(highlight=False, soft_wrap=True)
 @click.option("--date-field", help="JSON/CSV: field holding the date.")
 @click.option("--url-field", help="JSON/CSV: field holding the link.")
 @click.option("--title-field", help="JSON/CSV: field holding the title.")
+@click.option(
+    "--url-template",
+    callback=lambda ctx, param, value: _checked_template(value),
+    help="Markdown files without a permalink: their published URL, e.g. "
+    "'https://example.org/{year}/{month}/{day}/{slug}/' ({path}, {name}, {slug}, {year}, {month}, {day}).",
+)
 @click.option(
     "--keep-raw",
     is_flag=True,
@@ -59,6 +65,7 @@ def import_(sources: tuple[str, ...], db_path: Db, as_json: bool, strict: bool, 
         insights import twitter-archive.zip --thinker karpathy
         insights import ~/blog/_posts talks/*.vtt --thinker karpathy
         insights import https://github.com/karpathy/karpathy.github.io --thinker karpathy
+        insights import til/ --thinker simonw --url-template 'https://til.simonwillison.net/{path}'
     """
     options = ImportOptions(**fields)
     with open_store(db_path) as store, _progress(as_json) as progress:
@@ -74,6 +81,13 @@ def import_(sources: tuple[str, ...], db_path: Db, as_json: bool, strict: bool, 
         echo_json(report.as_dict())
     else:
         _print_report(report)
+
+
+def _checked_template(value: str | None) -> str | None:
+    try:
+        return url_template.check(value) if value else None
+    except ImporterError as ex:
+        raise click.BadParameter(str(ex).removeprefix(f"--url-template {value!r}: ")) from None
 
 
 def _update_vectors(store: Store, report: ImportReport, progress: Progress) -> None:

@@ -26,6 +26,7 @@ class ImportOptions:
     date_field: str | None = None
     url_field: str | None = None
     title_field: str | None = None
+    url_template: str | None = None
     keep_raw: bool = False
     root: Path | None = None
     provenance: dict[str, str] = field(default_factory=dict)

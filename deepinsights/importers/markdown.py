@@ -2,7 +2,8 @@
 
 A post's title, date, tags and permalink come from its front matter (YAML between ``---``
 lines, or TOML between ``+++``), its date otherwise from a ``YYYY-MM-DD-slug`` file name,
-then from the file's first commit (``options.file_dates``, filled for git sources). The
+then from the file's first commit (``options.file_dates``, filled for git sources). Without
+a permalink its URL comes from ``--url-template`` when given (``url_template``). The
 title falls back to the first heading, then the file name. The searchable text is the
 rendered Markdown as plain text: raw HTML through ``html_to_text``, links reduced to their
 text, images dropped, fenced code kept without its fences, ``$$…$$`` math kept verbatim.
@@ -34,6 +35,7 @@ from markdown_it import MarkdownIt
 from ..errors import CorruptArchiveError
 from ..hookspecs import hookimpl
 from ..models import Document
+from . import url_template
 from .base import ImportOptions
 from .textutil import clean, decode, html_to_text, is_binary, parse_date, tidy
 
@@ -264,6 +266,8 @@ def _document(path: Path, rel: str, front: dict[str, Any], body: str, options: I
     if not text:
         return None
     own_date, dated_name = _own_date(path, front)
+    published = own_date or options.file_dates.get(rel)
+    templated = url_template.fill(options.url_template, rel, published) if options.url_template else None
     return Document(
         source="markdown",
         source_id=rel,
@@ -271,8 +275,8 @@ def _document(path: Path, rel: str, front: dict[str, Any], body: str, options: I
         text=text,
         thinker=options.thinker or "",
         title=_title(front, heading, dated_name or path.stem),
-        url=_url(front),
-        published_at=own_date or options.file_dates.get(rel),
+        url=_url(front) or templated,
+        published_at=published,
         source_path=rel,
         meta=_meta(front),
     )
