@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 
 from sqlite_utils import Database
 
@@ -10,20 +11,27 @@ from deepinsights.migrations import migrations
 from deepinsights.search import search
 from deepinsights.store import Store
 
+TEXT = "the analytical engine weaves algebra"
 
-def test_a_workspace_with_the_2_and_3_character_prefix_index_migrates(db_path):
-    conn = sqlite3.connect(db_path)
-    migrations.apply(Database(conn), stop_before="m005_fts_prefix_3")
+
+def older_workspace(path: Path, stop_before: str) -> sqlite3.Connection:
+    """A workspace migrated up to ``stop_before`` holding one document; its connection, still open."""
+    conn = sqlite3.connect(path)
+    migrations.apply(Database(conn), stop_before=stop_before)
     conn.execute(
         "INSERT INTO documents (id, thinker, kind, source, source_id, title, text, words, content_hash) "
-        "VALUES ('d1', 'ada', 'post', 'markdown', 'a.md', 'Engines', 'the analytical engine weaves algebra', 5, 'h')"
+        "VALUES ('d1', 'ada', 'post', 'markdown', 'a.md', 'Engines', ?, 5, 'h')",
+        [TEXT],
     )
     conn.execute(
-        "INSERT INTO passages (document_id, ordinal, start, \"end\", text) VALUES ('d1', 0, 0, 36, "
-        "'the analytical engine weaves algebra')"
+        "INSERT INTO passages (document_id, ordinal, start, \"end\", text) VALUES ('d1', 0, 0, ?, ?)", [len(TEXT), TEXT]
     )
     conn.commit()
-    conn.close()
+    return conn
+
+
+def test_a_workspace_with_the_2_and_3_character_prefix_index_migrates(db_path):
+    older_workspace(db_path, "m005_fts_prefix_3").close()
 
     store = Store(db_path)
     try:
@@ -40,17 +48,7 @@ def test_a_workspace_with_the_2_and_3_character_prefix_index_migrates(db_path):
 
 
 def test_a_workspace_from_before_the_fts_buffer_setting_gets_it_and_keeps_its_index(db_path):
-    conn = sqlite3.connect(db_path)
-    migrations.apply(Database(conn), stop_before="m006_fts_hashsize")
-    conn.execute(
-        "INSERT INTO documents (id, thinker, kind, source, source_id, title, text, words, content_hash) "
-        "VALUES ('d1', 'ada', 'post', 'markdown', 'a.md', 'Engines', 'the analytical engine', 3, 'h')"
-    )
-    conn.execute(
-        "INSERT INTO passages (document_id, ordinal, start, \"end\", text) VALUES ('d1', 0, 0, 21, "
-        "'the analytical engine')"
-    )
-    conn.commit()
+    conn = older_workspace(db_path, "m006_fts_hashsize")
     assert conn.execute("SELECT count(*) FROM passages_fts_config WHERE k = 'hashsize'").fetchone() == (0,)
     conn.close()
 
