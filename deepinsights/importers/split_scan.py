@@ -74,13 +74,16 @@ def scan_in_halves(path: Path, label: str, scan: Callable[[Iterator[Any]], T]) -
         receive.close()
         _scan_second_half(path, split, label, scan, send)
     send.close()
+    first: T | None = None
+    second: T | None = None
     try:
         first = _first_half(path, split, label, scan)
-        if first is None:  # not a boundary: the other half is of no use
-            os.kill(pid, signal.SIGKILL)
-        second = _receive(receive)
+        if first is not None:  # else not a boundary: the other half is of no use
+            second = _receive(receive)
     finally:
         receive.close()
+        if second is None:  # not wanted, failed, or interrupted (Ctrl-C): do not wait for it to finish
+            os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
     return None if first is None or second is None else (first, second)
 
