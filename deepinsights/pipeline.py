@@ -39,6 +39,7 @@ from typing import Any
 
 from .errors import DeepInsightsError, ImporterError
 from .importers import Importer, ImportOptions
+from .importers.split_scan import forking_beside_threads
 from .models import Document
 from .store import BATCH, Prepared, prepare
 
@@ -52,7 +53,8 @@ def prepared_batches(
     context = multiprocessing.get_context("fork")
     receive, send = context.Pipe(duplex=False)
     child = context.Process(target=_child, args=(importer, path, options, import_id, receive, send), daemon=True)
-    child.start()
+    with forking_beside_threads():
+        child.start()
     send.close()
     try:
         yield from _receive(receive, options, path, import_id)

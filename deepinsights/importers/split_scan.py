@@ -26,8 +26,9 @@ import os
 import pickle
 import re
 import signal
+import warnings
 from collections.abc import Callable, Iterator
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 from itertools import chain
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -60,6 +61,19 @@ def worth_forking(path: Path) -> bool:
         return False
 
 
+@contextmanager
+def forking_beside_threads() -> Iterator[None]:
+    """Fork without Python 3.12's warning about other threads (the import child's sender, rich's refresh).
+
+    subtle: the warning is about locks another thread may hold at the fork. The processes
+    forked here only read a file and write their own pipe: they take no lock those threads
+    use (the queue, the console), so there is nothing to deadlock on.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*fork.*", category=DeprecationWarning)
+        yield
+
+
 def scan_in_halves(path: Path, label: str, scan: Callable[[Iterator[Any]], T]) -> tuple[T, T] | None:
     """``scan`` of the items of the first and of the second half of the array in ``path``, or None."""
     if not worth_forking(path):
@@ -68,7 +82,8 @@ def scan_in_halves(path: Path, label: str, scan: Callable[[Iterator[Any]], T]) -
     if split is None:
         return None
     receive, send = multiprocessing.get_context("fork").Pipe(duplex=False)
-    pid = os.fork()
+    with forking_beside_threads():
+        pid = os.fork()
     if pid == 0:  # the forked process: scan the second half, send the summary, leave without cleanup
         gc.disable()  # short-lived, and what it keeps (ids, reply links) holds no cycles
         receive.close()
