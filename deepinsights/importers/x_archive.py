@@ -7,8 +7,8 @@ first lines), ``deleted-tweets.js`` (those ids are excluded), and the screen nam
 (``RT @…``), ``reply`` (to someone else), ``quote`` (links a status) or ``tweet``. A reply
 to one's own tweet continues a self-thread: it stays a ``tweet`` (as on the profile's
 Tweets tab) and carries ``meta.thread_parent`` and ``meta.thread_root``; the first tweet
-of a thread carries ``meta.thread_root`` = its own id. t.co links are expanded, media
-links moved out of the text into ``meta.media``, HTML entities decoded. The original
+of a thread carries ``meta.thread_root`` = its own id (``x_tweet`` turns each tweet into
+its Document; ``x_json`` reads the untrusted JSON). The original
 item is kept in ``Document.raw`` only with ``--keep-raw`` (``ImportOptions.keep_raw``): its
 fields that matter live in the columns and ``meta``, the archive itself stays the original
 (``source_path`` + ``source_id`` find it), and without it a workspace is a third smaller.
@@ -29,12 +29,10 @@ nothing.
 
 from __future__ import annotations
 
-import html
 import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -45,9 +43,10 @@ from .archive import CHUNK, Tree, is_zip
 from .base import ImportOptions
 from .jsonstream import JsonStreamError, iter_json_array
 from .split_scan import scan_in_halves
-from .textutil import clean, parse_date
+from .textutil import parse_date
+from .x_json import STATUS, as_dict, as_int, as_list, as_text, tweet_id, unwrap
+from .x_tweet import NAME, Context, Notes, document, link_threads
 
-NAME = "x-archive"
 MAX_SMALL_FILE = 16 * 1024 * 1024
 HEAD_BYTES = 64 * 1024
 
@@ -58,11 +57,7 @@ _MANIFEST = re.compile(r"(?:^|/)manifest\.js$")
 _ACCOUNT = re.compile(r"(?:^|/)account\.js$")
 _ASSIGN = re.compile(r"(?:window\.)?[A-Za-z_$][\w$.]*\s*=\s*")
 _YTD_TWEETS = re.compile(r"(?:window\.)?YTD\.tweets?\.part\d+\s*=")
-_STATUS = re.compile(r"^https?://(?:www\.|mobile\.)?(?:twitter|x)\.com/(\w+)/status(?:es)?/(\d+)", re.IGNORECASE)
-_RT = re.compile(r"^RT @(\w+)")
 _SCREEN_NAME = re.compile(r"[A-Za-z0-9_]{1,50}")
-_MENTIONS = re.compile(r"^(?:@\w+\s+)+")
-_URL = re.compile(r"https?://\S+")
 _PROBES = ("data/tweets.js", "data/tweet.js", "tweets.js", "tweet.js", "data/tweets-part1.js", "tweets-part1.js")
 _PRIVATE = ("direct-message", "twitter-circle-tweet")
 
@@ -157,7 +152,7 @@ def _plan(source: _Source, options: ImportOptions) -> _Plan:
     plan = _Plan()
     manifest = _load(source, names, _MANIFEST, options)
     _read_user(plan, manifest, _load(source, names, _ACCOUNT, options))
-    plan.tweets = _tweet_files(source, names, _dict(manifest), plan, options)
+    plan.tweets = _tweet_files(source, names, as_dict(manifest), plan, options)
     plan.notes = [n for n in names if _NOTES.search(n)]
     plan.deleted = [n for n in names if _DELETED.search(n)]
     used = {*plan.tweets, *plan.notes, *plan.deleted, *(n for n in names if _MANIFEST.search(n) or _ACCOUNT.search(n))}
@@ -188,11 +183,11 @@ def _load(source: _Source, names: list[str], pattern: re.Pattern[str], options: 
 
 def _read_user(plan: _Plan, manifest: Any, account: Any) -> None:
     # Archives since 2019 carry manifest.js userInfo; older ones only account.js.
-    info = _dict(_dict(manifest).get("userInfo"))
-    first = _list(account)[0] if _list(account) else {}
-    acct = _dict(_dict(first).get("account"))
+    info = as_dict(as_dict(manifest).get("userInfo"))
+    first = as_list(account)[0] if as_list(account) else {}
+    acct = as_dict(as_dict(first).get("account"))
     plan.screen_name = _screen_name(info.get("userName") or acct.get("username"))
-    plan.account_id = _text(info.get("accountId") or acct.get("accountId"))
+    plan.account_id = as_text(info.get("accountId") or acct.get("accountId"))
 
 
 def _tweet_files(
@@ -215,11 +210,11 @@ def _tweet_files(
 
 def _listed(manifest: dict[str, Any]) -> list[tuple[str, int]]:
     """(fileName, count) of each tweets part in manifest.js (``dataTypes.tweets.files``)."""
-    types = _dict(manifest.get("dataTypes"))
+    types = as_dict(manifest.get("dataTypes"))
     # "tweets" since 2020 (tweets.js, tweets-part1.js…); "tweet" in 2019 exports (tweet.js).
-    entry = _dict(types.get("tweets") or types.get("tweet"))
-    files = [f for f in _list(entry.get("files")) if isinstance(f, dict)]
-    return [(_text(f.get("fileName")), _int(f.get("count")) or 0) for f in files if f.get("fileName")]
+    entry = as_dict(types.get("tweets") or types.get("tweet"))
+    files = [f for f in as_list(entry.get("files")) if isinstance(f, dict)]
+    return [(as_text(f.get("fileName")), as_int(f.get("count")) or 0) for f in files if f.get("fileName")]
 
 
 def _same_file(name: str, file_name: str) -> bool:
@@ -295,15 +290,15 @@ def _scan_side_file(source: _Source, name: str, options: ImportOptions, add: Cal
 
 
 def _add_deleted(index: _Index, item: Any) -> None:
-    tid = _tweet_id(_unwrap(item, "tweet"))
+    tid = tweet_id(unwrap(item, "tweet"))
     if tid is not None:
         index.deleted.add(tid)
 
 
 def _add_note(index: _Index, item: Any) -> None:
-    note = _unwrap(item, "noteTweet")
-    created = parse_date(_text(note.get("createdAt")))
-    if created is not None and _text(_dict(note.get("core")).get("text")):
+    note = unwrap(item, "noteTweet")
+    created = parse_date(as_text(note.get("createdAt")))
+    if created is not None and as_text(as_dict(note.get("core")).get("text")):
         index.notes.setdefault(int(created.timestamp()), []).append(note)
 
 
@@ -348,16 +343,16 @@ def _observe(items: Iterator[Any]) -> _Observed:
     shared: dict[str, str] = {}  # one copy of each user id and name: a big archive replies to few people
     for item in items:
         seen.items += 1
-        tweet = _unwrap(item, "tweet")
-        tid = _tweet_id(tweet)
+        tweet = unwrap(item, "tweet")
+        tid = tweet_id(tweet)
         if tid is None:
             seen.bad += 1
             continue
         seen.ids.append(tid)
-        parent = _int(tweet.get("in_reply_to_status_id_str") or tweet.get("in_reply_to_status_id"))
+        parent = as_int(tweet.get("in_reply_to_status_id_str") or tweet.get("in_reply_to_status_id"))
         if parent is not None:
-            user = _text(tweet.get("in_reply_to_user_id_str") or tweet.get("in_reply_to_user_id"))
-            name = _text(tweet.get("in_reply_to_screen_name")).lower()
+            user = as_text(tweet.get("in_reply_to_user_id_str") or tweet.get("in_reply_to_user_id"))
+            name = as_text(tweet.get("in_reply_to_screen_name")).lower()
             seen.replies[tid] = (parent, shared.setdefault(user, user), shared.setdefault(name, name))
         if not seen.media_name:
             seen.media_name = _screen_name_from_media(tweet, tid)
@@ -382,8 +377,8 @@ def _note_replies(replies: dict[int, tuple[int, str, str]], plan: _Plan, index: 
 
 def _screen_name_from_media(tweet: dict[str, Any], tid: int) -> str:
     """A lone tweets.js names no user, but its media links do: ``twitter.com/<name>/status/<own id>/photo/1``."""
-    for media in _list(_dict(tweet.get("entities")).get("media")):
-        match = _STATUS.match(_text(_dict(media).get("expanded_url")))
+    for media in as_list(as_dict(tweet.get("entities")).get("media")):
+        match = STATUS.match(as_text(as_dict(media).get("expanded_url")))
         if match and match.group(2) == str(tid):
             return match.group(1)
     return ""
@@ -391,278 +386,31 @@ def _screen_name_from_media(tweet: dict[str, Any], tid: int) -> str:
 
 def _screen_name(value: Any) -> str:
     """A screen name fit for a URL and a thinker slug (X allows ``[A-Za-z0-9_]``), else ''."""
-    text = _text(value)
+    text = as_text(value)
     return text if _SCREEN_NAME.fullmatch(text) else ""
-
-
-# -- threads and notes -------------------------------------------------------------------
-
-
-@dataclass
-class _Threads:
-    """Self-threads: each continuation's parent and root, and the set of thread heads."""
-
-    parent: dict[int, int]
-    root: dict[int, int]
-    heads: set[int]
-
-
-def _link_threads(index: _Index) -> _Threads:
-    parent = {t: p for t, p in index.parents.items() if p in index.ids or t in index.to_self}
-    root: dict[int, int] = {}
-    for start in parent:
-        path, on_path, node = [], set(), start
-        while node in parent and node not in root and node not in on_path:
-            path.append(node)
-            on_path.add(node)
-            node = parent[node]
-        top = root.get(node, node)
-        for member in path:
-            root[member] = top
-    return _Threads(parent, root, set(root.values()))
-
-
-class _Notes:
-    """Long posts (note-tweet.js) waiting for the tweet that shows their first lines."""
-
-    def __init__(self, by_second: dict[int, list[dict[str, Any]]]) -> None:
-        self.by_second = by_second
-        self.used: set[int] = set()
-
-    def take(self, created: datetime | None, text: str) -> dict[str, Any] | None:
-        """Return the note posted in the same second whose text starts like ``text``, once."""
-        if created is None or not self.by_second:
-            return None
-        for note in self.by_second.get(int(created.timestamp()), []):
-            if id(note) not in self.used and _same_start(_text(_dict(note.get("core")).get("text")), text):
-                self.used.add(id(note))
-                return note
-        return None
-
-    def unmatched(self) -> int:
-        return sum(len(notes) for notes in self.by_second.values()) - len(self.used)
-
-
-def _same_start(note: str, tweet: str) -> bool:
-    a, b = _comparable(note), _comparable(tweet)
-    n = min(80, len(a), len(b))
-    return a[:n] == b[:n]
-
-
-def _comparable(text: str) -> str:
-    text = _MENTIONS.sub("", _URL.sub(" ", html.unescape(text))).replace("\u2026", "")
-    return " ".join(text.split()).lower()
 
 
 # -- second pass: Documents ---------------------------------------------------------------
 
 
-@dataclass
-class _Context:
-    plan: _Plan
-    threads: _Threads
-    notes: _Notes
-    path: str
-    keep_raw: bool
-
-
 def _documents(source: _Source, plan: _Plan, index: _Index, options: ImportOptions) -> Iterator[Document]:
     base = options.relative(source.path).strip(".") or source.path.name
-    ctx = _Context(
-        plan, _link_threads(index), _Notes(index.notes), base if source.tree is None else "", options.keep_raw
-    )
+    threads = link_threads(index.parents, index.ids, index.to_self)
+    ctx = Context(plan.screen_name, plan.account_id, threads, Notes(index.notes), options.keep_raw)
+    lone = base if source.tree is None else ""
     remaining = index.ids
     for name in index.files:
         for item in iter_json_array(source.chunks(name), source.label(name)):
-            tweet = _unwrap(item, "tweet")
-            tid = _tweet_id(tweet)
+            tweet = unwrap(item, "tweet")
+            tid = tweet_id(tweet)
             if tid is None or tid not in remaining:  # subtle: a repeated id was counted in the first pass
                 continue
             remaining.discard(tid)
             if tid not in index.deleted:
-                yield _document(tweet, tid, ctx.path or f"{base}/{name}", ctx)
+                yield document(tweet, tid, lone or f"{base}/{name}", ctx)
     if ctx.notes.unmatched():
         label = source.label(plan.notes[0])
         options.skip(label, f"{ctx.notes.unmatched():,} note tweets match no tweet in the archive, not imported")
-
-
-def _document(tweet: dict[str, Any], tid: int, source_path: str, ctx: _Context) -> Document:
-    full = _text(tweet.get("full_text") or tweet.get("text"))
-    created = _created(tweet.get("created_at"))
-    text, links, media = _expand(full, tweet)
-    note = ctx.notes.take(created, text)
-    if note:
-        text, note_links = _note_text(note, html.unescape(text))
-        links.extend(note_links)
-    else:
-        text = html.unescape(text)
-    kind, meta = _classify(tweet, tid, full, links, ctx)
-    meta.update(_counts(tweet), urls=links, media=media, note_tweet_id=_text(note.get("noteTweetId")) if note else "")
-    screen = ctx.plan.screen_name
-    raw = ({"tweet": tweet, "noteTweet": note} if note else {"tweet": tweet}) if ctx.keep_raw else None
-    return Document(
-        source=NAME,
-        source_id=str(tid),
-        kind=kind,
-        text=clean(text).strip(),
-        thinker=screen.lower(),
-        url=f"https://x.com/{screen or 'i'}/status/{tid}",
-        published_at=created,
-        source_path=source_path,
-        meta={k: _clean_value(v) for k, v in meta.items() if v not in (None, "", [])},
-        raw=_dump(raw) if raw else None,
-    )
-
-
-def _expand(text: str, tweet: dict[str, Any]) -> tuple[str, list[str], list[str]]:
-    """Replace t.co links by their targets; drop media links (returned apart). Entities may be absent."""
-    entities = _dict(tweet.get("entities"))
-    links = []
-    for url in map(_dict, _list(entities.get("urls"))):
-        short, target = _text(url.get("url")), _text(url.get("expanded_url") or url.get("display_url"))
-        if short and target:
-            text = text.replace(short, target)
-            links.append(target)
-    media = []
-    for item in map(_dict, _list(_dict(tweet.get("extended_entities")).get("media") or entities.get("media"))):
-        if item.get("url"):
-            text = text.replace(_text(item.get("url")), "")
-        if link := _text(item.get("media_url_https") or item.get("media_url")):
-            media.append(link)
-    return text.strip(), links, media
-
-
-def _note_text(note: dict[str, Any], tweet_text: str) -> tuple[str, list[str]]:
-    """The long post's full text, links expanded; keeps the leading @names its tweet shows."""
-    core = _dict(note.get("core"))
-    text, links = _text(core.get("text")), []
-    for url in map(_dict, _list(core.get("urls"))):
-        short, target = _text(url.get("shortUrl")), _text(url.get("expandedUrl"))
-        if short and target:
-            text = text.replace(short, target)
-            links.append(target)
-    mentions = _MENTIONS.match(tweet_text)  # a reply's note omits the leading @names its tweet shows
-    if mentions and not text.startswith(mentions.group(0).strip()):
-        text = mentions.group(0) + text
-    return text, links
-
-
-def _classify(
-    tweet: dict[str, Any], tid: int, full: str, links: list[str], ctx: _Context
-) -> tuple[str, dict[str, Any]]:
-    """Kind (repost, reply, quote, tweet) and the reply, thread and quote links of one tweet."""
-    threads, account_id = ctx.threads, ctx.plan.account_id
-    meta: dict[str, Any] = {
-        "in_reply_to_status_id": _text(tweet.get("in_reply_to_status_id_str") or tweet.get("in_reply_to_status_id")),
-        "in_reply_to_screen_name": _text(tweet.get("in_reply_to_screen_name")),
-        "lang": _text(tweet.get("lang")),
-    }
-    if tid in threads.parent:
-        meta.update(thread_parent=str(threads.parent[tid]), thread_root=str(threads.root[tid]))
-    elif tid in threads.heads:
-        meta["thread_root"] = str(tid)
-    quoted = _text(tweet.get("quoted_status_id_str") or tweet.get("quoted_status_id")) or _quoted(links, tid)
-    meta["quoted_status_id"] = quoted
-    repost = _RT.match(full)
-    if repost or tweet.get("retweeted_status"):
-        meta["reposted_screen_name"] = repost.group(1) if repost else ""
-        return "repost", meta
-    if tid not in threads.parent and _replies_to_other(tweet, account_id):
-        return "reply", meta
-    return ("quote" if quoted else "tweet"), meta
-
-
-def _replies_to_other(tweet: dict[str, Any], account_id: str) -> bool:
-    """A reply to someone else; a tweet opening with @names has a reply-to user but no status (pre-2013)."""
-    user = _text(tweet.get("in_reply_to_user_id_str") or tweet.get("in_reply_to_user_id"))
-    status = _text(tweet.get("in_reply_to_status_id_str") or tweet.get("in_reply_to_status_id"))
-    return bool(status or user) and not (user and user == account_id)
-
-
-def _quoted(links: list[str], tid: int) -> str:
-    for link in links:
-        match = _STATUS.match(link)
-        if match and match.group(2) != str(tid):
-            return match.group(2)
-    return ""
-
-
-def _counts(tweet: dict[str, Any]) -> dict[str, int | None]:
-    return {"like_count": _int(tweet.get("favorite_count")), "repost_count": _int(tweet.get("retweet_count"))}
-
-
-_CREATED = re.compile(r"[A-Z][a-z]{2} ([A-Z][a-z]{2}) (\d\d) (\d\d):(\d\d):(\d\d) \+0000 (\d{4})")
-_MONTHS = {m: i for i, m in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(), start=1)}
-
-
-def _created(value: Any) -> datetime | None:
-    """Every archive so far writes UTC as "Thu Nov 03 08:50:26 +0000 2022".
-
-    subtle: ``strptime`` was a quarter of the import's time, so that one shape is read by a
-    regex; anything else (another offset, another layout) goes through the general parser.
-    """
-    text = _text(value)
-    match = _CREATED.fullmatch(text)
-    if match and match.group(1) in _MONTHS:
-        month, day, hour, minute, second, year = match.groups()
-        try:
-            return datetime(int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second), tzinfo=UTC)
-        except ValueError:
-            return None
-    try:
-        return datetime.strptime(text, "%a %b %d %H:%M:%S %z %Y").astimezone(UTC)
-    except ValueError:
-        return parse_date(text)
-
-
-# -- small helpers: the archive's JSON is untrusted, so every access is typed -------------
-
-
-def _unwrap(item: Any, key: str) -> dict[str, Any]:
-    """``{"tweet": {...}}`` (archives since 2019) or the bare object (older exports, hand-made files)."""
-    item = _dict(item)
-    return _dict(item[key]) if isinstance(item.get(key), dict) else item
-
-
-def _tweet_id(tweet: dict[str, Any]) -> int | None:
-    return _int(tweet.get("id_str") or tweet.get("id"))
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    return str(value) if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else ""
-
-
-def _int(value: Any) -> int | None:
-    if type(value) is str and value.isascii() and value.isdigit() and len(value) < 30:
-        return int(value)  # the usual case (ids are strings of digits), without _text's checks
-    text = _text(value).strip()
-    return int(text) if text.isascii() and text.isdigit() and len(text) < 30 else None
-
-
-def _clean_value(value: Any) -> Any:
-    """Meta values reach SQLite as JSON text: no lone surrogates or NULs in strings or lists of them."""
-    if isinstance(value, str):
-        return clean(value)
-    return [clean(v) for v in value] if isinstance(value, list) else value
-
-
-def _dump(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:  # subtle: lone surrogates survive only as \\u escapes
-        return json.dumps(value, separators=(",", ":"))
-    return text
 
 
 # -- detection ------------------------------------------------------------------------------
