@@ -14,6 +14,8 @@ import socket
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -28,6 +30,7 @@ from deepinsights.web.app import create_app
 from deepinsights.web.security import CSP
 from deepinsights.workspace import open_store
 
+from .test_migrations import older_workspace
 from .webutil import (
     BACKENDS,
     PROFILE_YAML,
@@ -577,39 +580,41 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_serve_prints_its_address_and_serves(tmp_path, workspace, profiles):
-    command = [
-        sys.executable,
-        "-m",
-        "deepinsights",
-        "serve",
-        "ada",
-        "--port",
-        "0",
-        "--db",
-        str(workspace),
-        "--profiles",
-        str(profiles),
-    ]
-    proc = subprocess.Popen(
-        command,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONWARNINGS": "error"},
-    )
+@contextmanager
+def serve_command(*args: object) -> Iterator[str]:
+    """``insights serve ARGS --port 0`` in a real process; yields the address it prints."""
+    command = [sys.executable, "-m", "deepinsights", "serve", *map(str, args), "--port", "0"]
+    env = {**os.environ, "PYTHONWARNINGS": "error"}
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
-        address = proc.stdout.readline().strip()
-        assert address.startswith("http://127.0.0.1:") and address.endswith("/profile/ada")
-        conn = http.client.HTTPConnection(address.split("/")[2], timeout=10)
-        conn.request("GET", "/api/search?q=factorio")
-        assert json.loads(conn.getresponse().read())["matched"] == 1
-        conn.close()
+        yield proc.stdout.readline().strip()
     finally:
         proc.terminate()
         proc.wait(timeout=10)
         proc.stdout.close()
         proc.stderr.close()
+
+
+def search_served(address: str, q: str) -> dict:
+    conn = http.client.HTTPConnection(address.split("/")[2], timeout=10)
+    try:
+        conn.request("GET", f"/api/search?q={q}")
+        return json.loads(conn.getresponse().read())
+    finally:
+        conn.close()
+
+
+def test_serve_prints_its_address_and_serves(tmp_path, workspace, profiles):
+    with serve_command("ada", "--db", workspace, "--profiles", profiles) as address:
+        assert address.startswith("http://127.0.0.1:") and address.endswith("/profile/ada")
+        assert search_served(address, "factorio")["matched"] == 1
+
+
+def test_serve_brings_an_older_workspace_up_to_date_first(tmp_path, profiles):
+    db = tmp_path / "older.db"
+    older_workspace(db, "m006_fts_hashsize").close()  # as a previous version of deep-insights left it
+    with serve_command("ada", "--db", db, "--profiles", profiles) as address:
+        assert search_served(address, "analytical")["matched"] == 1  # not "migrate it first"
 
 
 def test_serve_refuses_an_unknown_profile(workspace, profiles, run):

@@ -8,7 +8,8 @@ from pathlib import Path
 import click
 
 from .. import workspace
-from ..errors import ProfileError
+from ..errors import ProfileError, StoreError
+from ..store import Store
 from ..workspace import Db
 from .common import db_option, echo_json, errors_as_messages, json_option
 
@@ -36,7 +37,8 @@ def serve(
 ) -> None:
     """Serve the profile pages, archive search and JSON API until Ctrl-C.
 
-    The workspace is opened read-only; without one the profile is served with no corpus.
+    The workspace is opened read-only (an older one is first brought up to this version's
+    schema, as any write command does); without one the profile is served with no corpus.
 
     \b
     Example usage:
@@ -47,6 +49,7 @@ def serve(
 
     from ..web.app import create_app
 
+    _migrate(db_path)
     with errors_as_messages():
         app = create_app(db_path, profiles_dir, default_slug=slug, allowed_hosts=_allowed_hosts(host), model=model_name)
         _check_slug(app.state.site.profiles.slugs(), slug)
@@ -62,6 +65,22 @@ def serve(
     click.echo(address)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
     server.run(sockets=[sock])
+
+
+def _migrate(db_path: Db) -> None:
+    """Bring an older SQLite workspace up to this version's schema before serving it read-only.
+
+    Every writing command migrates on open; the server opens the file read-only (a request
+    cannot change the corpus), so after an upgrade its archive search would only say "migrate
+    it". A file this process cannot write, or one another process is writing, is served as it
+    is: then the page's search says what is wrong and the command that fixes it.
+    """
+    if workspace.is_url(db_path) or not Path(db_path).is_file():
+        return
+    try:
+        Store(db_path, busy_timeout_ms=200).close()
+    except StoreError as ex:
+        click.echo(f"Note: {ex}", err=True)
 
 
 def _announce_model(name: str) -> None:
