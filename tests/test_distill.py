@@ -249,3 +249,41 @@ def test_one_word_names_and_works_are_lineage(store):
     assert found.get("Factorio") == 4 and found.get("Tolkien") == 2
     assert "Monday" not in found and "Nothing" not in found
     assert found.get("Ada Lovelace") == 2 and "Lovelace" not in found  # the surname is the same person
+
+
+def test_the_thinkers_own_name_and_handle_are_not_their_lineage(store, db, run, tmp_path, monkeypatch):
+    texts = [
+        "Ada Lovelace here: notes on the engine, with thanks to Charles Babbage.",
+        "As Ada Lovelace I sign every letter; Charles Babbage replied.",
+        "Lovelace again, on Bernoulli numbers. Charles Babbage agrees. Ping @ada_l and @babbage.",
+        "Signed, Ada Lovelace. Cc @ada_l and @babbage.",
+    ]
+    docs = [
+        Document(
+            source="test",
+            source_id=str(i),
+            kind="post",
+            thinker="ada",
+            text=t,
+            published_at=datetime(2024, 1, i + 1, tzinfo=UTC),
+        )  # fmt: skip
+        for i, t in enumerate(texts)
+    ]
+    with store.transaction():
+        store.upsert_documents(docs, ImportReport())
+    found = {m.name for m in distill(store, "ada", check_robustness=False).lineage}
+    assert {"Ada Lovelace", "Charles Babbage"} <= found  # with no profile, only the slug is known as hers
+    found = {m.name for m in distill(store, "ada", names={"Ada Lovelace"}, handles={"@ada_l"}).lineage}
+    assert "Charles Babbage" in found and "@babbage" in found
+    assert not {"Ada Lovelace", "Lovelace", "@ada_l"} & found
+
+    profiles = tmp_path / "profiles"  # beside the workspace file; a PostgreSQL workspace's are in the current folder
+    profiles.mkdir(exist_ok=True)
+    (profiles / "ada.yaml").write_text(
+        "format: 1\nidentity:\n  slug: ada\n  name: Ada Lovelace\n  handles: ['@ada_l']\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    result = run("distill", "ada", "--no-llm", "--db", db, "--json")
+    assert result.exit_code == 0, result.output
+    names = {entry["name"] for entry in json.loads(result.output)["lineage"]}
+    assert "Charles Babbage" in names and not {"Ada Lovelace", "@ada_l"} & names

@@ -58,7 +58,8 @@ def distill_(
     """
     path = out or workspace.folder(db_path) / "profiles" / f"{slug}-draft.yaml"
     with open_store(db_path) as store, errors_as_messages():
-        report = distill(store, slug, since=since, until=until)
+        own_names, handles = _identity(slug, db_path)
+        report = distill(store, slug, since=since, until=until, handles=handles, names=own_names)
         drafted = None
         if not no_llm:
             model, _ = choose_model(model_name)
@@ -89,6 +90,15 @@ def distill_(
         )
         return
     _print(report, drafted, changes, path)
+
+
+def _identity(slug: str, db_path: Db) -> tuple[set[str], set[str]]:
+    """The thinker's name and handles from their profile, when there is one (else the slug alone counts)."""
+    try:
+        identity = load_profile(slug, workspace.folder(db_path)).identity
+    except ProfileError:
+        return set(), set()
+    return {identity.name}, set(identity.handles)
 
 
 def _existing(path: Path):  # type: ignore[no-untyped-def]

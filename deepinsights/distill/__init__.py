@@ -84,10 +84,16 @@ def distill(
     since: str | None = None,
     until: str | None = None,
     handles: set[str] | None = None,
+    names: set[str] | None = None,
     check_robustness: bool = True,
 ) -> DistillReport:
-    """Measure ``thinker``'s corpus. Deterministic: the same corpus gives the same report."""
-    lineage, themes = LineageCounter(handles, own_projects(store, thinker)), ThemeCounter()
+    """Measure ``thinker``'s corpus. Deterministic: the same corpus gives the same report.
+
+    ``handles`` and ``names`` (besides the slug) are the thinker's own: never their lineage.
+    """
+    own_names = {thinker, *(names or set())}
+    lineage = LineageCounter(handles, own_projects(store, thinker), own_names=own_names)
+    themes = ThemeCounter()
     found: list[PredictionCandidate] = []
     cues: list[Row] = []
     count = 0

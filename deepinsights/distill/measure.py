@@ -180,10 +180,16 @@ class LineageCounter:
     """Collects mentions from passages; ``ranked()`` returns those seen in enough documents."""
 
     def __init__(
-        self, own_handles: set[str] | None = None, projects: set[str] | None = None, examples: int = 3
+        self,
+        own_handles: set[str] | None = None,
+        projects: set[str] | None = None,
+        examples: int = 3,
+        own_names: set[str] | None = None,
     ) -> None:
         self.mentions: dict[tuple[str, str], Mention] = {}
-        self.own = {h.lower() for h in own_handles or set()}
+        self.own = {h.lower().lstrip("@") for h in own_handles or set()}
+        # the thinker's own name is not their lineage ("Simon Willison" in his own corpus)
+        self.own_words = {word.lower() for name in own_names or set() for word in name.split()}
         self.max_examples = examples
         self.projects = {p for p in projects or set() if len(p) >= 4}
         self._project_pattern = (
@@ -204,14 +210,14 @@ class LineageCounter:
         common = []
         for name in NAME.findall(row.text):
             words = name.split()
-            if words[0] not in NAME_STOP and words[-1] not in NAME_STOP:
+            if words[0] not in NAME_STOP and words[-1] not in NAME_STOP and not self._own(words):
                 found[("person or work", " ".join(words))] = None
                 # subtle: "Deep Learning" also written "deep learning" is a topic, not a name
                 if " ".join(words).lower() in row.text:
                     common.append(("person or work", " ".join(words)))
         for name in _single_names(row.text):
             # subtle: "Dropout" also written "dropout" is a common noun starting a heading
-            if name.lower() not in row.text:
+            if name.lower() not in row.text and not self._own([name]):
                 found[("person or work", name)] = None
         for project in PROJECT.findall(row.text):
             found[("project", self._canonical.get(project.lower(), project))] = None
@@ -222,6 +228,10 @@ class LineageCounter:
             self._count(key, row)
         for key in common:
             self.mentions[key].common_noun_documents += 1
+
+    def _own(self, words: list[str]) -> bool:
+        """True for the thinker's own name or part of it ("Karpathy", "Andrej Karpathy")."""
+        return bool(self.own_words) and all(word.lower() in self.own_words for word in words)
 
     def _count(self, key: tuple[str, str], row: Row) -> None:
         mention = self.mentions.get(key)
