@@ -221,6 +221,23 @@ def test_changed_my_mind_pairs_link_a_later_reversal_to_the_earlier_view(store):
     assert report.as_dict()["mind_changes"][0]["earlier"]["text"].startswith("Convolutional")
 
 
+def add_posts(store, texts: list[str]) -> None:
+    """One post by ada per text, a day apart."""
+    docs = [
+        Document(
+            source="test",
+            source_id=str(i),
+            kind="post",
+            thinker="ada",
+            text=text,
+            published_at=datetime(2024, 1, i + 1, tzinfo=UTC),
+        )  # fmt: skip
+        for i, text in enumerate(texts)
+    ]
+    with store.transaction():
+        store.upsert_documents(docs, ImportReport())
+
+
 def test_one_word_names_and_works_are_lineage(store):
     texts = [
         "I spent the weekend playing Factorio again, automating the whole base.",
@@ -232,19 +249,7 @@ def test_one_word_names_and_works_are_lineage(store):
         "I keep rereading notes by Ada Lovelace, and Lovelace was right.",
         "Again the notes of Ada Lovelace.",
     ]
-    docs = [
-        Document(
-            source="test",
-            source_id=str(i),
-            kind="tweet",
-            thinker="ada",
-            text=t,
-            published_at=datetime(2024, 1, i + 1, tzinfo=UTC),
-        )
-        for i, t in enumerate(texts)
-    ]
-    with store.transaction():
-        store.upsert_documents(docs, ImportReport())
+    add_posts(store, texts)
     found = {m.name: m.count for m in distill(store, "ada", check_robustness=False).lineage}
     assert found.get("Factorio") == 4 and found.get("Tolkien") == 2
     assert "Monday" not in found and "Nothing" not in found
@@ -258,19 +263,7 @@ def test_the_thinkers_own_name_and_handle_are_not_their_lineage(store, db, run, 
         "Lovelace again, on Bernoulli numbers. Charles Babbage agrees. Ping @ada_l and @babbage.",
         "Signed, Ada Lovelace. Cc @ada_l and @babbage.",
     ]
-    docs = [
-        Document(
-            source="test",
-            source_id=str(i),
-            kind="post",
-            thinker="ada",
-            text=t,
-            published_at=datetime(2024, 1, i + 1, tzinfo=UTC),
-        )  # fmt: skip
-        for i, t in enumerate(texts)
-    ]
-    with store.transaction():
-        store.upsert_documents(docs, ImportReport())
+    add_posts(store, texts)
     found = {m.name for m in distill(store, "ada", check_robustness=False).lineage}
     assert {"Ada Lovelace", "Charles Babbage"} <= found  # with no profile, only the slug is known as hers
     found = {m.name for m in distill(store, "ada", names={"Ada Lovelace"}, handles={"@ada_l"}).lineage}
