@@ -93,7 +93,13 @@ class Document:
 
     @property
     def content_hash(self) -> str:
-        return content_hash(self.title, self.text, self.url, iso_utc(self.published_at), self.kind)
+        """Changes when what a reader sees changes, or when the original item starts or stops being kept.
+
+        subtle: ``raw`` counts only by its presence, and only when present, so the hashes of
+        documents without it (all but ``--keep-raw`` imports) are what they always were.
+        """
+        kept = ("raw",) if self.raw else ()
+        return content_hash(self.title, self.text, self.url, iso_utc(self.published_at), self.kind, *kept)
 
 
 @dataclass(frozen=True)

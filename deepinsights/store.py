@@ -500,7 +500,7 @@ def _count_change(report: ImportReport, stored_by: int | None) -> None:
 
 def _content_hash(doc: Document, published: str | None) -> str:
     """``doc.content_hash``, reusing the formatted date (tests assert that the two agree)."""
-    return content_hash(doc.title, doc.text, doc.url, published, doc.kind)
+    return content_hash(doc.title, doc.text, doc.url, published, doc.kind, *(("raw",) if doc.raw else ()))
 
 
 def _document_row(

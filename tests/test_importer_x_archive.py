@@ -393,6 +393,19 @@ def test_bad_part_member_in_a_zip_is_left_out(tmp_path: Path, store):
     assert [s.path for s in report.skipped] == [f"{tmp_path / 'a.zip'}/data/tweets-part1.js"]
 
 
+def test_re_importing_with_or_without_keep_raw_updates_the_stored_originals(archive: Path, store):
+    def imported(keep_raw: bool) -> tuple[tuple[int, int, int], int]:
+        report = run_import(store, [str(archive)], ImportOptions(keep_raw=keep_raw))
+        kept = store.rows("SELECT count(*) AS n FROM documents WHERE raw IS NOT NULL")[0]["n"]
+        return (report.added, report.updated, report.unchanged), kept
+
+    (added, _, _), kept = imported(keep_raw=False)
+    assert added > 0 and kept == 0
+    assert imported(keep_raw=True) == ((0, added, 0), added)  # the originals are stored now
+    assert imported(keep_raw=True) == ((0, 0, added), added)
+    assert imported(keep_raw=False) == ((0, added, 0), 0)  # and dropped again
+
+
 def test_lone_surrogates_are_stored_safely(tmp_path: Path, store):
     raw = (
         'window.YTD.tweets.part0 = [{"tweet": {"id_str": "1", "full_text": "half \\ud800 pair https://t.co/a", '
