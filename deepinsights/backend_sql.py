@@ -10,7 +10,8 @@ runs it, ``SearchError`` when PostgreSQL's translation reads it.
 
 ``contains`` is a case-insensitive substring test both dialects run (SQLite has
 ``instr``, PostgreSQL ``strpos``; both have ``LIKE … ESCAPE``). This module runs no
-SQL of its own on SQLite and only the query translation on PostgreSQL; it does not rank.
+SQL of its own on SQLite and only the query translation on PostgreSQL (``matching_passages_many``
+translates many queries in one round trip); it does not rank.
 """
 
 from __future__ import annotations
@@ -30,11 +31,19 @@ def is_postgres(store: object) -> bool:
 
 def matching_passages(store: Any, fts: str) -> tuple[str, list[Any]]:
     """``SELECT … AS pid`` of the passages matching the FTS5 query ``fts``, and its parameters."""
-    if not is_postgres(store):
-        return "SELECT rowid AS pid FROM passages_fts WHERE passages_fts MATCH ?", [fts]
-    from .pg.search import translate
+    return matching_passages_many(store, [fts])[0]
 
-    tsquery = translate(store, fts)
+
+def matching_passages_many(store: Any, queries: list[str]) -> list[tuple[str, list[Any]]]:
+    """``matching_passages`` of each query; on PostgreSQL all are translated in one round trip."""
+    if not is_postgres(store):
+        return [("SELECT rowid AS pid FROM passages_fts WHERE passages_fts MATCH ?", [fts]) for fts in queries]
+    from .pg.search import translate_many
+
+    return [_pg_matching(tsquery) for tsquery in translate_many(store, queries)]
+
+
+def _pg_matching(tsquery: str) -> tuple[str, list[Any]]:
     if not tsquery:  # subtle: nothing searchable (only punctuation) matches nothing, as in FTS5
         return "SELECT id AS pid FROM passages WHERE 1 = 0", []
     return "SELECT id AS pid FROM passages WHERE tsv @@ ?::tsquery", [tsquery]

@@ -252,18 +252,24 @@ def translate(store: _Rows, query: str) -> str:
     by ``phraseto_tsquery`` in one round trip; only PostgreSQL's output and our operators
     are joined into the result, so it always parses.
     """
-    text = storable(query.strip()).replace("\x00", " ")
-    tree = _Parser(text).parse()
-    leaves = _leaves(tree)
+    return translate_many(store, [query])[0]
+
+
+def translate_many(store: _Rows, queries: list[str]) -> list[str]:
+    """``translate`` of each query, with one round trip for the words and phrases of all of them."""
+    trees = [_Parser(storable(query.strip()).replace("\x00", " ")).parse() for query in queries]
+    leaves = [leaf for tree in trees for leaf in _leaves(tree)]
     sql = (
         f"SELECT phraseto_tsquery('{CONFIG}', t)::text AS q "
         "FROM unnest(?::text[]) WITH ORDINALITY AS u(t, n) ORDER BY n"
     )
-    rows = store.rows(sql, [[leaf.text for leaf in leaves]])
+    rows = store.rows(sql, [[leaf.text for leaf in leaves]]) if leaves else []
     lexemes = {id(leaf): str(row["q"]) for leaf, row in zip(leaves, rows, strict=True)}
-    if not _positive(tree, lambda leaf: bool(lexemes[id(leaf)])):
-        return ""  # subtle: '"..." -word' would otherwise match every passage without the word
-    return _render(tree, lexemes) or ""
+    # subtle: a query whose positive words hold no lexeme is "": '"..." -word' would otherwise
+    # match every passage without the word
+    return [
+        _render(tree, lexemes) or "" if _positive(tree, lambda leaf: bool(lexemes[id(leaf)])) else "" for tree in trees
+    ]
 
 
 def _render(tree: _Tree, lexemes: dict[int, str]) -> str | None:

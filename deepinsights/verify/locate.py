@@ -29,7 +29,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..backend_sql import is_postgres, matching_passages
+from ..backend_sql import is_postgres, matching_passages, matching_passages_many
 from ..store import Store
 from .align import STOPWORDS, Alignment, Haystack, align_approx, align_exact
 from .normalize import Word, elided_fragments, norms, strip_invisible, words
@@ -277,7 +277,9 @@ class Locator:
     def _candidates(self, quote: _Quote, skip: int = 0) -> list[dict[str, Any]]:
         """Candidate passages, best first; ``skip`` leaves out that many of the rarest words (a retry)."""
         content = _terms(quote)
-        known = sorted((self._frequency(t), t) for t in sorted(content, key=lambda t: (-len(t), t))[:SEED_LOOKUPS])
+        looked_up = sorted(content, key=lambda t: (-len(t), t))[:SEED_LOOKUPS]
+        frequency = self._frequencies(looked_up)
+        known = sorted((frequency[t], t) for t in looked_up)
         present = [t for df, t in known if df > 0]
         rare = [(df, t) for df, t in known if 0 < df <= SEED_CAP]
         if skip:
@@ -293,19 +295,28 @@ class Locator:
             extra = _extra_queries(quote, seeds, others, postgres=is_postgres(self.store))
         return self._passage_rows(self._ranked(seeds, extra))
 
-    def _frequency(self, term: str) -> int:
-        """Passages holding ``term`` (as the FTS index stems it), counted up to ``SEED_CAP + 1``."""
-        if term not in self._df:
-            if len(self._df) > _DF_CACHE:
-                self._df.clear()
-            match, params = matching_passages(self.store, _fts_term(term))
-            sql = f"SELECT count(*) AS n FROM ({match} LIMIT ?) s"
-            self._df[term] = int(self.store.rows(sql, [*params, SEED_CAP + 1])[0]["n"])
-        return self._df[term]
+    def _frequencies(self, terms: list[str]) -> dict[str, int]:
+        """Passages holding each term (as the FTS index stems it), counted up to ``SEED_CAP + 1``.
+
+        The terms not cached yet are counted in one query (on PostgreSQL, two round trips in
+        all instead of two per term).
+        """
+        if len(self._df) > _DF_CACHE:
+            self._df.clear()
+        missing = [t for t in terms if t not in self._df]
+        if missing:
+            matches = matching_passages_many(self.store, [_fts_term(t) for t in missing])
+            counts = ", ".join(
+                f"(SELECT count(*) FROM ({sql} LIMIT ?) s{i}) AS n{i}" for i, (sql, _) in enumerate(matches)
+            )
+            params = [p for _, ps in matches for p in (*ps, SEED_CAP + 1)]
+            row = self.store.rows(f"SELECT {counts}", params)[0]
+            self._df.update((t, int(row[f"n{i}"])) for i, t in enumerate(missing))
+        return {t: self._df[t] for t in terms}
 
     def _ranked(self, seeds: list[str], extra: list[str]) -> list[int]:
         """Passages holding a seed, ranked by how many seeds (and ``extra`` FTS queries) they match."""
-        matches = [matching_passages(self.store, q) for q in [_fts_term(t) for t in seeds] + extra]
+        matches = matching_passages_many(self.store, [_fts_term(t) for t in seeds] + extra)
         union = " UNION ALL ".join(sql for sql, _ in matches)
         join, params = self._thinker_filter()
         sql = f"WITH s AS ({union}) SELECT s.pid FROM s {join} GROUP BY s.pid ORDER BY count(*) DESC, s.pid LIMIT ?"
