@@ -93,13 +93,17 @@ class Document:
 
     @property
     def content_hash(self) -> str:
-        """Changes when what a reader sees changes, or when the original item starts or stops being kept.
+        """Changes when what a reader sees changes, or when the original item starts or stops being kept."""
+        return self.content_hash_at(iso_utc(self.published_at))
+
+    def content_hash_at(self, published: str | None) -> str:
+        """``content_hash`` for the date already formatted by ``iso_utc`` (the store formats it once).
 
         subtle: ``raw`` counts only by its presence, and only when present, so the hashes of
         documents without it (all but ``--keep-raw`` imports) are what they always were.
         """
         kept = ("raw",) if self.raw else ()
-        return content_hash(self.title, self.text, self.url, iso_utc(self.published_at), self.kind, *kept)
+        return content_hash(self.title, self.text, self.url, published, self.kind, *kept)
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ from sqlite_utils import Database
 from . import config
 from .errors import StoreError
 from .migrations import migrations
-from .models import Document, ImportReport, content_hash, iso_utc
+from .models import Document, ImportReport, iso_utc
 from .passages import HARD_MAX, split_document
 
 BATCH = 2000
@@ -425,7 +425,7 @@ def prepare(doc: Document, thinker: str | None, import_id: int | None) -> Prepar
     """
     doc_id = doc.id  # a hash: computed once
     published = iso_utc(doc.published_at)
-    digest = _content_hash(doc, published)
+    digest = doc.content_hash_at(published)
     row = _document_row(doc, doc_id, digest, published, thinker or doc.thinker or "default", import_id)
     return doc_id, doc.source, digest, row, _passage_rows(doc, doc_id, row[7])
 
@@ -496,11 +496,6 @@ def _count_change(report: ImportReport, stored_by: int | None) -> None:
         report.unchanged += 1  # a duplicate of a document added earlier in this import
     else:
         report.updated += 1
-
-
-def _content_hash(doc: Document, published: str | None) -> str:
-    """``doc.content_hash``, reusing the formatted date (tests assert that the two agree)."""
-    return content_hash(doc.title, doc.text, doc.url, published, doc.kind, *(("raw",) if doc.raw else ()))
 
 
 def _document_row(

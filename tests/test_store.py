@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from deepinsights import store as store_module
 from deepinsights.errors import StoreError
 from deepinsights.migrations import migrations
-from deepinsights.models import Document, ImportReport, iso_utc
+from deepinsights.models import Document, ImportReport
 from deepinsights.store import Store
 from deepinsights.workspace import open_store
 
@@ -173,10 +173,15 @@ def test_duplicate_ids_in_one_import_keep_the_last_and_count_once(store, monkeyp
 
 @pytest.mark.parametrize(
     "document",
-    [doc(1), doc(2, title="T", url=None, published_at=None), doc(3, published_at=datetime(1999, 12, 31, 23, 59))],
+    [
+        doc(1),
+        doc(2, title="T", url=None, published_at=None),
+        doc(3, published_at=datetime(1999, 12, 31, 23, 59)),
+        doc(4, raw='{"tweet": {}}'),
+    ],
 )
 def test_the_store_hashes_content_exactly_like_the_document(document):
-    assert store_module._content_hash(document, iso_utc(document.published_at)) == document.content_hash
+    assert store_module.prepare(document, None, 1)[2] == document.content_hash
 
 
 def test_thinker_override_and_default(store):
