@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
@@ -26,30 +25,9 @@ from deepinsights.web.corpus import Corpus
 from deepinsights.workspace import describe, open_store
 
 from . import pg
+from .test_store import doc, upsert
 
 pytestmark = pytest.mark.postgresql
-
-
-def doc(n: int, text: str = "", **fields: object) -> Document:
-    defaults: dict[str, object] = dict(
-        source="test",
-        source_id=str(n),
-        kind="tweet",
-        text=text or f"document number {n} about tokenizers",
-        thinker="alice",
-        published_at=datetime(2020, 1, 1 + n % 28, tzinfo=UTC),
-    )
-    defaults.update(fields)
-    return Document(**defaults)  # type: ignore[arg-type]
-
-
-def upsert(store: PgStore, docs: list[Document] | Iterator[Document]) -> ImportReport:
-    report = ImportReport()
-    with store.transaction():
-        report.import_id = store.begin_import(["test"], None)
-        store.upsert_documents(docs, report)
-        store.finish_import(report)
-    return report
 
 
 # -- schema ----------------------------------------------------------------------------
