@@ -11,7 +11,8 @@ Three parts, each writing into bench/results/semantic.json:
   blind, by someone who saw no ranking, after the settings had been chosen on the first set.
 * ``speed`` — passages/s embedding a seeded sample of real passages: a bare numpy baseline
   (texts in input order, padded per batch, 3-D matmuls: the straightforward port), our
-  numpy path (length-bucketed, 2-D matmuls) and the static distillation.
+  numpy path (length-bucketed, 2-D matmuls), the static distillation and, when installed,
+  all-mpnet-base-v2; and the time to embed one query per model (p50/p95, no cache).
 * ``scale`` — hybrid query latency (p50/p95, query embedding included, no query cache) over
   N synthetic passages (Zipf text, random unit vectors) with the HNSW file, plus index size.
 
@@ -36,14 +37,16 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import CACHE, RESULTS, ROOT, ZipfText, write_result  # noqa: E402
+from deepinsights.errors import EmbeddingError  # noqa: E402
 from deepinsights.importers import ImportOptions  # noqa: E402
 from deepinsights.ingest import run_import  # noqa: E402
 from deepinsights.models import Document, ImportReport  # noqa: E402
 from deepinsights.semantic import hybrid, index  # noqa: E402
 from deepinsights.semantic.hybrid import hybrid_search  # noqa: E402
 from deepinsights.semantic.index import VectorIndex, build_index  # noqa: E402
-from deepinsights.semantic.model import WINDOW, MiniLM, normalize  # noqa: E402
-from deepinsights.semantic.registry import get_embedder  # noqa: E402
+from deepinsights.semantic.model import WINDOW, MiniLM, normalize, one_blas_thread  # noqa: E402
+from deepinsights.semantic.mpnet import MPNet  # noqa: E402
+from deepinsights.semantic.registry import DEFAULT_MODEL, get_embedder  # noqa: E402
 from deepinsights.store import Store  # noqa: E402
 
 CORPORA = ROOT.parent / "shared" / "corpora-raw"
@@ -56,6 +59,7 @@ THINKERS = {
 QUERIES = ROOT / "bench" / "queries" / "semantic.jsonl"
 HELD_OUT = ROOT / "bench" / "queries" / "semantic-heldout.jsonl"  # written blind, after the settings were chosen
 WORK = CACHE / "semantic"
+DEFAULT_MODELS = "all-MiniLM-L6-v2,all-MiniLM-L6-v2-static"
 OUT = RESULTS
 MODES = ("bm25", "semantic", "hybrid")
 
@@ -156,6 +160,7 @@ def _count(store: Store, table: str) -> int:
 
 
 def speed(sample: int) -> dict[str, Any]:
+    Store(WORK / "corpora.db").close()  # subtle: migrates a cached workspace from an older schema
     store = Store(WORK / "corpora.db", read_only=True)
     rows = store.rows("SELECT title, text FROM passages WHERE length(trim(text)) > 0")
     texts = [index.model_input(r["title"], r["text"]) for r in random.Random(7).sample(rows, sample)]
@@ -173,6 +178,11 @@ def speed(sample: int) -> dict[str, Any]:
         "numpy": lambda: np.vstack(model.embed_windows(texts)),
         "static": lambda: static.embed(texts),
     }
+    try:
+        mpnet = MPNet()
+        runs["mpnet"] = lambda: np.vstack(mpnet.embed_windows(texts))
+    except EmbeddingError as ex:
+        print(f"  skipping all-mpnet-base-v2: {ex}")
     reference = None
     for name, run in runs.items():
         started = time.perf_counter()
@@ -184,7 +194,28 @@ def speed(sample: int) -> dict[str, Any]:
         elif name == "numpy" and reference is not None:  # same model, same windows: the vectors must agree
             results[name]["min_cosine_to_baseline"] = round(float(np.min(np.sum(vectors * reference, axis=1))), 6)
     store.close()
+    results["query_ms"] = {name: _query_ms(embedder) for name, embedder in _query_embedders(model, runs).items()}
     return results
+
+
+def _query_embedders(model: MiniLM, runs: dict[str, Any]) -> dict[str, Any]:
+    found: dict[str, Any] = {"all-MiniLM-L6-v2": model}
+    if "mpnet" in runs:
+        found["all-mpnet-base-v2"] = MPNet()
+    return found
+
+
+def _query_ms(embedder: Any) -> dict[str, float]:
+    """p50/p95 milliseconds to embed one labelled query (no cache, one BLAS thread), as a search does."""
+    queries = [json.loads(line)["query"] for line in QUERIES.read_text().splitlines() if line.strip()]
+    times = []
+    with one_blas_thread():
+        for q in queries:
+            started = time.perf_counter()
+            embedder.embed([q])
+            times.append((time.perf_counter() - started) * 1000)
+    times.sort()
+    return {"p50": round(statistics.median(times), 1), "p95": round(times[int(0.95 * (len(times) - 1))], 1)}
 
 
 def _window_ids(model: MiniLM, texts: list[str]) -> list[list[int]]:
@@ -234,19 +265,19 @@ def _ln(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
 # -- scale ---------------------------------------------------------------------------
 
 
-def scale(n: int, queries: int) -> dict[str, Any]:
-    path = WORK / f"scale-{n}.db"
+def scale(n: int, queries: int, model: str = DEFAULT_MODEL) -> dict[str, Any]:
+    path = WORK / (f"scale-{n}.db" if model == DEFAULT_MODEL else f"scale-{n}-{model}.db")
     if not path.exists():
-        _synthetic(path, n)
+        _synthetic(path, n, model)
     Store(path).close()  # subtle: migrates a cached workspace from an older schema (read-only cannot)
     store = Store(path, read_only=True)
     started = time.monotonic()
-    vectors = VectorIndex(store, "all-MiniLM-L6-v2")
+    vectors = VectorIndex(store, model)
     vectors.load()
     load_s = time.monotonic() - started
     hybrid._indexes.clear()
     text = ZipfText(seed=99)
-    get_embedder().embed(["warm up"])
+    get_embedder(model).embed(["warm up"])
     timings = []
     for _ in range(queries):
         q = " ".join(text.words(random.randint(2, 5)))
@@ -261,6 +292,7 @@ def scale(n: int, queries: int) -> dict[str, Any]:
     store.close()
     return {
         "passages": n,
+        "model": model,
         "queries": queries,
         "index_load_s": round(load_s, 2),
         "hybrid_ms": {
@@ -272,7 +304,7 @@ def scale(n: int, queries: int) -> dict[str, Any]:
     }
 
 
-def _synthetic(path: Path, n: int) -> None:
+def _synthetic(path: Path, n: int, model: str) -> None:
     """N synthetic passages (Zipf text) with random unit vectors, and the HNSW file built from them.
 
     The search benchmark's synthetic corpus of the same size is reused when it is cached.
@@ -291,18 +323,21 @@ def _synthetic(path: Path, n: int) -> None:
         with store.transaction():
             store.upsert_documents(docs, ImportReport())
     rng = np.random.default_rng(5)
+    dims = get_embedder(model).dims
     ids = [r[0] for r in store.conn.execute("SELECT id FROM passages ORDER BY id")]
     with store.transaction():
-        store.conn.execute("INSERT INTO vector_meta VALUES ('model', 'all-MiniLM-L6-v2'), ('generation', '1')")
+        store.conn.execute(
+            "INSERT INTO vector_meta VALUES ('model', ?), ('generation', '1'), ('dims', ?)", (model, str(dims))
+        )
         for start in range(0, len(ids), 50_000):
             chunk = ids[start : start + 50_000]
-            matrix = normalize(rng.standard_normal((len(chunk), 384)).astype(np.float32)).astype(np.float16)
+            matrix = normalize(rng.standard_normal((len(chunk), dims)).astype(np.float32)).astype(np.float16)
             store.conn.executemany(
-                "INSERT INTO passage_vectors VALUES (?, 'all-MiniLM-L6-v2', '', 1, ?)",
-                [(pid, matrix[i].tobytes()) for i, pid in enumerate(chunk)],
+                "INSERT INTO passage_vectors VALUES (?, ?, '', 1, ?)",
+                [(pid, model, matrix[i].tobytes()) for i, pid in enumerate(chunk)],
             )
     started = time.monotonic()
-    VectorIndex(store, "all-MiniLM-L6-v2").sync()
+    VectorIndex(store, model).sync()
     print(f"  HNSW over {n:,} vectors built in {time.monotonic() - started:.0f}s")
     store.close()
 
@@ -310,7 +345,7 @@ def _synthetic(path: Path, n: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("parts", nargs="*", default=["quality", "speed", "scale"])
-    parser.add_argument("--models", default="all-MiniLM-L6-v2,all-MiniLM-L6-v2-static")
+    parser.add_argument("--models", default=DEFAULT_MODELS, help="Models for quality (and scale, when named).")
     parser.add_argument("--scale", default="100000", help="Comma-separated passage counts for the scale test.")
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--sample", type=int, default=256)
@@ -326,7 +361,8 @@ def main() -> None:
     if "speed" in args.parts:
         results["speed"] = speed(args.sample)
     if "scale" in args.parts:
-        results["scale"] = [scale(int(n), args.queries) for n in args.scale.split(",")]
+        models = args.models.split(",") if args.models != DEFAULT_MODELS else [DEFAULT_MODEL]
+        results["scale"] = [scale(int(n), args.queries, m) for m in models for n in args.scale.split(",")]
     print(json.dumps({k: v for k, v in results.items() if k != "quality"}, indent=2))
     write_result("semantic", _merged(results), out=OUT)
 
@@ -338,12 +374,18 @@ def _merged(results: dict[str, Any]) -> dict[str, Any]:
     merged = {k: old[k] for k in ("quality", "speed", "scale") if k in old}
     for part, value in results.items():
         if isinstance(value, list):
-            key = "model" if part == "quality" else "passages"
-            kept = [v for v in merged.get(part, []) if v[key] not in {n[key] for n in value}]
-            merged[part] = kept + value
+            new = {_key(part, v) for v in value}
+            merged[part] = [v for v in merged.get(part, []) if _key(part, v) not in new] + value
         else:
             merged[part] = value
     return merged
+
+
+def _key(part: str, entry: dict[str, Any]) -> tuple[Any, ...]:
+    """A quality entry is one model's; a scale entry one model at one size."""
+    if part == "quality":
+        return (entry["model"],)
+    return (entry["passages"], entry.get("model", DEFAULT_MODEL))
 
 
 if __name__ == "__main__":

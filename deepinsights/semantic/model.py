@@ -6,7 +6,9 @@ downloaded at run time. ``MiniLM.embed`` returns L2-normalised float32 vectors t
 sentence-transformers' output for the same model (the test checks the published similarity
 matrix). Texts are cut at ``MAX_TOKENS`` word pieces, as sentence-transformers does.
 
-It does not store or search vectors (``semantic.index`` does) and does not pick a model
+``Encoder`` holds what any such model needs (tokenising, windows, length batching, the
+post-norm layers, mean pooling); ``semantic.mpnet`` builds all-mpnet-base-v2 on it. It does
+not store or search vectors (``semantic.index`` does) and does not pick a model
 (``semantic.registry`` does).
 """
 
@@ -87,43 +89,41 @@ class Layer:
     ln2: tuple[Vectors, Vectors]
 
 
-class MiniLM:
-    """The numpy BERT encoder. ``MiniLM()`` loads and checks the packaged weights (about 0.3 s)."""
+class Encoder:
+    """What the numpy encoders share: tokenising, windows, length batching, mean pooling.
 
-    name = "all-MiniLM-L6-v2"
-    dims = DIMS
+    A subclass loads its weights into ``layers`` and says how token ids enter the first layer
+    (``embedded``) and what each layer's attention adds to its scores (``attention_bias``).
+    """
 
-    def __init__(self, folder: Path | None = None, *, verify: bool = True) -> None:
-        from safetensors.numpy import load_file
+    name: str
+    dims: int
+    heads = HEADS
+    eps = EPS
+    max_tokens = MAX_TOKENS
+    start_token, end_token, pad_id = "[CLS]", "[SEP]", 0
+    folder: Path
+    tokenizer: Any
+    layers: list[Layer]
+
+    def _load_tokenizer(self, install_hint: str) -> None:
         from tokenizers import Tokenizer
 
-        self.folder = folder or model_dir()
-        if verify:
-            verify_weights(self.folder)
-        self._check_pooling()
-        self.tokenizer = Tokenizer.from_file(str(self.folder / "tokenizer.json"))
-        self.tokenizer.no_padding()  # subtle: tokenizer.json pads every text to 128; we pad per batch
-        self.tokenizer.enable_truncation(MAX_TOKENS)
-        w = load_file(str(self.folder / "model.safetensors"))
-        self.words = w["embeddings.word_embeddings.weight"]
-        self.positions = w["embeddings.position_embeddings.weight"]
-        self.type0 = w["embeddings.token_type_embeddings.weight"][0]
-        self.ln0 = (w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
-        self.layers = [_layer(w, f"encoder.layer.{i}.") for i in range(6)]
-
-    def _check_pooling(self) -> None:
         pooling = json.loads((self.folder / "1_Pooling" / "config.json").read_text())
         if not pooling.get("pooling_mode_mean_tokens"):
-            raise EmbeddingError(f"'{self.folder}' is not a mean-pooling model; reinstall it with: {INSTALL_HINT}")
+            raise EmbeddingError(f"'{self.folder}' is not a mean-pooling model; reinstall it with: {install_hint}")
+        self.tokenizer = Tokenizer.from_file(str(self.folder / "tokenizer.json"))
+        self.tokenizer.no_padding()  # subtle: tokenizer.json may pad every text to a fixed width; we pad per batch
+        self.tokenizer.enable_truncation(self.max_tokens)
 
     def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
-        """Word-piece ids of each text with [CLS]/[SEP], cut at MAX_TOKENS."""
-        return [e.ids for e in self.tokenizer.encode_batch([clean(t, MAX_TOKENS) for t in texts])]
+        """Word-piece ids of each text with its start and end tokens, cut at ``max_tokens``."""
+        return [e.ids for e in self.tokenizer.encode_batch([clean(t, self.max_tokens) for t in texts])]
 
     def embed(self, texts: Sequence[str], *, progress: Progress | None = None) -> Vectors:
         """Return one L2-normalised row per text, in order. Similar lengths are batched together."""
         ids = self.token_ids(texts)
-        result = np.zeros((len(ids), DIMS), dtype=np.float32)
+        result = np.zeros((len(ids), self.dims), dtype=np.float32)
         for batch in _batches(ids):
             result[batch] = self.encode_ids([ids[i] for i in batch])
             if progress:
@@ -137,20 +137,20 @@ class MiniLM:
         question about one of them does not match; searching the best window of each
         passage finds it (measured in bench/bench_semantic.py).
         """
-        cls, sep = (int(self.tokenizer.token_to_id(t) or 0) for t in ("[CLS]", "[SEP]"))
+        start, end = (int(self.tokenizer.token_to_id(t) or 0) for t in (self.start_token, self.end_token))
         self.tokenizer.no_truncation()
         try:
             pieces = self.tokenizer.encode_batch([clean(t, 4096) for t in texts], add_special_tokens=False)
         finally:
-            self.tokenizer.enable_truncation(MAX_TOKENS)
+            self.tokenizer.enable_truncation(self.max_tokens)
         spans: list[tuple[int, int]] = []
         windows: list[list[int]] = []
         for encoding in pieces:
             ids = encoding.ids or []
             chunks = [ids[i : i + WINDOW] for i in range(0, len(ids), WINDOW)] or [[]]
             spans.append((len(windows), len(windows) + len(chunks)))
-            windows.extend([cls, *chunk, sep] for chunk in chunks)
-        vectors = np.zeros((len(windows), DIMS), dtype=np.float32)
+            windows.extend([start, *chunk, end] for chunk in chunks)
+        vectors = np.zeros((len(windows), self.dims), dtype=np.float32)
         for batch in _batches(windows):
             vectors[batch] = self.encode_ids([windows[i] for i in batch])
         if progress:
@@ -160,7 +160,7 @@ class MiniLM:
     def encode_ids(self, ids: list[list[int]]) -> Vectors:
         """Mean-pooled, normalised sentence vectors for already tokenised texts."""
         width = max(len(row) for row in ids)
-        tokens = np.zeros((len(ids), width), dtype=np.int64)
+        tokens = np.full((len(ids), width), self.pad_id, dtype=np.int64)
         mask = np.zeros((len(ids), width), dtype=np.float32)
         for i, row in enumerate(ids):
             tokens[i, : len(row)] = row
@@ -170,60 +170,107 @@ class MiniLM:
         return normalize(pooled)
 
     def hidden_states(self, tokens: NDArray[np.int64], mask: Vectors) -> Vectors:
-        """The last layer's token states, shape (batch, width, 384)."""
-        x = self.words[tokens] + self.positions[: tokens.shape[1]] + self.type0
-        x = _layer_norm(x.reshape(-1, DIMS), *self.ln0)
-        bias = ((1.0 - mask) * np.float32(-1e9))[:, None, None, :]
+        """The last layer's token states, shape (batch, width, dims)."""
+        x = self.embedded(tokens, mask)
+        bias = self.attention_bias(mask)
         for layer in self.layers:
-            x = _encoder_layer(x, bias, layer)
-        return x.reshape(tokens.shape[0], tokens.shape[1], DIMS)
+            x = _encoder_layer(x, bias, layer, self.heads, self.eps)
+        return x.reshape(tokens.shape[0], tokens.shape[1], self.dims)
+
+    def embedded(self, tokens: NDArray[np.int64], mask: Vectors) -> Vectors:
+        """The first layer's input, flattened to (batch·width, dims)."""
+        raise NotImplementedError
+
+    def attention_bias(self, mask: Vectors) -> Vectors:
+        """Added to every layer's attention scores: padding is never attended to."""
+        return ((1.0 - mask) * np.float32(-1e9))[:, None, None, :]
 
 
-def _layer(w: dict[str, Vectors], p: str) -> Layer:
-    def t(name: str) -> Vectors:
-        return np.ascontiguousarray(w[p + name + ".weight"].T)
+class MiniLM(Encoder):
+    """The numpy BERT encoder. ``MiniLM()`` loads and checks the packaged weights (about 0.3 s)."""
 
-    qkv = np.concatenate([t("attention.self.query"), t("attention.self.key"), t("attention.self.value")], axis=1)
-    qkv_b = np.concatenate([w[p + f"attention.self.{n}.bias"] for n in ("query", "key", "value")])
+    name = "all-MiniLM-L6-v2"
+    dims = DIMS
+
+    def __init__(self, folder: Path | None = None, *, verify: bool = True) -> None:
+        from safetensors.numpy import load_file
+
+        self.folder = folder or model_dir()
+        if verify:
+            verify_weights(self.folder)
+        self._load_tokenizer(INSTALL_HINT)
+        w = load_file(str(self.folder / "model.safetensors"))
+        self.words = w["embeddings.word_embeddings.weight"]
+        self.positions = w["embeddings.position_embeddings.weight"]
+        self.type0 = w["embeddings.token_type_embeddings.weight"][0]
+        self.ln0 = (w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
+        self.layers = [layer_weights(w, f"encoder.layer.{i}.", BERT_NAMES) for i in range(6)]
+
+    def embedded(self, tokens: NDArray[np.int64], mask: Vectors) -> Vectors:
+        x = self.words[tokens] + self.positions[: tokens.shape[1]] + self.type0
+        return _layer_norm(x.reshape(-1, self.dims), *self.ln0, self.eps)
+
+
+BERT_NAMES = {
+    "q": "attention.self.query",
+    "k": "attention.self.key",
+    "v": "attention.self.value",
+    "out": "attention.output.dense",
+    "ln1": "attention.output.LayerNorm",
+    "up": "intermediate.dense",
+    "down": "output.dense",
+    "ln2": "output.LayerNorm",
+}
+
+
+def layer_weights(w: dict[str, Vectors], p: str, names: dict[str, str]) -> Layer:
+    """One layer's weights from a safetensors dict; ``names`` maps our roles to the checkpoint's names."""
+
+    def t(role: str) -> Vectors:
+        return np.ascontiguousarray(w[p + names[role] + ".weight"].T)
+
+    def pair(role: str) -> tuple[Vectors, Vectors]:
+        return w[p + names[role] + ".weight"], w[p + names[role] + ".bias"]
+
     return Layer(
-        qkv=qkv,
-        qkv_b=qkv_b,
-        out=t("attention.output.dense"),
-        out_b=w[p + "attention.output.dense.bias"],
-        ln1=(w[p + "attention.output.LayerNorm.weight"], w[p + "attention.output.LayerNorm.bias"]),
-        up=t("intermediate.dense"),
-        up_b=w[p + "intermediate.dense.bias"],
-        down=t("output.dense"),
-        down_b=w[p + "output.dense.bias"],
-        ln2=(w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"]),
+        qkv=np.concatenate([t("q"), t("k"), t("v")], axis=1),
+        qkv_b=np.concatenate([w[p + names[role] + ".bias"] for role in ("q", "k", "v")]),
+        out=t("out"),
+        out_b=w[p + names["out"] + ".bias"],
+        ln1=pair("ln1"),
+        up=t("up"),
+        up_b=w[p + names["up"] + ".bias"],
+        down=t("down"),
+        down_b=w[p + names["down"] + ".bias"],
+        ln2=pair("ln2"),
     )
 
 
-def _encoder_layer(x: Vectors, bias: Vectors, layer: Layer) -> Vectors:
-    """One post-norm BERT layer on x of shape (batch·width, 384).
+def _encoder_layer(x: Vectors, bias: Vectors, layer: Layer, heads: int, eps: float) -> Vectors:
+    """One post-norm transformer layer on x of shape (batch·width, dims).
 
     subtle: the dense layers run on the flattened 2-D array; numpy's 3-D @ 2-D matmul loops
     over the batch calling BLAS once per text, which was ten times slower for short texts.
     """
-    b, n = bias.shape[0], bias.shape[-1]
-    head = DIMS // HEADS
-    qkv = (x @ layer.qkv + layer.qkv_b).reshape(b, n, 3, HEADS, head).transpose(2, 0, 3, 1, 4)
+    b, n, dims = bias.shape[0], bias.shape[-1], x.shape[-1]
+    head = dims // heads
+    qkv = (x @ layer.qkv + layer.qkv_b).reshape(b, n, 3, heads, head).transpose(2, 0, 3, 1, 4)
     scores = (qkv[0] @ qkv[1].transpose(0, 1, 3, 2)) * np.float32(1.0 / np.sqrt(head)) + bias
     scores -= scores.max(axis=-1, keepdims=True)
     np.maximum(scores, np.float32(-60.0), out=scores)  # subtle: exp of the -1e9 padding bias takes a slow path
     np.exp(scores, out=scores)
     scores /= scores.sum(axis=-1, keepdims=True)
-    context = (scores @ qkv[2]).transpose(0, 2, 1, 3).reshape(b * n, DIMS)
-    x = _layer_norm(x + context @ layer.out + layer.out_b, *layer.ln1)
+    context = (scores @ qkv[2]).transpose(0, 2, 1, 3).reshape(b * n, dims)
+    x = _layer_norm(x + context @ layer.out + layer.out_b, *layer.ln1, eps)
     hidden = _gelu(x @ layer.up + layer.up_b)
-    return _layer_norm(x + hidden @ layer.down + layer.down_b, *layer.ln2)
+    return _layer_norm(x + hidden @ layer.down + layer.down_b, *layer.ln2, eps)
 
 
-def _layer_norm(x: Vectors, weight: Vectors, bias: Vectors) -> Vectors:
+def _layer_norm(x: Vectors, weight: Vectors, bias: Vectors, eps: float = EPS) -> Vectors:
     mean = x.mean(axis=-1, keepdims=True)
     centred = x - mean
     var = (centred * centred).mean(axis=-1, keepdims=True)
-    out: Vectors = centred / np.sqrt(var + np.float32(EPS)) * weight + bias
+    out: Vectors = centred / np.sqrt(var + np.float32(eps)) * weight + bias
     return out
 
 

