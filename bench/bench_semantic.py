@@ -8,7 +8,8 @@ Three parts, each writing into bench/results/semantic.json:
   hybrid modes. A query's rank is that of its first target document among the hits with
   each document counted once (its best passage). Reports recall@5, recall@10 and MRR@20.
   The same for bench/queries/semantic-heldout.jsonl (``held_out``): 30 more queries written
-  blind, by someone who saw no ranking, after the settings had been chosen on the first set.
+  blind, by someone who saw no ranking, after the settings had been chosen on the first set;
+  and for both sets together (``all_paraphrases``, 96 queries).
 * ``speed`` — passages/s embedding a seeded sample of real passages: a bare numpy baseline
   (texts in input order, padded per batch, 3-D matmuls: the straightforward port), our
   numpy path (length-bucketed, 2-D matmuls), the static distillation and, when installed,
@@ -93,8 +94,14 @@ def quality(model: str) -> dict[str, Any]:
     out["titles"] = _titles(store)
     if HELD_OUT.exists():
         out["held_out"] = _paraphrases(store, HELD_OUT)
+        out["all_paraphrases"] = _combined(out["per_query"] + out["held_out"]["per_query"])
     store.close()
     return out
+
+
+def _combined(per_query: list[dict[str, Any]]) -> dict[str, Any]:
+    """Recall and MRR over both labelled sets together (each query counted once)."""
+    return {"queries": len(per_query), **{mode: _metrics([p[mode] for p in per_query]) for mode in MODES}}
 
 
 def _paraphrases(store: Store, path: Path) -> dict[str, Any]:

@@ -21,8 +21,13 @@ import numpy as np
 import pytest
 
 from deepinsights.errors import EmbeddingError
-from deepinsights.semantic import mpnet
+from deepinsights.semantic import mpnet, registry
 from deepinsights.semantic.mpnet import MPNet, relative_buckets
+
+from . import test_semantic_search
+from .test_semantic_search import NOTES, add, note
+
+db = test_semantic_search.db  # the workspace fixture: a SQLite file, or a PostgreSQL database with pgvector
 
 INSTALLED = Path(click.get_app_dir("deepinsights")) / "models" / mpnet.NAME
 LONG = "A long passage about training neural networks. " * 40  # 322 tokens: distances past 128
@@ -159,17 +164,10 @@ def test_cli_refuses_a_model_it_cannot_install(run):
 # -- a workspace indexed with it -----------------------------------------------------
 
 
-def test_a_workspace_indexed_with_mpnet_searches_with_it(model, db_path, run, monkeypatch):
-    from deepinsights.semantic import registry
-    from deepinsights.store import Store
-
-    from .test_semantic_search import NOTES, add, note
-
+def test_a_workspace_indexed_with_mpnet_searches_with_it(model, store, db, run, monkeypatch):
     monkeypatch.setattr(mpnet, "model_dir", lambda: INSTALLED)
-    store = Store(db_path)
     add(store, *(note(k) for k in NOTES))
-    store.close()
-    result = run("index", "--db", db_path, "--embedding-model", "all-mpnet-base-v2", "--json")
+    result = run("index", "--db", db, "--embedding-model", "all-mpnet-base-v2", "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.output) | {"seconds": 0} == {
         "model": "all-mpnet-base-v2",
@@ -182,14 +180,14 @@ def test_a_workspace_indexed_with_mpnet_searches_with_it(model, db_path, run, mo
         "seconds": 0,
     }
     # later commands use the workspace's model without being told
-    result = run("search", "learning by building things yourself", "--db", db_path, "--mode", "semantic", "--json")
+    result = run("search", "learning by building things yourself", "--db", db, "--mode", "semantic", "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)[0]["id"] == note("feynman").id
     # without the model, a vector search names the command that installs it; BM25 still answers
-    monkeypatch.setattr(mpnet, "model_dir", lambda: db_path.parent / "nowhere")
+    monkeypatch.setattr(mpnet, "model_dir", lambda: INSTALLED.parent / "nowhere")
     monkeypatch.setattr(registry, "_loaded", {})
-    result = run("search", "sourdough", "--db", db_path, "--mode", "semantic")
+    result = run("search", "sourdough", "--db", db, "--mode", "semantic")
     assert result.exit_code == 1 and mpnet.INSTALL_HINT in result.output
-    result = run("search", "sourdough", "--db", db_path, "--json")
+    result = run("search", "sourdough", "--db", db, "--json")
     assert result.exit_code == 0 and json.loads(result.stdout)[0]["id"] == note("baking").id
     assert "cannot run here" in result.stderr and "Showing BM25 results" in result.stderr
