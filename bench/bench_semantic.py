@@ -13,7 +13,9 @@ Three parts, each writing into bench/results/semantic.json:
 * ``speed`` — passages/s embedding a seeded sample of real passages: a bare numpy baseline
   (texts in input order, padded per batch, 3-D matmuls: the straightforward port), our
   numpy path (length-bucketed, 2-D matmuls), the static distillation and, when installed,
-  all-mpnet-base-v2; and the time to embed one query per model (p50/p95, no cache).
+  all-mpnet-base-v2; with ``--reference-python``, the same windows through the reference
+  implementation (transformers + torch, bench/reference_embed.py); and the time to embed one
+  query per model (p50/p95, no cache).
 * ``scale`` — hybrid query latency (p50/p95, query embedding included, no query cache) over
   N synthetic passages (Zipf text, random unit vectors) with the HNSW file, plus index size.
 
@@ -28,6 +30,7 @@ import os
 import random
 import shutil
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -45,7 +48,7 @@ from deepinsights.models import Document, ImportReport  # noqa: E402
 from deepinsights.semantic import hybrid, index  # noqa: E402
 from deepinsights.semantic.hybrid import hybrid_search  # noqa: E402
 from deepinsights.semantic.index import VectorIndex, build_index  # noqa: E402
-from deepinsights.semantic.model import WINDOW, MiniLM, normalize, one_blas_thread  # noqa: E402
+from deepinsights.semantic.model import WINDOW, Encoder, MiniLM, normalize, one_blas_thread  # noqa: E402
 from deepinsights.semantic.mpnet import MPNet  # noqa: E402
 from deepinsights.semantic.registry import DEFAULT_MODEL, get_embedder  # noqa: E402
 from deepinsights.store import Store  # noqa: E402
@@ -166,10 +169,11 @@ def _count(store: Store, table: str) -> int:
 # -- speed ---------------------------------------------------------------------------
 
 
-def speed(sample: int) -> dict[str, Any]:
+def speed(sample: int, reference_python: str | None = None) -> dict[str, Any]:
     Store(WORK / "corpora.db").close()  # subtle: migrates a cached workspace from an older schema
     store = Store(WORK / "corpora.db", read_only=True)
     rows = store.rows("SELECT title, text FROM passages WHERE length(trim(text)) > 0")
+    store.close()
     texts = [index.model_input(r["title"], r["text"]) for r in random.Random(7).sample(rows, sample)]
     model = MiniLM()
     static = get_embedder("all-MiniLM-L6-v2-static")
@@ -180,36 +184,49 @@ def speed(sample: int) -> dict[str, Any]:
         "word_pieces": sum(len(w) for w in windows),
         "blas_threads": os.environ.get("OPENBLAS_NUM_THREADS", "all cores"),
     }
+    encoders: dict[str, Encoder] = {"numpy": model}
     runs = {
         "numpy-baseline": lambda: _baseline(model, windows),
         "numpy": lambda: np.vstack(model.embed_windows(texts)),
         "static": lambda: static.embed(texts),
     }
     try:
-        mpnet = MPNet()
+        mpnet = encoders["mpnet"] = MPNet()
         runs["mpnet"] = lambda: np.vstack(mpnet.embed_windows(texts))
     except EmbeddingError as ex:
         print(f"  skipping all-mpnet-base-v2: {ex}")
-    reference = None
+    vectors: dict[str, np.ndarray] = {}
     for name, run in runs.items():
         started = time.perf_counter()
-        vectors = run()
+        vectors[name] = run()
         seconds = time.perf_counter() - started
         results[name] = {"passages_per_s": round(sample / seconds, 1), "seconds": round(seconds, 2)}
-        if name == "numpy-baseline":
-            reference = vectors
-        elif name == "numpy" and reference is not None:  # same model, same windows: the vectors must agree
-            results[name]["min_cosine_to_baseline"] = round(float(np.min(np.sum(vectors * reference, axis=1))), 6)
-    store.close()
-    results["query_ms"] = {name: _query_ms(embedder) for name, embedder in _query_embedders(model, runs).items()}
+    # same model, same windows: the vectors must agree
+    results["numpy"]["min_cosine_to_baseline"] = _min_cosine(vectors["numpy"], vectors["numpy-baseline"])
+    if reference_python:
+        for name, encoder in encoders.items():
+            results[f"{name}-reference"] = _reference(reference_python, encoder, texts, sample, vectors[name])
+    results["query_ms"] = {encoder.name: _query_ms(encoder) for encoder in encoders.values()}
     return results
 
 
-def _query_embedders(model: MiniLM, runs: dict[str, Any]) -> dict[str, Any]:
-    found: dict[str, Any] = {"all-MiniLM-L6-v2": model}
-    if "mpnet" in runs:
-        found["all-mpnet-base-v2"] = MPNet()
-    return found
+def _min_cosine(a: np.ndarray, b: np.ndarray) -> float:
+    return round(float(np.min(np.sum(a * b, axis=1))), 6)
+
+
+def _reference(python: str, encoder: Encoder, texts: list[str], sample: int, ours: np.ndarray) -> dict[str, Any]:
+    """The same windows embedded by transformers + torch (bench/reference_embed.py, one thread)."""
+    request = {"folder": str(encoder.folder), "windows": _window_ids(encoder, texts), "pad_id": encoder.pad_id}
+    script = Path(__file__).with_name("reference_embed.py")
+    done = subprocess.run([python, str(script)], input=json.dumps(request), capture_output=True, text=True, check=True)
+    answer = json.loads(done.stdout)
+    theirs = np.asarray(answer["vectors"], dtype=np.float32)
+    return {
+        "passages_per_s": round(sample / answer["seconds"], 1),
+        "seconds": round(answer["seconds"], 2),
+        "torch": answer["torch"],
+        "min_cosine_to_ours": _min_cosine(ours, theirs),
+    }
 
 
 def _query_ms(embedder: Any) -> dict[str, float]:
@@ -225,14 +242,15 @@ def _query_ms(embedder: Any) -> dict[str, float]:
     return {"p50": round(statistics.median(times), 1), "p95": round(times[int(0.95 * (len(times) - 1))], 1)}
 
 
-def _window_ids(model: MiniLM, texts: list[str]) -> list[list[int]]:
-    """The [CLS] window [SEP] word-piece ids that embed_windows feeds the model, in order."""
+def _window_ids(model: Encoder, texts: list[str]) -> list[list[int]]:
+    """The [start] window [end] word-piece ids that embed_windows feeds the model, in order."""
+    start, end = (int(model.tokenizer.token_to_id(t)) for t in (model.start_token, model.end_token))
     model.tokenizer.no_truncation()
     out = []
     for encoding in model.tokenizer.encode_batch(texts, add_special_tokens=False):
         ids = encoding.ids
-        out.extend([101, *ids[i : i + WINDOW], 102] for i in range(0, max(len(ids), 1), WINDOW))
-    model.tokenizer.enable_truncation(256)
+        out.extend([start, *ids[i : i + WINDOW], end] for i in range(0, max(len(ids), 1), WINDOW))
+    model.tokenizer.enable_truncation(model.max_tokens)
     return out
 
 
@@ -356,6 +374,10 @@ def main() -> None:
     parser.add_argument("--scale", default="100000", help="Comma-separated passage counts for the scale test.")
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--sample", type=int, default=256)
+    parser.add_argument(
+        "--reference-python",
+        help="An interpreter with torch and transformers: speed also times the reference implementation.",
+    )
     parser.add_argument("--cache", type=Path, default=CACHE / "semantic", help="Folder for the workspaces built.")
     parser.add_argument("--out", type=Path, default=RESULTS, help="Folder for semantic.json.")
     args = parser.parse_args()
@@ -366,7 +388,7 @@ def main() -> None:
     if "quality" in args.parts:
         results["quality"] = [quality(m) for m in args.models.split(",")]
     if "speed" in args.parts:
-        results["speed"] = speed(args.sample)
+        results["speed"] = speed(args.sample, args.reference_python)
     if "scale" in args.parts:
         models = args.models.split(",") if args.models != DEFAULT_MODELS else [DEFAULT_MODEL]
         results["scale"] = [scale(int(n), args.queries, m) for m in models for n in args.scale.split(",")]
