@@ -111,7 +111,7 @@ def similar_(doc_id: str, limit: int, model: str | None, db_path: Db, as_json: b
     type=click.Choice(INSTALLABLE),
     default=DEFAULT_MODEL,
     show_default=True,
-    help="all-mpnet-base-v2 finds more but embeds about eight times slower (400 MB download).",
+    help="all-mpnet-base-v2 finds more but embeds about seven times slower (400 MB download).",
 )
 @click.option("--check", is_flag=True, help="Only verify the installed model's checksum; install nothing.")
 def install_embedding(model: str, check: bool) -> None:
