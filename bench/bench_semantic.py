@@ -48,7 +48,7 @@ from deepinsights.models import Document, ImportReport  # noqa: E402
 from deepinsights.semantic import hybrid, index  # noqa: E402
 from deepinsights.semantic.hybrid import hybrid_search  # noqa: E402
 from deepinsights.semantic.index import VectorIndex, build_index  # noqa: E402
-from deepinsights.semantic.model import WINDOW, Encoder, MiniLM, normalize, one_blas_thread  # noqa: E402
+from deepinsights.semantic.model import Encoder, MiniLM, normalize, one_blas_thread  # noqa: E402
 from deepinsights.semantic.mpnet import MPNet  # noqa: E402
 from deepinsights.semantic.registry import DEFAULT_MODEL, get_embedder  # noqa: E402
 from deepinsights.store import Store  # noqa: E402
@@ -177,7 +177,7 @@ def speed(sample: int, reference_python: str | None = None) -> dict[str, Any]:
     texts = [index.model_input(r["title"], r["text"]) for r in random.Random(7).sample(rows, sample)]
     model = MiniLM()
     static = get_embedder("all-MiniLM-L6-v2-static")
-    windows = _window_ids(model, texts)
+    _, windows = model.window_ids(texts)
     results: dict[str, Any] = {
         "passages": sample,
         "windows": len(windows),
@@ -216,7 +216,7 @@ def _min_cosine(a: np.ndarray, b: np.ndarray) -> float:
 
 def _reference(python: str, encoder: Encoder, texts: list[str], sample: int, ours: np.ndarray) -> dict[str, Any]:
     """The same windows embedded by transformers + torch (bench/reference_embed.py, one thread)."""
-    request = {"folder": str(encoder.folder), "windows": _window_ids(encoder, texts), "pad_id": encoder.pad_id}
+    request = {"folder": str(encoder.folder), "windows": encoder.window_ids(texts)[1], "pad_id": encoder.pad_id}
     script = Path(__file__).with_name("reference_embed.py")
     done = subprocess.run([python, str(script)], input=json.dumps(request), capture_output=True, text=True, check=True)
     answer = json.loads(done.stdout)
@@ -240,18 +240,6 @@ def _query_ms(embedder: Any) -> dict[str, float]:
             times.append((time.perf_counter() - started) * 1000)
     times.sort()
     return {"p50": round(statistics.median(times), 1), "p95": round(times[int(0.95 * (len(times) - 1))], 1)}
-
-
-def _window_ids(model: Encoder, texts: list[str]) -> list[list[int]]:
-    """The [start] window [end] word-piece ids that embed_windows feeds the model, in order."""
-    start, end = (int(model.tokenizer.token_to_id(t)) for t in (model.start_token, model.end_token))
-    model.tokenizer.no_truncation()
-    out = []
-    for encoding in model.tokenizer.encode_batch(texts, add_special_tokens=False):
-        ids = encoding.ids
-        out.extend([start, *ids[i : i + WINDOW], end] for i in range(0, max(len(ids), 1), WINDOW))
-    model.tokenizer.enable_truncation(model.max_tokens)
-    return out
 
 
 def _baseline(model: MiniLM, ids: list[list[int]]) -> np.ndarray:

@@ -25,6 +25,7 @@ from deepinsights.semantic import mpnet, registry
 from deepinsights.semantic.mpnet import MPNet, relative_buckets
 
 from . import test_semantic_search
+from .test_semantic_model import HOSTILE_TEXTS
 from .test_semantic_search import NOTES, add, note
 
 db = test_semantic_search.db  # the workspace fixture: a SQLite file, or a PostgreSQL database with pgvector
@@ -81,7 +82,7 @@ def test_windows_cover_a_long_text(model):
     assert np.allclose(np.linalg.norm(windows, axis=1), 1.0, atol=1e-4)
 
 
-@pytest.mark.parametrize("text", ["", "日本語のテキストを検索する", "🙂🚀🔥" * 50, "x" * 100_000, "\x00\ud800"])
+@HOSTILE_TEXTS
 def test_hostile_text_gives_a_unit_vector(model, text):
     vector = model.embed([text])[0]
     assert np.isfinite(vector).all()

@@ -162,6 +162,16 @@ class Encoder:
         question about one of them does not match; searching the best window of each
         passage finds it (measured in bench/bench_semantic.py).
         """
+        spans, windows = self.window_ids(texts)
+        vectors = np.zeros((len(windows), self.dims), dtype=np.float32)
+        for batch in _batches(windows):
+            vectors[batch] = self.encode_ids([windows[i] for i in batch])
+        if progress:
+            progress(len(texts))
+        return [vectors[a:b] for a, b in spans]
+
+    def window_ids(self, texts: Sequence[str]) -> tuple[list[tuple[int, int]], list[list[int]]]:
+        """The [start] window [end] word-piece ids of all texts, and each text's (first, end) window index."""
         start, end = (int(self.tokenizer.token_to_id(t) or 0) for t in (self.start_token, self.end_token))
         self.tokenizer.no_truncation()
         try:
@@ -175,12 +185,7 @@ class Encoder:
             chunks = [ids[i : i + WINDOW] for i in range(0, len(ids), WINDOW)] or [[]]
             spans.append((len(windows), len(windows) + len(chunks)))
             windows.extend([start, *chunk, end] for chunk in chunks)
-        vectors = np.zeros((len(windows), self.dims), dtype=np.float32)
-        for batch in _batches(windows):
-            vectors[batch] = self.encode_ids([windows[i] for i in batch])
-        if progress:
-            progress(len(texts))
-        return [vectors[a:b] for a, b in spans]
+        return spans, windows
 
     def encode_ids(self, ids: list[list[int]]) -> Vectors:
         """Mean-pooled, normalised sentence vectors for already tokenised texts."""
