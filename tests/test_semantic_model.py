@@ -1,8 +1,11 @@
-"""The numpy all-MiniLM-L6-v2 against its published output, and the embedders on hostile text."""
+"""all-MiniLM-L6-v2 against its published output on both backends (ONNX Runtime and numpy), and the
+embedders on hostile text."""
 
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -10,7 +13,9 @@ import pytest
 from deepinsights.errors import EmbeddingError
 from deepinsights.semantic import model as model_module
 from deepinsights.semantic import static
-from deepinsights.semantic.model import MiniLM, model_dir, verify_weights
+from deepinsights.semantic.model import Encoder, MiniLM, choose_backend, model_dir, one_blas_thread, verify_weights
+
+BACKENDS = ("onnxruntime", "numpy")
 
 
 def require_model() -> None:
@@ -24,9 +29,15 @@ def require_model() -> None:
 
 
 @pytest.fixture(scope="module")
-def minilm() -> MiniLM:
+def loaded() -> MiniLM:
     require_model()
     return MiniLM()
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def minilm(loaded, request) -> MiniLM:
+    """The model on each backend in turn: every test that uses it checks both."""
+    return loaded.using(request.param)
 
 
 def test_reproduces_the_published_similarity_matrix(minilm):
@@ -75,6 +86,55 @@ def test_hostile_text_gives_a_unit_vector(minilm, text):
     assert abs(float(np.linalg.norm(vector)) - 1.0) < 1e-4
 
 
+def lowest_cosine(encoder: Encoder, embed: Callable[[Encoder], np.ndarray]) -> float:
+    """The lowest cosine between the rows ``embed`` gets from the encoder on ONNX Runtime and on numpy."""
+    onnx, plain = (embed(encoder.using(backend)) for backend in BACKENDS)
+    return float(np.min(np.sum(onnx * plain, axis=1)))
+
+
+LONG_TEXTS = [
+    "A long passage about training neural networks. " * 40,
+    " ".join(f"token{i} in a passage of many windows" for i in range(200)),
+    "短い文と長い文。" * 150,
+]
+
+
+@HOSTILE_TEXTS
+def test_the_backends_agree_on_hostile_text(loaded, text):
+    assert lowest_cosine(loaded, lambda encoder: encoder.embed([text])) >= 0.9999
+
+
+def test_the_backends_agree_on_texts_of_many_windows(loaded):
+    assert [len(w) for w in loaded.embed_windows(LONG_TEXTS)] == [5, 28, 19]
+    assert lowest_cosine(loaded, lambda encoder: np.vstack(encoder.embed_windows(LONG_TEXTS))) >= 0.9999
+
+
+def test_onnxruntime_runs_the_layers_unless_numpy_is_asked_for(loaded, monkeypatch):
+    texts = ["numpy stays the fallback"]
+    assert choose_backend("auto") == "onnxruntime"  # installed, so it is picked
+    monkeypatch.setenv("INSIGHTS_EMBEDDING_BACKEND", "numpy")
+    forced = MiniLM()
+    assert forced.backend == "numpy"
+    assert np.array_equal(forced.embed(texts), loaded.using("numpy").embed(texts))
+    assert not np.array_equal(forced.embed(texts), loaded.using("onnxruntime").embed(texts))
+    assert MiniLM(backend="onnxruntime").backend == "onnxruntime"  # the argument wins over the setting
+
+
+def test_without_onnxruntime_auto_falls_back_and_asking_for_it_names_the_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # what an absent package looks like to import
+    assert choose_backend("auto") == "numpy"
+    with pytest.raises(EmbeddingError, match="pip install onnxruntime onnx"):
+        choose_backend("onnxruntime")
+    with pytest.raises(EmbeddingError, match="Unknown embedding backend 'torch'.*auto, onnxruntime, numpy"):
+        choose_backend("torch")
+
+
+def test_a_query_runs_on_one_onnxruntime_thread(loaded):
+    with one_blas_thread():
+        session = loaded.using("onnxruntime").layer_stack().session
+    assert session.get_session_options().intra_op_num_threads == 1
+
+
 def test_missing_package_names_the_install_command(monkeypatch):
     monkeypatch.setattr(model_module, "PACKAGE", "no_such_embedding_package")
     with pytest.raises(EmbeddingError, match="insights models install-embedding"):
@@ -87,10 +147,10 @@ def test_weights_with_the_wrong_checksum_are_refused(tmp_path):
         verify_weights(tmp_path)
 
 
-def test_static_embedder_averages_piece_vectors(minilm, monkeypatch):
+def test_static_embedder_averages_piece_vectors(loaded, monkeypatch):
     # A table saved where the distilled one lives is loaded instead of distilling (which takes a minute).
     rng = np.random.default_rng(0)
-    table = rng.standard_normal((minilm.tokenizer.get_vocab_size(), 384)).astype(np.float32)
+    table = rng.standard_normal((loaded.tokenizer.get_vocab_size(), 384)).astype(np.float32)
     static.table_path().parent.mkdir(parents=True, exist_ok=True)
     np.save(static.table_path(), table)
     embedder = static.StaticMiniLM()

@@ -2,7 +2,7 @@
 
 Public entry points: ``index_passages`` (compute vectors incrementally), ``hybrid_search``
 (bm25 | semantic | hybrid, same results type as ``search``), ``similar`` (more like this),
-``get_embedder`` and ``install_embedding_model``. numpy, tokenizers, safetensors and usearch
+``get_embedder`` and ``install_embedding_model``. numpy, onnxruntime, tokenizers, safetensors and usearch
 are imported only inside this package.
 """
 

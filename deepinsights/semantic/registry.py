@@ -2,7 +2,7 @@
 
 Built-ins (all offline, weights from registry packages):
 
-* ``all-MiniLM-L6-v2`` — the full 6-layer model in numpy (the default: good and fast);
+* ``all-MiniLM-L6-v2`` — the full 6-layer model, in ONNX Runtime or numpy (the default: good and fast);
 * ``all-MiniLM-L6-v2-static`` — its static distillation (``semantic.static``): far faster,
   somewhat weaker;
 * ``all-mpnet-base-v2`` — the 12-layer MPNet (``semantic.mpnet``): finds more, about seven
