@@ -9,15 +9,21 @@ Three parts, each writing into bench/results/semantic.json:
   each document counted once (its best passage). Reports recall@5, recall@10 and MRR@20.
   The same for bench/queries/semantic-heldout.jsonl (``held_out``): 30 more queries written
   blind, by someone who saw no ranking, after the settings had been chosen on the first set;
-  and for both sets together (``all_paraphrases``, 96 queries).
+  a third, bench/queries/semantic-blind.jsonl (``blind``), 40 queries written blind after
+  all settings were fixed, about documents neither earlier set targets; and for all sets
+  together (``all_paraphrases``, 136 queries).
 * ``speed`` — passages/s embedding a seeded sample of real passages: a bare numpy baseline
   (texts in input order, padded per batch, 3-D matmuls: the straightforward port), our
-  numpy path (length-bucketed, 2-D matmuls), the static distillation and, when installed,
-  all-mpnet-base-v2; with ``--reference-python``, the same windows through the reference
-  implementation (transformers + torch, bench/reference_embed.py); and the time to embed one
-  query per model (p50/p95, no cache).
+  numpy path (length-bucketed, 2-D matmuls), the same with the layers in ONNX Runtime
+  (``onnxruntime``, with its speed-up over numpy and the lowest cosine between the two), the
+  static distillation and, when installed, all-mpnet-base-v2 on both backends; with
+  ``--reference-python``, the same windows through the reference implementation
+  (transformers + torch, bench/reference_embed.py); and the time to embed one query per
+  model and backend (p50/p95, no cache).
 * ``scale`` — hybrid query latency (p50/p95, query embedding included, no query cache) over
-  N synthetic passages (Zipf text, random unit vectors) with the HNSW file, plus index size.
+  N synthetic passages (Zipf text, random unit vectors) with the HNSW file, plus index size;
+  the first ``WARMUP`` queries after loading (pages of the memory-mapped file still on disk)
+  are reported apart.
 
 Run: ``.venv/bin/python bench/bench_semantic.py quality speed scale --scale 100000``.
 """
@@ -25,6 +31,7 @@ Run: ``.venv/bin/python bench/bench_semantic.py quality speed scale --scale 1000
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import random
@@ -48,7 +55,7 @@ from deepinsights.models import Document, ImportReport  # noqa: E402
 from deepinsights.semantic import hybrid, index  # noqa: E402
 from deepinsights.semantic.hybrid import hybrid_search  # noqa: E402
 from deepinsights.semantic.index import VectorIndex, build_index  # noqa: E402
-from deepinsights.semantic.model import Encoder, MiniLM, normalize, one_blas_thread  # noqa: E402
+from deepinsights.semantic.model import Encoder, MiniLM, blas_threads, normalize, one_blas_thread  # noqa: E402
 from deepinsights.semantic.mpnet import MPNet  # noqa: E402
 from deepinsights.semantic.registry import DEFAULT_MODEL, get_embedder  # noqa: E402
 from deepinsights.store import Store  # noqa: E402
@@ -62,10 +69,13 @@ THINKERS = {
 }
 QUERIES = ROOT / "bench" / "queries" / "semantic.jsonl"
 HELD_OUT = ROOT / "bench" / "queries" / "semantic-heldout.jsonl"  # written blind, after the settings were chosen
+BLIND = ROOT / "bench" / "queries" / "semantic-blind.jsonl"  # written blind later, after every setting was fixed
 WORK = CACHE / "semantic"
 DEFAULT_MODELS = "all-MiniLM-L6-v2,all-MiniLM-L6-v2-static"
 OUT = RESULTS
 MODES = ("bm25", "semantic", "hybrid")
+WARMUP = 50  # scale: queries timed apart, right after the index is loaded
+BACKENDS = ("numpy", "onnxruntime")
 
 
 # -- quality -------------------------------------------------------------------------
@@ -95,15 +105,15 @@ def quality(model: str) -> dict[str, Any]:
     store = Store(corpus_db(model), read_only=True)
     out: dict[str, Any] = {"model": model, **_paraphrases(store, QUERIES), "passages": _count(store, "passages")}
     out["titles"] = _titles(store)
-    if HELD_OUT.exists():
-        out["held_out"] = _paraphrases(store, HELD_OUT)
-        out["all_paraphrases"] = _combined(out["per_query"] + out["held_out"]["per_query"])
+    out["held_out"] = _paraphrases(store, HELD_OUT)
+    out["blind"] = _paraphrases(store, BLIND)
+    out["all_paraphrases"] = _combined(out["per_query"] + out["held_out"]["per_query"] + out["blind"]["per_query"])
     store.close()
     return out
 
 
 def _combined(per_query: list[dict[str, Any]]) -> dict[str, Any]:
-    """Recall and MRR over both labelled sets together (each query counted once)."""
+    """Recall and MRR over all labelled sets together (each query counted once)."""
     return {"queries": len(per_query), **{mode: _metrics([p[mode] for p in per_query]) for mode in MODES}}
 
 
@@ -183,18 +193,19 @@ def speed(sample: int, reference_python: str | None = None) -> dict[str, Any]:
         "windows": len(windows),
         "word_pieces": sum(len(w) for w in windows),
         "blas_threads": os.environ.get("OPENBLAS_NUM_THREADS", "all cores"),
+        "onnxruntime_threads": blas_threads(),  # it follows BLAS's thread count (Encoder.layer_stack)
     }
-    encoders: dict[str, Encoder] = {"numpy": model}
-    runs = {
-        "numpy-baseline": lambda: _baseline(model, windows),
-        "numpy": lambda: np.vstack(model.embed_windows(texts)),
-        "static": lambda: static.embed(texts),
-    }
+    models: dict[str, Encoder] = {"numpy": model}
     try:
-        mpnet = encoders["mpnet"] = MPNet()
-        runs["mpnet"] = lambda: np.vstack(mpnet.embed_windows(texts))
+        models["mpnet"] = MPNet()
     except EmbeddingError as ex:
         print(f"  skipping all-mpnet-base-v2: {ex}")
+    runs = {"numpy-baseline": lambda: _baseline(model, windows), "static": lambda: static.embed(texts)}
+    for name, encoder in models.items():
+        for backend, key in zip(BACKENDS, _keys(name), strict=True):
+            twin = encoder.using(backend)
+            twin.embed(["warm up"])  # subtle: ONNX Runtime's session is built before the clock starts
+            runs[key] = functools.partial(_embed_windows, twin, texts)
     vectors: dict[str, np.ndarray] = {}
     for name, run in runs.items():
         started = time.perf_counter()
@@ -203,18 +214,34 @@ def speed(sample: int, reference_python: str | None = None) -> dict[str, Any]:
         results[name] = {"passages_per_s": round(sample / seconds, 1), "seconds": round(seconds, 2)}
     # same model, same windows: the vectors must agree
     results["numpy"]["min_cosine_to_baseline"] = _min_cosine(vectors["numpy"], vectors["numpy-baseline"])
-    if reference_python:
-        for name, encoder in encoders.items():
-            results[f"{name}-reference"] = _reference(reference_python, encoder, texts, sample, vectors[name])
-    results["query_ms"] = {encoder.name: _query_ms(encoder) for encoder in encoders.values()}
+    for name in models:
+        plain, onnx = _keys(name)
+        results[onnx]["speedup_over_numpy"] = round(results[plain]["seconds"] / results[onnx]["seconds"], 2)
+        results[onnx]["min_cosine_to_numpy"] = _min_cosine(vectors[onnx], vectors[plain])
+        if reference_python:
+            ours = {backend: vectors[key] for backend, key in zip(BACKENDS, _keys(name), strict=True)}
+            results[f"{name}-reference"] = _reference(reference_python, models[name], texts, sample, ours)
+    results["query_ms"] = {encoder.name: _query_ms_by_backend(encoder) for encoder in models.values()}
     return results
+
+
+def _keys(name: str) -> tuple[str, str]:
+    """The result keys of a model's numpy and ONNX Runtime runs: numpy/onnxruntime, mpnet/mpnet-onnxruntime."""
+    return name, "onnxruntime" if name == "numpy" else f"{name}-onnxruntime"
+
+
+def _embed_windows(encoder: Encoder, texts: list[str]) -> np.ndarray:
+    """All window vectors of ``texts``, one row each."""
+    return np.vstack(encoder.embed_windows(texts))
 
 
 def _min_cosine(a: np.ndarray, b: np.ndarray) -> float:
     return round(float(np.min(np.sum(a * b, axis=1))), 6)
 
 
-def _reference(python: str, encoder: Encoder, texts: list[str], sample: int, ours: np.ndarray) -> dict[str, Any]:
+def _reference(
+    python: str, encoder: Encoder, texts: list[str], sample: int, ours: dict[str, np.ndarray]
+) -> dict[str, Any]:
     """The same windows embedded by transformers + torch (bench/reference_embed.py, one thread)."""
     request = {"folder": str(encoder.folder), "windows": encoder.window_ids(texts)[1], "pad_id": encoder.pad_id}
     script = Path(__file__).with_name("reference_embed.py")
@@ -225,8 +252,15 @@ def _reference(python: str, encoder: Encoder, texts: list[str], sample: int, our
         "passages_per_s": round(sample / answer["seconds"], 1),
         "seconds": round(answer["seconds"], 2),
         "torch": answer["torch"],
-        "min_cosine_to_ours": _min_cosine(ours, theirs),
+        "min_cosine_to_ours": {backend: _min_cosine(v, theirs) for backend, v in ours.items()},
     }
+
+
+def _query_ms_by_backend(encoder: Encoder) -> dict[str, Any]:
+    """One query's embedding time on each backend, and how many times faster ONNX Runtime is."""
+    out: dict[str, Any] = {backend: _query_ms(encoder.using(backend)) for backend in BACKENDS}
+    out["p50_ratio"] = round(out["numpy"]["p50"] / out["onnxruntime"]["p50"], 2)
+    return out
 
 
 def _query_ms(embedder: Any) -> dict[str, float]:
@@ -234,6 +268,7 @@ def _query_ms(embedder: Any) -> dict[str, float]:
     queries = [json.loads(line)["query"] for line in QUERIES.read_text().splitlines() if line.strip()]
     times = []
     with one_blas_thread():
+        embedder.embed(["warm up"])  # subtle: builds the one-thread ONNX Runtime session outside the timings
         for q in queries:
             started = time.perf_counter()
             embedder.embed([q])
@@ -291,13 +326,10 @@ def scale(n: int, queries: int, model: str = DEFAULT_MODEL) -> dict[str, Any]:
     hybrid._indexes.clear()
     text = ZipfText(seed=99)
     get_embedder(model).embed(["warm up"])
-    timings = []
-    for _ in range(queries):
-        q = " ".join(text.words(random.randint(2, 5)))
-        started = time.perf_counter()
-        hybrid_search(store, q, mode="hybrid", limit=10)
-        timings.append((time.perf_counter() - started) * 1000)
-    timings.sort()
+    # subtle: the HNSW file is memory-mapped, so the first queries after loading read it from disk;
+    # they are reported apart (first_queries_ms), as a server that has just started sees them
+    first = _hybrid_timings(store, text, WARMUP)
+    timings = _hybrid_timings(store, text, queries)
     size = {"usearch_file_mib": round(vectors.size_bytes() / 2**20, 1)}
     size["vector_blobs_mib"] = round(
         store.conn.execute("SELECT sum(length(vector)) FROM passage_vectors").fetchone()[0] / 2**20, 1
@@ -308,12 +340,28 @@ def scale(n: int, queries: int, model: str = DEFAULT_MODEL) -> dict[str, Any]:
         "model": model,
         "queries": queries,
         "index_load_s": round(load_s, 2),
-        "hybrid_ms": {
-            "p50": round(statistics.median(timings), 1),
-            "p95": round(timings[int(0.95 * len(timings))], 1),
-            "max": round(timings[-1], 1),
-        },
+        "hybrid_ms": _percentiles(timings),
+        "first_queries_ms": {"queries": WARMUP, **_percentiles(first)},
         **size,
+    }
+
+
+def _hybrid_timings(store: Store, text: ZipfText, n: int) -> list[float]:
+    """Milliseconds of ``n`` hybrid searches for 2-5 Zipf words each (no query cache: every query is new)."""
+    timings = []
+    for _ in range(n):
+        q = " ".join(text.words(random.randint(2, 5)))
+        started = time.perf_counter()
+        hybrid_search(store, q, mode="hybrid", limit=10)
+        timings.append((time.perf_counter() - started) * 1000)
+    return sorted(timings)
+
+
+def _percentiles(timings: list[float]) -> dict[str, float]:
+    return {
+        "p50": round(statistics.median(timings), 1),
+        "p95": round(timings[int(0.95 * len(timings))], 1),
+        "max": round(timings[-1], 1),
     }
 
 

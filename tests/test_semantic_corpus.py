@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
 QUERIES = ROOT / "bench" / "queries" / "semantic.jsonl"
 HELD_OUT = ROOT / "bench" / "queries" / "semantic-heldout.jsonl"
+BLIND = ROOT / "bench" / "queries" / "semantic-blind.jsonl"
 
 
 @pytest.fixture(scope="module")
@@ -106,15 +107,18 @@ def test_the_scale_benchmark_runs_at_a_tiny_size(tmp_path):
     assert done.returncode == 0, done.stderr
     scale = json.loads((tmp_path / "semantic.json").read_text())["scale"][0]
     assert scale["passages"] == 2000 and scale["hybrid_ms"]["p95"] > 0 and scale["usearch_file_mib"] > 0
+    assert scale["first_queries_ms"]["queries"] == 50 and scale["first_queries_ms"]["max"] > 0
 
 
-def test_the_held_out_queries_are_well_formed_and_target_other_documents() -> None:
-    """The held-out set measures tuning on the first one only if it asks about other documents."""
-    sets = {path.name: [json.loads(line) for line in path.read_text().splitlines()] for path in (QUERIES, HELD_OUT)}
+def test_the_later_query_sets_are_well_formed_and_target_other_documents() -> None:
+    """The held-out and blind sets measure tuning on the first one only if each asks about other documents."""
+    paths = (QUERIES, HELD_OUT, BLIND)
+    sets = {path.name: [json.loads(line) for line in path.read_text().splitlines()] for path in paths}
     ids = [q["id"] for queries in sets.values() for q in queries]
-    assert len(ids) == len(set(ids)) and len(sets[HELD_OUT.name]) >= 30
+    assert len(ids) == len(set(ids)) and len(sets[HELD_OUT.name]) >= 30 and len(sets[BLIND.name]) >= 40
     targets = {
         name: {(t["thinker"], t["source_id"]) for q in queries for t in q["targets"]} for name, queries in sets.items()
     }
     assert all(q["query"].strip() and q["targets"] for queries in sets.values() for q in queries)
     assert not targets[QUERIES.name] & targets[HELD_OUT.name]
+    assert not (targets[QUERIES.name] | targets[HELD_OUT.name]) & targets[BLIND.name]
