@@ -9,6 +9,7 @@ on 127.0.0.1 and drive Debian chromium under the page's strict CSP.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from deepinsights.models import ImportReport
-from deepinsights.semantic import index_passages
+from deepinsights.semantic import hybrid, index_passages, registry
 from deepinsights.semantic.registry import get_embedder
 from deepinsights.site_export import export_site
 from deepinsights.web.app import create_app
@@ -71,6 +72,31 @@ def test_api_survives_hostile_queries_in_every_mode(notes_client: TestClient, q:
     response = notes_client.get("/api/search", params={"q": q, "mode": mode})
     assert response.status_code == 200, response.text
     assert all(h["found_by"] and h["id"] != note("empty").id for h in response.json()["hits"])
+
+
+def test_the_server_loads_the_model_and_index_before_the_first_search(notes_db: str, monkeypatch) -> None:
+    monkeypatch.setattr(registry, "_loaded", {})  # as in a fresh process: nothing loaded yet
+    monkeypatch.setattr(hybrid, "_indexes", {})
+    monkeypatch.setattr(hybrid, "_query_cache", OrderedDict())
+    app = create_app(notes_db)
+    with TestClient(app) as client:  # runs the app's startup, as uvicorn does
+        assert app.state.site.corpus.warmed.wait(timeout=120)
+        assert list(registry._loaded) == ["all-MiniLM-L6-v2"]
+        assert bool(hybrid._indexes) == (not notes_db.startswith("postgresql"))  # PostgreSQL: pgvector, no file
+        assert not hybrid._query_cache  # the warm-up query is not cached as if someone had asked it
+        body = client.get("/api/search", params={"q": PARAPHRASE, "mode": "semantic"}).json()
+        assert body["hits"][0]["id"] == note("feynman").id
+
+
+@pytest.mark.parametrize("workspace", ["missing", "no vectors"])
+def test_warming_up_a_workspace_without_vectors_loads_nothing(workspace, store, db, monkeypatch):  # noqa: F811
+    monkeypatch.setattr(registry, "_loaded", {})
+    if workspace == "no vectors":
+        add(store, note("baking"))
+    app = create_app(db if workspace == "no vectors" else "nowhere/insights.db")
+    with TestClient(app):
+        assert app.state.site.corpus.warmed.wait(timeout=60)
+    assert registry._loaded == {}
 
 
 def test_api_vector_modes_without_vectors_say_which_command_to_run(store, db):  # noqa: F811

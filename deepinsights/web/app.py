@@ -11,13 +11,16 @@
 The workspace is opened read-only, one connection per worker thread, and all database and
 rendering work runs in Starlette's threadpool so the event loop never blocks. Library errors
 become HTTP errors here and only here. This module does not write to the store, and
-it does not start a server (``insights serve`` runs it under uvicorn).
+it does not start a server (``insights serve`` runs it under uvicorn). At start a thread loads
+the embedding model and vector index (``Corpus.warm_up``), so the first live search is as fast
+as the rest.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -88,7 +91,10 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        warming = threading.Thread(target=site.corpus.warm_up, name="insights-warm-up", daemon=True)
+        warming.start()
         yield
+        warming.join()  # subtle: it may still be using the PostgreSQL pool that close() shuts
         site.corpus.close()
 
     app = Starlette(

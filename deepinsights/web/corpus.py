@@ -34,7 +34,7 @@ from urllib.parse import urlsplit
 from ..errors import StoreError
 from ..models import HIGHLIGHT_END, HIGHLIGHT_START, SearchHit
 from ..semantic import MODES, default_mode, indexed_model
-from ..semantic.hybrid import search_any
+from ..semantic.hybrid import search_any, warm_up
 from ..store import Store
 from ..workspace import Db, exists, is_url
 
@@ -64,6 +64,7 @@ class Corpus:
         self._pending: dict[tuple[Any, ...], _Pending] = {}
         self._shared: Any = None  # the PostgreSQL workspace: one PgStore over a connection pool
         self._pool: Any = None
+        self.warmed = threading.Event()  # set once warm_up has finished, whatever it found
 
     def store(self) -> Store | None:
         """This thread's read-only store, or None when there is no workspace file."""
@@ -94,6 +95,28 @@ class Corpus:
                     raise
                 self._pool = pool
             return cast(Store, self._shared)
+
+    def warm_up(self) -> None:
+        """Load the embedding model and vector index before the first search needs them.
+
+        The server runs this in a thread at start, so it starts at once and the first live
+        search does not wait for the model. Any failure is left for that search to report.
+        """
+        try:
+            if self.path is None or not exists(self.path):
+                return
+            if is_url(self.path):
+                warm_up(self._pooled(str(self.path)))
+                return
+            store = Store(self.path, read_only=True)  # subtle: its own connection, closed by this thread
+            try:
+                warm_up(store)
+            finally:
+                store.close()
+        except Exception:  # noqa: BLE001  # subtle: an optimisation; the first search reports the same error
+            return
+        finally:
+            self.warmed.set()
 
     def close(self) -> None:
         """Close every connection opened by any thread (at server shutdown)."""
