@@ -3,6 +3,7 @@ embedders on hostile text."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Callable
@@ -129,10 +130,28 @@ def test_without_onnxruntime_auto_falls_back_and_asking_for_it_names_the_install
         choose_backend("torch")
 
 
-def test_a_query_runs_on_one_onnxruntime_thread(loaded):
+class TwoBlasThreads:
+    """threadpoolctl's controller as on a machine whose BLAS runs two threads, whatever any limit says.
+
+    The limit is process-wide: another thread's query that ends restores it, so a query must
+    not rely on it (and tests run with OPENBLAS_NUM_THREADS=1, where it could not show).
+    """
+
+    def info(self):
+        return [{"user_api": "blas", "num_threads": 2}]
+
+    def limit(self, **_):
+        return contextlib.nullcontext()
+
+
+def test_a_query_runs_on_one_onnxruntime_thread_and_an_index_build_on_all(loaded, monkeypatch):
+    monkeypatch.setattr(model_module, "_blas", TwoBlasThreads)
+    encoder = loaded.using("onnxruntime")
     with one_blas_thread():
-        session = loaded.using("onnxruntime").layer_stack().session
-    assert session.get_session_options().intra_op_num_threads == 1
+        query = encoder.layer_stack().session
+    build = encoder.layer_stack().session
+    assert query.get_session_options().intra_op_num_threads == 1
+    assert build.get_session_options().intra_op_num_threads == 2
 
 
 def test_missing_package_names_the_install_command(monkeypatch):

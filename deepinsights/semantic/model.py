@@ -361,7 +361,9 @@ def _blas() -> Any:
 
 
 def blas_threads() -> int:
-    """How many threads BLAS may use now: 1 inside ``one_blas_thread``, else its configured count."""
+    """How many threads this thread's model work may use: 1 inside ``one_blas_thread``, else BLAS's count."""
+    if getattr(_one_thread, "active", False):
+        return 1
     return max((int(lib["num_threads"]) for lib in _blas().info() if lib["user_api"] == "blas"), default=1)
 
 
@@ -390,6 +392,11 @@ def choose_backend(name: str | None = None) -> str:
     return "onnxruntime"
 
 
+# subtle: BLAS's limit is process-wide, so when two server threads' queries overlap, the first to
+# leave restores it under the other; this per-thread flag keeps that query's ONNX Runtime on one thread
+_one_thread = threading.local()
+
+
 @contextlib.contextmanager
 def one_blas_thread() -> Iterator[None]:
     """Run the block with BLAS on one thread (a query's matrices are too small to share).
@@ -398,7 +405,12 @@ def one_blas_thread() -> Iterator[None]:
     thread that runs beside a hybrid query's embedding, and p50 went from 17 ms to 550 ms.
     """
     with _blas().limit(limits=1, user_api="blas"):
-        yield
+        before = getattr(_one_thread, "active", False)
+        _one_thread.active = True
+        try:
+            yield
+        finally:
+            _one_thread.active = before
 
 
 def clean(text: str, max_tokens: int) -> str:
