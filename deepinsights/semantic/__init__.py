@@ -2,8 +2,8 @@
 
 Public entry points: ``index_passages`` (compute vectors incrementally), ``hybrid_search``
 (bm25 | semantic | hybrid, same results type as ``search``), ``similar`` (more like this),
-``get_embedder`` and ``install_embedding_model``. numpy, onnxruntime, tokenizers, safetensors and usearch
-are imported only inside this package.
+``get_embedder`` and ``install_embedding_model``. numpy, onnx, onnxruntime, tokenizers,
+safetensors and usearch are imported only inside this package (numpy also in ``pg.vectors``).
 """
 
 from __future__ import annotations
