@@ -167,8 +167,8 @@ def query_vector(q: str, model: str | None) -> Vectors:
 def warm_up(store: Store) -> str | None:
     """Load what the workspace's first vector search needs, so that search does not wait for it.
 
-    That is the vector index, the model and the model's one-thread session (~0.5 s for
-    MiniLM, ~3 s for MPNet with its checksum). Returns the model's name, or None when the
+    That is the vector index, the model and the model's one-thread session (~0.3 s for
+    MiniLM, ~1.5 s for MPNet, checksums included). Returns the model's name, or None when the
     workspace has no vectors. Raises what loading raises (EmbeddingError when the model is
     missing); the query cache is left alone.
     """
