@@ -6,6 +6,7 @@ import inspect
 import subprocess
 import sys
 
+import click
 import pytest
 
 from deepinsights import hookspecs
@@ -18,9 +19,11 @@ DOCS = ROOT / "docs"
 
 
 def _commands(group, prefix=()):
-    for name, command in group.commands.items():
+    context = click.Context(group)
+    for name in group.list_commands(context):
+        command = group.get_command(context, name)
         yield (*prefix, name), command
-        if hasattr(command, "commands"):
+        if isinstance(command, click.Group):
             yield from _commands(command, (*prefix, name))
 
 
@@ -28,7 +31,7 @@ def _commands(group, prefix=()):
 def test_every_command_has_help_and_is_documented(path):
     command = cli
     for part in path.split():
-        command = command.commands[part]
+        command = command.get_command(click.Context(command), part)
     assert command.help and command.help.strip(), f"insights {path} has no help text"
     assert f"## insights {path}\n" in (DOCS / "cli-reference.md").read_text()
 

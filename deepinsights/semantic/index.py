@@ -23,6 +23,7 @@ It does not fuse rankings or build hits (``semantic.hybrid`` does).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import time
@@ -247,6 +248,23 @@ def _texts(store: Store, ids: list[int]) -> dict[int, str]:
     return {pid: model_input(title, text) for pid, title, text in rows}
 
 
+def usearch_index() -> Any:
+    """usearch's ``Index`` class, with ONNX Runtime loaded before it when installed.
+
+    subtle: with usearch's extension loaded first, importing ONNX Runtime later in the process
+    crashed it (SIGSEGV inside libstdc++ during ONNX Runtime's static initialisation; usearch
+    2.26, onnxruntime 1.32). Any C++ extension linked to the system libstdc++ loaded before
+    usearch avoided it, which is why the crash hid until the CLI stopped importing everything
+    at start-up. tests/test_package.py runs a hybrid search in a fresh process.
+    """
+    with contextlib.suppress(ImportError):
+        import onnxruntime  # noqa: F401
+
+    from usearch.index import Index
+
+    return Index
+
+
 def decode(blob: bytes, dims: int) -> Vectors:
     """A passage's stored vectors: one row per window."""
     return np.frombuffer(blob, dtype=STORED).reshape(-1, dims).astype(np.float32)
@@ -318,8 +336,7 @@ class VectorIndex:
     def load(self) -> Any:
         """Return the usearch index, syncing it from the table when the file is stale."""
         if self._index is None:
-            from usearch.index import Index
-
+            Index = usearch_index()
             info = self._file_info()
             self.loaded_generation = self.generation()
             if info.get("generation") == self.loaded_generation:
@@ -331,8 +348,7 @@ class VectorIndex:
 
     def sync(self) -> None:
         """Bring the index file up to date with the table (incremental when the file exists)."""
-        from usearch.index import Index
-
+        Index = usearch_index()
         info = self._file_info()
         self.loaded_generation = self.generation()
         self._index = self._synced(Index.restore(str(self.path)) if info else None, info)
@@ -362,9 +378,7 @@ class VectorIndex:
         return index
 
     def _new_index(self) -> Any:
-        from usearch.index import Index
-
-        return Index(
+        return usearch_index()(
             ndim=stored_dims(self.store),
             metric="cos",
             dtype="f16",
