@@ -34,6 +34,7 @@ def _fresh(code: str) -> dict:
 
 
 def test_every_public_name_resolves():
+    assert sorted(deepinsights.__all__) == sorted(deepinsights._HOME)  # type: ignore[attr-defined]
     for name in deepinsights.__all__:
         value = getattr(deepinsights, name)
         assert getattr(value, "__name__", name) == name  # hookimpl is a marker object, not a class or function
