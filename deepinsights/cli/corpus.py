@@ -14,7 +14,6 @@ from rich.table import Table
 
 from ..errors import EmbeddingError, ImporterError
 from ..importers import ImportOptions, url_template
-from ..ingest import run_import
 from ..models import HIGHLIGHT_END, HIGHLIGHT_START, ImportReport
 from ..search import hit_dict, search
 from ..semantic import MODES, build_index, indexed_model
@@ -67,6 +66,8 @@ def import_(sources: tuple[str, ...], db_path: Db, as_json: bool, strict: bool, 
         insights import https://github.com/karpathy/karpathy.github.io --thinker karpathy
         insights import til/ --thinker simonw --url-template 'https://til.simonwillison.net/{path}'
     """
+    from ..ingest import run_import  # subtle: here, so that search and stats do not load httpx and the pipeline
+
     options = ImportOptions(**fields)
     with open_store(db_path) as store, _progress(as_json) as progress:
         task = progress.add_task("importing", total=None)
