@@ -273,8 +273,7 @@ def _query_ms(embedder: Any) -> dict[str, float]:
             started = time.perf_counter()
             embedder.embed([q])
             times.append((time.perf_counter() - started) * 1000)
-    times.sort()
-    return {"p50": round(statistics.median(times), 1), "p95": round(times[int(0.95 * (len(times) - 1))], 1)}
+    return _percentiles(sorted(times))
 
 
 def _baseline(model: MiniLM, ids: list[list[int]]) -> np.ndarray:
@@ -358,6 +357,7 @@ def _hybrid_timings(store: Store, text: ZipfText, n: int) -> list[float]:
 
 
 def _percentiles(timings: list[float]) -> dict[str, float]:
+    """p50, p95 and max of sorted ``timings`` (p95: the value 95% of the way up the sorted list)."""
     return {
         "p50": round(statistics.median(timings), 1),
         "p95": round(timings[int(0.95 * len(timings))], 1),
