@@ -25,13 +25,16 @@ install-test: $(BIN)/python
 	$(EMBEDDING)
 
 # Import Karpathy's writing (the shared corpus if present, else his blog's git repository when
-# there is a network) and serve the shipped Karpathy profile on http://127.0.0.1:$(PORT)/
+# there is a network), embed its passages for semantic search (about half a minute the first
+# time, nothing after) and serve the shipped Karpathy profile on http://127.0.0.1:$(PORT)/
 demo: install
 	@if [ -d "$(CORPUS)" ]; then \
 		$(BIN)/insights import "$(CORPUS)" --thinker karpathy \
-			--url-template 'https://karpathy.github.io/{year}/{month}/{day}/{slug}/'; \
+			--url-template 'https://karpathy.github.io/{year}/{month}/{day}/{slug}/' \
+		&& $(BIN)/insights index; \
 	else \
-		$(BIN)/insights import https://github.com/karpathy/karpathy.github.io --thinker karpathy \
+		($(BIN)/insights import https://github.com/karpathy/karpathy.github.io --thinker karpathy \
+			&& $(BIN)/insights index) \
 		|| echo "No corpus imported (no $(CORPUS) and no network): the page still works; search is empty."; \
 	fi
 	$(BIN)/insights serve karpathy --port $(PORT)
