@@ -40,7 +40,7 @@ _loaded = False
 class BuiltinImporters:
     """The built-in importers as one plugin, importing each module when importers are asked for.
 
-    Importing them all at start-up cost about half of ``insights search``'s 0.3 s.
+    Importing them all at start-up cost about 0.06 s of a 0.29 s ``insights search``.
     """
 
     @hookimpl
