@@ -93,6 +93,103 @@ def test_cli_json(run, fixtures, db):
     assert json.loads(result.output)["by_source"] == {"transcript": 2}
 
 
+# -- yt-dlp's metadata beside the captions --------------------------------------------
+
+YT_VTT = "WEBVTT\nKind: captions\nLanguage: en\n\n00:00:01.000 --> 00:00:04.000\nwelcome to the talk about tokenizers\n"
+
+
+def _yt_dlp_pair(folder, info: object, name: str = "Let's build the GPT Tokenizer [zduSFxRajkE]"):
+    """Write what ``yt-dlp --write-auto-subs --write-info-json`` leaves: NAME.en.vtt and NAME.info.json."""
+    (folder / f"{name}.en.vtt").write_text(YT_VTT)
+    sidecar = folder / f"{name}.info.json"
+    sidecar.write_text(info if isinstance(info, str) else json.dumps(info))
+    return folder / f"{name}.en.vtt", sidecar
+
+
+def test_yt_dlp_metadata_gives_title_link_and_date_and_is_not_imported_itself(tmp_path, store, run, db):
+    info = {
+        "id": "zduSFxRajkE",
+        "title": "Let's build the GPT Tokenizer",
+        "webpage_url": "https://www.youtube.com/watch?v=zduSFxRajkE",
+        "upload_date": "20240220",
+        "description": "In this lecture we build from scratch the Tokenizer used in the GPT series from OpenAI.",
+        "formats": [{"format_id": str(i)} for i in range(50)],
+    }
+    folder = tmp_path / "lectures"
+    folder.mkdir()
+    captions, sidecar = _yt_dlp_pair(folder, info)
+    assert importer_for(sidecar) is IMPORTER  # claimed here, so the JSON importer does not make it a record
+    doc, options = _read(captions)
+    assert doc.title == "Let's build the GPT Tokenizer"
+    assert (doc.source_id, doc.url) == ("zduSFxRajkE", "https://www.youtube.com/watch?v=zduSFxRajkE")
+    assert doc.published_at.date().isoformat() == "2024-02-20"
+    assert doc.anchors[0].url == "https://www.youtube.com/watch?v=zduSFxRajkE&t=1s"
+    assert options.skipped == []
+
+    result = run("import", folder, "--db", db, "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["added"] == 1 and report["by_source"] == {"transcript": 1}
+    assert [s["reason"] for s in report["skipped"]] == [f"yt-dlp metadata, read with '{captions.name}'"]
+    [row] = store.rows("SELECT title, published_at FROM documents")
+    assert row["title"] == "Let's build the GPT Tokenizer" and row["published_at"].startswith("2024-02-20")
+
+
+def test_the_transcripts_own_header_wins_over_yt_dlp_metadata(tmp_path):
+    captions, _ = _yt_dlp_pair(tmp_path, {"title": "From yt-dlp", "timestamp": 1708387200}, name="talk")
+    captions.write_text("WEBVTT - My own title\n\n00:00:01.000 --> 00:00:02.000\nhello\n")
+    doc, _ = _read(captions)
+    assert doc.title == "My own title"
+    assert doc.published_at.isoformat().startswith("2024-02-20")  # the epoch timestamp, when there is one
+    assert doc.url is None  # the sidecar had no link
+
+
+@pytest.mark.parametrize(
+    ("info", "reason"),
+    [
+        ("{not json", "yt-dlp metadata not used: Expecting property name"),
+        ("[1, 2]", "yt-dlp metadata not used: not a JSON object"),
+        ("[" * 100_000 + "]" * 100_000, "yt-dlp metadata not used:"),
+        ("\udcff\x00\x01binary", "yt-dlp metadata not used:"),
+    ],
+)
+def test_an_unusable_yt_dlp_sidecar_is_reported_and_the_captions_still_import(tmp_path, info, reason):
+    captions, sidecar = _yt_dlp_pair(tmp_path, "", name="clip [abc]")
+    sidecar.write_bytes(info.encode("utf-8", "surrogateescape"))
+    doc, options = _read(captions)
+    assert doc.title == "clip [abc].en" and "tokenizers" in doc.text
+    [skip] = options.skipped
+    assert skip.path == sidecar.name and skip.reason.startswith(reason) and not skip.expected
+
+
+def test_wrong_typed_yt_dlp_fields_are_left_out(tmp_path):
+    info = {
+        "title": ["not", "a", "string"],
+        "webpage_url": "javascript:alert(1)",
+        "upload_date": "2024-02-30xx",
+        "timestamp": True,
+        "language": "<script>",
+    }
+    captions, _ = _yt_dlp_pair(tmp_path, info, name="odd")
+    doc, options = _read(captions)
+    assert (doc.title, doc.url, doc.published_at) == ("odd.en", None, None)
+    assert options.skipped == []
+    _yt_dlp_pair(tmp_path, {"timestamp": float("nan")}, name="nan")  # json.dumps writes NaN; json.loads reads it
+    doc, _ = _read(tmp_path / "nan.en.vtt")
+    assert doc.published_at is None
+    long_title = {"title": "word " * 10_000, "upload_date": "20240230"}  # no such day: no date, no crash
+    _yt_dlp_pair(tmp_path, long_title, name="long")
+    doc, _ = _read(tmp_path / "long.en.vtt")
+    assert len(doc.title) == 2000 and doc.published_at is None
+
+
+def test_a_json_file_that_describes_no_transcript_is_left_to_the_json_importer(tmp_path):
+    lonely = tmp_path / "records.info.json"
+    lonely.write_text(json.dumps([{"text": "a record", "date": "2024-01-01"}]))
+    (tmp_path / "records.txt").write_text("plain notes, not captions\n")
+    assert not IMPORTER.detect(lonely) and importer_for(lonely) is not IMPORTER
+
+
 # -- hostile inputs (row 12) ----------------------------------------------------------
 
 

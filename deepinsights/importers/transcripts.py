@@ -12,13 +12,22 @@ in legacy encodings and huge cues are read, and reported once per file through
 ``options.skip``. A timestamp that cannot be parsed is kept as the anchor's text label.
 A cue is capped at ``MAX_CUE_CHARS`` and a line at ``MAX_LINE_BYTES`` of memory.
 
+Title, link and date come from the file's own header (``Title:``, ``SOURCE:``, ``Date:``)
+and, for what it lacks, from the ``NAME.info.json`` that yt-dlp writes beside ``NAME.en.vtt``
+(``--write-info-json``); that metadata file is then not imported as a record of its own. A
+sidecar that cannot be used is reported and the captions imported without it.
+
 It does not fetch captions from the network, translate, or punctuate auto-captions, and
 it keeps VTT styling (``<c>``, ``<v Speaker>``) only as plain text.
 """
 
 from __future__ import annotations
 
+import functools
 import html
+import json
+import math
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -33,6 +42,9 @@ from ..models import Anchor, Document
 from .base import ImportOptions
 from .textutil import bounded_lines, clean, is_binary, parse_date
 
+CAPTION_SUFFIXES = (".vtt", ".srt", ".txt")
+SIDECAR_SUFFIX = ".info.json"  # yt-dlp --write-info-json
+MAX_SIDECAR_BYTES = 32 * 1024 * 1024
 MAX_CUE_CHARS = 100_000
 MAX_LINE_BYTES = 4 * MAX_CUE_CHARS
 MAX_TEXT_CHARS = 20_000_000
@@ -43,6 +55,7 @@ _CAPTION = re.compile(r"^\[(\d{1,7}(?:\.\d+)?)s\]\s?(.*)$")
 _ODD_CAPTION = re.compile(r"^\[([^\]\s]{1,40})\]\s?(.*)$")
 _TIMING = re.compile(r"^\s*(\S{1,40}?)\s*-->")
 _STAMP = re.compile(r"^(?:(\d{1,3}):)?(\d{1,2}):(\d{2})(?:[.,](\d{1,3}))?$")
+_LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*$")  # the "en" of NAME.en.vtt
 _HEADER_FIELD = re.compile(r"^(title|source|url|date|kind|language)\s*:\s*(.+)$", re.I)
 _TAG = re.compile(r"<[^<>\n]{0,200}>")
 
@@ -324,9 +337,12 @@ class TranscriptImporter:
     description = "Transcripts: WebVTT (.vtt), SubRip (.srt), and '[123s] text' caption files (.txt)"
 
     def detect(self, path: Path) -> bool:
-        """True for a .vtt/.srt with a header or timing line, or a .txt in the caption format."""
+        """True for a .vtt/.srt with a header or timing line, a .txt in the caption format, or
+        the yt-dlp metadata file of such a transcript (read with it, not on its own)."""
+        if path.name.lower().endswith(SIDECAR_SUFFIX):
+            return self.captions_of(path) is not None
         suffix = path.suffix.lower()
-        if suffix not in (".vtt", ".srt", ".txt") or not path.is_file():
+        if suffix not in CAPTION_SUFFIXES or not path.is_file():
             return False
         sample = _sample(path)
         if sample is None:
@@ -341,17 +357,92 @@ class TranscriptImporter:
 
     def read(self, path: Path, options: ImportOptions) -> Iterator[Document]:
         rel = options.relative(path)
+        captions = self.captions_of(path) if path.name.lower().endswith(SIDECAR_SUFFIX) else None
+        if captions is not None:
+            options.skip(rel, f"yt-dlp metadata, read with '{captions.name}'", expected=True)
+            return
         notes = _Notes()
         try:
             lines = _decoded_lines(path, notes)
             transcript = parse_transcript(lines, notes, vtt=path.suffix.lower() == ".vtt")
         except OSError as ex:
             raise CorruptArchiveError(f"'{path}' cannot be read: {ex.strerror or ex}") from None
+        for key, value in _sidecar_header(path, options).items():
+            transcript.header.setdefault(key, value)  # the file's own header wins
         doc = _document(transcript, path, rel, options)
         message = notes.summary()
         if message:
             options.skip(rel, message)
         yield doc
+
+    def captions_of(self, sidecar: Path) -> Path | None:
+        """The transcript a yt-dlp ``NAME.info.json`` describes, if one lies beside it."""
+        try:
+            folder = sidecar.parent
+            found = _captions_by_sidecar(str(folder), folder.stat().st_mtime_ns).get(sidecar.name)
+        except OSError:
+            return None
+        return folder / found if found and self.detect(folder / found) else None
+
+
+@functools.lru_cache(maxsize=8)
+def _captions_by_sidecar(folder: str, mtime_ns: int) -> dict[str, str]:
+    """Sidecar name → caption file name for one folder listing (``mtime_ns`` keys out stale listings).
+
+    subtle: one listing per folder, not one per sidecar: a folder of thousands of videos
+    would otherwise be listed thousands of times.
+    """
+    found: dict[str, str] = {}
+    for name in sorted(os.listdir(folder)):
+        if os.path.splitext(name)[1].lower() in CAPTION_SUFFIXES:
+            for sidecar in _sidecar_names(name):
+                found.setdefault(sidecar, name)
+    return found
+
+
+def _sidecar_names(caption_name: str) -> list[str]:
+    """``Talk [id].en.vtt`` → ``Talk [id].info.json`` (then ``Talk [id].en.info.json``)."""
+    stem = os.path.splitext(caption_name)[0]
+    base, dot, tag = stem.rpartition(".")
+    names = [base + SIDECAR_SUFFIX] if dot and base and _LANGUAGE_TAG.match(tag) else []
+    return [*names, stem + SIDECAR_SUFFIX]
+
+
+def _sidecar_header(path: Path, options: ImportOptions) -> dict[str, str]:
+    """Header fields (title, source, date, language) from yt-dlp's metadata beside ``path``, if any.
+
+    A sidecar that is not a readable JSON object is reported through ``options.skip`` and
+    ignored; fields of the wrong type or form are left out.
+    """
+    sidecar = next((p for p in map(path.with_name, _sidecar_names(path.name)) if p.is_file()), None)
+    if sidecar is None:
+        return {}
+    try:
+        if sidecar.stat().st_size > MAX_SIDECAR_BYTES:
+            raise ValueError(f"larger than {MAX_SIDECAR_BYTES // 2**20} MB")
+        info = json.loads(sidecar.read_bytes())
+        if not isinstance(info, dict):
+            raise ValueError("not a JSON object")
+    except (OSError, ValueError, RecursionError) as ex:
+        reason = ex.strerror if isinstance(ex, OSError) and ex.strerror else str(ex) or type(ex).__name__
+        options.skip(options.relative(sidecar), f"yt-dlp metadata not used: {reason[:200]}")
+        return {}
+    header: dict[str, str] = {}
+    title = info.get("title")
+    if isinstance(title, str) and title.strip():
+        header["title"] = " ".join(title.split())[:2000]
+    url = info.get("webpage_url") or info.get("original_url")
+    if isinstance(url, str) and url.startswith(("http://", "https://")):
+        header["source"] = url[:2000]
+    stamp, day = info.get("timestamp"), info.get("upload_date")
+    if isinstance(stamp, (int, float)) and not isinstance(stamp, bool) and math.isfinite(stamp):
+        header["date"] = str(int(stamp))
+    elif isinstance(day, str) and re.fullmatch(r"\d{8}", day):
+        header["date"] = f"{day[:4]}-{day[4:6]}-{day[6:]}"  # subtle: bare digits would parse as epoch seconds
+    language = info.get("language")
+    if isinstance(language, str) and _LANGUAGE_TAG.match(language):
+        header["language"] = language
+    return header
 
 
 def _sample(path: Path) -> str | None:
