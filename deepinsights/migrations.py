@@ -11,6 +11,10 @@ from sqlite_utils.migrations import Migrations
 
 migrations = Migrations("deepinsights")
 
+# Migrations that reading does not need: a workspace lacking only these opens read-only (where
+# it cannot be migrated) as well as writable. m006 is a write-buffer setting; m007 is a no-op here.
+READ_COMPATIBLE = frozenset({"m006_fts_hashsize", "m007_fold_diacritics"})
+
 
 @migrations()
 def m001_documents(db: Database) -> None:
@@ -167,3 +171,11 @@ def m006_fts_hashsize(db: Database) -> None:
     uses the memory, and only while it writes.
     """
     db.execute("INSERT INTO passages_fts (passages_fts, rank) VALUES ('hashsize', ?)", [FTS_HASH_BYTES])
+
+
+@migrations()
+def m007_fold_diacritics(db: Database) -> None:
+    """Nothing to do: PostgreSQL's m007 folds diacritics as ``unicode61 remove_diacritics 2`` already does here.
+
+    Recorded so that a schema version means the same on both backends.
+    """

@@ -31,7 +31,7 @@ from sqlite_utils import Database
 
 from . import config
 from .errors import StoreError
-from .migrations import migrations
+from .migrations import READ_COMPATIBLE, migrations
 from .models import Document, ImportReport, iso_utc
 from .passages import HARD_MAX, split_document
 
@@ -280,7 +280,14 @@ class Store(ImportWrites, CorpusReads):
             applied = [m.name for m in migrations.applied(self.db)]
         except sqlite3.DatabaseError as ex:
             raise self._error(ex) from None
-        check_schema(str(self.path), str(self.path), applied, known, read_only=self.read_only)
+        check_schema(
+            str(self.path),
+            str(self.path),
+            applied,
+            known,
+            read_only=self.read_only,
+            read_compatible=READ_COMPATIBLE,
+        )
 
     def close(self) -> None:
         self.conn.close()
@@ -472,11 +479,20 @@ def plan_prepared(
     return new_rows, changed, passages
 
 
-def check_schema(location: str, db_arg: str, applied: list[str], known: list[str], *, read_only: bool) -> None:
+def check_schema(
+    location: str,
+    db_arg: str,
+    applied: list[str],
+    known: list[str],
+    *,
+    read_only: bool,
+    read_compatible: frozenset[str] = frozenset(),
+) -> None:
     """Refuse a schema newer than this code, or (read-only, so it cannot migrate) an older one.
 
-    Both backends name their migrations alike, so the version numbers mean the same;
-    ``db_arg`` is the ``--db`` value the migrate command in the message should show.
+    An older one lacking only ``read_compatible`` migrations (ones reading does not need) is
+    accepted. Both backends name their migrations alike, so the version numbers mean the
+    same; ``db_arg`` is the ``--db`` value the migrate command in the message should show.
     """
     unknown = [name for name in applied if name not in known]
     if unknown:
@@ -484,7 +500,7 @@ def check_schema(location: str, db_arg: str, applied: list[str], known: list[str
             f"Workspace '{location}' has schema version {len(applied)} ({unknown[-1]}); "
             f"this deep-insights knows up to {len(known)}. Upgrade deep-insights to open it."
         )
-    if read_only and len(applied) < len(known):
+    if read_only and any(name not in applied and name not in read_compatible for name in known):
         raise StoreError(
             f"Workspace '{location}' has schema version {len(applied)}, this deep-insights needs "
             f"{len(known)}. Migrate it with: insights db migrate --db {db_arg}"

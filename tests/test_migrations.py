@@ -5,8 +5,10 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
 from sqlite_utils import Database
 
+from deepinsights.errors import StoreError
 from deepinsights.migrations import migrations
 from deepinsights.search import search
 from deepinsights.store import Store
@@ -60,3 +62,20 @@ def test_a_workspace_from_before_the_fts_buffer_setting_gets_it_and_keeps_its_in
         assert store.integrity_check() == "ok"
     finally:
         store.close()
+
+
+def test_read_only_opens_a_workspace_lacking_only_migrations_reading_does_not_need(db_path):
+    older_workspace(db_path, "m006_fts_hashsize").close()  # lacks m006 (a write setting) and m007 (a no-op)
+    reader = Store(db_path, read_only=True)
+    try:
+        assert [h.id for h in search(reader, "analytical").hits] == ["d1"]
+    finally:
+        reader.close()
+
+
+def test_read_only_refuses_a_workspace_lacking_a_migration_reading_needs(db_path):
+    older_workspace(db_path, "m005_fts_prefix_3").close()
+    with pytest.raises(
+        StoreError, match=f"this deep-insights needs .* Migrate it with: insights db migrate --db {db_path}"
+    ):
+        Store(db_path, read_only=True)

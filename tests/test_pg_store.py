@@ -21,6 +21,7 @@ from deepinsights.errors import StoreError
 from deepinsights.models import Document, ImportReport
 from deepinsights.pg import migrations
 from deepinsights.pg.store import PgStore, open_pool, pg_sql
+from deepinsights.search import search
 from deepinsights.web.corpus import Corpus
 from deepinsights.workspace import describe, open_store
 
@@ -50,6 +51,32 @@ def test_a_newer_schema_is_refused_with_both_version_numbers(pg_migrated_url: st
     for read_only in (False, True):
         with pytest.raises(StoreError, match=f"schema version {known + 1} \\(m999_future\\); .* knows up to {known}"):
             PgStore(pg_migrated_url, read_only=read_only)
+
+
+def test_passages_indexed_before_diacritic_folding_are_folded_when_it_migrates(pg_url: str) -> None:
+    text = "Gödel and the analytical engine"
+    with psycopg.connect(pg_url) as conn, conn.transaction():
+        conn.execute(f"CREATE TABLE {migrations.TABLE} (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+        for name, script in migrations.MIGRATIONS[: migrations.known().index("m007_fold_diacritics")]:
+            conn.execute(script)
+            conn.execute(f"INSERT INTO {migrations.TABLE} VALUES (%s, 'then')", (name,))
+        conn.execute(
+            "INSERT INTO documents (id, thinker, kind, source, source_id, text, words, content_hash) "
+            "VALUES ('d1', 'ada', 'post', 'markdown', 'a.md', %s, 5, 'h')",
+            (text,),
+        )
+        conn.execute(
+            "INSERT INTO passages (document_id, ordinal, start, \"end\", text) VALUES ('d1', 0, 0, %s, %s)",
+            (len(text), text),
+        )
+    with pytest.raises(StoreError, match="this deep-insights needs .* Migrate it with: insights db migrate"):
+        PgStore(pg_url, read_only=True)  # a folded query would miss the unfolded index: no reading before it
+    store = PgStore(pg_url)
+    try:
+        assert [h.id for h in search(store, "godel").hits] == ["d1"]
+        assert store.integrity_check() == "ok"
+    finally:
+        store.close()
 
 
 def test_read_only_open_of_an_empty_database_says_how_to_create_it_and_creates_nothing(pg_url: str) -> None:

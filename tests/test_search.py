@@ -260,6 +260,24 @@ def test_a_passage_hit_links_to_its_anchor(store):
     assert hit.url == "https://v.example/x?t=260s" and hit.anchor_label == "4:20"
 
 
+def test_a_word_typed_without_its_accents_finds_it_on_both_backends(store):
+    add(
+        store,
+        [
+            doc(1, "Gödel's incompleteness, as Poincaré and Erdős never said."),
+            doc(2, "a cafe without accents", title="Ångström naïveté"),
+            doc(3, "Dvořák wrote the New World Symphony; Łukasiewicz and Øresund stay apart."),
+        ],
+    )
+    assert [h.id for h in search(store, "godel poincare erdos").hits] == [doc(1, "").id]
+    assert [h.id for h in search(store, "café").hits] == [doc(2, "").id]  # folded on the query side too
+    assert [h.id for h in search(store, "angstrom naivete").hits] == [doc(2, "").id]
+    assert [h.id for h in search(store, "dvorak").hits] == [doc(3, "").id]
+    assert search(store, "lukasiewicz").hits == []  # Ł has no combining mark: neither backend folds it
+    (hit,) = search(store, "godel").hits
+    assert f"{HIGHLIGHT_START}Gödel" in hit.snippet and "Poincaré and Erdős" in hit.snippet  # the text's own letters
+
+
 def test_title_matches_count_double(store):
     add(store, [doc(1, "plain words here", title="Tokenizers"), doc(2, "tokenizers in the text only here")])
     assert [h.id for h in search(store, "tokenizers").hits] == [doc(1, "").id, doc(2, "").id]

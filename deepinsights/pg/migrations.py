@@ -6,7 +6,8 @@ ISO-8601 TEXT compared byte by byte (``COLLATE "C"``, as SQLite compares, whatev
 database's locale), ``meta``/``raw`` as TEXT. Where SQLite has an FTS5 table and triggers,
 PostgreSQL has a generated ``tsv`` column with a GIN index, built with the
 ``deepinsights`` text search configuration (English snowball stemming, no stopwords:
-"the" stays searchable, as with SQLite's porter tokenizer).
+"the" stays searchable, as with SQLite's porter tokenizer) over the text with its Latin
+diacritics folded (``deepinsights_fold``, m007), as SQLite's tokenizer folds them.
 
 ``apply`` runs every pending migration in one transaction under an advisory lock, so two
 processes opening a new database at once do not both create it. A migration that has
@@ -23,6 +24,33 @@ import psycopg
 
 TABLE = "_deepinsights_migrations"
 LOCK_KEY = 0x6465657069  # pg_advisory_xact_lock key: "deepi"
+
+# Diacritics folded before PostgreSQL's parser sees a word, as SQLite's ``unicode61
+# remove_diacritics 2`` folds them: every precomposed Latin letter (Latin-1 Supplement,
+# Extended-A/B, Extended Additional) that decomposes into an ASCII letter and combining marks,
+# plus the three SQLite also folds (long s, long s with dot, Angstrom sign) and less the two
+# it leaves (Ǡ ǡ). One character to one, so folded text keeps every offset (pg.search maps
+# snippets back). Part of migration m007: never edited.
+FOLD_FROM = (
+    "ÀÁÂÃÄÅÇÈÉÊËÌÍÎÏÑÒÓÔÕÖÙÚÛÜÝàáâãäåçèéêëìíîïñòóôõöùúûüýÿĀāĂăĄąĆćĈĉĊċČčĎďĒēĔĕĖėĘęĚěĜ"
+    "ĝĞğĠġĢģĤĥĨĩĪīĬĭĮįİĴĵĶķĹĺĻļĽľŃńŅņŇňŌōŎŏŐőŔŕŖŗŘřŚśŜŝŞşŠšŢţŤťŨũŪūŬŭŮůŰűŲųŴŵŶŷŸŹźŻżŽ"
+    "žƠơƯưǍǎǏǐǑǒǓǔǕǖǗǘǙǚǛǜǞǟǦǧǨǩǪǫǬǭǰǴǵǸǹǺǻȀȁȂȃȄȅȆȇȈȉȊȋȌȍȎȏȐȑȒȓȔȕȖȗȘșȚțȞȟȦȧȨȩȪȫȬȭȮȯȰȱ"
+    "ȲȳḀḁḂḃḄḅḆḇḈḉḊḋḌḍḎḏḐḑḒḓḔḕḖḗḘḙḚḛḜḝḞḟḠḡḢḣḤḥḦḧḨḩḪḫḬḭḮḯḰḱḲḳḴḵḶḷḸḹḺḻḼḽḾḿṀṁṂṃṄṅṆṇṈṉṊṋṌṍ"
+    "ṎṏṐṑṒṓṔṕṖṗṘṙṚṛṜṝṞṟṠṡṢṣṤṥṦṧṨṩṪṫṬṭṮṯṰṱṲṳṴṵṶṷṸṹṺṻṼṽṾṿẀẁẂẃẄẅẆẇẈẉẊẋẌẍẎẏẐẑẒẓẔẕẖẗẘẙẠạẢả"
+    "ẤấẦầẨẩẪẫẬậẮắẰằẲẳẴẵẶặẸẹẺẻẼẽẾếỀềỂểỄễỆệỈỉỊịỌọỎỏỐốỒồỔổỖỗỘộỚớỜờỞởỠỡỢợỤụỦủỨứỪừỬửỮữỰựỲỳ"
+    "ỴỵỶỷỸỹſẛ"
+    "\u212b"
+)
+FOLD_TO = (
+    "AAAAAACEEEEIIIINOOOOOUUUUYaaaaaaceeeeiiiinooooouuuuyyAaAaAaCcCcCcCcDdEeEeEeEeEeG"
+    "gGgGgGgHhIiIiIiIiIJjKkLlLlLlNnNnNnOoOoOoRrRrRrSsSsSsSsTtTtUuUuUuUuUuUuWwYyYZzZzZ"
+    "zOoUuAaIiOoUuUuUuUuUuAaGgKkOoOojGgNnAaAaAaEeEeIiIiOoOoRrRrUuUuSsTtHhAaEeOoOoOoOo"
+    "YyAaBbBbBbCcDdDdDdDdDdEeEeEeEeEeFfGgHhHhHhHhHhIiIiKkKkKkLlLlLlLlMmMmMmNnNnNnNnOo"
+    "OoOoOoPpPpRrRrRrRrSsSsSsSsSsTtTtTtTtUuUuUuUuUuVvVvWwWwWwWwWwXxXxYyZzZzZzhtwyAaAa"
+    "AaAaAaAaAaAaAaAaAaAaEeEeEeEeEeEeEeEeIiIiOoOoOoOoOoOoOoOoOoOoOoOoUuUuUuUuUuUuUuYy"
+    "YyYyYyss"
+    "A"
+)
 
 MIGRATIONS: list[tuple[str, str]] = [
     (
@@ -113,7 +141,26 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("m005_fts_prefix_3", "SELECT 1;"),
     # SQLite's m006 sizes FTS5's in-memory buffer; PostgreSQL has no FTS5: recorded, so versions match.
     ("m006_fts_hashsize", "SELECT 1;"),
+    (
+        "m007_fold_diacritics",
+        f"""
+        CREATE FUNCTION deepinsights_fold(text) RETURNS text
+            LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+            AS $$ SELECT translate($1, '{FOLD_FROM}', '{FOLD_TO}') $$;
+        ALTER TABLE passages DROP COLUMN tsv;
+        ALTER TABLE passages ADD COLUMN tsv tsvector GENERATED ALWAYS AS (
+            setweight(to_tsvector('deepinsights', deepinsights_fold(coalesce(title, ''))), 'A')
+            || setweight(to_tsvector('deepinsights', deepinsights_fold(text)), 'B')
+        ) STORED;
+        CREATE INDEX idx_passages_tsv ON passages USING GIN (tsv);
+        """,
+    ),
 ]
+
+
+# Migrations that reading does not need (both record nothing here): see deepinsights.migrations.
+# m007 is not one: a query is folded, so passages indexed unfolded would not match it.
+READ_COMPATIBLE = frozenset({"m005_fts_prefix_3", "m006_fts_hashsize"})
 
 
 def known() -> list[str]:

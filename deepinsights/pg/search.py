@@ -20,6 +20,10 @@ Question"``, ``text : "word"``) mean the same on both backends. Anything else (`
 an unbalanced quote or parenthesis, a dangling operator, only negated words) is a
 ``SearchError``. ``translate`` exposes the raw language for the verifiers.
 
+Latin diacritics are folded on both sides (``deepinsights_fold``, as SQLite's tokenizer
+folds them: "godel" finds "Gödel"); snippets are cut from the folded text and given their
+own letters back, which works because folding maps one character to one.
+
 Ranking: ``ts_rank_cd`` with titles weighted twice the text (as SQLite's ``bm25(2.0, 1.0)``)
 and the rank divided by 1 + log(passage length). It has no IDF, so no phrase is ever
 "unweighted" here. A query matching more than ``candidates`` passages ranks the most
@@ -41,6 +45,7 @@ from ..errors import SearchError
 from ..models import HIGHLIGHT_END, HIGHLIGHT_START, SearchHit
 from ..search import MAX_QUERY_CHARS, MAX_TERMS, SearchResults, _Filters, _hit, build_fts_query
 from ..store import storable
+from .migrations import FOLD_FROM, FOLD_TO
 
 CONFIG = "deepinsights"
 WEIGHTS = "{0.1, 0.2, 0.5, 1.0}"  # D, C, B (text), A (title): a title match counts double
@@ -260,7 +265,7 @@ def translate_many(store: _Rows, queries: list[str]) -> list[str]:
     trees = [_Parser(storable(query.strip()).replace("\x00", " ")).parse() for query in queries]
     leaves = [leaf for tree in trees for leaf in _leaves(tree)]
     sql = (
-        f"SELECT phraseto_tsquery('{CONFIG}', t)::text AS q "
+        f"SELECT phraseto_tsquery('{CONFIG}', deepinsights_fold(t))::text AS q "
         "FROM unnest(?::text[]) WITH ORDINALITY AS u(t, n) ORDER BY n"
     )
     rows = store.rows(sql, [[leaf.text for leaf in leaves]]) if leaves else []
@@ -364,13 +369,14 @@ def _hits(store: _Rows, tsquery: str, page: Sequence[tuple[int, float]]) -> list
     rows = store.rows(
         "SELECT p.id AS pid, d.id, d.thinker, d.kind, d.title, d.url AS doc_url, d.published_at, "
         f"p.url AS passage_url, p.anchor, p.text, "
-        f"ts_headline('{CONFIG}', translate(p.text, '<>', '{_TAG_STAND_INS}'), ?::tsquery, ?) AS snippet "
+        f"ts_headline('{CONFIG}', translate(deepinsights_fold(p.text), '<>', '{_TAG_STAND_INS}'), ?::tsquery, ?) "
+        "AS snippet "
         f"FROM passages p JOIN documents d ON d.id = p.document_id WHERE p.id IN ({marks})",
         [tsquery, HEADLINE, *ids],
     )
     by_id = {int(row["pid"]): row for row in rows}
     for row in by_id.values():
-        row["snippet"] = row["snippet"].translate(_TAGS_BACK)
+        row["snippet"] = _unfold(row["snippet"].translate(_TAGS_BACK), row["text"])
     return [
         _hit(by_id[pid], _ellipsis(by_id[pid]["snippet"], by_id[pid]["text"]), -score)
         for pid, score in page
@@ -382,6 +388,24 @@ def _hits(store: _Rows, tsquery: str, page: Sequence[tuple[int, float]]) -> list
 # XSS), so the text goes in with < and > as private-use stand-ins, which come back in Python.
 _TAG_STAND_INS = "\ue000\ue001"
 _TAGS_BACK = str.maketrans(_TAG_STAND_INS, "<>")
+_FOLD = str.maketrans(FOLD_FROM, FOLD_TO)
+_MARKERS = re.compile(f"({re.escape(HIGHLIGHT_START)}|{re.escape(HIGHLIGHT_END)})")
+
+
+def _unfold(snippet: str, text: str) -> str:
+    """The snippet with the text's own letters back (it was cut from the folded text, whose offsets are the same)."""
+    plain = snippet.replace(HIGHLIGHT_START, "").replace(HIGHLIGHT_END, "")
+    at = text.translate(_FOLD).find(plain)
+    if at < 0:
+        return snippet
+    pieces = []
+    for piece in _MARKERS.split(snippet):
+        if piece in (HIGHLIGHT_START, HIGHLIGHT_END):
+            pieces.append(piece)
+        else:
+            pieces.append(text[at : at + len(piece)])
+            at += len(piece)
+    return "".join(pieces)
 
 
 def _ellipsis(snippet: str, text: str) -> str:

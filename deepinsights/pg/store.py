@@ -189,7 +189,14 @@ class PgStore(ImportWrites, CorpusReads):
                 f"Workspace '{self.location}' holds no deep-insights data yet. "
                 f"Create it with: insights import PATH --db '{self.location}'"
             )
-        check_schema(self.location, f"'{self.location}'", applied, known, read_only=self.read_only)
+        check_schema(
+            self.location,
+            f"'{self.location}'",
+            applied,
+            known,
+            read_only=self.read_only,
+            read_compatible=migrations.READ_COMPATIBLE,
+        )
         if encoding.upper() not in ("UTF8", "UTF-8"):
             raise StoreError(
                 f"Workspace '{self.location}' uses encoding {encoding}; deep-insights needs UTF8. "
@@ -319,7 +326,8 @@ class PgStore(ImportWrites, CorpusReads):
                 self.rows(f"SELECT count(*) FROM {table}")
             stale = self.rows(
                 "SELECT id FROM passages WHERE tsv IS DISTINCT FROM (setweight(to_tsvector('deepinsights', "
-                "coalesce(title, '')), 'A') || setweight(to_tsvector('deepinsights', text), 'B')) LIMIT 1"
+                "deepinsights_fold(coalesce(title, ''))), 'A') "
+                "|| setweight(to_tsvector('deepinsights', deepinsights_fold(text)), 'B')) LIMIT 1"
             )
         except psycopg.Error as ex:
             return f"{self.location}: {' '.join(str(ex).split())}"
