@@ -267,8 +267,11 @@ def test_a_word_typed_without_its_accents_finds_it_on_both_backends(store):
             doc(1, "Gödel's incompleteness, as Poincaré and Erdős never said."),
             doc(2, "a cafe without accents", title="Ångström naïveté"),
             doc(3, "Dvořák wrote the New World Symphony; Łukasiewicz and Øresund stay apart."),
+            doc(4, "a decomposed Mo\u0301nica and Ιλιάδα, Йошкар"),
         ],
     )
+    assert [h.id for h in search(store, "monica").hits] == [doc(4, "").id]  # e + combining accent, not é
+    assert [h.id for h in search(store, "Ιλιάδα Йошкар").hits] == [doc(4, "").id]  # other scripts kept as written
     assert [h.id for h in search(store, "godel poincare erdos").hits] == [doc(1, "").id]
     assert [h.id for h in search(store, "café").hits] == [doc(2, "").id]  # folded on the query side too
     assert [h.id for h in search(store, "angstrom naivete").hits] == [doc(2, "").id]

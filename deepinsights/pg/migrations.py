@@ -25,32 +25,6 @@ import psycopg
 TABLE = "_deepinsights_migrations"
 LOCK_KEY = 0x6465657069  # pg_advisory_xact_lock key: "deepi"
 
-# Diacritics folded before PostgreSQL's parser sees a word, as SQLite's ``unicode61
-# remove_diacritics 2`` folds them: every precomposed Latin letter (Latin-1 Supplement,
-# Extended-A/B, Extended Additional) that decomposes into an ASCII letter and combining marks,
-# plus the three SQLite also folds (long s, long s with dot, Angstrom sign) and less the two
-# it leaves (Ǡ ǡ). One character to one, so folded text keeps every offset (pg.search maps
-# snippets back). Part of migration m007: never edited.
-FOLD_FROM = (
-    "ÀÁÂÃÄÅÇÈÉÊËÌÍÎÏÑÒÓÔÕÖÙÚÛÜÝàáâãäåçèéêëìíîïñòóôõöùúûüýÿĀāĂăĄąĆćĈĉĊċČčĎďĒēĔĕĖėĘęĚěĜ"
-    "ĝĞğĠġĢģĤĥĨĩĪīĬĭĮįİĴĵĶķĹĺĻļĽľŃńŅņŇňŌōŎŏŐőŔŕŖŗŘřŚśŜŝŞşŠšŢţŤťŨũŪūŬŭŮůŰűŲųŴŵŶŷŸŹźŻżŽ"
-    "žƠơƯưǍǎǏǐǑǒǓǔǕǖǗǘǙǚǛǜǞǟǦǧǨǩǪǫǬǭǰǴǵǸǹǺǻȀȁȂȃȄȅȆȇȈȉȊȋȌȍȎȏȐȑȒȓȔȕȖȗȘșȚțȞȟȦȧȨȩȪȫȬȭȮȯȰȱ"
-    "ȲȳḀḁḂḃḄḅḆḇḈḉḊḋḌḍḎḏḐḑḒḓḔḕḖḗḘḙḚḛḜḝḞḟḠḡḢḣḤḥḦḧḨḩḪḫḬḭḮḯḰḱḲḳḴḵḶḷḸḹḺḻḼḽḾḿṀṁṂṃṄṅṆṇṈṉṊṋṌṍ"
-    "ṎṏṐṑṒṓṔṕṖṗṘṙṚṛṜṝṞṟṠṡṢṣṤṥṦṧṨṩṪṫṬṭṮṯṰṱṲṳṴṵṶṷṸṹṺṻṼṽṾṿẀẁẂẃẄẅẆẇẈẉẊẋẌẍẎẏẐẑẒẓẔẕẖẗẘẙẠạẢả"
-    "ẤấẦầẨẩẪẫẬậẮắẰằẲẳẴẵẶặẸẹẺẻẼẽẾếỀềỂểỄễỆệỈỉỊịỌọỎỏỐốỒồỔổỖỗỘộỚớỜờỞởỠỡỢợỤụỦủỨứỪừỬửỮữỰựỲỳ"
-    "ỴỵỶỷỸỹſẛ"
-    "\u212b"
-)
-FOLD_TO = (
-    "AAAAAACEEEEIIIINOOOOOUUUUYaaaaaaceeeeiiiinooooouuuuyyAaAaAaCcCcCcCcDdEeEeEeEeEeG"
-    "gGgGgGgHhIiIiIiIiIJjKkLlLlLlNnNnNnOoOoOoRrRrRrSsSsSsSsTtTtUuUuUuUuUuUuWwYyYZzZzZ"
-    "zOoUuAaIiOoUuUuUuUuUuAaGgKkOoOojGgNnAaAaAaEeEeIiIiOoOoRrRrUuUuSsTtHhAaEeOoOoOoOo"
-    "YyAaBbBbBbCcDdDdDdDdDdEeEeEeEeEeFfGgHhHhHhHhHhIiIiKkKkKkLlLlLlLlMmMmMmNnNnNnNnOo"
-    "OoOoOoPpPpRrRrRrRrSsSsSsSsSsTtTtTtTtUuUuUuUuUuVvVvWwWwWwWwWwXxXxYyZzZzZzhtwyAaAa"
-    "AaAaAaAaAaAaAaAaAaAaEeEeEeEeEeEeEeEeIiIiOoOoOoOoOoOoOoOoOoOoOoOoUuUuUuUuUuUuUuYy"
-    "YyYyYyss"
-    "A"
-)
 
 MIGRATIONS: list[tuple[str, str]] = [
     (
@@ -141,12 +115,19 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("m005_fts_prefix_3", "SELECT 1;"),
     # SQLite's m006 sizes FTS5's in-memory buffer; PostgreSQL has no FTS5: recorded, so versions match.
     ("m006_fts_hashsize", "SELECT 1;"),
+    # Latin diacritics folded before PostgreSQL's parser sees a word, as SQLite's ``unicode61
+    # remove_diacritics 2`` folds them ("Gödel" is indexed as "godel"): combining marks after a
+    # Latin letter are dropped from the text's canonical decomposition. Only text holding a
+    # precomposed Latin letter or a combining mark is rewritten (ASCII costs one regex scan);
+    # Cyrillic, Greek and letters without a mark (Ł, Ø, ß) are left alone, as on SQLite.
     (
         "m007_fold_diacritics",
-        f"""
+        r"""
         CREATE FUNCTION deepinsights_fold(text) RETURNS text
             LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-            AS $$ SELECT translate($1, '{FOLD_FROM}', '{FOLD_TO}') $$;
+            AS $$ SELECT CASE WHEN $1 ~ '[\u00c0-\u024f\u1e00-\u1eff\u212b\u0300-\u036f]'
+                THEN normalize(regexp_replace(normalize($1, NFD), '([A-Za-z])[\u0300-\u036f]+', '\1', 'g'), NFC)
+                ELSE $1 END $$;
         ALTER TABLE passages DROP COLUMN tsv;
         ALTER TABLE passages ADD COLUMN tsv tsvector GENERATED ALWAYS AS (
             setweight(to_tsvector('deepinsights', deepinsights_fold(coalesce(title, ''))), 'A')

@@ -21,8 +21,8 @@ an unbalanced quote or parenthesis, a dangling operator, only negated words) is 
 ``SearchError``. ``translate`` exposes the raw language for the verifiers.
 
 Latin diacritics are folded on both sides (``deepinsights_fold``, as SQLite's tokenizer
-folds them: "godel" finds "Gödel"); snippets are cut from the folded text and given their
-own letters back, which works because folding maps one character to one.
+folds them: "godel" finds "Gödel"); snippets are cut from the folded text and given the
+text's own letters back.
 
 Ranking: ``ts_rank_cd`` with titles weighted twice the text (as SQLite's ``bm25(2.0, 1.0)``)
 and the rank divided by 1 + log(passage length). It has no IDF, so no phrase is ever
@@ -36,6 +36,7 @@ hits returned. This module does not write, and does not decide what is indexed
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -45,7 +46,6 @@ from ..errors import SearchError
 from ..models import HIGHLIGHT_END, HIGHLIGHT_START, SearchHit
 from ..search import MAX_QUERY_CHARS, MAX_TERMS, SearchResults, _Filters, _hit, build_fts_query
 from ..store import storable
-from .migrations import FOLD_FROM, FOLD_TO
 
 CONFIG = "deepinsights"
 WEIGHTS = "{0.1, 0.2, 0.5, 1.0}"  # D, C, B (text), A (title): a title match counts double
@@ -388,14 +388,27 @@ def _hits(store: _Rows, tsquery: str, page: Sequence[tuple[int, float]]) -> list
 # XSS), so the text goes in with < and > as private-use stand-ins, which come back in Python.
 _TAG_STAND_INS = "\ue000\ue001"
 _TAGS_BACK = str.maketrans(_TAG_STAND_INS, "<>")
-_FOLD = str.maketrans(FOLD_FROM, FOLD_TO)
+_FOLDABLE = re.compile("[\u00c0-\u024f\u1e00-\u1eff\u212b\u0300-\u036f]")
+_LATIN_MARKS = re.compile("([A-Za-z])[\u0300-\u036f]+")
 _MARKERS = re.compile(f"({re.escape(HIGHLIGHT_START)}|{re.escape(HIGHLIGHT_END)})")
 
 
+def fold(text: str) -> str:
+    """What the schema's ``deepinsights_fold()`` makes of ``text`` (pg.migrations, m007): Latin accents dropped."""
+    if not _FOLDABLE.search(text):
+        return text
+    return unicodedata.normalize("NFC", _LATIN_MARKS.sub(r"\1", unicodedata.normalize("NFD", text)))
+
+
 def _unfold(snippet: str, text: str) -> str:
-    """The snippet with the text's own letters back (it was cut from the folded text, whose offsets are the same)."""
+    """The snippet with the text's own letters back: it was cut from the folded text.
+
+    Folding an NFC text maps each letter to one letter, so offsets in the folded text are
+    offsets in the text; a text where that does not hold keeps the folded snippet.
+    """
     plain = snippet.replace(HIGHLIGHT_START, "").replace(HIGHLIGHT_END, "")
-    at = text.translate(_FOLD).find(plain)
+    folded = fold(text)
+    at = folded.find(plain) if len(folded) == len(text) else -1
     if at < 0:
         return snippet
     pieces = []
