@@ -11,7 +11,9 @@ Three parts, each writing into bench/results/semantic.json:
   blind, by someone who saw no ranking, after the settings had been chosen on the first set;
   a third, bench/queries/semantic-blind.jsonl (``blind``), 40 queries written blind after
   all settings were fixed, about documents neither earlier set targets; and for all sets
-  together (``all_paraphrases``, 136 queries).
+  together (``all_paraphrases``, 136 queries). ``within_thinker`` repeats the three sets with
+  each query searching only its thinker's archive, as the profile page searches (the rest
+  search all four archives at once, as ``insights search`` does without ``--thinker``).
 * ``speed`` — passages/s embedding a seeded sample of real passages: a bare numpy baseline
   (texts in input order, padded per batch, 3-D matmuls: the straightforward port), our
   numpy path (length-bucketed, 2-D matmuls), the same with the layers in ONNX Runtime
@@ -70,6 +72,7 @@ THINKERS = {
 QUERIES = ROOT / "bench" / "queries" / "semantic.jsonl"
 HELD_OUT = ROOT / "bench" / "queries" / "semantic-heldout.jsonl"  # written blind, after the settings were chosen
 BLIND = ROOT / "bench" / "queries" / "semantic-blind.jsonl"  # written blind later, after every setting was fixed
+SETS = {"paraphrases": QUERIES, "held_out": HELD_OUT, "blind": BLIND}
 WORK = CACHE / "semantic"
 DEFAULT_MODELS = "all-MiniLM-L6-v2,all-MiniLM-L6-v2-static"
 OUT = RESULTS
@@ -108,6 +111,9 @@ def quality(model: str) -> dict[str, Any]:
     out["held_out"] = _paraphrases(store, HELD_OUT)
     out["blind"] = _paraphrases(store, BLIND)
     out["all_paraphrases"] = _combined(out["per_query"] + out["held_out"]["per_query"] + out["blind"]["per_query"])
+    within = {name: _paraphrases(store, path, within_thinker=True) for name, path in SETS.items()}
+    within["all_paraphrases"] = _combined([p for found in within.values() for p in found["per_query"]])
+    out["within_thinker"] = within
     store.close()
     return out
 
@@ -117,14 +123,21 @@ def _combined(per_query: list[dict[str, Any]]) -> dict[str, Any]:
     return {"queries": len(per_query), **{mode: _metrics([p[mode] for p in per_query]) for mode in MODES}}
 
 
-def _paraphrases(store: Store, path: Path) -> dict[str, Any]:
-    """Recall and MRR per mode over the labelled queries in ``path``, and each query's rank."""
+def _paraphrases(store: Store, path: Path, *, within_thinker: bool = False) -> dict[str, Any]:
+    """Recall and MRR per mode over the labelled queries in ``path``, and each query's rank.
+
+    ``within_thinker``: each query searches only its targets' thinker's archive, as the
+    profile page's search does; otherwise all four archives at once, as ``insights search``.
+    """
     queries = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
     targets = [_target_ids(store, q) for q in queries]
     out: dict[str, Any] = {"queries": len(queries)}
     per_query: dict[str, list[int | None]] = {}
     for mode in MODES:
-        ranks = [_rank(store, q["query"], mode, t) for q, t in zip(queries, targets, strict=True)]
+        ranks = [
+            _rank(store, q["query"], mode, t, q["targets"][0]["thinker"] if within_thinker else None)
+            for q, t in zip(queries, targets, strict=True)
+        ]
         per_query[mode] = ranks
         out[mode] = _metrics(ranks)
     out["per_query"] = [{"id": q["id"], **{mode: per_query[mode][i] for mode in MODES}} for i, q in enumerate(queries)]
@@ -155,9 +168,9 @@ def _target_ids(store: Store, query: dict[str, Any]) -> set[str]:
     return ids
 
 
-def _rank(store: Store, q: str, mode: str, targets: set[str]) -> int | None:
+def _rank(store: Store, q: str, mode: str, targets: set[str], thinker: str | None = None) -> int | None:
     docs: list[str] = []
-    for hit in hybrid_search(store, q, mode=mode, limit=50).hits:
+    for hit in hybrid_search(store, q, mode=mode, limit=50, thinker=thinker).hits:
         if hit.id not in docs:
             docs.append(hit.id)
     return next((i + 1 for i, d in enumerate(docs[:20]) if d in targets), None)
