@@ -25,6 +25,13 @@ import psycopg
 TABLE = "_deepinsights_migrations"
 LOCK_KEY = 0x6465657069  # pg_advisory_xact_lock key: "deepi"
 
+# Part of migration m007 (never edited): ``value`` with the accents of its Latin letters dropped.
+FOLD_SQL = (
+    r"(CASE WHEN {value} ~ '[\u00c0-\u024f\u1e00-\u1eff\u212b\u0300-\u036f]' "
+    r"THEN normalize(regexp_replace(normalize({value}, NFD), '([A-Za-z])[\u0300-\u036f]+', '\1', 'g'), NFC) "
+    r"ELSE {value} END)"
+)
+
 
 MIGRATIONS: list[tuple[str, str]] = [
     (
@@ -120,18 +127,18 @@ MIGRATIONS: list[tuple[str, str]] = [
     # Latin letter are dropped from the text's canonical decomposition. Only text holding a
     # precomposed Latin letter or a combining mark is rewritten (ASCII costs one regex scan);
     # Cyrillic, Greek and letters without a mark (Ł, Ø, ß) are left alone, as on SQLite.
+    # subtle: the column spells the expression out; through the function, a generated column
+    # pays a SQL-function call per row (~5 µs: +10% on a 1M-passage import). Queries use the function.
     (
         "m007_fold_diacritics",
-        r"""
+        f"""
         CREATE FUNCTION deepinsights_fold(text) RETURNS text
             LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-            AS $$ SELECT CASE WHEN $1 ~ '[\u00c0-\u024f\u1e00-\u1eff\u212b\u0300-\u036f]'
-                THEN normalize(regexp_replace(normalize($1, NFD), '([A-Za-z])[\u0300-\u036f]+', '\1', 'g'), NFC)
-                ELSE $1 END $$;
+            AS $$ SELECT {FOLD_SQL.format(value="$1")} $$;
         ALTER TABLE passages DROP COLUMN tsv;
         ALTER TABLE passages ADD COLUMN tsv tsvector GENERATED ALWAYS AS (
-            setweight(to_tsvector('deepinsights', deepinsights_fold(coalesce(title, ''))), 'A')
-            || setweight(to_tsvector('deepinsights', deepinsights_fold(text)), 'B')
+            setweight(to_tsvector('deepinsights', {FOLD_SQL.format(value="coalesce(title, '')")}), 'A')
+            || setweight(to_tsvector('deepinsights', {FOLD_SQL.format(value="text")}), 'B')
         ) STORED;
         CREATE INDEX idx_passages_tsv ON passages USING GIN (tsv);
         """,
