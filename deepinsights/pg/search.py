@@ -393,7 +393,7 @@ _LATIN_MARKS = re.compile("([A-Za-z])[\u0300-\u036f]+")
 _MARKERS = re.compile(f"({re.escape(HIGHLIGHT_START)}|{re.escape(HIGHLIGHT_END)})")
 
 
-def fold(text: str) -> str:
+def _fold(text: str) -> str:
     """What the schema's ``deepinsights_fold()`` makes of ``text`` (pg.migrations, m007): Latin accents dropped."""
     if not _FOLDABLE.search(text):
         return text
@@ -407,7 +407,7 @@ def _unfold(snippet: str, text: str) -> str:
     offsets in the text; a text where that does not hold keeps the folded snippet.
     """
     plain = snippet.replace(HIGHLIGHT_START, "").replace(HIGHLIGHT_END, "")
-    folded = fold(text)
+    folded = _fold(text)
     at = folded.find(plain) if len(folded) == len(text) else -1
     if at < 0:
         return snippet
