@@ -26,10 +26,13 @@ TABLE = "_deepinsights_migrations"
 LOCK_KEY = 0x6465657069  # pg_advisory_xact_lock key: "deepi"
 
 # Part of migration m007 (never edited): ``value`` with the accents of its Latin letters dropped.
+# The two patterns read the same in PostgreSQL's and Python's regular expressions.
+FOLDABLE = r"[\u00c0-\u024f\u1e00-\u1eff\u212b\u0300-\u036f]"  # a precomposed Latin letter or a combining mark
+LATIN_MARKS = r"([A-Za-z])[\u0300-\u036f]+"  # a Latin letter and the marks on it, once decomposed
 FOLD_SQL = (
-    r"(CASE WHEN {value} ~ '[\u00c0-\u024f\u1e00-\u1eff\u212b\u0300-\u036f]' "
-    r"THEN normalize(regexp_replace(normalize({value}, NFD), '([A-Za-z])[\u0300-\u036f]+', '\1', 'g'), NFC) "
-    r"ELSE {value} END)"
+    f"(CASE WHEN {{value}} ~ '{FOLDABLE}' "
+    f"THEN normalize(regexp_replace(normalize({{value}}, NFD), '{LATIN_MARKS}', '\\1', 'g'), NFC) "
+    "ELSE {value} END)"
 )
 
 

@@ -46,6 +46,7 @@ from ..errors import SearchError
 from ..models import HIGHLIGHT_END, HIGHLIGHT_START, SearchHit
 from ..search import MAX_QUERY_CHARS, MAX_TERMS, SearchResults, _Filters, _hit, build_fts_query
 from ..store import storable
+from .migrations import FOLDABLE, LATIN_MARKS
 
 CONFIG = "deepinsights"
 WEIGHTS = "{0.1, 0.2, 0.5, 1.0}"  # D, C, B (text), A (title): a title match counts double
@@ -388,8 +389,8 @@ def _hits(store: _Rows, tsquery: str, page: Sequence[tuple[int, float]]) -> list
 # XSS), so the text goes in with < and > as private-use stand-ins, which come back in Python.
 _TAG_STAND_INS = "\ue000\ue001"
 _TAGS_BACK = str.maketrans(_TAG_STAND_INS, "<>")
-_FOLDABLE = re.compile("[\u00c0-\u024f\u1e00-\u1eff\u212b\u0300-\u036f]")
-_LATIN_MARKS = re.compile("([A-Za-z])[\u0300-\u036f]+")
+_FOLDABLE = re.compile(FOLDABLE)
+_LATIN_MARKS = re.compile(LATIN_MARKS)
 _MARKERS = re.compile(f"({re.escape(HIGHLIGHT_START)}|{re.escape(HIGHLIGHT_END)})")
 
 
