@@ -168,10 +168,10 @@ def _inputs(
 
 
 def _verification(profile: Profile, store: Store | None) -> dict[str, Any] | None:
-    """Verification results to embed in the page, when there is a corpus."""
+    """Verification results to embed in the page, when there is a corpus: what ``/api/verify``'s ``results`` holds."""
     if store is None:
         return None
-    return {"results": verify_profile(profile, store).to_dict()}
+    return verify_profile(profile, store).to_dict()
 
 
 def _index_page(profiles: dict[str, Profile], store: Store | None, stamp: str) -> str:

@@ -147,6 +147,19 @@ def test_remote_default_model_is_refused_but_explicit_choice_works(monkeypatch, 
     assert first_remote_use(llm_test_models.SCRIPTED) is False
 
 
+def test_without_a_chosen_model_the_error_says_how_to_pick_one(monkeypatch, db, run):
+    import llm
+
+    monkeypatch.delenv("INSIGHTS_MODEL", raising=False)
+    with pytest.raises(AskError, match=r"No model chosen\. Pass -m MODEL") as raised:
+        choose_model(None)
+    assert llm.DEFAULT_MODEL not in str(raised.value), "llm's built-in default is nobody's choice"
+    result = run("ask", "karpathy", "Why build things from scratch?", "--db", db)
+    assert result.exit_code == 1
+    assert "No model chosen" in result.output and "'llm models' lists" in result.output
+    assert llm.DEFAULT_MODEL not in result.output
+
+
 def test_unknown_model_is_a_clear_error(scripted):
     with pytest.raises(AskError, match="Unknown model 'no-such-model'"):
         choose_model("no-such-model")

@@ -291,6 +291,70 @@ def test_verification_badges_fill_in(watched: Watched, base_url: str) -> None:
     watched.assert_inert()
 
 
+SHOWN = """() => {
+  const all = selector => Array.from(document.querySelectorAll(selector));
+  const box = document.getElementById('verify-summary');
+  return {
+    quotes: all('[data-verify-for]').map(n => [n.dataset.verifyFor, n.hidden, n.className, n.textContent]),
+    details: all('[data-verify-detail]').map(n => [n.dataset.verifyDetail, n.hidden, n.textContent]),
+    counts: all('[data-count-for]').map(n => [n.dataset.countFor, n.textContent]),
+    summary: box.hidden ? null : box.textContent,
+    gaps: all('#computed-gaps li').map(n => n.textContent),
+    sections: all('main > section[id]').filter(s => !s.hidden).map(s => s.id),
+    headings: all('main h2').map(h => h.textContent.trim()),
+    contents: all('nav.toc a').map(a => a.textContent.trim()),
+  };
+}"""
+
+
+def _shown(page: Any) -> dict[str, Any]:
+    """What a reader sees of the verification and the page's outline, once the badges have filled in."""
+    page.wait_for_selector("html[data-verified]", state="attached", timeout=20_000)
+    return page.evaluate(SHOWN)  # type: ignore[no-any-return]
+
+
+def test_export_shows_the_same_verification_as_the_served_page(
+    browser: Any, base_url: str, workspace: str, tmp_path: Path
+) -> None:
+    """Badges, details, counts, summary, gaps, sections and contents: the same over http and from file://."""
+    site = tmp_path / "site"
+    export_site(site, workspace, slug="karpathy")
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, reduced_motion="reduce")
+    try:
+        served_page, exported_page = Watched(context), Watched(context)
+        served_page.page.goto(f"{base_url}/profile/karpathy")
+        served = _shown(served_page.page)
+        exported_page.page.goto((site / "index.html").as_uri())
+        exported = _shown(exported_page.page)
+        _screenshot(exported_page.page, "#axiom-4", "static-export-badges.png")
+        served_page.assert_inert()
+        exported_page.assert_inert()
+    finally:
+        context.close()
+    shown_badges = [q for q in exported["quotes"] if not q[1]]
+    assert len(shown_badges) == len(exported["quotes"]) == 17, "every quote on the page has its badge"
+    assert ["axioms[3].quotes[0]", False, "badge verify-badge ok", "verbatim"] in shown_badges
+    assert exported["summary"] and "1 verbatim" in exported["summary"]
+    assert "ask" in exported["sections"] and "Ask" in exported["contents"]
+    for key in served:
+        assert exported[key] == served[key], key
+
+
+def test_ask_panel_says_why_it_is_disabled(watched: Watched, base_url: str) -> None:
+    page = watched.page
+    page.goto(f"{base_url}/profile/karpathy")
+    page.click('nav.toc a[href="#ask"]')
+    assert page.is_visible("#ask-no-model") and "-m MODEL" in page.inner_text("#ask-no-model")
+    assert page.is_disabled("#ask-submit") and page.is_disabled("#ask-q")
+    look = page.eval_on_selector(
+        "#ask-submit", "b => [getComputedStyle(b).cursor, getComputedStyle(b).backgroundColor]"
+    )
+    enabled = page.eval_on_selector("#copy-prompt", "b => getComputedStyle(b).backgroundColor")
+    assert look[0] == "not-allowed" and look[1] != enabled, "a disabled button does not look like the active ones"
+    _screenshot(page, "#ask", "ask-without-model.png")
+    watched.assert_inert()
+
+
 def test_without_vectors_there_is_no_mode_selector_or_more_like_this(watched: Watched, base_url: str) -> None:
     page = watched.page
     page.goto(f"{base_url}/profile/karpathy")

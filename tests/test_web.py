@@ -543,8 +543,11 @@ def test_export_embeds_verification_results(tmp_path, workspace, profiles):
     site = tmp_path / "site"
     export_site(site, workspace, slug="ada", profiles_dir=profiles)
     data = json.loads(_tree((site / "index.html").read_text()).css_first("script#page-data").text())
-    statuses = {q["path"]: q["status"] for q in data["verify"]["results"]["quotes"]}
+    with TestClient(create_app(workspace, profiles)) as c:
+        served = c.get("/api/verify/ada").json()["results"]
+    statuses = {q["path"]: q["status"] for q in data["verify"]["quotes"]}
     assert statuses == {"axioms[0].quotes[0]": "verbatim"}
+    assert data["verify"]["summary"] == served["summary"], "the export embeds what the server's API returns"
 
 
 # -- the packaged Karpathy profile ---------------------------------------------------

@@ -47,7 +47,7 @@ class PageInputs:
     prompt_error: str | None = None
     search: dict[str, Any] = field(default_factory=dict)
     import_hint: str = "insights import PATH"
-    verify: dict[str, Any] | None = None
+    verify: dict[str, Any] | None = None  # a ProfileReport's to_dict(), embedded (the export) instead of fetched
     api: dict[str, str | None] = field(default_factory=dict)
     generated_at: str | None = None
 
@@ -129,6 +129,7 @@ def profile_context(profile: Profile, inputs: PageInputs) -> dict[str, Any]:
         "search": {"q": "", "kind": "", "since": "", "until": "", "results": None, **inputs.search},
         "import_hint": inputs.import_hint,
         "generated_at": inputs.generated_at,
+        "ask": {"live": inputs.mode == "server" and bool(inputs.api.get("ask")), "model": inputs.api.get("model")},
         "page_json": json_script(_page_data(profile, inputs, thinker)),
     }
 
@@ -159,6 +160,7 @@ def table_of_contents(profile: Profile) -> list[dict[str, Any]]:
         ("search", None, "Archive search", None, True),
         ("corpus", None, "Corpus", None, True),
         ("gaps", None, "Known gaps", len(profile.known_gaps), bool(profile.known_gaps)),
+        ("ask", None, "Ask", None, True),
         ("prompt", None, "Simulator prompt", None, True),
     ]
     return [{"id": i, "label": _short(title) or label, "count": n} for i, title, label, n, shown in entries if shown]

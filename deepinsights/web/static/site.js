@@ -544,21 +544,17 @@
     return pump();
   }
 
+  /* The panel is rendered disabled, with a notice saying why, unless the server has a model. */
   function initAsk(data) {
     var section = document.getElementById("ask");
-    if (!section || !data || !data.api || !data.api.ask) return;
-    section.hidden = false;
+    if (!section || !data || !data.api || !data.api.ask || !data.api.model) return;
     var ui = {
       form: document.getElementById("ask-form"), q: document.getElementById("ask-q"),
       status: document.getElementById("ask-status"), stream: document.getElementById("ask-stream"),
       sentences: document.getElementById("ask-sentences"), passages: document.getElementById("ask-passages")
     };
-    if (!data.api.model) {
-      document.getElementById("ask-no-model").hidden = false;
-      ui.q.disabled = true;
-      document.getElementById("ask-submit").disabled = true;
-      return;
-    }
+    ui.q.disabled = false;
+    document.getElementById("ask-submit").disabled = false;
     ui.form.addEventListener("submit", function (event) {
       event.preventDefault();
       var question = ui.q.value.trim();
