@@ -12,8 +12,9 @@ from sqlite_utils.migrations import Migrations
 migrations = Migrations("deepinsights")
 
 # Migrations that reading does not need: a workspace lacking only these opens read-only (where
-# it cannot be migrated) as well as writable. m006 is a write-buffer setting; m007 is a no-op here.
-READ_COMPATIBLE = frozenset({"m006_fts_hashsize", "m007_fold_diacritics"})
+# it cannot be migrated) as well as writable. m006 is a write-buffer setting; m007 is a no-op here;
+# m009 changes how the index is declared for Datasette, not what it holds.
+READ_COMPATIBLE = frozenset({"m006_fts_hashsize", "m007_fold_diacritics", "m009_datasette_fts"})
 
 
 @migrations()
@@ -179,3 +180,29 @@ def m007_fold_diacritics(db: Database) -> None:
 
     Recorded so that a schema version means the same on both backends.
     """
+
+
+@migrations()
+def m009_datasette_fts(db: Database) -> None:
+    """Declare ``passages_fts``'s content table the way Datasette and sqlite-utils look for it.
+
+    subtle: both find a table's full-text index by the text of its CREATE statement,
+    ``content="passages"`` or ``content=[passages]``; m002 wrote ``content='passages'``, which
+    FTS5 reads the same but neither tool matches, so Datasette showed no search box on
+    ``passages`` and ignored ``?_search=``. The table is re-created and its index rebuilt
+    (about a second per 200,000 passages); m006's buffer setting lives in the index's own config
+    table, so it is set again.
+    """
+    db.executescript(
+        """
+        DROP TABLE passages_fts;
+        CREATE VIRTUAL TABLE passages_fts USING fts5(
+            title, text,
+            content="passages", content_rowid="id",
+            tokenize='porter unicode61 remove_diacritics 2',
+            prefix='3'
+        );
+        INSERT INTO passages_fts (passages_fts) VALUES ('rebuild');
+        """
+    )
+    db.execute("INSERT INTO passages_fts (passages_fts, rank) VALUES ('hashsize', ?)", [FTS_HASH_BYTES])

@@ -1,9 +1,11 @@
-"""A workspace written by an older deep-insights opens, migrates and keeps its corpus searchable."""
+"""A workspace written by an older deep-insights opens, migrates and keeps its corpus searchable (in Datasette too)."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlite_utils import Database
@@ -79,3 +81,34 @@ def test_read_only_refuses_a_workspace_lacking_a_migration_reading_needs(db_path
         StoreError, match=f"this deep-insights needs .* Migrate it with: insights db migrate --db {db_path}"
     ):
         Store(db_path, read_only=True)
+
+
+def _datasette_get(path: Path, url: str) -> Any:
+    """``url`` of Datasette serving the workspace at ``path``, in process (Datasette's own test client)."""
+    from datasette.app import Datasette
+
+    async def get() -> Any:
+        datasette = Datasette([str(path)], immutables=[])
+        return await datasette.client.get(url)
+
+    return asyncio.run(get())
+
+
+def test_datasette_finds_the_full_text_index_of_a_migrated_older_workspace(db_path):
+    older_workspace(db_path, "m009_datasette_fts").close()
+    assert Database(db_path)["passages"].detect_fts() is None  # content='passages': neither tool saw it
+
+    store = Store(db_path)
+    try:
+        assert [h.id for h in search(store, "weav", prefix_last=True).hits] == ["d1"]
+        assert store.rows("SELECT v FROM passages_fts_config WHERE k = 'hashsize'") == [{"v": 32 * 2**20}]
+        assert store.integrity_check() == "ok"
+    finally:
+        store.close()
+    assert Database(db_path)["passages"].detect_fts() == "passages_fts"
+    page = _datasette_get(db_path, f"/{db_path.stem}/passages")
+    assert page.status_code == 200 and 'name="_search"' in page.text, "the table page has a search box"
+    found = _datasette_get(db_path, f"/{db_path.stem}/passages.json?_search=algebra&_shape=array")
+    assert [row["document_id"] for row in found.json()] == ["d1"]
+    none = _datasette_get(db_path, f"/{db_path.stem}/passages.json?_search=bicycle&_shape=array")
+    assert none.json() == [], "?_search= filters instead of being ignored"
