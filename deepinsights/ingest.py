@@ -86,13 +86,13 @@ def _import_file(
     if named:
         _upsert(store, importer, path, options, report, tick)
         return
-    before = (report.added, report.updated, report.unchanged, dict(report.by_source))
+    before = (report.added, report.updated, report.unchanged, dict(report.by_source), dict(report.by_kind))
     store.conn.execute("SAVEPOINT import_file")
     try:
         _upsert(store, importer, path, options, report, tick)
     except (ImporterError, RecursionError, ValueError, UnicodeError, OSError) as ex:
         store.conn.execute("ROLLBACK TO import_file")
-        report.added, report.updated, report.unchanged, report.by_source = before
+        report.added, report.updated, report.unchanged, report.by_source, report.by_kind = before
         reason = str(ex) if isinstance(ex, ImporterError) else f"{type(ex).__name__}: {str(ex)[:200]}"
         report.skipped.append(Skipped(label, reason))
     store.conn.execute("RELEASE import_file")

@@ -168,6 +168,7 @@ class ImportReport:
     unchanged: int = 0
     skipped: list[Skipped] = field(default_factory=list)
     by_source: dict[str, int] = field(default_factory=dict)
+    by_kind: dict[str, int] = field(default_factory=dict)
     import_id: int | None = None
     provenance: dict[str, dict[str, str]] = field(default_factory=dict)  # source -> {"url"|"git", "commit"}
 
@@ -178,6 +179,7 @@ class ImportReport:
             "unchanged": self.unchanged,
             "skipped": [{"path": s.path, "reason": s.reason, "expected": s.expected} for s in self.skipped],
             "by_source": dict(self.by_source),
+            "by_kind": dict(self.by_kind),
             "import_id": self.import_id,
             "provenance": {source: dict(p) for source, p in self.provenance.items()},
         }

@@ -22,6 +22,7 @@ from .hookspecs import hookimpl
 DEFAULT_PLUGINS = (
     "deepinsights.importers.x_archive",
     "deepinsights.importers.mastodon",
+    "deepinsights.importers.tweet_api",
     "deepinsights.importers.transcripts",
     "deepinsights.importers.pdf",
     "deepinsights.importers.feed",

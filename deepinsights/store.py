@@ -465,6 +465,7 @@ def plan_prepared(
     passages: Rows = []
     for doc_id, (_, source, digest, row, passage_rows) in unique.items():
         report.by_source[source] = report.by_source.get(source, 0) + 1
+        report.by_kind[row[2]] = report.by_kind.get(row[2], 0) + 1
         old = stored.get(doc_id)
         if old is not None and old[0] == digest:
             report.unchanged += 1

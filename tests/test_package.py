@@ -109,6 +109,7 @@ def test_a_plugin_importer_is_asked_before_the_built_ins_which_load_on_first_use
         "everything",
         "x-archive",
         "mastodon",
+        "twitter-api",
         "transcript",
         "pdf",
         "feed",

@@ -29,6 +29,11 @@ out = Console(highlight=False, soft_wrap=True)
 @click.command(name="import")
 @click.argument("sources", nargs=-1, required=True)
 @click.option("--thinker", help="Slug of the thinker these items belong to (e.g. karpathy).")
+@click.option(
+    "--handle",
+    help="Tweet dumps, Dogsheep databases, Bluesky: the thinker's account (screen name, login or handle); "
+    "other accounts' items are left out.",
+)
 @click.option("--include-private", is_flag=True, help="Keep followers-only and direct posts (excluded by default).")
 @click.option("--text-field", help="JSON/CSV: field holding the text.")
 @click.option("--date-field", help="JSON/CSV: field holding the date.")
@@ -132,6 +137,9 @@ def _print_report(report: ImportReport) -> None:
         table.add_row(source, f"{n:,}")
     if report.by_source:
         err.print(table)
+    if report.by_kind:
+        kinds = ", ".join(f"{n:,} {kind}" for kind, n in sorted(report.by_kind.items(), key=lambda kv: (-kv[1], kv[0])))
+        err.print(f"by kind: {escape(kinds)}")
     click.echo(
         f"{report.added:,} added, {report.updated:,} updated, {report.unchanged:,} unchanged, "
         f"{len(report.skipped):,} skipped"

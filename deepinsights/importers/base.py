@@ -28,6 +28,7 @@ class ImportOptions:
     title_field: str | None = None
     url_template: str | None = None
     keep_raw: bool = False
+    handle: str | None = None
     root: Path | None = None
     provenance: dict[str, str] = field(default_factory=dict)
     file_dates: dict[str, datetime] = field(default_factory=dict)
@@ -43,6 +44,10 @@ class ImportOptions:
             return path.resolve().relative_to(root.resolve()).as_posix() or path.name
         except ValueError:
             return path.name
+
+    def own_handle(self) -> str:
+        """``--handle`` as the archive writes it: without a leading ``@``, lower-cased ('' when not given)."""
+        return (self.handle or "").strip().lstrip("@").lower()
 
     def skip(self, path: str | Path, reason: str, *, expected: bool = False) -> None:
         """Record that ``path`` (a file, or ``file#record``) was passed over and why.

@@ -99,8 +99,11 @@ class Context:
     keep_raw: bool
 
 
-def document(tweet: dict[str, Any], tid: int, source_path: str, ctx: Context) -> Document:
-    """The Document of one tweet (see ``x_archive`` for what each field holds)."""
+def document(tweet: dict[str, Any], tid: int, source_path: str, ctx: Context, source: str = NAME) -> Document:
+    """The Document of one tweet (see ``x_archive`` for what each field holds).
+
+    ``source``: the importer that read it; API-shaped tweets (``tweet_api``) pass theirs.
+    """
     full = as_text(tweet.get("full_text") or tweet.get("text"))
     created = parse_created(tweet.get("created_at"))
     text, links, media = _expand(full, tweet)
@@ -115,7 +118,7 @@ def document(tweet: dict[str, Any], tid: int, source_path: str, ctx: Context) ->
     screen = ctx.screen_name
     raw = ({"tweet": tweet, "noteTweet": note} if note else {"tweet": tweet}) if ctx.keep_raw else None
     return Document(
-        source=NAME,
+        source=source,
         source_id=str(tid),
         kind=kind,
         text=clean(text).strip(),
