@@ -23,6 +23,7 @@ DEFAULT_PLUGINS = (
     "deepinsights.importers.x_archive",
     "deepinsights.importers.mastodon",
     "deepinsights.importers.tweet_api",
+    "deepinsights.importers.dogsheep",
     "deepinsights.importers.transcripts",
     "deepinsights.importers.pdf",
     "deepinsights.importers.feed",

@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -138,9 +138,9 @@ class _Scan:
     repeats: int = 0
 
 
-def _scan(path: Path) -> _Scan:
+def _scan(tweets: Iterable[ApiTweet | None]) -> _Scan:
     scan = _Scan()
-    for found in _tweets(path):
+    for found in tweets:
         if found is None:
             scan.not_tweets += 1
             continue
@@ -150,7 +150,7 @@ def _scan(path: Path) -> _Scan:
             scan.repeats += 1
             continue
         ids.add(found.tid)
-        scan.authors[author] += 1
+        scan.authors[author] += 0 if found.embedded else 1
         scan.account_ids.setdefault(author, found.author_id)
         parent = found.tweet.get("in_reply_to_status_id_str")
         if parent and str(parent).isdigit():
@@ -159,22 +159,21 @@ def _scan(path: Path) -> _Scan:
     return scan
 
 
-def _owner(scan: _Scan, path: Path, options: ImportOptions) -> str:
-    """The account whose tweets are imported: ``--handle``, else the one with the most tweets."""
+def _owner(scan: _Scan, label: str, options: ImportOptions) -> str:
+    """The account whose tweets are imported: ``--handle``, else the one with the most (not embedded) tweets."""
     wanted = options.own_handle()
     if wanted:
-        if wanted not in scan.authors:
+        if wanted not in scan.ids:
             accounts = ", ".join(f"@{a}" for a, _ in scan.authors.most_common(5)) or "none"
-            raise EmptyImportError(f"'{path}' holds no tweets by @{wanted} (accounts in it: {accounts})")
+            raise EmptyImportError(f"'{label}' holds no tweets by @{wanted} (accounts in it: {accounts})")
         return wanted
-    if not scan.authors:
-        raise EmptyImportError(f"'{path}' holds no tweets ({scan.not_tweets:,} items that are not tweets)")
-    return scan.authors.most_common(1)[0][0]
+    if not scan.ids:
+        raise EmptyImportError(f"'{label}' holds no tweets ({scan.not_tweets:,} items that are not tweets)")
+    return max(scan.ids, key=lambda a: (scan.authors[a], len(scan.ids[a])))
 
 
-def _report(scan: _Scan, owner: str, path: Path, options: ImportOptions) -> None:
-    label = options.relative(path)
-    others = {a: n for a, n in scan.authors.items() if a != owner}
+def _report(scan: _Scan, owner: str, label: str, options: ImportOptions) -> None:
+    others = {a: len(ids) for a, ids in scan.ids.items() if a != owner}
     if others:
         names = ", ".join(f"@{a or '?'}" for a in sorted(others, key=others.__getitem__, reverse=True)[:3])
         more = "…" if len(others) > 3 else ""
@@ -226,19 +225,30 @@ def _status_url(screen_name: str, tid: str) -> str:
     return f"https://x.com/{screen_name or 'i'}/status/{tid}"
 
 
-def _documents(path: Path, scan: _Scan, owner: str, options: ImportOptions) -> Iterator[Document]:
+def documents(
+    tweets: Callable[[], Iterable[ApiTweet | None]], label: str, where: str, options: ImportOptions, source: str
+) -> Iterator[Document]:
+    """The thinker's tweets among ``tweets()`` (called twice: a first pass, then Documents)."""
+    scan = _scan(tweets())
+    owner = _owner(scan, label, options)
+    _report(scan, owner, where, options)
+    yield from _documents(tweets(), scan, owner, options, where, source)
+
+
+def _documents(
+    tweets: Iterable[ApiTweet | None], scan: _Scan, owner: str, options: ImportOptions, where: str, source: str
+) -> Iterator[Document]:
     remaining = set(scan.ids.get(owner, set()))
     screen_name = ""
     ctx: Context | None = None
-    where = options.relative(path)
-    for found in _tweets(path):
+    for found in tweets:
         if found is None or found.author.lower() != owner or found.tid not in remaining:
             continue
         remaining.discard(found.tid)
         if ctx is None:
             screen_name = found.author
             ctx = _context(scan, owner, options, screen_name)
-        doc = document(found.tweet, found.tid, where, ctx, source=NAME)
+        doc = document(found.tweet, found.tid, where, ctx, source=source)
         yield replace(doc, meta={**doc.meta, **_links(found)}, text=clean(doc.text))
 
 
@@ -258,10 +268,7 @@ class TweetApiImporter:
             return False
 
     def read(self, path: Path, options: ImportOptions) -> Iterator[Document]:
-        scan = _scan(path)
-        owner = _owner(scan, path, options)
-        _report(scan, owner, path, options)
-        yield from _documents(path, scan, owner, options)
+        yield from documents(lambda: _tweets(path), str(path), options.relative(path), options, NAME)
 
 
 IMPORTER = TweetApiImporter()

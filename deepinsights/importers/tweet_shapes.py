@@ -38,6 +38,7 @@ class ApiTweet:
     reposted: tuple[str, str] | None = None  # (screen name, id) of the reposted tweet
     quoted: tuple[str, str] | None = None  # (screen name, id) of the quoted tweet
     quoted_text: str = ""
+    embedded: bool = False  # saved only because another tweet reposts, quotes or likes it
 
 
 def tweets_in(item: Any) -> Iterator[ApiTweet | None]:
