@@ -47,7 +47,7 @@ def workspace() -> Store:
 def run(model_name: str | None, limit: int | None) -> dict[str, object]:
     store = workspace()
     profile = load_profile("karpathy")
-    model = None if model_name is None else choose_model(model_name)[0]
+    model = None if model_name is None else choose_model(model_name)
     questions = [json.loads(line) for line in (HERE / "queries" / "ask_questions.jsonl").read_text().splitlines()]
     rows = [_one(q, store, profile, model) for q in questions[:limit]]
     return _summary(rows, model_name)

@@ -23,7 +23,7 @@ store's share can be told from it. Then, per backend:
 * ``verify``: bench_verify.py's speed test (``--quotes`` quotes, half verbatim slices, a
   quarter with a word changed, a quarter invented) through ``verify.Locator``;
 * ``web``: bench_web.py's wrk load (the same 20 rotating queries) against uvicorn serving
-  the workspace (``INSIGHTS_DB`` = the file or the URL), with the app's result cache and
+  the workspace (``DEEPINSIGHTS_DB`` = the file or the URL), with the app's result cache and
   without, idle and while ``insights import`` writes a synthetic X archive into it.
 
 Load average is recorded around each phase: on a shared 2-core machine the numbers are noisy.

@@ -10,7 +10,7 @@ Each stage runs in a fresh process (so its peak RSS is its own) and is timed bes
 * ``parse``: the x-archive importer alone (read ``tweets.js``, build Documents, no database);
 * ``pipeline``: ``run_import`` into a new workspace: parse + store + FTS index + commit (what
   ``insights import`` does: a file this big is parsed in a forked child while this process writes);
-* ``pipeline_one_process``: the same with ``INSIGHTS_PARSE_IN_CHILD_BYTES=-1`` (parse and write in turn);
+* ``pipeline_one_process``: the same with ``DEEPINSIGHTS_PARSE_IN_CHILD_BYTES=-1`` (parse and write in turn);
 * ``store``: ``Store.upsert_documents`` of Documents already in memory, in one transaction;
 * ``bare_triggers``: ``executemany`` of the very same rows into the same schema (documents,
   passages, FTS5 kept in step by the schema's per-row triggers), one transaction, with the
@@ -52,19 +52,19 @@ def parse_size(text: str) -> int:
 
 
 def stage_parse(archive: Path, db: Path) -> dict[str, Any]:
-    from deepinsights.importers import ImportOptions, importer_for
+    from deepinsights.importers import ImportRun, importer_for
 
     importer = importer_for(archive)
     assert importer is not None, f"no importer reads {archive}"
     with Timer() as timer:
-        count = sum(1 for _ in importer.read(archive, ImportOptions()))
+        count = sum(1 for _ in importer.read(archive, ImportRun()))
     return {"seconds": timer.seconds, "documents": count}
 
 
 def stage_pipeline_one_process(archive: Path, db: Path) -> dict[str, Any]:
     import os
 
-    os.environ["INSIGHTS_PARSE_IN_CHILD_BYTES"] = "-1"  # parse and write in turn, in this process
+    os.environ["DEEPINSIGHTS_PARSE_IN_CHILD_BYTES"] = "-1"  # parse and write in turn, in this process
     return stage_pipeline(archive, db)
 
 
@@ -81,11 +81,11 @@ def stage_pipeline(archive: Path, db: Path) -> dict[str, Any]:
 
 
 def _documents(archive: Path) -> list[Any]:
-    from deepinsights.importers import ImportOptions, importer_for
+    from deepinsights.importers import ImportRun, importer_for
 
     importer = importer_for(archive)
     assert importer is not None
-    return list(importer.read(archive, ImportOptions()))
+    return list(importer.read(archive, ImportRun()))
 
 
 def stage_store(archive: Path, db: Path) -> dict[str, Any]:

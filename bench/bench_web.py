@@ -128,14 +128,14 @@ def uncached_app() -> Any:
     """The shipped app with its search-result cache turned off: every request runs a search."""
     from deepinsights.web.app import create_app
 
-    return create_app(os.environ["INSIGHTS_DB"], cache_size=0)
+    return create_app(os.environ["DEEPINSIGHTS_DB"], cache_size=0)
 
 
 FACTORIES = {"cached": "deepinsights.web.app:app_from_env", "uncached": "bench.bench_web:uncached_app"}
 
 
 def start_server(db: Path, workers: int, port: int, factory: str) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "INSIGHTS_DB": str(db)}
+    env = {**os.environ, "DEEPINSIGHTS_DB": str(db)}
     command = [
         sys.executable,
         "-m",

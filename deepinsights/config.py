@@ -1,8 +1,13 @@
 """Where deep-insights keeps things, and the tunables a user may change.
 
 One user directory (``$DEEPINSIGHTS_USER_PATH`` or the platform's app dir), the workspace
-database (``--db``, ``$INSIGHTS_DB``, default ``./insights.db``), and every setting declared
+database (``--db``, ``$DEEPINSIGHTS_DB``, default ``./insights.db``), and every setting declared
 once as a ``Setting`` so that docs and tests can list them. No config framework.
+
+Every setting's environment variable is ``DEEPINSIGHTS_`` + its name in capitals. The names
+of before, ``INSIGHTS_…``, still work: ``Setting.value`` reads one when the new name is not
+set, and ``renamed_in_environment`` lists those in use, for the CLI to print a deprecation
+notice. This module prints nothing.
 """
 
 from __future__ import annotations
@@ -13,90 +18,114 @@ from pathlib import Path
 
 import click
 
+PREFIX = "DEEPINSIGHTS_"
+OLD_PREFIX = "INSIGHTS_"  # the prefix of before; still read, with a deprecation notice
+
 
 @dataclass(frozen=True)
 class Setting:
-    """A tunable with its environment variable, default and meaning."""
+    """A tunable with its default and meaning; its environment variable is ``PREFIX`` + NAME."""
 
     name: str
-    env: str
     default: str
     help: str
 
+    @property
+    def env(self) -> str:
+        """The environment variable: ``DEEPINSIGHTS_`` + the name in capitals."""
+        return PREFIX + self.name.upper()
+
+    @property
+    def old_env(self) -> str:
+        """The deprecated name of the environment variable, still read when ``env`` is not set."""
+        return OLD_PREFIX + self.name.upper()
+
+    @property
+    def envvars(self) -> list[str]:
+        """Both names, the new one first (click's ``envvar=`` reads the first that is set)."""
+        return [self.env, self.old_env]
+
     def value(self) -> str:
-        return os.environ.get(self.env, self.default)
+        """The environment's value (new name first, then the old one), else the default."""
+        found = os.environ.get(self.env)
+        return found if found is not None else os.environ.get(self.old_env, self.default)
 
 
-DB = Setting("db", "INSIGHTS_DB", "insights.db", "Workspace database file used by every command.")
+DB = Setting("db", "insights.db", "Workspace of every command: a SQLite database file, or a postgresql:// URL.")
 USER_PATH = Setting(
     "user_path",
-    "DEEPINSIGHTS_USER_PATH",
     "",
     "Directory for caches (cloned git repositories) and user settings; defaults to the platform app dir.",
 )
-MAX_FETCH_BYTES = Setting(
-    "max_fetch_bytes", "INSIGHTS_MAX_FETCH_BYTES", str(50 * 1024 * 1024), "Largest URL download accepted, in bytes."
-)
-FETCH_TIMEOUT = Setting("fetch_timeout", "INSIGHTS_FETCH_TIMEOUT", "30", "Seconds before a URL fetch is abandoned.")
+MAX_FETCH_BYTES = Setting("max_fetch_bytes", str(50 * 1024 * 1024), "Largest URL download accepted, in bytes.")
+FETCH_TIMEOUT = Setting("fetch_timeout", "30", "Seconds before a URL fetch is abandoned.")
 MAX_MEMBER_BYTES = Setting(
     "max_member_bytes",
-    "INSIGHTS_MAX_MEMBER_BYTES",
     str(2 * 1024 * 1024 * 1024),
     "Largest uncompressed size of one zip member; larger members are refused as a possible zip bomb.",
 )
 MAX_ZIP_RATIO = Setting(
     "max_zip_ratio",
-    "INSIGHTS_MAX_ZIP_RATIO",
     "200",
     "Largest compression ratio of one zip member; higher ratios are refused as a possible zip bomb.",
 )
 SEARCH_CANDIDATES = Setting(
     "search_candidates",
-    "INSIGHTS_SEARCH_CANDIDATES",
     "2000",
     "Matches ranked by BM25 per query; a query matching more ranks the most recently imported this many.",
 )
 
 BUSY_TIMEOUT = Setting(
     "busy_timeout",
-    "INSIGHTS_BUSY_TIMEOUT",
     "5",
     "Seconds a write waits for another process's write to finish before the workspace is reported as locked.",
 )
 
 PDF_TIMEOUT = Setting(
     "pdf_timeout",
-    "INSIGHTS_PDF_TIMEOUT",
     "60",
     "Seconds one PDF may take to read; a slower (possibly hostile) PDF is marked failed and the import goes on.",
 )
 PDF_MAX_MEMORY = Setting(
     "pdf_max_memory",
-    "INSIGHTS_PDF_MAX_MEMORY",
     str(1024 * 1024 * 1024),
     "Largest address space, in bytes, of the child process that reads one PDF.",
 )
 
 PARSE_IN_CHILD_BYTES = Setting(
     "parse_in_child_bytes",
-    "INSIGHTS_PARSE_IN_CHILD_BYTES",
     str(8 * 1024 * 1024),
     "Files at least this big are parsed in a child process while the import writes, and an X archive's first pass "
     "over them in two halves at once (0: always; -1: never).",
 )
-EMBEDDING_MODEL = Setting(
-    "embedding_model", "INSIGHTS_EMBEDDING_MODEL", "all-MiniLM-L6-v2", "Embedding model for semantic and hybrid search."
-)
+EMBEDDING_MODEL = Setting("embedding_model", "all-MiniLM-L6-v2", "Embedding model for semantic and hybrid search.")
 EMBEDDING_BACKEND = Setting(
     "embedding_backend",
-    "INSIGHTS_EMBEDDING_BACKEND",
     "auto",
     "What runs the built-in embedding models' layers: onnxruntime (about twice as fast), numpy, or auto "
     "(onnxruntime when it can be imported, else numpy).",
 )
 
+MODEL = Setting(
+    "model",
+    "",
+    "Model that ask, chat, distill and the page's Ask panel use (any `llm` model id or alias); "
+    "a remote model is used only when named here or with -m.",
+)
+LLAMA_THREADS = Setting("llama_threads", "0", "CPU threads for the installed local model (0: all cores).")
+LOAD_PLUGINS = Setting(
+    "load_plugins", "*", "Plugins to load: `*` for every installed one, else a comma-separated list of names."
+)
+PG_BIN = Setting(
+    "pg_bin",
+    "",
+    "Folder holding PostgreSQL's initdb and pg_ctl, for the throwaway clusters of the tests and benchmarks "
+    "(default: $PATH, then /usr/lib/postgresql/*/bin).",
+)
+
 SETTINGS = (
     DB,
+    MODEL,
     EMBEDDING_MODEL,
     EMBEDDING_BACKEND,
     USER_PATH,
@@ -109,7 +138,19 @@ SETTINGS = (
     PDF_TIMEOUT,
     PDF_MAX_MEMORY,
     PARSE_IN_CHILD_BYTES,
+    LLAMA_THREADS,
+    LOAD_PLUGINS,
+    PG_BIN,
 )
+
+
+def renamed_in_environment() -> list[str]:
+    """A deprecation notice for each setting the environment gives by its old ``INSIGHTS_`` name."""
+    return [
+        f"{s.old_env} is deprecated; set {s.env} instead."
+        for s in SETTINGS
+        if s.old_env in os.environ and s.env not in os.environ
+    ]
 
 
 def user_dir() -> Path:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .errors import ImporterError
-from .importers import Importer, ImportOptions, plan
+from .importers import Importer, ImportOptions, ImportRun, plan
 from .importers.split_scan import worth_forking
 from .models import ImportReport, Skipped
 from .pipeline import prepared_batches
@@ -41,7 +41,6 @@ def run_import(
     ``Skipped.expected``) fails the import and nothing is written.
     """
     report = ImportReport()
-    options.skipped = report.skipped
     with store.transaction():
         report.import_id = store.begin_import(sources, options.thinker)
         for source in sources:
@@ -63,19 +62,23 @@ def _import_source(
     with resolve(source) as resolved:
         if resolved.provenance:
             report.provenance[source] = dict(resolved.provenance)
-        options.root = resolved.path
-        options.provenance = resolved.provenance
-        options.file_dates = resolved.file_dates
-        for importer, path in plan(resolved.path, options):
+        run = ImportRun.of(
+            options,
+            root=resolved.path,
+            provenance=resolved.provenance,
+            file_dates=resolved.file_dates,
+            skipped=report.skipped,
+        )
+        for importer, path in plan(resolved.path, run):
             named = path == resolved.path
-            _import_file(store, importer, path, options, report, progress, named=named)
+            _import_file(store, importer, path, run, report, progress, named=named)
 
 
 def _import_file(
     store: Store,
     importer: Importer,
     path: Path,
-    options: ImportOptions,
+    options: ImportRun,
     report: ImportReport,
     progress: Progress | None,
     *,
@@ -102,7 +105,7 @@ def _upsert(
     store: Store,
     importer: Importer,
     path: Path,
-    options: ImportOptions,
+    options: ImportRun,
     report: ImportReport,
     tick: Callable[[int], None] | None,
 ) -> None:

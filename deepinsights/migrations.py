@@ -17,6 +17,11 @@ migrations = Migrations("deepinsights")
 READ_COMPATIBLE = frozenset({"m006_fts_hashsize", "m007_fold_diacritics", "m009_datasette_fts"})
 
 
+def known() -> list[str]:
+    """Every migration this version knows, in order (the PostgreSQL ladder names the same ones)."""
+    return [m.name for m in migrations._migrations]
+
+
 @migrations()
 def m001_documents(db: Database) -> None:
     db.executescript(

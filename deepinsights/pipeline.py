@@ -33,12 +33,13 @@ import signal
 import threading
 from collections.abc import Iterator
 from contextlib import suppress
+from dataclasses import replace
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
 from .errors import DeepInsightsError, ImporterError
-from .importers import Importer, ImportOptions
+from .importers import Importer, ImportRun
 from .importers.split_scan import forking_beside_threads
 from .models import Document
 from .store import BATCH, Prepared, prepare
@@ -47,7 +48,7 @@ QUEUED = 8  # batches parsed ahead of the parent (about 12 MB)
 
 
 def prepared_batches(
-    importer: Importer, path: Path, options: ImportOptions, import_id: int | None
+    importer: Importer, path: Path, options: ImportRun, import_id: int | None
 ) -> Iterator[list[Prepared]]:
     """Yield ``importer.read(path, options)`` as batches of ``store.prepare``d documents, parsed in a child."""
     context = multiprocessing.get_context("fork")
@@ -65,9 +66,7 @@ def prepared_batches(
         child.join()
 
 
-def _receive(
-    receive: Connection, options: ImportOptions, path: Path, import_id: int | None
-) -> Iterator[list[Prepared]]:
+def _receive(receive: Connection, options: ImportRun, path: Path, import_id: int | None) -> Iterator[list[Prepared]]:
     while True:
         try:
             kind, payload = receive.recv()
@@ -86,7 +85,7 @@ def _receive(
 
 
 def _child(
-    importer: Importer, path: Path, options: ImportOptions, import_id: int | None, receive: Connection, send: Connection
+    importer: Importer, path: Path, options: ImportRun, import_id: int | None, receive: Connection, send: Connection
 ) -> None:
     # subtle: the fork copied the pipe's reading end too; while it is open here, a write after
     # the parent died would block forever instead of failing, and the child would outlive it.
@@ -94,8 +93,7 @@ def _child(
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it kills this process
     gc.disable()  # what it allocates is short-lived and acyclic; the collector would only cost time (3%)
     sender = _Sender(send)
-    options.skipped = []
-    options.on_skip = lambda item: sender.put(("skip", item))
+    options = replace(options, skipped=[], on_skip=lambda item: sender.put(("skip", item)))
     try:
         _send_batches(importer, path, options, import_id, sender)
     except BaseException as ex:  # noqa: BLE001 - every failure goes back to the parent, which raises it
@@ -133,9 +131,7 @@ class _Sender:
             self.queue.task_done()
 
 
-def _send_batches(
-    importer: Importer, path: Path, options: ImportOptions, import_id: int | None, sender: _Sender
-) -> None:
+def _send_batches(importer: Importer, path: Path, options: ImportRun, import_id: int | None, sender: _Sender) -> None:
     batch: list[Document] = []
     for doc in importer.read(path, options):
         batch.append(doc)

@@ -1,7 +1,7 @@
 """The plugin manager: built-in importers register through the same hook as plugins.
 
 Entry-point plugins (``deepinsights`` group) are loaded unless running under tests
-(``sys._called_from_test``) or ``DEEPINSIGHTS_LOAD_PLUGINS`` names a comma-separated subset.
+(``sys._called_from_test``); ``DEEPINSIGHTS_LOAD_PLUGINS`` (``config.LOAD_PLUGINS``) may name a comma-separated subset.
 The built-in importers' modules are imported only when importers are first asked for, so a
 command that reads no files (``search``, ``serve``) does not load feedparser, markdown-it,
 selectolax or pypdf.
@@ -10,13 +10,12 @@ selectolax or pypdf.
 from __future__ import annotations
 
 import importlib
-import os
 import sys
 from typing import Any
 
 import pluggy
 
-from . import hookspecs
+from . import config, hookspecs
 from .hookspecs import hookimpl
 
 DEFAULT_PLUGINS = (
@@ -62,8 +61,8 @@ def load_plugins() -> None:
     pm.register(BuiltinImporters(), "deepinsights.importers")
     if hasattr(sys, "_called_from_test"):
         return
-    wanted = os.environ.get("DEEPINSIGHTS_LOAD_PLUGINS")
-    if wanted is None:
+    wanted = config.LOAD_PLUGINS.value()
+    if wanted.strip() == "*":
         pm.load_setuptools_entrypoints("deepinsights")
         return
     for name in filter(None, (n.strip() for n in wanted.split(","))):

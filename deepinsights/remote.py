@@ -5,7 +5,7 @@
   cannot describe it (no commits, git missing) it is read as a plain folder.
 * An ``http(s)://`` URL to a page, feed or file is downloaded with httpx into a temporary
   folder that is removed after the import. The download is capped in size
-  (``INSIGHTS_MAX_FETCH_BYTES``, enforced while streaming) and time (``INSIGHTS_FETCH_TIMEOUT``
+  (``DEEPINSIGHTS_MAX_FETCH_BYTES``, enforced while streaming) and time (``DEEPINSIGHTS_FETCH_TIMEOUT``
   per network wait, ten times that in total), redirects are followed up to a limit, and the
   file is named from the URL and content type (``.xml`` for feeds, ``.html`` for pages).
 * A git repository (a URL ending ``.git``, ``git+https://…``, ``ssh://``, ``git@host:path``, a
@@ -153,7 +153,9 @@ def fetch(url: str, folder: Path) -> Resolved:
             _download(url, response, target, time.monotonic() + 10 * timeout)
             final = str(response.url)
     except httpx.TimeoutException:
-        raise ImporterError(f"Cannot fetch '{url}': no response within {timeout:g}s (INSIGHTS_FETCH_TIMEOUT)") from None
+        raise ImporterError(
+            f"Cannot fetch '{url}': no response within {timeout:g}s (DEEPINSIGHTS_FETCH_TIMEOUT)"
+        ) from None
     except httpx.TooManyRedirects:
         raise ImporterError(f"Cannot fetch '{url}': more than {MAX_REDIRECTS} redirects") from None
     except (httpx.HTTPError, httpx.InvalidURL) as ex:
@@ -177,12 +179,14 @@ def _download(url: str, response: httpx.Response, target: Path, deadline: float)
             if total > limit:
                 raise ImporterError(_too_big(url, total, limit))
             if time.monotonic() > deadline:
-                raise ImporterError(f"Cannot fetch '{url}': download too slow, abandoned (INSIGHTS_FETCH_TIMEOUT)")
+                raise ImporterError(f"Cannot fetch '{url}': download too slow, abandoned (DEEPINSIGHTS_FETCH_TIMEOUT)")
             f.write(chunk)
 
 
 def _too_big(url: str, size: int, limit: int) -> str:
-    return f"Cannot fetch '{url}': more than {limit:,} bytes (got {size:,}; raise INSIGHTS_MAX_FETCH_BYTES to allow)"
+    return (
+        f"Cannot fetch '{url}': more than {limit:,} bytes (got {size:,}; raise DEEPINSIGHTS_MAX_FETCH_BYTES to allow)"
+    )
 
 
 def file_name(url: str, content_type: str) -> str:

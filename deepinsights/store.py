@@ -31,7 +31,7 @@ from sqlite_utils import Database
 
 from . import config
 from .errors import StoreError
-from .migrations import READ_COMPATIBLE, migrations
+from .migrations import READ_COMPATIBLE, known, migrations
 from .models import Document, ImportReport, iso_utc
 from .passages import HARD_MAX, split_document
 
@@ -202,7 +202,7 @@ class Store(ImportWrites, CorpusReads):
     ``read_only=True`` opens the file with ``mode=ro`` and never migrates: the web server
     uses it so that a bug in a request handler cannot change the corpus.
     ``busy_timeout_ms`` is how long a write waits for another process's write before the
-    workspace is reported as locked (default: the ``INSIGHTS_BUSY_TIMEOUT`` setting).
+    workspace is reported as locked (default: the ``DEEPINSIGHTS_BUSY_TIMEOUT`` setting).
     ``backend`` tells it from ``pg.store.PgStore`` (``"postgresql"``), which has the same interface.
     """
 
@@ -275,7 +275,6 @@ class Store(ImportWrites, CorpusReads):
             raise self._error(ex) from None
 
     def _check_version(self) -> None:
-        known = [m.name for m in migrations._migrations]
         try:
             applied = [m.name for m in migrations.applied(self.db)]
         except sqlite3.DatabaseError as ex:
@@ -284,7 +283,7 @@ class Store(ImportWrites, CorpusReads):
             str(self.path),
             str(self.path),
             applied,
-            known,
+            known(),
             read_only=self.read_only,
             read_compatible=READ_COMPATIBLE,
         )

@@ -37,7 +37,8 @@ def user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monk
     home = tmp_path_factory.mktemp("user")
     monkeypatch.setenv("DEEPINSIGHTS_USER_PATH", str(home / "deepinsights"))
     monkeypatch.setenv("LLM_USER_PATH", str(home / "llm"))
-    monkeypatch.delenv("INSIGHTS_DB", raising=False)
+    for name in ("DEEPINSIGHTS_DB", "INSIGHTS_DB", "DEEPINSIGHTS_MODEL", "INSIGHTS_MODEL"):
+        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import pytest
 
 from deepinsights.ask import ask, retrieve, retrieve_hybrid
 from deepinsights.ask.check import check_answer, split_sentences
-from deepinsights.ask.models import choose_model, first_remote_use
+from deepinsights.ask.models import choose_model, run
 from deepinsights.errors import AskError
 from deepinsights.models import Document, ImportReport
 from deepinsights.profile.schema import Identity, Profile, Simulator
@@ -136,21 +136,42 @@ def test_prompt_carries_profile_disclosure_and_numbered_passages(corpus, profile
 def test_remote_default_model_is_refused_but_explicit_choice_works(monkeypatch, scripted):
     import llm
 
-    monkeypatch.delenv("INSIGHTS_MODEL", raising=False)
+    monkeypatch.delenv("DEEPINSIGHTS_MODEL", raising=False)
     llm.set_default_model(llm_test_models.REMOTE.model_id)
     with pytest.raises(AskError, match="remote service"):
         choose_model(None)
-    model, explicit = choose_model(llm_test_models.REMOTE.model_id)
-    assert explicit and model is llm_test_models.REMOTE
-    assert first_remote_use(model) is True
-    assert first_remote_use(model) is False
-    assert first_remote_use(llm_test_models.SCRIPTED) is False
+    notices: list[str] = []
+    model = choose_model(llm_test_models.REMOTE.model_id, notify=notices.append)
+    assert model is llm_test_models.REMOTE
+    assert notices == [
+        "remote-scripted-test is a remote service: questions and the passages retrieved for them are sent to it."
+    ]
+    choose_model(llm_test_models.REMOTE.model_id, notify=notices.append)
+    choose_model(llm_test_models.SCRIPTED.model_id, notify=notices.append)
+    assert len(notices) == 1  # once per remote model, never for a local one
+
+
+def test_the_model_named_in_the_environment_is_explicit(monkeypatch, scripted):
+    import llm
+
+    llm.set_default_model(llm_test_models.SCRIPTED.model_id)
+    monkeypatch.setenv("DEEPINSIGHTS_MODEL", llm_test_models.REMOTE.model_id)
+    assert choose_model(None) is llm_test_models.REMOTE
+    monkeypatch.delenv("DEEPINSIGHTS_MODEL")
+    monkeypatch.setenv("INSIGHTS_MODEL", llm_test_models.REMOTE.model_id)  # the old name still works
+    assert choose_model(None) is llm_test_models.REMOTE
+
+
+def test_run_streams_chunks_and_returns_the_whole_reply(scripted):
+    scripted.enqueue("  A reply in several chunks, padded.  ")
+    chunks: list[str] = []
+    assert run(scripted, "Hello?", system="Be brief.", on_chunk=chunks.append) == "A reply in several chunks, padded."
+    assert len(chunks) > 1 and scripted.prompts[-1].system == "Be brief."
 
 
 def test_without_a_chosen_model_the_error_says_how_to_pick_one(monkeypatch, db, run):
     import llm
 
-    monkeypatch.delenv("INSIGHTS_MODEL", raising=False)
     with pytest.raises(AskError, match=r"No model chosen\. Pass -m MODEL") as raised:
         choose_model(None)
     assert llm.DEFAULT_MODEL not in str(raised.value), "llm's built-in default is nobody's choice"

@@ -36,7 +36,7 @@ def installed_model(monkeypatch):
             pytest.fail(message)
         pytest.skip(message)
     monkeypatch.setattr(local, "model_path", lambda: INSTALLED)
-    monkeypatch.setenv("INSIGHTS_LLAMA_THREADS", "1")
+    monkeypatch.setenv("DEEPINSIGHTS_LLAMA_THREADS", "1")
     return INSTALLED
 
 

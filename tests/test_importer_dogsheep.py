@@ -16,7 +16,7 @@ import twitter_to_sqlite.utils as twitter_utils
 
 from deepinsights.errors import CorruptArchiveError, EmptyImportError
 from deepinsights.importers import importer_for
-from deepinsights.importers.base import ImportOptions
+from deepinsights.importers.base import ImportOptions, ImportRun
 from deepinsights.importers.dogsheep import IMPORTER
 from deepinsights.ingest import run_import
 
@@ -28,7 +28,7 @@ def digest(path: Path) -> str:
 
 
 def docs_of(path: Path, **options):
-    return {d.source_id: d for d in IMPORTER.read(path, ImportOptions(root=path, **options))}
+    return {d.source_id: d for d in IMPORTER.read(path, ImportRun(root=path, **options))}
 
 
 # -- twitter-to-sqlite ------------------------------------------------------------------------

@@ -11,13 +11,13 @@ import pytest
 
 from deepinsights.errors import CorruptArchiveError
 from deepinsights.importers import importer_for
-from deepinsights.importers.base import ImportOptions
+from deepinsights.importers.base import ImportOptions, ImportRun
 from deepinsights.importers.feed import IMPORTER, _split_prologue
 from deepinsights.ingest import run_import
 
 
 def read(path: Path, **options):
-    opts = ImportOptions(**options)
+    opts = ImportRun(**options)
     return list(IMPORTER.read(path, opts)), opts
 
 

@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 
 from deepinsights.importers import importer_for
-from deepinsights.importers.base import ImportOptions
+from deepinsights.importers.base import ImportOptions, ImportRun
 from deepinsights.importers.html import IMPORTER
 from deepinsights.ingest import run_import
 
 
 def read(path: Path, **options):
-    opts = ImportOptions(**options)
+    opts = ImportRun(**options)
     return list(IMPORTER.read(path, opts)), opts
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from deepinsights.errors import CorruptArchiveError
 from deepinsights.importers import importer_for
-from deepinsights.importers.base import ImportOptions
+from deepinsights.importers.base import ImportOptions, ImportRun
 from deepinsights.importers.markdown import IMPORTER, markdown_to_text, safe_yaml
 from deepinsights.ingest import run_import
 from deepinsights.search import search
@@ -68,7 +68,7 @@ def test_readme_plain_doc_and_txt(tmp_path):
     (tmp_path / "README.md").write_text("Intro line\n\n## Project *name*\n\nBody.\n")
     (tmp_path / "notes.md").write_text("No heading here, just words.\n")
     (tmp_path / "plain.txt").write_text("Keep *these* [brackets](as-is) <b>too</b>.\n")
-    options = ImportOptions(root=tmp_path)
+    options = ImportRun(root=tmp_path)
     readme, notes, plain = (next(IMPORTER.read(tmp_path / n, options)) for n in ("README.md", "notes.md", "plain.txt"))
     assert (readme.kind, readme.title) == ("readme", "Project name")
     assert (notes.kind, notes.title, notes.source_id) == ("page", "notes", "notes.md")
@@ -81,7 +81,7 @@ def test_file_dates_fill_in_undated_files(tmp_path):
     path.parent.mkdir()
     path.write_text("# SQLite tricks\n\nUse WAL.\n")
     when = datetime(2021, 5, 6, tzinfo=UTC)
-    [doc] = IMPORTER.read(path, ImportOptions(root=tmp_path, file_dates={"til/sqlite.md": when}))
+    [doc] = IMPORTER.read(path, ImportRun(root=tmp_path, file_dates={"til/sqlite.md": when}))
     assert doc.published_at == when and doc.kind == "page" and doc.title == "SQLite tricks"
 
 
@@ -99,7 +99,7 @@ def test_toml_front_matter_and_drafts(tmp_path, store):
 def test_body_starting_with_a_rule_is_not_front_matter(tmp_path):
     path = tmp_path / "rule.md"
     path.write_text("---\n\nText between rules.\n\n---\n\nMore text.\n")
-    [doc] = IMPORTER.read(path, ImportOptions(root=tmp_path))
+    [doc] = IMPORTER.read(path, ImportRun(root=tmp_path))
     assert "Text between rules." in doc.text and "More text." in doc.text
 
 
@@ -121,7 +121,7 @@ LAUGHS = "\n".join(
 def test_billion_laughs_front_matter_is_refused_quickly(tmp_path):
     path = tmp_path / "bomb.md"
     path.write_text(LAUGHS)
-    options = ImportOptions(root=tmp_path)
+    options = ImportRun(root=tmp_path)
     began = time.monotonic()
     [doc] = IMPORTER.read(path, options)
     assert time.monotonic() - began < 2
@@ -137,7 +137,7 @@ def test_python_tags_never_execute(tmp_path):
         f"---\ntitle: !!python/object/apply:pathlib.Path.touch [!!python/object/apply:pathlib.Path ['{marker}']]\n"
         "---\n\nHarmless body.\n"
     )
-    options = ImportOptions(root=tmp_path)
+    options = ImportRun(root=tmp_path)
     [doc] = IMPORTER.read(path, options)
     assert not marker.exists()
     assert "Harmless body." in doc.text
@@ -153,7 +153,7 @@ def test_safe_yaml_caps_size():
 def test_nul_bytes_are_stripped(tmp_path):
     path = tmp_path / "nul.md"
     path.write_bytes(b"# Ti\x00tle\n\nBo\x00dy text.\n")
-    [doc] = IMPORTER.read(path, ImportOptions(root=tmp_path))
+    [doc] = IMPORTER.read(path, ImportRun(root=tmp_path))
     assert doc.title == "Title" and doc.text.endswith("Body text.") and "\x00" not in doc.text
 
 
@@ -184,7 +184,7 @@ def test_deeply_nested_html_is_bounded(tmp_path):
     path = tmp_path / "nest.md"
     path.write_text("# Nest\n\n" + "<div>" * 100_000 + "inside <script>alert(1)</script>")
     began = time.monotonic()
-    [doc] = IMPORTER.read(path, ImportOptions(root=tmp_path))
+    [doc] = IMPORTER.read(path, ImportRun(root=tmp_path))
     assert time.monotonic() - began < 5
     assert doc.text.endswith("inside") and "alert" not in doc.text
 
@@ -197,7 +197,7 @@ def test_binary_file_named_md_is_a_clear_error(tmp_path, run, db, store):
     (folder / "ok.md").write_text("# Fine\n\nStill imports.\n")
     assert importer_for(binary) is IMPORTER
     with pytest.raises(CorruptArchiveError, match="binary file"):
-        list(IMPORTER.read(binary, ImportOptions(root=binary)))
+        list(IMPORTER.read(binary, ImportRun(root=binary)))
     result = run("import", binary, "--db", db)
     assert result.exit_code == 1
     assert "image.md" in result.output and "binary" in result.output and "Traceback" not in result.output

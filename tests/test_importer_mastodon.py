@@ -12,7 +12,7 @@ import pytest
 
 from deepinsights.errors import CorruptArchiveError
 from deepinsights.importers import importer_for
-from deepinsights.importers.base import ImportOptions
+from deepinsights.importers.base import ImportOptions, ImportRun
 from deepinsights.importers.mastodon import IMPORTER
 from deepinsights.ingest import run_import
 
@@ -20,7 +20,7 @@ PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 
 
 def read(path: Path, **options):
-    opts = ImportOptions(**options)
+    opts = ImportRun(**options)
     return list(IMPORTER.read(path, opts)), opts
 
 

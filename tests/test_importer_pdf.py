@@ -9,7 +9,7 @@ import pytest
 
 from deepinsights.errors import CorruptArchiveError
 from deepinsights.importers import importer_for
-from deepinsights.importers.base import ImportOptions
+from deepinsights.importers.base import ImportOptions, ImportRun
 from deepinsights.importers.pdf import IMPORTER
 from deepinsights.ingest import run_import
 
@@ -81,7 +81,7 @@ def test_tiny_fixture_is_one_titled_page(store, fixtures):
 def test_pages_become_anchors_with_page_links(tmp_path):
     path = tmp_path / "two.pdf"
     path.write_bytes(make_pdf(["Intro page\nfirst words", "Second page\nmore words"]))
-    options = ImportOptions(root=path, provenance={"url": "https://example.org/two.pdf"})
+    options = ImportRun(root=path, provenance={"url": "https://example.org/two.pdf"})
     [doc] = IMPORTER.read(path, options)
     assert [a.label for a in doc.anchors] == ["page 1", "page 2"]
     second = doc.anchors[1]
@@ -93,7 +93,7 @@ def test_pages_become_anchors_with_page_links(tmp_path):
 def test_title_falls_back_to_file_name_and_untitled_is_ignored(tmp_path):
     path = tmp_path / "notes.pdf"
     path.write_bytes(make_pdf(["Real first line"], title="untitled"))
-    [doc] = IMPORTER.read(path, ImportOptions(root=tmp_path))
+    [doc] = IMPORTER.read(path, ImportRun(root=tmp_path))
     assert doc.title == "Real first line" and doc.url is None and doc.source_id == "notes.pdf"
 
 
@@ -121,7 +121,7 @@ def test_broken_pdf_is_one_line_error_naming_the_file(tmp_path, data, message):
     path = tmp_path / "broken.pdf"
     path.write_bytes(data)
     with pytest.raises(CorruptArchiveError) as caught:
-        list(IMPORTER.read(path, ImportOptions(root=path)))
+        list(IMPORTER.read(path, ImportRun(root=path)))
     assert message in str(caught.value) and "broken.pdf" in str(caught.value)
     assert "\n" not in str(caught.value)
 
@@ -138,14 +138,14 @@ def test_encrypted_pdf_is_refused(tmp_path):
     with locked.open("wb") as handle:
         writer.write(handle)
     with pytest.raises(CorruptArchiveError, match="encrypted"):
-        list(IMPORTER.read(locked, ImportOptions(root=locked)))
+        list(IMPORTER.read(locked, ImportRun(root=locked)))
 
 
 def test_pdf_without_text_layer_is_reported(tmp_path):
     path = tmp_path / "scan.pdf"
     path.write_bytes(make_pdf(["x"], contents=[b"0 0 m 10 10 l S"]))
     with pytest.raises(Exception, match="no text layer"):
-        list(IMPORTER.read(path, ImportOptions(root=path)))
+        list(IMPORTER.read(path, ImportRun(root=path)))
 
 
 def test_circular_prev_and_inline_image_without_ei_finish_quickly(tmp_path, store):
@@ -170,7 +170,7 @@ def test_circular_prev_and_inline_image_without_ei_finish_quickly(tmp_path, stor
 
 
 def test_timeout_marks_a_slow_pdf_failed_and_others_continue(tmp_path, store, monkeypatch):
-    monkeypatch.setenv("INSIGHTS_PDF_TIMEOUT", "0.5")
+    monkeypatch.setenv("DEEPINSIGHTS_PDF_TIMEOUT", "0.5")
     folder = tmp_path / "papers"
     folder.mkdir()
     (folder / "huge.pdf").write_bytes(make_pdf([f"page {i}" for i in range(10_000)]))
@@ -184,11 +184,11 @@ def test_timeout_marks_a_slow_pdf_failed_and_others_continue(tmp_path, store, mo
 
 
 def test_memory_cap_stops_the_reader(tmp_path, monkeypatch):
-    monkeypatch.setenv("INSIGHTS_PDF_MAX_MEMORY", str(16 * 1024 * 1024))  # less than pypdf needs
+    monkeypatch.setenv("DEEPINSIGHTS_PDF_MAX_MEMORY", str(16 * 1024 * 1024))  # less than pypdf needs
     path = tmp_path / "paper.pdf"
     path.write_bytes(make_pdf(["needs memory to read"]))
     with pytest.raises(CorruptArchiveError) as caught:
-        list(IMPORTER.read(path, ImportOptions(root=path)))
+        list(IMPORTER.read(path, ImportRun(root=path)))
     message = str(caught.value)
     assert "paper.pdf" in message and ("memory" in message or "stopped" in message or "ImportError" in message)
 

@@ -10,13 +10,13 @@ import pytest
 from deepinsights.errors import CorruptArchiveError, ImporterError
 from deepinsights.importers import importer_for
 from deepinsights.importers import tabular as tabular_module
-from deepinsights.importers.base import ImportOptions
+from deepinsights.importers.base import ImportOptions, ImportRun
 from deepinsights.importers.tabular import IMPORTER
 from deepinsights.ingest import run_import
 
 
 def _read(path, **kwargs):
-    options = ImportOptions(root=path.parent, **kwargs)
+    options = ImportRun(root=path.parent, **kwargs)
     return list(IMPORTER.read(path, options)), options
 
 

@@ -9,14 +9,14 @@ import pytest
 
 from deepinsights.errors import EmptyImportError
 from deepinsights.importers import importer_for
-from deepinsights.importers.base import ImportOptions
+from deepinsights.importers.base import ImportOptions, ImportRun
 from deepinsights.importers.transcripts import IMPORTER, MAX_CUE_CHARS, parse_timestamp, url_at, video_id
 from deepinsights.ingest import run_import
 from deepinsights.search import search
 
 
 def _read(path, **kwargs):
-    options = ImportOptions(root=path.parent, **kwargs)
+    options = ImportRun(root=path.parent, **kwargs)
     [doc] = IMPORTER.read(path, options)
     return doc, options
 

@@ -10,7 +10,7 @@ import pytest
 
 from deepinsights.errors import CorruptArchiveError, EmptyImportError
 from deepinsights.importers import importer_for
-from deepinsights.importers.base import ImportOptions
+from deepinsights.importers.base import ImportOptions, ImportRun
 from deepinsights.importers.tweet_api import IMPORTER
 from deepinsights.ingest import run_import
 
@@ -89,7 +89,7 @@ def write(path: Path, value) -> Path:
 
 
 def docs_of(path: Path, **options):
-    return {d.source_id: d for d in IMPORTER.read(path, ImportOptions(root=path, **options))}
+    return {d.source_id: d for d in IMPORTER.read(path, ImportRun(root=path, **options))}
 
 
 # -- v1.1 -------------------------------------------------------------------------------------
@@ -280,7 +280,7 @@ def test_bad_line_deep_nesting_and_huge_numbers(tmp_path):
 
 def test_items_that_are_not_tweets_are_counted(tmp_path):
     path = write(tmp_path / "t.json", [*three_tweets(), {"id_str": "x", "text": "no id", "user": SIMON}, "junk"])
-    options = ImportOptions(root=path)
+    options = ImportRun(root=path)
     assert len(list(IMPORTER.read(path, options))) == 3
     assert any("2 items are not tweets" in s.reason for s in options.skipped)
 

@@ -10,7 +10,7 @@ import pytest
 
 from deepinsights.errors import EmptyImportError
 from deepinsights.importers import importer_for
-from deepinsights.importers.base import ImportOptions
+from deepinsights.importers.base import ImportOptions, ImportRun
 from deepinsights.importers.tweet_text import IMPORTER, parse_items, source_id
 from deepinsights.ingest import run_import
 from deepinsights.search import search
@@ -30,7 +30,7 @@ def write(tmp_path: Path, text: str | bytes, name: str = "dump.txt") -> Path:
 
 
 def read_all(path: Path):
-    options = ImportOptions(root=path)
+    options = ImportRun(root=path)
     return list(IMPORTER.read(path, options)), options
 
 

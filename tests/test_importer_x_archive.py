@@ -13,7 +13,7 @@ import pytest
 
 from deepinsights.errors import CorruptArchiveError, EmptyImportError
 from deepinsights.importers import importer_for
-from deepinsights.importers.base import ImportOptions
+from deepinsights.importers.base import ImportOptions, ImportRun
 from deepinsights.importers.jsonstream import iter_json_array
 from deepinsights.importers.x_archive import IMPORTER
 from deepinsights.ingest import run_import
@@ -74,12 +74,12 @@ def zip_folder(folder: Path, dest: Path) -> Path:
 
 
 def read_all(path: Path, *, keep_raw: bool = False):
-    options = ImportOptions(root=path, keep_raw=keep_raw)
+    options = ImportRun(root=path, keep_raw=keep_raw)
     docs = list(IMPORTER.read(path, options))
     return docs, options
 
 
-def reasons(options: ImportOptions) -> str:
+def reasons(options: ImportRun) -> str:
     return "\n".join(f"{s.path}: {s.reason}" for s in options.skipped)
 
 

@@ -44,7 +44,7 @@ def write_archive(path: Path, batch: int) -> Path:
 def start_import(archive: Path, db: Path, *, child: bool = False) -> subprocess.Popen[bytes]:
     """Run an import; ``child``: parse in a forked child process, as a big archive would."""
     command = [sys.executable, "-m", "deepinsights", "import", str(archive), "--db", str(db), "--json"]
-    env = {**os.environ, "INSIGHTS_PARSE_IN_CHILD_BYTES": "0" if child else "-1"}
+    env = {**os.environ, "DEEPINSIGHTS_PARSE_IN_CHILD_BYTES": "0" if child else "-1"}
     return subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
 
 

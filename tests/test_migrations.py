@@ -112,3 +112,11 @@ def test_datasette_finds_the_full_text_index_of_a_migrated_older_workspace(db_pa
     assert [row["document_id"] for row in found.json()] == ["d1"]
     none = _datasette_get(db_path, f"/{db_path.stem}/passages.json?_search=bicycle&_shape=array")
     assert none.json() == [], "?_search= filters instead of being ignored"
+
+
+def test_the_two_ladders_name_the_same_migrations_in_the_same_order():
+    """A schema version (the number of migrations applied) means the same on both backends."""
+    from deepinsights import migrations as sqlite_ladder
+    from deepinsights.pg import migrations as pg_ladder
+
+    assert sqlite_ladder.known() == pg_ladder.known()

@@ -1,6 +1,6 @@
 """A big file is parsed in a forked child while the import writes: the result must be the same.
 
-``INSIGHTS_PARSE_IN_CHILD_BYTES`` is 0 (every file goes through the child) or -1 (never), so
+``DEEPINSIGHTS_PARSE_IN_CHILD_BYTES`` is 0 (every file goes through the child) or -1 (never), so
 the small fixtures here take both paths; the stored rows, the report, the skipped records
 and the errors must not depend on which one ran.
 """
@@ -40,7 +40,7 @@ def snapshot(store: Store) -> tuple[list[dict], list[dict]]:
 
 
 def import_with(path: str, monkeypatch: pytest.MonkeyPatch, db: Path, setting: str, **options):
-    monkeypatch.setenv("INSIGHTS_PARSE_IN_CHILD_BYTES", setting)
+    monkeypatch.setenv("DEEPINSIGHTS_PARSE_IN_CHILD_BYTES", setting)
     store = Store(db)
     try:
         report = run_import(store, [path], ImportOptions(**options))
@@ -90,7 +90,7 @@ def test_an_error_in_the_child_is_raised_in_the_parent_and_nothing_is_written(tm
     tweets.write_text('window.YTD.tweets.part0 = [{"tweet": {"id_str": "1", "full_text": "cut', encoding="utf-8")
     messages = {}
     for name, setting in PATHS.items():
-        monkeypatch.setenv("INSIGHTS_PARSE_IN_CHILD_BYTES", setting)
+        monkeypatch.setenv("DEEPINSIGHTS_PARSE_IN_CHILD_BYTES", setting)
         store = Store(tmp_path / f"{name}.db")
         with pytest.raises(DeepInsightsError) as caught:
             run_import(store, [str(tweets)], ImportOptions())
@@ -114,12 +114,12 @@ def test_a_bad_file_inside_a_folder_is_skipped_from_the_child_too(tmp_path, monk
 def test_worth_forking_follows_the_setting(tmp_path, monkeypatch):
     small = tmp_path / "small.js"
     small.write_text("[]", encoding="utf-8")
-    monkeypatch.setenv("INSIGHTS_PARSE_IN_CHILD_BYTES", "3")
+    monkeypatch.setenv("DEEPINSIGHTS_PARSE_IN_CHILD_BYTES", "3")
     assert not worth_forking(small) and not worth_forking(tmp_path)
-    monkeypatch.setenv("INSIGHTS_PARSE_IN_CHILD_BYTES", "2")
+    monkeypatch.setenv("DEEPINSIGHTS_PARSE_IN_CHILD_BYTES", "2")
     assert worth_forking(small)
-    monkeypatch.setenv("INSIGHTS_PARSE_IN_CHILD_BYTES", "lots")
-    with pytest.raises(DeepInsightsError, match="INSIGHTS_PARSE_IN_CHILD_BYTES"):
+    monkeypatch.setenv("DEEPINSIGHTS_PARSE_IN_CHILD_BYTES", "lots")
+    with pytest.raises(DeepInsightsError, match="DEEPINSIGHTS_PARSE_IN_CHILD_BYTES"):
         worth_forking(small)
 
 
@@ -127,7 +127,7 @@ def test_worth_forking_follows_the_setting(tmp_path, monkeypatch):
 def test_a_child_parsed_import_into_postgresql_stores_what_sqlite_does(fixtures, tmp_path, monkeypatch, pg_store):
     tweets = fixtures / "x_archive" / "data" / "tweets.js"
     alone = import_with(str(tweets), monkeypatch, tmp_path / "alone.db", PATHS["in-process"])
-    monkeypatch.setenv("INSIGHTS_PARSE_IN_CHILD_BYTES", PATHS["child"])
+    monkeypatch.setenv("DEEPINSIGHTS_PARSE_IN_CHILD_BYTES", PATHS["child"])
     report = run_import(pg_store, [str(tweets)], ImportOptions())
     assert report.as_dict() | {"import_id": None} == alone[0].as_dict() | {"import_id": None}
     assert snapshot(pg_store) == alone[1]

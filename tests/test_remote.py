@@ -138,7 +138,7 @@ def test_redirect_is_followed_and_recorded(server):
     [
         ("/missing", "HTTP 404 Not Found"),
         ("/loop", "more than 10 redirects"),
-        ("/declared-big", "more than 100,000 bytes (got 10,000,000; raise INSIGHTS_MAX_FETCH_BYTES"),
+        ("/declared-big", "more than 100,000 bytes (got 10,000,000; raise DEEPINSIGHTS_MAX_FETCH_BYTES"),
         ("/streamed-big", "more than 100,000 bytes (got"),
     ],
 )
@@ -158,7 +158,7 @@ def test_stalled_server_times_out(server, monkeypatch):
     monkeypatch.setenv(config.FETCH_TIMEOUT.env, "0.5")
     started = time.monotonic()
     with (
-        pytest.raises(ImporterError, match=r"/stall': no response within 0.5s \(INSIGHTS_FETCH_TIMEOUT\)"),
+        pytest.raises(ImporterError, match=r"/stall': no response within 0.5s \(DEEPINSIGHTS_FETCH_TIMEOUT\)"),
         resolve(f"{server}/stall"),
     ):
         pass

@@ -113,7 +113,7 @@ def test_the_backends_agree_on_texts_of_many_windows(loaded):
 def test_onnxruntime_runs_the_layers_unless_numpy_is_asked_for(loaded, monkeypatch):
     texts = ["numpy stays the fallback"]
     assert choose_backend("auto") == "onnxruntime"  # installed, so it is picked
-    monkeypatch.setenv("INSIGHTS_EMBEDDING_BACKEND", "numpy")
+    monkeypatch.setenv("DEEPINSIGHTS_EMBEDDING_BACKEND", "numpy")
     forced = MiniLM()
     assert forced.backend == "numpy"
     assert np.array_equal(forced.embed(texts), loaded.using("numpy").embed(texts))

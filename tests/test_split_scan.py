@@ -1,6 +1,6 @@
 """A big tweet file's first pass runs in two halves at once; a wrong guess at the split must never show.
 
-``INSIGHTS_PARSE_IN_CHILD_BYTES=0`` makes every file big enough to split; ``-1`` never splits.
+``DEEPINSIGHTS_PARSE_IN_CHILD_BYTES=0`` makes every file big enough to split; ``-1`` never splits.
 The middle of each file here is placed on purpose: at an item boundary, inside a string that
 contains what looks like one, inside a nested list of objects, and before invalid JSON.
 """
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from deepinsights.errors import CorruptArchiveError
-from deepinsights.importers.base import ImportOptions
+from deepinsights.importers.base import ImportRun
 from deepinsights.importers.split_scan import scan_in_halves
 from deepinsights.importers.x_archive import IMPORTER, _observe
 
@@ -38,8 +38,8 @@ def write(path: Path, items: list[dict]) -> Path:
 
 
 def documents(path: Path, monkeypatch: pytest.MonkeyPatch, setting: str) -> tuple[list[tuple], list[tuple]]:
-    monkeypatch.setenv("INSIGHTS_PARSE_IN_CHILD_BYTES", setting)
-    options = ImportOptions()
+    monkeypatch.setenv("DEEPINSIGHTS_PARSE_IN_CHILD_BYTES", setting)
+    options = ImportRun()
     docs = [(d.id, d.kind, d.thinker, d.url, d.text, d.meta) for d in IMPORTER.read(path, options)]
     return docs, [(s.path, s.reason) for s in options.skipped]
 
@@ -61,7 +61,7 @@ def around_the_middle(before: list[dict], middle: dict, after: list[dict]) -> li
 def test_a_split_at_an_item_boundary_gives_the_same_archive(tmp_path, monkeypatch):
     items = [*thread(1000, 40), *(tweet(n, f"tweet {n}") for n in range(2000, 2100)), *thread(3000, 40)]
     path = write(tmp_path / "tweets.js", items)
-    monkeypatch.setenv("INSIGHTS_PARSE_IN_CHILD_BYTES", "0")
+    monkeypatch.setenv("DEEPINSIGHTS_PARSE_IN_CHILD_BYTES", "0")
     halves = scan_in_halves(path, str(path), _observe)
     assert halves is not None and halves[0].items + halves[1].items == len(items)
     assert no_child_left()
@@ -84,7 +84,7 @@ def test_a_split_at_an_item_boundary_gives_the_same_archive(tmp_path, monkeypatc
 def test_a_split_inside_an_item_is_detected_and_the_file_read_whole(tmp_path, monkeypatch, middle):
     items = around_the_middle(thread(1000, 5), middle, thread(3000, 5))
     path = write(tmp_path / "tweets.js", items)
-    monkeypatch.setenv("INSIGHTS_PARSE_IN_CHILD_BYTES", "0")
+    monkeypatch.setenv("DEEPINSIGHTS_PARSE_IN_CHILD_BYTES", "0")
     assert scan_in_halves(path, str(path), _observe) is None
     assert no_child_left()
     split, whole = documents(path, monkeypatch, "0"), documents(path, monkeypatch, "-1")
@@ -98,9 +98,9 @@ def test_invalid_json_in_the_second_half_is_reported_as_without_a_split(tmp_path
     path.write_text(text[:cut] + '"id_str": nonsense' + text[cut + 8 :], encoding="utf-8")
     messages = []
     for setting in ("0", "-1"):
-        monkeypatch.setenv("INSIGHTS_PARSE_IN_CHILD_BYTES", setting)
+        monkeypatch.setenv("DEEPINSIGHTS_PARSE_IN_CHILD_BYTES", setting)
         with pytest.raises(CorruptArchiveError) as error:
-            list(IMPORTER.read(path, ImportOptions()))
+            list(IMPORTER.read(path, ImportRun()))
         messages.append(str(error.value))
     assert messages[0] == messages[1] and "invalid" in messages[0]
     assert no_child_left()
@@ -108,12 +108,12 @@ def test_invalid_json_in_the_second_half_is_reported_as_without_a_split(tmp_path
 
 def test_a_file_with_no_boundary_past_the_middle_is_read_whole(tmp_path, monkeypatch):
     path = write(tmp_path / "tweets.js", [tweet(1, "x" * 100_000)])
-    monkeypatch.setenv("INSIGHTS_PARSE_IN_CHILD_BYTES", "0")
+    monkeypatch.setenv("DEEPINSIGHTS_PARSE_IN_CHILD_BYTES", "0")
     assert scan_in_halves(path, str(path), _observe) is None
     assert len(documents(path, monkeypatch, "0")[0]) == 1
 
 
 def test_small_files_are_never_split(tmp_path, monkeypatch):
     path = write(tmp_path / "tweets.js", [tweet(n) for n in range(100)])
-    monkeypatch.setenv("INSIGHTS_PARSE_IN_CHILD_BYTES", str(10**9))
+    monkeypatch.setenv("DEEPINSIGHTS_PARSE_IN_CHILD_BYTES", str(10**9))
     assert scan_in_halves(path, str(path), _observe) is None

@@ -419,8 +419,8 @@ def test_not_a_sqlite_file(tmp_path):
 
 
 def test_bad_busy_timeout_setting(db_path, monkeypatch):
-    monkeypatch.setenv("INSIGHTS_BUSY_TIMEOUT", "soon")
-    with pytest.raises(StoreError, match="INSIGHTS_BUSY_TIMEOUT must be a number"):
+    monkeypatch.setenv("DEEPINSIGHTS_BUSY_TIMEOUT", "soon")
+    with pytest.raises(StoreError, match="DEEPINSIGHTS_BUSY_TIMEOUT must be a number"):
         Store(db_path)
 
 
@@ -544,7 +544,7 @@ def test_locked_workspace_fails_within_the_busy_timeout(locked):
 
 
 def test_cli_reports_a_locked_workspace(locked, fixtures):
-    env = {"INSIGHTS_BUSY_TIMEOUT": "0.3"}
+    env = {"DEEPINSIGHTS_BUSY_TIMEOUT": "0.3"}
     result = unprivileged("-m", "deepinsights", "import", str(fixtures / "x_archive"), "--db", str(locked), env=env)
     assert result.returncode == 1
     assert (

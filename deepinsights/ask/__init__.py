@@ -26,6 +26,7 @@ from ..semantic.hybrid import search_any
 from ..semantic.index import indexed_model
 from ..store import Store
 from .check import STOPWORDS, CheckedSentence, check_answer
+from .models import Model, run
 from .prompt import MAX_PASSAGE_CHARS, NumberedPassage, brief, system_prompt, user_prompt
 
 __all__ = ["Answer", "ask", "retrieve", "CheckedSentence", "RELEVANCE"]
@@ -133,7 +134,7 @@ def ask(
     question: str,
     profile: Profile,
     store: Store,
-    model: Any,
+    model: Model,
     *,
     since: str | None = None,
     until: str | None = None,
@@ -142,7 +143,7 @@ def ask(
 ) -> Answer:
     """Answer ``question`` in the thinker's voice from the corpus, every sentence checked."""
     passages = retrieve(store, question, thinker=profile.slug, since=since, until=until)
-    model_id = getattr(model, "model_id", None)
+    model_id = model.model_id
     if not passages or not is_relevant(question, passages[0]):
         return _decline(question, profile, passages, model_id)
     # subtle: whether to answer is decided on the BM25 passages (the measured threshold); which
@@ -162,16 +163,10 @@ def ask(
 
 
 def _complete(
-    model: Any, system: str, prompt: str, history: list[tuple[str, str]], on_chunk: Callable[[str], None] | None
+    model: Model, system: str, prompt: str, history: list[tuple[str, str]], on_chunk: Callable[[str], None] | None
 ) -> str:
     earlier = "".join(f"Earlier question: {q}\nEarlier answer: {a}\n\n" for q, a in history[-3:])
-    response = model.prompt(earlier + prompt, system=system)
-    chunks = []
-    for chunk in response:
-        chunks.append(chunk)
-        if on_chunk:
-            on_chunk(chunk)
-    return "".join(chunks).strip()
+    return run(model, earlier + prompt, system=system, on_chunk=on_chunk)
 
 
 def _decline(question: str, profile: Profile, passages: list[NumberedPassage], model_id: str | None) -> Answer:

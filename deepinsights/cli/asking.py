@@ -12,10 +12,10 @@ from rich.markup import escape
 from .. import workspace
 from ..ask import Answer, ask
 from ..ask.local import install_local
-from ..ask.models import choose_model, first_remote_use
+from ..ask.models import Model
 from ..profile import Profile, load_profile
 from ..workspace import Db
-from .common import db_option, echo_json, errors_as_messages, json_option, open_store
+from .common import choose_model, db_option, echo_json, errors_as_messages, json_option, model_option, open_store
 
 err = Console(stderr=True)
 out = Console(highlight=False, soft_wrap=True)
@@ -27,20 +27,14 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _model_options(func: F) -> F:
-    func = click.option("-m", "--model", "model_name", help="Model id or alias (llm); default $INSIGHTS_MODEL.")(func)
+    func = model_option(func)
     func = click.option("--since", help="Only passages published on or after this date.")(func)
     return click.option("--until", help="Only passages published on or before this date.")(func)
 
 
-def _prepare(slug: str, db_path: Db, model_name: str | None) -> tuple[Profile, Any]:
+def _prepare(slug: str, db_path: Db, model_name: str | None) -> tuple[Profile, Model]:
     profile = load_profile(slug, workspace.folder(db_path))
-    model, _ = choose_model(model_name)
-    if first_remote_use(model):
-        err.print(
-            f"[bold yellow]Note:[/] {escape(model.model_id)} is a remote service: your question and the retrieved "
-            "passages are sent to it."
-        )
-    return profile, model
+    return profile, choose_model(model_name)
 
 
 @click.command(name="ask")

@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
@@ -14,6 +14,9 @@ from .. import config, workspace
 from ..errors import DeepInsightsError
 from ..store import Store
 from ..workspace import Db
+
+if TYPE_CHECKING:
+    from ..ask.models import Model
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -27,17 +30,35 @@ def _parse_db(ctx: click.Context, param: click.Parameter, value: str) -> Db:
 
 
 def db_option(func: F) -> F:
-    """``--db PATH|URL`` (or ``$INSIGHTS_DB``), default ``./insights.db``."""
+    """``--db PATH|URL`` (or ``$DEEPINSIGHTS_DB``), default ``./insights.db``."""
     return click.option(
         "--db",
         "db_path",
         metavar="PATH|URL",
         default=config.DB.default,
-        envvar=config.DB.env,
+        envvar=config.DB.envvars,
         callback=_parse_db,
         show_default=True,
         help="Workspace: a SQLite database file, or a postgresql://user:password@host/dbname URL.",
     )(func)
+
+
+def model_option(func: F) -> F:
+    """``-m/--model NAME`` (or ``$DEEPINSIGHTS_MODEL``): the language model a command prompts."""
+    return click.option(
+        "-m",
+        "--model",
+        "model_name",
+        envvar=config.MODEL.envvars,
+        help=f"Model id or alias (llm); default ${config.MODEL.env}. A remote model is used only when named.",
+    )(func)
+
+
+def choose_model(name: str | None) -> Model:
+    """``ask.models.choose_model``, printing its first-use notice for a remote model on stderr."""
+    from ..ask.models import choose_model as choose  # subtle: loads llm, which only model commands need
+
+    return choose(name, notify=lambda notice: click.echo(f"Note: {notice}", err=True))
 
 
 def json_option(func: F) -> F:

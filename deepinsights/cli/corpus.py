@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from .. import config
 from ..errors import EmbeddingError, ImporterError
 from ..importers import ImportOptions, url_template
 from ..models import HIGHLIGHT_END, HIGHLIGHT_START, ImportReport
@@ -160,7 +161,10 @@ def _print_report(report: ImportReport) -> None:
     help="bm25 (all words), semantic (meaning) or hybrid (both, fused). Default: hybrid once 'insights index' has run.",
 )
 @click.option(
-    "--embedding-model", "model", envvar="INSIGHTS_EMBEDDING_MODEL", help="Embedding model (default: the workspace's)."
+    "--embedding-model",
+    "model",
+    envvar=config.EMBEDDING_MODEL.envvars,
+    help="Embedding model (default: the workspace's).",
 )
 @db_option
 @json_option

@@ -10,13 +10,12 @@ from rich.markup import escape
 from rich.table import Table
 
 from .. import workspace
-from ..ask.models import choose_model
 from ..distill import DistillReport, distill, draft_profile
 from ..distill.drafting import Drafted, draft_candidates
 from ..errors import ProfileError
 from ..profile import dump_profile, load_profile
 from ..workspace import Db
-from .common import db_option, echo_json, errors_as_messages, json_option, open_store
+from .common import choose_model, db_option, echo_json, errors_as_messages, json_option, model_option, open_store
 
 err = Console(stderr=True)
 out = Console(highlight=False, soft_wrap=True)
@@ -27,7 +26,7 @@ out = Console(highlight=False, soft_wrap=True)
 @click.option("--since", help="Only items published on or after this date.")
 @click.option("--until", help="Only items published on or before this date.")
 @click.option("--no-llm", is_flag=True, help="Measured parts only (lineage, themes, eras, predictions, coverage).")
-@click.option("-m", "--model", "model_name", help="Model that drafts axioms and mental models (llm id).")
+@model_option
 @click.option("--themes", default=12, show_default=True, help="Themes the model drafts candidates for.")
 @click.option(
     "--out", type=click.Path(dir_okay=False, path_type=Path), help="Draft profile file [profiles/SLUG-draft.yaml]."
@@ -62,7 +61,7 @@ def distill_(
         report = distill(store, slug, since=since, until=until, handles=handles, names=own_names)
         drafted = None
         if not no_llm:
-            model, _ = choose_model(model_name)
+            model = choose_model(model_name)
             names = [t for t, _ in report.themes[:themes]]
             cache = path.with_suffix(".distill-cache.json")
             path.parent.mkdir(parents=True, exist_ok=True)

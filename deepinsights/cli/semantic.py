@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from .. import config
 from ..search import hit_dict
 from ..semantic import DEFAULT_MODEL, build_index, install_embedding_model, similar
 from ..semantic.install import INSTALLABLE, pip_command
@@ -23,12 +24,12 @@ out = Console(highlight=False, soft_wrap=True)
 
 
 def embedding_model_option(func: F) -> F:
-    """``--embedding-model NAME`` (or ``$INSIGHTS_EMBEDDING_MODEL``)."""
+    """``--embedding-model NAME`` (or ``$DEEPINSIGHTS_EMBEDDING_MODEL``)."""
     return click.option(
         "--embedding-model",
         "model",
         default=None,
-        envvar="INSIGHTS_EMBEDDING_MODEL",
+        envvar=config.EMBEDDING_MODEL.envvars,
         help=(
             f"Embedding model: {DEFAULT_MODEL} (default), {DEFAULT_MODEL}-static (fast), all-mpnet-base-v2 "
             "(finds more, slower), or any llm embedding model."

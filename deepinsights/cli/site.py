@@ -11,7 +11,7 @@ from .. import workspace
 from ..errors import ProfileError, StoreError
 from ..store import Store
 from ..workspace import Db
-from .common import db_option, echo_json, errors_as_messages, json_option
+from .common import choose_model, db_option, echo_json, errors_as_messages, json_option, model_option
 
 DEFAULT_PORT = 8765
 
@@ -28,9 +28,7 @@ DEFAULT_PORT = 8765
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder of profile YAML files (besides the workspace's profiles/ and the packaged ones).",
 )
-@click.option(
-    "-m", "--model", "model_name", envvar="INSIGHTS_MODEL", help="Model for the page's Ask panel (llm id or alias)."
-)
+@model_option
 @db_option
 def serve(
     slug: str | None, port: int, host: str, profiles_dir: Path | None, model_name: str | None, db_path: Db
@@ -54,7 +52,7 @@ def serve(
         app = create_app(db_path, profiles_dir, default_slug=slug, allowed_hosts=_allowed_hosts(host), model=model_name)
         _check_slug(app.state.site.profiles.slugs(), slug)
         if model_name:
-            _announce_model(model_name)
+            choose_model(model_name)  # fails early on an unknown model; says once that a remote one gets passages
     sock = _bind(host, port)
     address = _address(host, sock.getsockname()[1], slug)
     if host not in ("127.0.0.1", "localhost", "::1"):
@@ -81,15 +79,6 @@ def _migrate(db_path: Db) -> None:
         Store(db_path, busy_timeout_ms=200).close()
     except StoreError as ex:
         click.echo(f"Note: {ex}", err=True)
-
-
-def _announce_model(name: str) -> None:
-    """Fail early on an unknown model; say once that a remote one receives the passages."""
-    from ..ask.models import choose_model, first_remote_use
-
-    model, _ = choose_model(name)
-    if first_remote_use(model):
-        click.echo(f"Note: {model.model_id} is a remote service: Ask questions and passages are sent to it.", err=True)
 
 
 def _check_slug(known: list[str], slug: str | None) -> None:

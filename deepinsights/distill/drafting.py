@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..ask.models import Model, run
 from ..search import search
 from ..store import Store
 from ..verify import check_quotes
@@ -75,7 +76,7 @@ def draft_candidates(
     thinker: str,
     name: str,
     themes: list[str],
-    model: Any,
+    model: Model,
     *,
     cache: Path | None = None,
     progress: Callable[[str], None] | None = None,
@@ -94,11 +95,11 @@ def draft_candidates(
     return drafted
 
 
-def _ask_model(store: Store, thinker: str, name: str, theme: str, wanted: str, model: Any) -> str:
+def _ask_model(store: Store, thinker: str, name: str, theme: str, wanted: str, model: Model) -> str:
     hits = search(store, theme, thinker=thinker, limit=PASSAGES_PER_THEME).hits
     passages = "\n\n".join(f"PASSAGE {n} ({h.title or h.kind}):\n{h.text[:1200]}" for n, h in enumerate(hits, 1))
     prompt = PROMPT.format(name=name, theme=theme, wanted=wanted.replace("_", " "), passages=passages)
-    return str(model.prompt(prompt).text())
+    return run(model, prompt)
 
 
 def _judge(theme: str, answer: str, store: Store, thinker: str, drafted: Drafted) -> None:

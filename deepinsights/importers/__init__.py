@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import UnknownFormatError
-from .base import Importer, ImportOptions
+from .base import Importer, ImportOptions, ImportRun
 
-__all__ = ["Importer", "ImportOptions", "get_importers", "importer_for", "plan"]
+__all__ = ["Importer", "ImportOptions", "ImportRun", "get_importers", "importer_for", "plan"]
 
 _IGNORED_DIRS = {".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "_site", ".jekyll-cache"}
 
@@ -38,7 +38,7 @@ def importer_for(path: Path) -> Importer | None:
     return None
 
 
-def plan(path: Path, options: ImportOptions) -> Iterator[tuple[Importer, Path]]:
+def plan(path: Path, options: ImportRun) -> Iterator[tuple[Importer, Path]]:
     """Yield (importer, file) pairs for ``path``; skipped files go to ``options.skip``.
 
     Raises UnknownFormatError when ``path`` is a single file no importer reads.
@@ -55,7 +55,7 @@ def plan(path: Path, options: ImportOptions) -> Iterator[tuple[Importer, Path]]:
     yield from _walk(path, options)
 
 
-def _walk(folder: Path, options: ImportOptions) -> Iterator[tuple[Importer, Path]]:
+def _walk(folder: Path, options: ImportRun) -> Iterator[tuple[Importer, Path]]:
     for child in sorted(folder.iterdir()):
         if child.is_symlink():
             options.skip(child, "symbolic link not followed")

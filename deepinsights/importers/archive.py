@@ -100,7 +100,7 @@ def _is_symlink(info: zipfile.ZipInfo) -> bool:
 def _bomb(path: Path, name: str, verb: str, size: int) -> str:
     return (
         f"'{path}': member '{name}' {verb} {size:,} bytes, past the limit "
-        f"(INSIGHTS_MAX_MEMBER_BYTES / INSIGHTS_MAX_ZIP_RATIO): possible zip bomb, import refused"
+        f"(DEEPINSIGHTS_MAX_MEMBER_BYTES / DEEPINSIGHTS_MAX_ZIP_RATIO): possible zip bomb, import refused"
     )
 
 

@@ -1,24 +1,26 @@
 """What an importer is: a name, ``detect(path)`` and ``read(path, options)`` yielding Documents.
 
-Importers are pure transformers: they never touch the store. Records they pass over are
-reported through ``options.skip(path, reason)``; a source that is unreadable as a whole
-raises an ``ImporterError`` naming the file and the problem.
+Importers are pure transformers: they never touch the store. What they are given is an
+``ImportRun``: the user's ``ImportOptions`` (never written during an import) plus what the
+run of one source knows (its root, provenance, file dates) and its log of skipped records.
+Records they pass over are reported through ``options.skip(path, reason)``; a source that is
+unreadable as a whole raises an ``ImporterError`` naming the file and the problem.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from ..models import Document, Skipped
 
 
-@dataclass
+@dataclass(frozen=True)
 class ImportOptions:
-    """Choices the user made on the command line that importers honour."""
+    """Choices the user made on the command line that importers honour; nothing writes them."""
 
     thinker: str | None = None
     include_private: bool = False
@@ -29,11 +31,31 @@ class ImportOptions:
     url_template: str | None = None
     keep_raw: bool = False
     handle: str | None = None
+
+    def own_handle(self) -> str:
+        """``--handle`` as the archive writes it: without a leading ``@``, lower-cased ('' when not given)."""
+        return (self.handle or "").strip().lstrip("@").lower()
+
+
+@dataclass(frozen=True)
+class ImportRun(ImportOptions):
+    """The import of one source as importers see it: the user's options and the run's own state.
+
+    ``root`` is the folder or file the user named (ids are paths relative to it),
+    ``provenance`` and ``file_dates`` what resolving it found (a URL, a git commit's dates);
+    ``skipped`` collects what was passed over, each also handed to ``on_skip``.
+    """
+
     root: Path | None = None
     provenance: dict[str, str] = field(default_factory=dict)
     file_dates: dict[str, datetime] = field(default_factory=dict)
     skipped: list[Skipped] = field(default_factory=list)
     on_skip: Callable[[Skipped], None] | None = None
+
+    @classmethod
+    def of(cls, options: ImportOptions, **state: Any) -> ImportRun:
+        """A run with the user's ``options`` and the given run state."""
+        return cls(**{f.name: getattr(options, f.name) for f in fields(ImportOptions)}, **state)
 
     def relative(self, path: Path) -> str:
         """``path`` relative to the import root, as POSIX: the stable native id of a file."""
@@ -44,10 +66,6 @@ class ImportOptions:
             return path.resolve().relative_to(root.resolve()).as_posix() or path.name
         except ValueError:
             return path.name
-
-    def own_handle(self) -> str:
-        """``--handle`` as the archive writes it: without a leading ``@``, lower-cased ('' when not given)."""
-        return (self.handle or "").strip().lstrip("@").lower()
 
     def skip(self, path: str | Path, reason: str, *, expected: bool = False) -> None:
         """Record that ``path`` (a file, or ``file#record``) was passed over and why.
@@ -70,6 +88,6 @@ class Importer(Protocol):
         """Return True if this importer reads ``path`` (decided from content, not only the name)."""
         ...
 
-    def read(self, path: Path, options: ImportOptions) -> Iterator[Document]:
+    def read(self, path: Path, options: ImportRun) -> Iterator[Document]:
         """Yield the documents in ``path``."""
         ...

@@ -35,7 +35,7 @@ from urllib.parse import quote
 from ..errors import CorruptArchiveError, EmptyImportError
 from ..hookspecs import hookimpl
 from ..models import Document
-from .base import ImportOptions
+from .base import ImportRun
 from .markdown import markdown_to_text
 from .textutil import clean, html_to_text, parse_date
 from .tweet_api import documents as tweet_documents
@@ -141,7 +141,7 @@ def _as_v1(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _mastodon(
-    conn: sqlite3.Connection, columns: dict[str, set[str]], label: str, options: ImportOptions
+    conn: sqlite3.Connection, columns: dict[str, set[str]], label: str, options: ImportRun
 ) -> Iterator[Document]:
     activity = "status_activities" in columns
     others = "SELECT status_id FROM status_activities" if activity else "SELECT NULL WHERE 0"
@@ -175,7 +175,7 @@ def _mastodon(
         options.skip(label, reason, expected=True)
 
 
-def _mastodon_owner(rows: list[sqlite3.Row], label: str, options: ImportOptions) -> str:
+def _mastodon_owner(rows: list[sqlite3.Row], label: str, options: ImportRun) -> str:
     names = Counter((r["username"] or "").lower() for r in rows if not r["saved"])
     every = {(r["username"] or "").lower() for r in rows}
     return _pick(options, names, every, label, "statuses")
@@ -194,7 +194,7 @@ FROM repos r LEFT JOIN users u ON u.id = r.owner ORDER BY r.id"""
 
 
 def _github(
-    conn: sqlite3.Connection, columns: dict[str, set[str]], label: str, options: ImportOptions
+    conn: sqlite3.Connection, columns: dict[str, set[str]], label: str, options: ImportRun
 ) -> Iterator[Document]:
     items = list(_github_items(conn, columns, label))
     owners = Counter(
@@ -285,7 +285,7 @@ def _login(row: sqlite3.Row) -> str:
 # -- shared --------------------------------------------------------------------------------
 
 
-def _pick(options: ImportOptions, counts: Counter[str], every: set[str], label: str, what: str) -> str:
+def _pick(options: ImportRun, counts: Counter[str], every: set[str], label: str, what: str) -> str:
     """``--handle``, else the account with the most items of its own."""
     wanted = options.own_handle()
     if wanted:
@@ -298,7 +298,7 @@ def _pick(options: ImportOptions, counts: Counter[str], every: set[str], label: 
     return counts.most_common(1)[0][0]
 
 
-def _left_out(options: ImportOptions, label: str, n: int, what: str, owner: str) -> None:
+def _left_out(options: ImportRun, label: str, n: int, what: str, owner: str) -> None:
     if n:
         reason = f"{n:,} {what} by other accounts left out: the thinker is @{owner} (--handle picks another)"
         options.skip(label, reason, expected=True)
@@ -323,7 +323,7 @@ class DogsheepImporter:
         except sqlite3.Error:
             return True  # subtle: a SQLite header but no readable schema: claimed, so the error says so
 
-    def read(self, path: Path, options: ImportOptions) -> Iterator[Document]:
+    def read(self, path: Path, options: ImportRun) -> Iterator[Document]:
         label = options.relative(path)
         try:
             with closing(_connect(path)) as conn:
@@ -333,7 +333,7 @@ class DogsheepImporter:
             raise _fail(path, ex) from None
 
     def _read(
-        self, conn: sqlite3.Connection, columns: dict[str, set[str]], path: Path, label: str, options: ImportOptions
+        self, conn: sqlite3.Connection, columns: dict[str, set[str]], path: Path, label: str, options: ImportRun
     ) -> Iterator[Document]:
         tool = tool_of(columns)
         if tool == "twitter-to-sqlite":

@@ -25,7 +25,7 @@ import feedparser
 from ..errors import CorruptArchiveError
 from ..hookspecs import hookimpl
 from ..models import Document
-from .base import ImportOptions
+from .base import ImportRun
 from .textutil import clean, html_to_text, parse_date, tidy
 
 SNIFF_BYTES = 4096
@@ -47,7 +47,7 @@ class FeedImporter:
             return False
         return _is_feed(head)
 
-    def read(self, path: Path, options: ImportOptions) -> Iterator[Document]:
+    def read(self, path: Path, options: ImportRun) -> Iterator[Document]:
         parsed, had_entities = _parse(path)
         if had_entities:
             options.skip(path, "DTD entity declarations ignored (entities are never expanded)")

@@ -26,7 +26,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from ..hookspecs import hookimpl
 from ..models import Document
-from .base import ImportOptions
+from .base import ImportRun
 from .textutil import clean, decode, html_to_text, looks_binary, parse_date, tidy
 
 SNIFF_BYTES = 2048
@@ -57,7 +57,7 @@ class HtmlImporter:
             return False
         return _looks_like_html(head)
 
-    def read(self, path: Path, options: ImportOptions) -> Iterator[Document]:
+    def read(self, path: Path, options: ImportRun) -> Iterator[Document]:
         tree = LexborHTMLParser(_decode(path.read_bytes(), path))
         text = _main_text(tree)
         if not text:
@@ -96,7 +96,7 @@ def _decode(data: bytes, path: Path) -> str:
     return decode(data, path)
 
 
-def _document(tree: LexborHTMLParser, text: str, path: Path, options: ImportOptions) -> Document:
+def _document(tree: LexborHTMLParser, text: str, path: Path, options: ImportRun) -> Document:
     fetched = _fetched_url(path, options)
     published = _published(tree)
     meta: dict[str, Any] = {}
@@ -120,7 +120,7 @@ def _document(tree: LexborHTMLParser, text: str, path: Path, options: ImportOpti
     )
 
 
-def _fetched_url(path: Path, options: ImportOptions) -> str | None:
+def _fetched_url(path: Path, options: ImportRun) -> str | None:
     """The URL this page was downloaded from, when it is the downloaded file itself (not a zip member)."""
     url = options.provenance.get("url")
     if url is None or options.root is None:

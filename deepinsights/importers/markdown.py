@@ -36,7 +36,7 @@ from ..errors import CorruptArchiveError
 from ..hookspecs import hookimpl
 from ..models import Document
 from . import url_template
-from .base import ImportOptions
+from .base import ImportRun
 from .textutil import clean, decode, html_to_text, is_binary, parse_date, tidy
 
 SUFFIXES = frozenset({".md", ".markdown", ".mdx", ".mdown", ".mkd", ".txt"})
@@ -208,7 +208,7 @@ class MarkdownImporter:
         """
         return path.suffix.lower() in SUFFIXES and path.is_file()
 
-    def read(self, path: Path, options: ImportOptions) -> Iterator[Document]:
+    def read(self, path: Path, options: ImportRun) -> Iterator[Document]:
         rel = options.relative(path)
         text = _read_text(path, rel, options)
         front, body = _front_matter(text, path, rel, options)
@@ -222,7 +222,7 @@ class MarkdownImporter:
         yield doc
 
 
-def _read_text(path: Path, rel: str, options: ImportOptions) -> str:
+def _read_text(path: Path, rel: str, options: ImportRun) -> str:
     """Decoded text of ``path``, at most MAX_BYTES of it; raises CorruptArchiveError for binary files."""
     try:
         with path.open("rb") as handle:
@@ -247,7 +247,7 @@ def _trim_partial_character(data: bytes) -> bytes:
     return data
 
 
-def _front_matter(text: str, path: Path, rel: str, options: ImportOptions) -> tuple[dict[str, Any], str]:
+def _front_matter(text: str, path: Path, rel: str, options: ImportRun) -> tuple[dict[str, Any], str]:
     if path.suffix.lower() == ".txt":
         return {}, text
     front, body, problem = split_front_matter(text)
@@ -260,7 +260,7 @@ def _is_draft(front: dict[str, Any]) -> bool:
     return front.get("published") is False or front.get("draft") is True
 
 
-def _document(path: Path, rel: str, front: dict[str, Any], body: str, options: ImportOptions) -> Document | None:
+def _document(path: Path, rel: str, front: dict[str, Any], body: str, options: ImportRun) -> Document | None:
     plain = path.suffix.lower() == ".txt"
     text, heading = (tidy(body), None) if plain else _render(body)
     if not text:

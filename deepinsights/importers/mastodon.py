@@ -25,7 +25,7 @@ from ..errors import CorruptArchiveError
 from ..hookspecs import hookimpl
 from ..models import Document
 from .archive import Tree, is_zip
-from .base import ImportOptions
+from .base import ImportRun
 from .textutil import decode, html_to_text, parse_date
 
 PUBLIC = frozenset({"https://www.w3.org/ns/activitystreams#Public", "as:Public", "Public"})
@@ -56,7 +56,7 @@ class MastodonImporter:
             return _zip_has_outbox(path)
         return _sniff(path)
 
-    def read(self, path: Path, options: ImportOptions) -> Iterator[Document]:
+    def read(self, path: Path, options: ImportRun) -> Iterator[Document]:
         export = _load(path)
         for item in export.items:
             doc = _document(item, export, options)
@@ -139,7 +139,7 @@ def _json(data: bytes, label: str) -> Any:
 # -- one activity -> one document -------------------------------------------------
 
 
-def _document(item: Any, export: _Export, options: ImportOptions) -> Document | None:
+def _document(item: Any, export: _Export, options: ImportRun) -> Document | None:
     """The document for one activity, or None (counted in ``export.skipped`` with the reason)."""
     if not isinstance(item, dict):
         export.skipped["{n} malformed items (not an object) not imported"] += 1

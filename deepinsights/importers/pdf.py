@@ -2,8 +2,8 @@
 
 pypdf is known to hang or exhaust memory on hostile files (circular ``/Prev`` xrefs,
 inline images without ``EI``, 10,000-page bombs), so it never runs in this process: each
-PDF is read by ``pdf_worker`` in a child process with a timeout (``INSIGHTS_PDF_TIMEOUT``)
-and an address-space cap (``INSIGHTS_PDF_MAX_MEMORY``). A PDF that fails, hangs, is empty
+PDF is read by ``pdf_worker`` in a child process with a timeout (``DEEPINSIGHTS_PDF_TIMEOUT``)
+and an address-space cap (``DEEPINSIGHTS_PDF_MAX_MEMORY``). A PDF that fails, hangs, is empty
 or encrypted raises an ``ImporterError`` naming the file; in a folder import that file is
 reported as skipped and the others import.
 
@@ -25,7 +25,7 @@ from .. import config
 from ..errors import CorruptArchiveError, ImporterError
 from ..hookspecs import hookimpl
 from ..models import Anchor, Document
-from .base import ImportOptions
+from .base import ImportRun
 from .textutil import clean, parse_date, tidy
 
 MAX_CHARS = 20_000_000
@@ -46,7 +46,7 @@ class PdfImporter:
             return True
         return b"%PDF-" in _head(path)
 
-    def read(self, path: Path, options: ImportOptions) -> Iterator[Document]:
+    def read(self, path: Path, options: ImportRun) -> Iterator[Document]:
         rel = options.relative(path)
         try:
             _check_header(path)
@@ -104,7 +104,7 @@ def _result(path: Path, done: subprocess.CompletedProcess[bytes]) -> dict[str, A
     return result
 
 
-def _document(path: Path, rel: str, result: dict[str, Any], options: ImportOptions) -> Document:
+def _document(path: Path, rel: str, result: dict[str, Any], options: ImportRun) -> Document:
     pages = [tidy(clean(str(p))) for p in result.get("pages") or []]
     url = options.provenance.get("url") if options.root is not None and options.root == path else None
     text, anchors = _join_pages(pages, url)

@@ -45,7 +45,7 @@ _SEARCH_BYTES = 1024 * 1024  # look this far past the middle for ", {"
 
 
 def worth_forking(path: Path) -> bool:
-    """True when ``path`` is a file of at least ``INSIGHTS_PARSE_IN_CHILD_BYTES``, on a platform that can fork.
+    """True when ``path`` is a file of at least ``DEEPINSIGHTS_PARSE_IN_CHILD_BYTES``, on a platform that can fork.
 
     Below about 8 MB reading in one process is quicker than starting a second one.
     """

@@ -34,7 +34,7 @@ from typing import Any
 from ..errors import CorruptArchiveError, ImporterError
 from ..hookspecs import hookimpl
 from ..models import Document
-from .base import ImportOptions
+from .base import ImportRun
 from .markdown import markdown_to_text
 from .textutil import bounded_lines, clean, html_to_text, is_binary, parse_date
 
@@ -158,7 +158,7 @@ class TabularImporter:
             return any(sep in head.split(b"\n", 1)[0] for sep in (b",", b"\t", b";"))
         return head[:1] in (b"[", b"{")
 
-    def read(self, path: Path, options: ImportOptions) -> Iterator[Document]:
+    def read(self, path: Path, options: ImportRun) -> Iterator[Document]:
         if path.name.lower().endswith(METADATA_SUFFIX):
             # subtle: the table is read through its .ndjson; only a metadata file named
             # on its own (not met while walking a folder) stands for the table.
@@ -354,7 +354,7 @@ def _table_name(path: Path) -> str:
 
 
 def _documents(
-    records: Iterator[tuple[int, dict[str, Any]]], path: Path, options: ImportOptions, tally: _Tally
+    records: Iterator[tuple[int, dict[str, Any]]], path: Path, options: ImportRun, tally: _Tally
 ) -> Iterator[Document]:
     sample = list(islice(records, SAMPLE_ROWS))
     if not sample:
@@ -368,7 +368,7 @@ def _documents(
             yield doc
 
 
-def resolve_fields(table: str, keys: list[str], options: ImportOptions, path: Path) -> Fields:
+def resolve_fields(table: str, keys: list[str], options: ImportRun, path: Path) -> Fields:
     """The Fields for rows with these ``keys``: options first, then a known table, then guesses."""
     named = {"text": options.text_field, "title": options.title_field, "date": options.date_field}
     named["url"] = options.url_field
@@ -415,7 +415,7 @@ def _listing(keys: list[str]) -> str:
 
 
 def _document(
-    row: dict[str, Any], n: int, fields: Fields, rel: str, options: ImportOptions, tally: _Tally
+    row: dict[str, Any], n: int, fields: Fields, rel: str, options: ImportRun, tally: _Tally
 ) -> Document | None:
     if _is_draft(row):
         tally.drafts += 1

@@ -39,7 +39,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from ..errors import CorruptArchiveError, EmptyImportError
 from ..hookspecs import hookimpl
 from ..models import Anchor, Document
-from .base import ImportOptions
+from .base import ImportRun
 from .textutil import bounded_lines, clean, is_binary, parse_date
 
 CAPTION_SUFFIXES = (".vtt", ".srt", ".txt")
@@ -355,7 +355,7 @@ class TranscriptImporter:
             return bool(_CAPTION.match(first)) or (first.startswith("SOURCE:") and any(map(_CAPTION.match, lines)))
         return lines[0].lstrip("\ufeff").startswith("WEBVTT") or any("-->" in line for line in lines[:50])
 
-    def read(self, path: Path, options: ImportOptions) -> Iterator[Document]:
+    def read(self, path: Path, options: ImportRun) -> Iterator[Document]:
         rel = options.relative(path)
         captions = self.captions_of(path) if path.name.lower().endswith(SIDECAR_SUFFIX) else None
         if captions is not None:
@@ -408,7 +408,7 @@ def _sidecar_names(caption_name: str) -> list[str]:
     return [*names, stem + SIDECAR_SUFFIX]
 
 
-def _sidecar_header(path: Path, options: ImportOptions) -> dict[str, str]:
+def _sidecar_header(path: Path, options: ImportRun) -> dict[str, str]:
     """Header fields (title, source, date, language) from yt-dlp's metadata beside ``path``, if any.
 
     A sidecar that is not a readable JSON object is reported through ``options.skip`` and
@@ -456,7 +456,7 @@ def _sample(path: Path) -> str | None:
     return None if is_binary(data) else data.decode("utf-8", "replace")
 
 
-def _document(transcript: Transcript, path: Path, rel: str, options: ImportOptions) -> Document:
+def _document(transcript: Transcript, path: Path, rel: str, options: ImportRun) -> Document:
     header = transcript.header
     url = header.get("source") or header.get("url")
     url = url if url and url.startswith(("http://", "https://")) else None

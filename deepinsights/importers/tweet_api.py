@@ -32,7 +32,7 @@ from ..errors import CorruptArchiveError, EmptyImportError
 from ..hookspecs import hookimpl
 from ..models import Document
 from .archive import CHUNK
-from .base import ImportOptions
+from .base import ImportRun
 from .jsonstream import iter_json_array
 from .textutil import bounded_lines, clean
 from .tweet_shapes import ApiTweet, tweets_in
@@ -159,7 +159,7 @@ def _scan(tweets: Iterable[ApiTweet | None]) -> _Scan:
     return scan
 
 
-def _owner(scan: _Scan, label: str, options: ImportOptions) -> str:
+def _owner(scan: _Scan, label: str, options: ImportRun) -> str:
     """The account whose tweets are imported: ``--handle``, else the one with the most (not embedded) tweets."""
     wanted = options.own_handle()
     if wanted:
@@ -172,7 +172,7 @@ def _owner(scan: _Scan, label: str, options: ImportOptions) -> str:
     return max(scan.ids, key=lambda a: (scan.authors[a], len(scan.ids[a])))
 
 
-def _report(scan: _Scan, owner: str, label: str, options: ImportOptions) -> None:
+def _report(scan: _Scan, owner: str, label: str, options: ImportRun) -> None:
     others = {a: len(ids) for a, ids in scan.ids.items() if a != owner}
     if others:
         names = ", ".join(f"@{a or '?'}" for a in sorted(others, key=others.__getitem__, reverse=True)[:3])
@@ -192,7 +192,7 @@ def _report(scan: _Scan, owner: str, label: str, options: ImportOptions) -> None
 # -- second pass -----------------------------------------------------------------------------
 
 
-def _context(scan: _Scan, owner: str, options: ImportOptions, screen_name: str) -> Context:
+def _context(scan: _Scan, owner: str, options: ImportRun, screen_name: str) -> Context:
     ids = scan.ids.get(owner, set())
     account_id = scan.account_ids.get(owner, "")
     parents, to_self = {}, set()
@@ -226,7 +226,7 @@ def _status_url(screen_name: str, tid: str) -> str:
 
 
 def documents(
-    tweets: Callable[[], Iterable[ApiTweet | None]], label: str, where: str, options: ImportOptions, source: str
+    tweets: Callable[[], Iterable[ApiTweet | None]], label: str, where: str, options: ImportRun, source: str
 ) -> Iterator[Document]:
     """The thinker's tweets among ``tweets()`` (called twice: a first pass, then Documents)."""
     scan = _scan(tweets())
@@ -236,7 +236,7 @@ def documents(
 
 
 def _documents(
-    tweets: Iterable[ApiTweet | None], scan: _Scan, owner: str, options: ImportOptions, where: str, source: str
+    tweets: Iterable[ApiTweet | None], scan: _Scan, owner: str, options: ImportRun, where: str, source: str
 ) -> Iterator[Document]:
     remaining = set(scan.ids.get(owner, set()))
     screen_name = ""
@@ -267,7 +267,7 @@ class TweetApiImporter:
         except OSError:
             return False
 
-    def read(self, path: Path, options: ImportOptions) -> Iterator[Document]:
+    def read(self, path: Path, options: ImportRun) -> Iterator[Document]:
         yield from documents(lambda: _tweets(path), str(path), options.relative(path), options, NAME)
 
 

@@ -42,7 +42,7 @@ from typing import Any
 from ..errors import CorruptArchiveError, EmptyImportError
 from ..hookspecs import hookimpl
 from ..models import Document
-from .base import ImportOptions
+from .base import ImportRun
 from .textutil import clean, decode, looks_binary, parse_date
 
 NAME = "tweet-text"
@@ -199,7 +199,7 @@ def _thinker(items: list[Item]) -> str:
     return names.most_common(1)[0][0] if names else ""
 
 
-def _documents(path: Path, items: list[Item], options: ImportOptions) -> Iterator[Document]:
+def _documents(path: Path, items: list[Item], options: ImportRun) -> Iterator[Document]:
     thinker, rel = _thinker(items), options.relative(path)
     seen: set[str] = set()
     repeats = 0
@@ -271,7 +271,7 @@ class TweetTextImporter:
             return False
         return looks_like_tweets(head.decode("utf-8", errors="replace"), path.name)
 
-    def read(self, path: Path, options: ImportOptions) -> Iterator[Document]:
+    def read(self, path: Path, options: ImportRun) -> Iterator[Document]:
         items = parse_items(_read_text(path))
         if not items:
             raise EmptyImportError(f"'{path}' holds no tweets")

@@ -40,7 +40,7 @@ from ..errors import CorruptArchiveError, EmptyImportError
 from ..hookspecs import hookimpl
 from ..models import Document
 from .archive import CHUNK, Tree, is_zip
-from .base import ImportOptions
+from .base import ImportRun
 from .jsonstream import JsonStreamError, iter_json_array
 from .split_scan import scan_in_halves
 from .textutil import parse_date
@@ -143,7 +143,7 @@ class _Plan:
     account_id: str = ""
 
 
-def _plan(source: _Source, options: ImportOptions) -> _Plan:
+def _plan(source: _Source, options: ImportRun) -> _Plan:
     if source.tree is None:  # a lone tweets.js
         return _Plan(tweets=[source.path.name])
     names = _safe_names(source, options)
@@ -160,7 +160,7 @@ def _plan(source: _Source, options: ImportOptions) -> _Plan:
     return plan
 
 
-def _safe_names(source: _Source, options: ImportOptions) -> list[str]:
+def _safe_names(source: _Source, options: ImportRun) -> list[str]:
     safe = []
     for name in source.names():
         if _unsafe(name):
@@ -170,7 +170,7 @@ def _safe_names(source: _Source, options: ImportOptions) -> list[str]:
     return safe
 
 
-def _load(source: _Source, names: list[str], pattern: re.Pattern[str], options: ImportOptions) -> Any:
+def _load(source: _Source, names: list[str], pattern: re.Pattern[str], options: ImportRun) -> Any:
     name = next((n for n in names if pattern.search(n)), None)
     if name is None:
         return None
@@ -191,7 +191,7 @@ def _read_user(plan: _Plan, manifest: Any, account: Any) -> None:
 
 
 def _tweet_files(
-    source: _Source, names: list[str], manifest: dict[str, Any], plan: _Plan, options: ImportOptions
+    source: _Source, names: list[str], manifest: dict[str, Any], plan: _Plan, options: ImportRun
 ) -> list[str]:
     found: list[str] = []
     for file_name, count in _listed(manifest):
@@ -228,7 +228,7 @@ def _part_key(name: str) -> tuple[str, int]:
     return (name.rpartition("/")[0], int(part) if part else -1)
 
 
-def _report_unused(source: _Source, names: list[str], options: ImportOptions) -> None:
+def _report_unused(source: _Source, names: list[str], options: ImportRun) -> None:
     """Report every file we do not read: one line per data file, one per media or viewer folder."""
     folders: dict[str, int] = {}
     for name in names:
@@ -268,7 +268,7 @@ class _Index:
     errors: list[str] = field(default_factory=list)
 
 
-def _scan(source: _Source, plan: _Plan, options: ImportOptions) -> _Index:
+def _scan(source: _Source, plan: _Plan, options: ImportRun) -> _Index:
     index = _Index()
     for name in plan.deleted:
         _scan_side_file(source, name, options, lambda item: _add_deleted(index, item))
@@ -281,7 +281,7 @@ def _scan(source: _Source, plan: _Plan, options: ImportOptions) -> _Index:
     return index
 
 
-def _scan_side_file(source: _Source, name: str, options: ImportOptions, add: Callable[[Any], None]) -> None:
+def _scan_side_file(source: _Source, name: str, options: ImportRun, add: Callable[[Any], None]) -> None:
     try:
         for item in iter_json_array(source.chunks(name), source.label(name)):
             add(item)
@@ -302,7 +302,7 @@ def _add_note(index: _Index, item: Any) -> None:
         index.notes.setdefault(int(created.timestamp()), []).append(note)
 
 
-def _scan_tweets(source: _Source, name: str, plan: _Plan, options: ImportOptions, index: _Index) -> None:
+def _scan_tweets(source: _Source, name: str, plan: _Plan, options: ImportRun, index: _Index) -> None:
     label = source.label(name)
     path = source.file(name)
     try:
@@ -359,7 +359,7 @@ def _observe(items: Iterator[Any]) -> _Observed:
     return seen
 
 
-def _report_bad_items(label: str, bad: int, repeats: int, options: ImportOptions) -> None:
+def _report_bad_items(label: str, bad: int, repeats: int, options: ImportRun) -> None:
     if bad:
         options.skip(label, f"{bad:,} items are not tweets (no numeric id), skipped")
     if repeats:
@@ -393,7 +393,7 @@ def _screen_name(value: Any) -> str:
 # -- second pass: Documents ---------------------------------------------------------------
 
 
-def _documents(source: _Source, plan: _Plan, index: _Index, options: ImportOptions) -> Iterator[Document]:
+def _documents(source: _Source, plan: _Plan, index: _Index, options: ImportRun) -> Iterator[Document]:
     base = options.relative(source.path).strip(".") or source.path.name
     threads = link_threads(index.parents, index.ids, index.to_self)
     ctx = Context(plan.screen_name, plan.account_id, threads, Notes(index.notes), options.keep_raw)
@@ -493,7 +493,7 @@ class XArchiveImporter:
         except OSError:
             return False
 
-    def read(self, path: Path, options: ImportOptions) -> Iterator[Document]:
+    def read(self, path: Path, options: ImportRun) -> Iterator[Document]:
         source = _Source(path)
         try:
             plan = _plan(source, options)

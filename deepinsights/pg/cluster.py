@@ -21,6 +21,8 @@ from pathlib import Path
 
 import psycopg
 
+from .. import config
+
 
 class ClusterError(RuntimeError):
     """initdb or pg_ctl failed; the message holds its output and the end of the server log."""
@@ -28,7 +30,7 @@ class ClusterError(RuntimeError):
 
 def find_bin_dir() -> Path | None:
     """The folder holding initdb and pg_ctl, or None when PostgreSQL is not installed."""
-    configured = os.environ.get("DEEPINSIGHTS_PG_BIN")
+    configured = config.PG_BIN.value()
     candidates = [Path(configured)] if configured else []
     on_path = shutil.which("pg_ctl")
     if on_path:

@@ -9,7 +9,7 @@ matrix). Texts are cut at ``MAX_TOKENS`` word pieces, as sentence-transformers d
 ``Encoder`` holds what any such model needs (tokenising, windows, length batching, the
 post-norm layers, mean pooling); ``semantic.mpnet`` builds all-mpnet-base-v2 on it. The layers
 run in ONNX Runtime when it can be imported (``semantic.onnx_layers``, about twice as fast) and
-in numpy otherwise or when asked (``backend="numpy"``, ``INSIGHTS_EMBEDDING_BACKEND=numpy``);
+in numpy otherwise or when asked (``backend="numpy"``, ``DEEPINSIGHTS_EMBEDDING_BACKEND=numpy``);
 embeddings and pooling are numpy either way. It does not store or search vectors
 (``semantic.index`` does) and does not pick a model (``semantic.registry`` does).
 """

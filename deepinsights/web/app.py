@@ -18,7 +18,6 @@ as the rest.
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 from collections.abc import AsyncIterator, Callable
@@ -78,7 +77,7 @@ def create_app(
     ``allowed_hosts`` are the Host header values accepted (DNS-rebinding protection);
     the default accepts only loopback names. ``["*"]`` accepts any. ``cache_size`` is how
     many search results are kept (0: none). ``model`` is the model ``/api/ask`` uses (default
-    ``$INSIGHTS_MODEL``); without one the Ask panel says how to set it.
+    ``$DEEPINSIGHTS_MODEL``); without one the Ask panel says how to set it.
     """
     path = workspace.parse(db_path) if db_path is not None else None
     site = Site(
@@ -86,7 +85,7 @@ def create_app(
         profiles=ProfileLibrary(Path(profiles_dir) if profiles_dir else None, workspace.folder(path) if path else None),
         db_path=path,
         default_slug=default_slug,
-        model_name=model or os.environ.get("INSIGHTS_MODEL") or None,
+        model_name=model or config.MODEL.value() or None,
     )
 
     @asynccontextmanager
@@ -110,10 +109,10 @@ def create_app(
 
 
 def app_from_env() -> Starlette:
-    """The site of the workspace named by ``INSIGHTS_DB``, for ASGI servers that take a factory.
+    """The site of the workspace named by ``DEEPINSIGHTS_DB``, for ASGI servers that take a factory.
 
     Profiles come from the workspace's ``profiles/`` folder and the package. Example:
-    ``INSIGHTS_DB=insights.db uvicorn --factory deepinsights.web.app:app_from_env --workers 4``.
+    ``DEEPINSIGHTS_DB=insights.db uvicorn --factory deepinsights.web.app:app_from_env --workers 4``.
     """
     return create_app(config.DB.value())
 

@@ -1,7 +1,7 @@
 """``POST /api/ask``: grounded ask through the server, streamed or whole.
 
 The body is JSON ``{"slug", "question", "since"?, "until"?}``. The model is the one the
-server was started with (``insights serve --model`` or ``$INSIGHTS_MODEL``); a page cannot
+server was started with (``insights serve --model`` or ``$DEEPINSIGHTS_MODEL``); a page cannot
 choose another, so it cannot make the server send the corpus to a remote service.
 ``?stream=1`` returns NDJSON: ``{"type": "chunk", "text"}`` lines while the model writes,
 then one ``{"type": "answer", "answer": {...}}`` line with the checked answer (the same
@@ -55,7 +55,7 @@ async def api_ask(site: Any, request: Request) -> Response:
 
 def _answer(question, profile, site, since, until, on_chunk) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     """Runs in a worker thread: that thread's read-only store, the server's model."""
-    model, _ = choose_model(site.model_name)
+    model = choose_model(site.model_name)
     store = site.corpus.store()
     return ask(question, profile, store, model, since=since, until=until, on_chunk=on_chunk).as_dict()
 
