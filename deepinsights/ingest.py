@@ -38,22 +38,34 @@ def run_import(
     """Import ``sources`` into ``store`` as one transaction and return what happened.
 
     ``strict``: a skipped file or record (other than what is left out by design, see
-    ``Skipped.expected``) fails the import and nothing is written.
+    ``Skipped.expected``) or a warning (``Caveat``) fails the import and nothing is written.
     """
     report = ImportReport()
     with store.transaction():
         report.import_id = store.begin_import(sources, options.thinker)
         for source in sources:
             _import_source(store, source, options, report, progress)
-        problems = [s for s in report.skipped if not s.expected]
-        if strict and problems:
-            first = problems[0]
-            raise ImporterError(
-                f"{len(problems):,} file(s) or record(s) skipped, e.g. {first.path}: {first.reason}; "
-                "nothing imported (--strict)"
-            )
+        if strict:
+            _refuse_problems(report)
         store.finish_import(report)
     return report
+
+
+def _refuse_problems(report: ImportReport) -> None:
+    """Under ``--strict``: raise ImporterError naming the first skip or warning, if there is one."""
+    problems = [s for s in report.skipped if not s.expected]
+    if problems:
+        first = problems[0]
+        raise ImporterError(
+            f"{len(problems):,} file(s) or record(s) skipped, e.g. {first.path}: {first.reason}; "
+            "nothing imported (--strict)"
+        )
+    if report.warnings:
+        first_warning = report.warnings[0]
+        raise ImporterError(
+            f"{len(report.warnings):,} warning(s), e.g. {first_warning.path}: {first_warning.reason}; "
+            "nothing imported (--strict)"
+        )
 
 
 def _import_source(
@@ -68,6 +80,7 @@ def _import_source(
             provenance=resolved.provenance,
             file_dates=resolved.file_dates,
             skipped=report.skipped,
+            warnings=report.warnings,
         )
         for importer, path in plan(resolved.path, run):
             named = path == resolved.path

@@ -160,6 +160,18 @@ class Skipped:
 
 
 @dataclass
+class Caveat:
+    """Something an import kept but could not take at face value, and why (shown as a warning).
+
+    A record imported without a part that was unusable (a date that is no date), or a
+    file holding fewer records than it claims. ``--strict`` fails on these.
+    """
+
+    path: str
+    reason: str
+
+
+@dataclass
 class ImportReport:
     """What one `insights import` did: counts per outcome and everything skipped."""
 
@@ -167,6 +179,7 @@ class ImportReport:
     updated: int = 0
     unchanged: int = 0
     skipped: list[Skipped] = field(default_factory=list)
+    warnings: list[Caveat] = field(default_factory=list)
     by_source: dict[str, int] = field(default_factory=dict)
     by_kind: dict[str, int] = field(default_factory=dict)
     import_id: int | None = None
@@ -178,6 +191,7 @@ class ImportReport:
             "updated": self.updated,
             "unchanged": self.unchanged,
             "skipped": [{"path": s.path, "reason": s.reason, "expected": s.expected} for s in self.skipped],
+            "warnings": [{"path": w.path, "reason": w.reason} for w in self.warnings],
             "by_source": dict(self.by_source),
             "by_kind": dict(self.by_kind),
             "import_id": self.import_id,

@@ -12,7 +12,7 @@ backpressure: memory holds a few batches, never the file.
 
 The child never touches the database: it only reads the source and pickles tuples, and it
 leaves through ``os._exit`` (multiprocessing's fork start) so the parent's SQLite handle is
-not closed behind its back. Whatever the importer reports through ``options.skip`` is
+not closed behind its back. Whatever the importer reports through ``options.skip`` and ``warn`` is
 replayed in the parent in order; an exception it raises is re-raised in the parent (a
 ``DeepInsightsError`` unchanged, anything else wrapped in ``ImporterError``); a child that
 dies is reported. If the parent is interrupted or killed, the child is killed with it (it
@@ -41,7 +41,7 @@ from typing import Any
 from .errors import DeepInsightsError, ImporterError
 from .importers import Importer, ImportRun
 from .importers.split_scan import forking_beside_threads
-from .models import Document
+from .models import Document, Skipped
 from .store import BATCH, Prepared, prepare
 
 QUEUED = 8  # batches parsed ahead of the parent (about 12 MB)
@@ -78,6 +78,8 @@ def _receive(receive: Connection, options: ImportRun, path: Path, import_id: int
             yield [prepare(Document(*fields), options.thinker, import_id) for fields in payload]
         elif kind == "skip":
             options.skip(payload.path, payload.reason, expected=payload.expected)
+        elif kind == "warn":
+            options.warn(payload.path, payload.reason)
         elif kind == "error":
             raise payload
         else:
@@ -93,7 +95,12 @@ def _child(
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it kills this process
     gc.disable()  # what it allocates is short-lived and acyclic; the collector would only cost time (3%)
     sender = _Sender(send)
-    options = replace(options, skipped=[], on_skip=lambda item: sender.put(("skip", item)))
+    options = replace(
+        options,
+        skipped=[],
+        warnings=[],
+        on_skip=lambda item: sender.put(("skip" if isinstance(item, Skipped) else "warn", item)),
+    )
     try:
         _send_batches(importer, path, options, import_id, sender)
     except BaseException as ex:  # noqa: BLE001 - every failure goes back to the parent, which raises it

@@ -105,7 +105,7 @@ class ImportWrites:
                 report.added,
                 report.updated,
                 report.unchanged,
-                storable(json.dumps(data["skipped"])),
+                storable(json.dumps(data["skipped"] + [w | {"warning": True} for w in data["warnings"]])),
                 json.dumps(report.by_source),
                 storable(json.dumps(report.provenance)) if report.provenance else None,
                 report.import_id,
@@ -188,6 +188,10 @@ class CorpusReads:
         for row in rows:
             for key in ("paths", "skipped", "sources"):
                 row[key] = json.loads(row[key]) if row[key] else []
+            # subtle: warnings share the skipped column (no migration), told apart by their flag
+            entries = row["skipped"]
+            row["skipped"] = [e for e in entries if not e.get("warning")]
+            row["warnings"] = [{"path": e["path"], "reason": e["reason"]} for e in entries if e.get("warning")]
             row["provenance"] = json.loads(row["provenance"]) if row.get("provenance") else {}
         return rows
 

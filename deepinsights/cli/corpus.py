@@ -55,7 +55,8 @@ out = Console(highlight=False, soft_wrap=True)
     "--strict",
     is_flag=True,
     help="Fail (and import nothing) if any file or record is skipped, except what is left out by design "
-    "(an archive's media and private data, drafts, non-public posts).",
+    "(an archive's media and private data, drafts, non-public posts), or on any warning (a date that is "
+    "no date, a file holding fewer records than it claims).",
 )
 @db_option
 @json_option
@@ -133,6 +134,8 @@ def _print_report(report: ImportReport) -> None:
     for item in report.skipped:
         label = "[dim]left out[/]" if item.expected else "[yellow]skipped[/]"
         err.print(f"{label} {escape(item.path)}: {escape(item.reason)}")
+    for caveat in report.warnings:
+        err.print(f"[yellow]warning[/] {escape(caveat.path)}: {escape(caveat.reason)}")
     table = Table("source", "items", title=None, box=None)
     for source, n in sorted(report.by_source.items()):
         table.add_row(source, f"{n:,}")
@@ -143,7 +146,7 @@ def _print_report(report: ImportReport) -> None:
         err.print(f"by kind: {escape(kinds)}")
     click.echo(
         f"{report.added:,} added, {report.updated:,} updated, {report.unchanged:,} unchanged, "
-        f"{len(report.skipped):,} skipped"
+        f"{len(report.skipped):,} skipped" + (f", {len(report.warnings):,} warnings" if report.warnings else "")
     )
 
 
@@ -271,7 +274,7 @@ def imports(db_path: Db, as_json: bool) -> None:
     if as_json:
         echo_json(rows)
         return
-    table = Table("id", "finished", "sources", "added", "updated", "unchanged", "skipped")
+    table = Table("id", "finished", "sources", "added", "updated", "unchanged", "skipped", "warnings")
     for row in rows:
         table.add_row(
             str(row["id"]),
@@ -281,6 +284,7 @@ def imports(db_path: Db, as_json: bool) -> None:
             str(row["updated"]),
             str(row["unchanged"]),
             str(len(row["skipped"])),
+            str(len(row["warnings"])),
         )
     out.print(table)
 

@@ -2,9 +2,12 @@
 
 Importers are pure transformers: they never touch the store. What they are given is an
 ``ImportRun``: the user's ``ImportOptions`` (never written during an import) plus what the
-run of one source knows (its root, provenance, file dates) and its log of skipped records.
-Records they pass over are reported through ``options.skip(path, reason)``; a source that is
-unreadable as a whole raises an ``ImporterError`` naming the file and the problem.
+run of one source knows (its root, provenance, file dates) and its log of skipped records
+and warnings. Records they pass over are reported through ``options.skip(path, reason)``,
+records kept with a caveat (a date that is no date, fewer records than a file claims)
+through ``options.warn(path, reason)``; a source that is unreadable as a whole raises an
+``ImporterError`` naming the file and the problem. Dates are read through
+``options.date``, so that every importer applies the same rules.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from ..models import Document, Skipped
+from ..models import Caveat, Document, Skipped
+from .dates import DateError, parse_date
 
 
 @dataclass(frozen=True)
@@ -50,7 +54,8 @@ class ImportRun(ImportOptions):
     provenance: dict[str, str] = field(default_factory=dict)
     file_dates: dict[str, datetime] = field(default_factory=dict)
     skipped: list[Skipped] = field(default_factory=list)
-    on_skip: Callable[[Skipped], None] | None = None
+    warnings: list[Caveat] = field(default_factory=list)
+    on_skip: Callable[[Skipped | Caveat], None] | None = None
 
     @classmethod
     def of(cls, options: ImportOptions, **state: Any) -> ImportRun:
@@ -76,6 +81,29 @@ class ImportRun(ImportOptions):
         self.skipped.append(item)
         if self.on_skip:
             self.on_skip(item)
+
+    def warn(self, path: str | Path, reason: str) -> None:
+        """Record that ``path`` (a file, or ``file#record``) was imported with a caveat, and which."""
+        item = Caveat(str(path), reason)
+        self.warnings.append(item)
+        if self.on_skip:
+            self.on_skip(item)
+
+    def date(self, value: object, where: str | Path) -> datetime | None:
+        """``value`` as a UTC datetime (``dates.parse_date``); None when absent or not a date.
+
+        A value that is not a date is reported as a warning on ``where`` and the record is
+        kept undated: one bad date never costs the record or the import.
+        """
+        try:
+            return parse_date(value)
+        except DateError as ex:
+            self.reject_date(where, ex)
+            return None
+
+    def reject_date(self, where: str | Path, error: DateError) -> None:
+        """Report that the date of ``where`` was not used, and why; the record itself is kept."""
+        self.warn(where, f"date not used: {error}")
 
 
 class Importer(Protocol):

@@ -37,7 +37,7 @@ from ..hookspecs import hookimpl
 from ..models import Document
 from .base import ImportRun
 from .markdown import markdown_to_text
-from .textutil import clean, html_to_text, parse_date
+from .textutil import clean, html_to_text
 from .tweet_api import documents as tweet_documents
 from .tweet_shapes import ApiTweet, from_v1
 
@@ -165,7 +165,7 @@ def _mastodon(
             text=clean(text),
             thinker=owner,
             url=f"{row['url'].rstrip('/')}/{row['id']}" if _http(row["url"]) else None,
-            published_at=parse_date(row["created_at"]),
+            published_at=options.date(row["created_at"], f"{label}#{row['id']}"),
             source_path=label,
             meta={"table": "statuses", "account_id": str(row["account"])},
         )
@@ -196,7 +196,7 @@ FROM repos r LEFT JOIN users u ON u.id = r.owner ORDER BY r.id"""
 def _github(
     conn: sqlite3.Connection, columns: dict[str, set[str]], label: str, options: ImportRun
 ) -> Iterator[Document]:
-    items = list(_github_items(conn, columns, label))
+    items = list(_github_items(conn, columns, label, options))
     owners = Counter(
         (r["login"] or "").lower() for r in conn.execute("SELECT u.login FROM repos r JOIN users u ON u.id = r.owner")
     )
@@ -213,7 +213,9 @@ def _github(
     _left_out(options, label, sum(1 for login, _ in items if login != owner), "issues, comments and releases", owner)
 
 
-def _github_items(conn: sqlite3.Connection, columns: dict[str, set[str]], label: str) -> Iterator[tuple[str, Document]]:
+def _github_items(
+    conn: sqlite3.Connection, columns: dict[str, set[str]], label: str, options: ImportRun
+) -> Iterator[tuple[str, Document]]:
     """(author login, Document) of each issue, comment, release and README the database holds."""
     tables = (
         ("issues", {"number", "title", "body", "type", "user", "repo"}, _ISSUES, _issue),
@@ -224,34 +226,40 @@ def _github_items(conn: sqlite3.Connection, columns: dict[str, set[str]], label:
     for table, needed, sql, make in tables:
         if needed <= columns.get(table, set()):
             for row in conn.execute(sql):
-                yield _login(row), make(row, label)
+                yield _login(row), make(row, label, options)
 
 
-def _issue(row: sqlite3.Row, label: str) -> Document:
+def _issue(row: sqlite3.Row, label: str, options: ImportRun) -> Document:
     page = "pull" if row["type"] == "pull" else "issues"
     url = f"{row['html_url']}/{page}/{row['number']}" if _http(row["html_url"]) else None
     meta = {"table": "issues", "repo": row["full_name"], "type": row["type"] or "issue", "number": row["number"]}
-    return _gh_doc(f"issue:{row['id']}", "post", row["title"], row["body"], url, row["created_at"], label, meta)
+    return _gh_doc(
+        f"issue:{row['id']}", "post", row["title"], row["body"], url, row["created_at"], label, meta, options
+    )
 
 
-def _comment(row: sqlite3.Row, label: str) -> Document:
+def _comment(row: sqlite3.Row, label: str, options: ImportRun) -> Document:
     url = _http(row["html_url"])
     return _gh_doc(f"issue_comment:{row['id']}", "reply", None, row["body"], url, row["created_at"], label,
-                   {"table": "issue_comments"})  # fmt: skip
+                   {"table": "issue_comments"}, options)  # fmt: skip
 
 
-def _release(row: sqlite3.Row, label: str) -> Document:
+def _release(row: sqlite3.Row, label: str, options: ImportRun) -> Document:
     title = f"{row['full_name'] or ''} {row['name'] or row['tag_name'] or ''}".strip()
     date = row["published_at"] or row["created_at"]
     meta = {"table": "releases", "repo": row["full_name"], "tag": row["tag_name"]}
-    return _gh_doc(f"release:{row['id']}", "note", title, row["body"], _http(row["html_url"]), date, label, meta)
+    return _gh_doc(
+        f"release:{row['id']}", "note", title, row["body"], _http(row["html_url"]), date, label, meta, options
+    )
 
 
-def _readme(row: sqlite3.Row, label: str) -> Document:
+def _readme(row: sqlite3.Row, label: str, options: ImportRun) -> Document:
     title = f"{row['full_name']} README"
     date = row["pushed_at"] or row["created_at"]
     meta = {"table": "repos", "repo": row["full_name"]}
-    return _gh_doc(f"repo:{row['id']}", "readme", title, row["readme"], _http(row["html_url"]), date, label, meta)
+    return _gh_doc(
+        f"repo:{row['id']}", "readme", title, row["readme"], _http(row["html_url"]), date, label, meta, options
+    )
 
 
 def _gh_doc(
@@ -263,6 +271,7 @@ def _gh_doc(
     date: Any,
     label: str,
     meta: dict[str, Any],
+    options: ImportRun,
 ) -> Document:
     text = markdown_to_text(body) if isinstance(body, str) else ""
     return Document(
@@ -272,7 +281,7 @@ def _gh_doc(
         text=clean(text),
         title=clean(title) if title else None,
         url=url,
-        published_at=parse_date(date),
+        published_at=options.date(date, f"{label}#{source_id}"),
         source_path=label,
         meta={k: v for k, v in meta.items() if v not in (None, "")},
     )

@@ -26,7 +26,7 @@ from ..errors import CorruptArchiveError
 from ..hookspecs import hookimpl
 from ..models import Document
 from .base import ImportRun
-from .textutil import clean, html_to_text, parse_date, tidy
+from .textutil import clean, html_to_text, tidy
 
 SNIFF_BYTES = 4096
 _NAME = re.compile(rb"<([A-Za-z_][\w.:-]*)")
@@ -57,7 +57,7 @@ class FeedImporter:
         context = _FeedContext(parsed.feed, options.provenance.get("url") or options.relative(path))
         dropped = 0
         for entry in entries:
-            doc = _document(entry, context, str(path))
+            doc = _document(entry, context, str(path), options)
             if doc is None:
                 dropped += 1
             else:
@@ -183,7 +183,7 @@ class _FeedContext:
         self.namespace = str(feed.get("link") or origin)
 
 
-def _document(entry: Any, feed: _FeedContext, source_path: str) -> Document | None:
+def _document(entry: Any, feed: _FeedContext, source_path: str, options: ImportRun) -> Document | None:
     body, from_content = _body(entry)
     title = _text(entry.get("title"), entry.get("title_detail")) or None
     link = _http_url(entry.get("link"))
@@ -191,14 +191,16 @@ def _document(entry: Any, feed: _FeedContext, source_path: str) -> Document | No
     if not guid or not (body or title):
         return None
     meta = _meta(entry, feed, from_content)
+    source_id = guid if ":" in guid else f"{feed.namespace}#{guid}"
+    stated = entry.get("published") or entry.get("updated") or entry.get("created")
     return Document(
         source="feed",
-        source_id=guid if ":" in guid else f"{feed.namespace}#{guid}",
+        source_id=source_id,
         kind=feed.kind,
         text=body,
         title=title,
         url=link,
-        published_at=parse_date(entry.get("published") or entry.get("updated") or entry.get("created")),
+        published_at=options.date(stated, f"{source_path}#{guid}"),
         source_path=source_path,
         meta=meta,
     )

@@ -27,7 +27,8 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from ..hookspecs import hookimpl
 from ..models import Document
 from .base import ImportRun
-from .textutil import clean, decode, html_to_text, looks_binary, parse_date, tidy
+from .dates import DateError, parse_date
+from .textutil import clean, decode, html_to_text, looks_binary, tidy
 
 SNIFF_BYTES = 2048
 _MARKERS = (b"<!doctype html", b"<html", b"<head", b"<body")
@@ -98,7 +99,7 @@ def _decode(data: bytes, path: Path) -> str:
 
 def _document(tree: LexborHTMLParser, text: str, path: Path, options: ImportRun) -> Document:
     fetched = _fetched_url(path, options)
-    published = _published(tree)
+    published = _published(tree, path, options)
     meta: dict[str, Any] = {}
     if published is None and (known := options.file_dates.get(options.relative(path))):
         published, meta["date_source"] = known, "git"
@@ -157,14 +158,21 @@ def _title(tree: LexborHTMLParser) -> str | None:
     return clean(text) or None
 
 
-def _published(tree: LexborHTMLParser) -> datetime | None:
-    for selector in _DATE_META:
-        if (found := parse_date(_meta_content(tree, selector))) is not None:
-            return found
+def _published(tree: LexborHTMLParser, path: Path, options: ImportRun) -> datetime | None:
+    """The first stated date that is a date; when none is but one was stated, the first one's problem is reported."""
+    stated: list[str | None] = [_meta_content(tree, selector) for selector in _DATE_META]
     for selector in ("[itemprop=datePublished][datetime]", "article time[datetime]", "time[datetime]"):
         node = tree.css_first(selector)
-        if node is not None and (found := parse_date(node.attributes.get("datetime"))) is not None:
-            return found
+        stated.append(node.attributes.get("datetime") if node is not None else None)
+    problems: list[DateError] = []
+    for value in stated:
+        try:
+            if (found := parse_date(value)) is not None:
+                return found
+        except DateError as ex:
+            problems.append(ex)
+    if problems:
+        options.reject_date(options.relative(path), problems[0])
     return None
 
 

@@ -37,7 +37,7 @@ from ..hookspecs import hookimpl
 from ..models import Document
 from . import url_template
 from .base import ImportRun
-from .textutil import clean, decode, html_to_text, is_binary, parse_date, tidy
+from .textutil import clean, decode, html_to_text, is_binary, tidy
 
 SUFFIXES = frozenset({".md", ".markdown", ".mdx", ".mdown", ".mkd", ".txt"})
 MAX_BYTES = 4 * 1024 * 1024
@@ -73,6 +73,15 @@ class _CappedLoader(yaml.SafeLoader):
             if self.aliases > MAX_ALIASES:
                 raise FrontMatterError(f"more than {MAX_ALIASES} YAML aliases (a 'billion laughs' bomb?)")
         return super().compose_node(parent, index)
+
+
+def _timestamp_as_text(loader: _CappedLoader, node: yaml.Node) -> str:
+    """subtle: YAML's own timestamps raise inside the loader on an offset of 24 h or more (losing
+    the whole block); kept as text, they are read by ``dates.parse_date``, which reports what is no date."""
+    return str(loader.construct_scalar(node))  # type: ignore[arg-type]  # a timestamp is always a scalar
+
+
+_CappedLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
 
 
 def safe_yaml(source: str) -> Any:
@@ -265,7 +274,7 @@ def _document(path: Path, rel: str, front: dict[str, Any], body: str, options: I
     text, heading = (tidy(body), None) if plain else _render(body)
     if not text:
         return None
-    own_date, dated_name = _own_date(path, front)
+    own_date, dated_name = _own_date(path, rel, front, options)
     published = own_date or options.file_dates.get(rel)
     templated = url_template.fill(options.url_template, rel, published) if options.url_template else None
     return Document(
@@ -282,11 +291,11 @@ def _document(path: Path, rel: str, front: dict[str, Any], body: str, options: I
     )
 
 
-def _own_date(path: Path, front: dict[str, Any]) -> tuple[datetime | None, str | None]:
+def _own_date(path: Path, rel: str, front: dict[str, Any], options: ImportRun) -> tuple[datetime | None, str | None]:
     """The date the file itself states (front matter, then file name), and the name's slug."""
     match = _DATED_NAME.match(path.stem)
     slug = match.group(4) if match else None
-    stated = parse_date(front.get("date")) if front.get("date") is not None else None
+    stated = options.date(front.get("date"), rel)
     if stated is not None:
         return stated, slug
     if match:

@@ -6,7 +6,9 @@ becomes a ``repost`` stored as a reference to the boosted URL, never the boosted
 which is somebody else's. Visibility comes from ``to``/``cc``: public and unlisted posts
 are kept; followers-only and direct ones are excluded unless ``include_private`` is set,
 and reported as one skip entry with their count. Content HTML becomes plain text:
-scripts, event handlers and link targets are dropped, only the words remain.
+scripts, event handlers and link targets are dropped, only the words remain. An outbox
+holding fewer activities than its ``totalItems`` imports with a warning naming both numbers
+(an error under ``--strict``); one claiming activities but holding none is an error.
 
 It does not read media, likes, bookmarks or the actor's profile fields, never extracts the
 zip, and never fetches anything (boosted posts are not resolved).
@@ -21,12 +23,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import CorruptArchiveError
+from ..errors import CorruptArchiveError, EmptyImportError
 from ..hookspecs import hookimpl
 from ..models import Document
 from .archive import Tree, is_zip
 from .base import ImportRun
-from .textutil import decode, html_to_text, parse_date
+from .textutil import decode, html_to_text
 
 PUBLIC = frozenset({"https://www.w3.org/ns/activitystreams#Public", "as:Public", "Public"})
 NOTE_TYPES = frozenset({"Note", "Article", "Page", "Question"})
@@ -42,6 +44,7 @@ class _Export:
     label: str
     items: list[Any]
     username: str = ""
+    claimed: int = 0  # the outbox's totalItems
     skipped: Counter[str] = field(default_factory=Counter)
 
 
@@ -58,6 +61,10 @@ class MastodonImporter:
 
     def read(self, path: Path, options: ImportRun) -> Iterator[Document]:
         export = _load(path)
+        if len(export.items) < export.claimed:
+            options.warn(
+                export.label, f"totalItems says {export.claimed:,} items but orderedItems holds {len(export.items):,}"
+            )
         for item in export.items:
             doc = _document(item, export, options)
             if doc is not None:
@@ -78,13 +85,20 @@ def register_importers(register: Any) -> None:
 
 
 def _sniff(path: Path) -> bool:
-    """True when ``path`` starts like an ActivityStreams outbox of Create/Announce activities."""
+    """True when ``path`` starts like an ActivityStreams outbox: Create/Announce activities, or named outbox.json.
+
+    subtle: an ``outbox.json`` with no activities (``orderedItems`` null or empty) is still
+    claimed, so that the import says it holds nothing instead of walking its folder and
+    importing ``actor.json`` as a record.
+    """
     try:
         with path.open("rb") as f:
             head = f.read(SNIFF_BYTES)
     except OSError:
         return False
-    return b'"orderedItems"' in head and b"OrderedCollection" in head and (b'"Create"' in head or b'"Announce"' in head)
+    if b'"orderedItems"' not in head or b"OrderedCollection" not in head:
+        return False
+    return b'"Create"' in head or b'"Announce"' in head or path.name == "outbox.json"
 
 
 def _zip_has_outbox(path: Path) -> bool:
@@ -119,6 +133,10 @@ def _load(path: Path) -> _Export:
 def _parse(label: str, outbox: bytes, actor: bytes | None) -> _Export:
     data = _json(outbox, label)
     items = data.get("orderedItems") if isinstance(data, dict) else None
+    claimed = data.get("totalItems") if isinstance(data, dict) else None
+    claimed = claimed if isinstance(claimed, int) and not isinstance(claimed, bool) and claimed > 0 else 0
+    if claimed and not items:
+        raise EmptyImportError(f"'{label}' says it holds {claimed:,} items (totalItems) but orderedItems has none")
     if not isinstance(items, list):
         raise CorruptArchiveError(f"'{label}' is not a Mastodon outbox: no orderedItems list")
     username = ""
@@ -126,7 +144,7 @@ def _parse(label: str, outbox: bytes, actor: bytes | None) -> _Export:
         person = _json(actor, label.rsplit("/", 1)[0] + "/actor.json")
         name = person.get("preferredUsername") if isinstance(person, dict) else None
         username = name if isinstance(name, str) else ""
-    return _Export(label, items, username)
+    return _Export(label, items, username, claimed)
 
 
 def _json(data: bytes, label: str) -> Any:
@@ -146,7 +164,7 @@ def _document(item: Any, export: _Export, options: ImportRun) -> Document | None
         return None
     kind = item.get("type")
     obj = item.get("object")
-    convert: Callable[[dict[str, Any], _Export, str], Document | None]
+    convert: Callable[[dict[str, Any], _Export, str, ImportRun], Document | None]
     if kind == "Create" and isinstance(obj, dict) and obj.get("type") in NOTE_TYPES:
         visibility = _visibility(item, obj)
         convert = _post
@@ -159,7 +177,7 @@ def _document(item: Any, export: _Export, options: ImportRun) -> Document | None
     if visibility in ("followers", "direct") and not options.include_private:
         export.skipped[_PRIVATE] += 1
         return None
-    doc = convert(item, export, visibility)
+    doc = convert(item, export, visibility, options)
     if doc is None:
         export.skipped["{n} boosts without an http(s) object URL not imported"] += 1
     return doc
@@ -192,22 +210,23 @@ def _addresses(value: Any) -> set[str]:
     return set()
 
 
-def _post(activity: dict[str, Any], export: _Export, visibility: str) -> Document:
+def _post(activity: dict[str, Any], export: _Export, visibility: str, options: ImportRun) -> Document:
     obj: dict[str, Any] = activity["object"]
     content = obj.get("content")
     reply_to = _string(obj.get("inReplyTo"))
     meta = _post_meta(obj, visibility)
     if reply_to:
         meta["in_reply_to"] = reply_to
+    source_id = _string(obj.get("id")) or _string(activity.get("id")) or ""
     return Document(
         source="mastodon",
-        source_id=_string(obj.get("id")) or _string(activity.get("id")) or "",
+        source_id=source_id,
         kind="reply" if reply_to else "post",
         text=html_to_text(content) if isinstance(content, str) else "",
         thinker=export.username,
         title=_string(obj.get("summary")) or None,
         url=_http_url(obj.get("url")) or _http_url(obj.get("id")),
-        published_at=parse_date(obj.get("published") or activity.get("published")),
+        published_at=options.date(obj.get("published") or activity.get("published"), f"{export.label}#{source_id}"),
         source_path=export.label,
         meta=meta,
     )
@@ -232,19 +251,20 @@ def _post_meta(obj: dict[str, Any], visibility: str) -> dict[str, Any]:
     return meta
 
 
-def _boost(activity: dict[str, Any], export: _Export, visibility: str) -> Document | None:
+def _boost(activity: dict[str, Any], export: _Export, visibility: str, options: ImportRun) -> Document | None:
     """A boost as a reference: the boosted URL, not the boosted text (it is not the thinker's)."""
     target = _boost_target(activity.get("object"))
     if target is None:
         return None
+    source_id = _string(activity.get("id")) or target
     return Document(
         source="mastodon",
-        source_id=_string(activity.get("id")) or target,
+        source_id=source_id,
         kind="repost",
         text=f"Boosted {target}",
         thinker=export.username,
         url=target,
-        published_at=parse_date(activity.get("published")),
+        published_at=options.date(activity.get("published"), f"{export.label}#{source_id}"),
         source_path=export.label,
         meta={"boosted_url": target, "visibility": visibility},
     )

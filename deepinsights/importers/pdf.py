@@ -26,7 +26,7 @@ from ..errors import CorruptArchiveError, ImporterError
 from ..hookspecs import hookimpl
 from ..models import Anchor, Document
 from .base import ImportRun
-from .textutil import clean, parse_date, tidy
+from .textutil import clean, tidy
 
 MAX_CHARS = 20_000_000
 _WORKER = Path(__file__).with_name("pdf_worker.py")
@@ -120,7 +120,7 @@ def _document(path: Path, rel: str, result: dict[str, Any], options: ImportRun) 
         thinker=options.thinker or "",
         title=_title(result.get("title"), text, path),
         url=url,
-        published_at=parse_date(result.get("created")) or options.file_dates.get(rel),
+        published_at=options.date(result.get("created"), rel) or options.file_dates.get(rel),
         source_path=rel,
         meta=meta,
         anchors=anchors,

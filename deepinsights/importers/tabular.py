@@ -36,7 +36,7 @@ from ..hookspecs import hookimpl
 from ..models import Document
 from .base import ImportRun
 from .markdown import markdown_to_text
-from .textutil import bounded_lines, clean, html_to_text, is_binary, parse_date
+from .textutil import bounded_lines, clean, html_to_text, is_binary
 
 MAX_JSON_BYTES = 200 * 1024 * 1024
 MAX_LINE_BYTES = 16 * 1024 * 1024
@@ -436,7 +436,7 @@ def _document(
         thinker=options.thinker or "",
         title=title[:500] or None,
         url=_one_line(_value(row, fields.url))[:2000] or None,
-        published_at=parse_date(_value(row, fields.date) or None),
+        published_at=options.date(_value(row, fields.date), f"{rel}#{native[:200]}"),
         source_path=rel,
         meta=_meta(row, fields),
     )

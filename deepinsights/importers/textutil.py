@@ -1,8 +1,9 @@
-"""Small text helpers every importer shares: decoding bytes, HTML to text, dates, cleanup.
+"""Small text helpers every importer shares: decoding bytes, HTML to text, cleanup.
 
-They exist so that each importer decodes, strips and dates text the same way: invalid
-UTF-8 falls back to a detected encoding, NUL bytes and lone surrogates never reach SQLite,
-and HTML becomes readable plain text (scripts and styles dropped, blocks on new lines).
+They exist so that each importer decodes and strips text the same way: invalid UTF-8 falls
+back to a detected encoding, NUL bytes and lone surrogates never reach SQLite, and HTML
+becomes readable plain text (scripts and styles dropped, blocks on new lines). Dates are
+read by ``dates``.
 """
 
 from __future__ import annotations
@@ -10,11 +11,9 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from dateutil import parser as dateparser
 from selectolax.lexbor import LexborHTMLParser
 
 from ..errors import CorruptArchiveError
@@ -106,30 +105,6 @@ def tidy(text: str) -> str:
 
 def unescape(text: str) -> str:
     return html.unescape(text)
-
-
-def parse_date(value: object) -> datetime | None:
-    """Parse a date in any common form (ISO, RFC 2822, epoch seconds) to aware UTC, or None."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        moment = value
-    elif isinstance(value, (int, float)) or (isinstance(value, str) and value.strip().isdigit()):
-        seconds = float(value)
-        if seconds > 1e11:  # milliseconds
-            seconds /= 1000
-        try:
-            moment = datetime.fromtimestamp(seconds, tz=UTC)
-        except (OverflowError, OSError, ValueError):
-            return None
-    else:
-        try:
-            moment = dateparser.parse(str(value)[:100])
-        except (ValueError, OverflowError, TypeError):
-            return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
 
 
 def bounded_lines(stream: BinaryIO, max_bytes: int) -> Iterator[tuple[bytes, bool]]:

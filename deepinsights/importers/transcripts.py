@@ -31,7 +31,6 @@ import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -40,7 +39,7 @@ from ..errors import CorruptArchiveError, EmptyImportError
 from ..hookspecs import hookimpl
 from ..models import Anchor, Document
 from .base import ImportRun
-from .textutil import bounded_lines, clean, is_binary, parse_date
+from .textutil import bounded_lines, clean, is_binary
 
 CAPTION_SUFFIXES = (".vtt", ".srt", ".txt")
 SIDECAR_SUFFIX = ".info.json"  # yt-dlp --write-info-json
@@ -437,8 +436,8 @@ def _sidecar_header(path: Path, options: ImportRun) -> dict[str, str]:
     stamp, day = info.get("timestamp"), info.get("upload_date")
     if isinstance(stamp, (int, float)) and not isinstance(stamp, bool) and math.isfinite(stamp):
         header["date"] = str(int(stamp))
-    elif isinstance(day, str) and re.fullmatch(r"\d{8}", day):
-        header["date"] = f"{day[:4]}-{day[4:6]}-{day[6:]}"  # subtle: bare digits would parse as epoch seconds
+    elif isinstance(day, str):
+        header["date"] = day[:100]  # YYYYMMDD, which dates.parse_date reads as a day
     language = info.get("language")
     if isinstance(language, str) and _LANGUAGE_TAG.match(language):
         header["language"] = language
@@ -473,15 +472,11 @@ def _document(transcript: Transcript, path: Path, rel: str, options: ImportRun) 
         thinker=options.thinker or "",
         title=header.get("title") or path.stem,
         url=url,
-        published_at=_date(header) or options.file_dates.get(rel),
+        published_at=options.date(header.get("date"), rel) or options.file_dates.get(rel),
         source_path=rel,
         meta=_meta(transcript, video, starts),
         anchors=anchors,
     )
-
-
-def _date(header: dict[str, str]) -> datetime | None:
-    return parse_date(header["date"]) if "date" in header else None
 
 
 def _meta(transcript: Transcript, video: str | None, starts: list[float]) -> dict[str, Any]:

@@ -202,7 +202,9 @@ def _context(scan: _Scan, owner: str, options: ImportRun, screen_name: str) -> C
             parents[tid] = parent
             if (account_id and user == account_id) or (name and name == owner):
                 to_self.add(tid)
-    return Context(screen_name, account_id, link_threads(parents, ids, to_self), Notes({}), options.keep_raw)
+    return Context(
+        screen_name, account_id, link_threads(parents, ids, to_self), Notes({}), options.keep_raw, options.date
+    )
 
 
 def _links(found: ApiTweet) -> dict[str, Any]:

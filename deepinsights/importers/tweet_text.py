@@ -43,7 +43,8 @@ from ..errors import CorruptArchiveError, EmptyImportError
 from ..hookspecs import hookimpl
 from ..models import Document
 from .base import ImportRun
-from .textutil import clean, decode, looks_binary, parse_date
+from .dates import DateError, parse_date
+from .textutil import clean, decode, looks_binary
 
 NAME = "tweet-text"
 MAX_FILE_BYTES = 256 * 1024 * 1024
@@ -76,6 +77,7 @@ class Item:
     text: str
     date: datetime | None = None
     url: str | None = None
+    date_error: DateError | None = None  # a leading date that is no date (reported, the item kept undated)
 
 
 # -- splitting the file into items ---------------------------------------------------------
@@ -150,8 +152,11 @@ def _parse_item(chunk: list[tuple[int, str]]) -> Item:
 def _take_header(item: Item, lines: list[str]) -> bool:
     """Consume one leading date or status URL from ``lines[0]``; False when there is none."""
     first = lines[0]
-    if item.date is None and (match := _DATE_START.match(first)):
-        item.date = parse_date(match.group(1))
+    if item.date is None and item.date_error is None and (match := _DATE_START.match(first)):
+        try:
+            item.date = parse_date(match.group(1))
+        except DateError as ex:
+            item.date_error = ex
     elif item.url is None and (match := _URL_START.match(first)):
         item.url = match.group(1)
     else:
@@ -212,6 +217,8 @@ def _documents(path: Path, items: list[Item], options: ImportRun) -> Iterator[Do
             repeats += 1
             continue
         seen.add(sid)
+        if item.date_error is not None:
+            options.reject_date(f"{path}:{item.line}", item.date_error)
         yield Document(
             source=NAME,
             source_id=sid,

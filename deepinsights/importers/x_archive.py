@@ -9,7 +9,7 @@ to one's own tweet continues a self-thread: it stays a ``tweet`` (as on the prof
 Tweets tab) and carries ``meta.thread_parent`` and ``meta.thread_root``; the first tweet
 of a thread carries ``meta.thread_root`` = its own id (``x_tweet`` turns each tweet into
 its Document; ``x_json`` reads the untrusted JSON). The original
-item is kept in ``Document.raw`` only with ``--keep-raw`` (``ImportOptions.keep_raw``): its
+item is kept in ``Document.raw`` only with ``--keep-raw`` (``ImportRun.keep_raw``): its
 fields that matter live in the columns and ``meta``, the archive itself stays the original
 (``source_path`` + ``source_id`` find it), and without it a workspace is a third smaller.
 
@@ -19,7 +19,9 @@ first pass validates it and collects ids and reply links (threads need the whole
 a second pass yields Documents. A big file on disk has its first pass read in two halves
 at once (``split_scan``), which halves the time before the first tweet can be written. A
 part file that fails the first pass (bad JSON, bad UTF-8) is reported and left out whole
-while its siblings import; a damaged zip or a zip bomb aborts the import.
+while its siblings import; a damaged zip or a zip bomb aborts the import. A part holding
+fewer items than ``manifest.js`` lists for it is imported with a warning naming both numbers
+(an error under ``--strict``); one listed but missing is reported as skipped.
 
 It does not import likes, DMs, Circle or community tweets, media files or any other archive
 data: each such file is reported through ``options.skip``, never silently dropped. It never
@@ -33,6 +35,8 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +47,6 @@ from .archive import CHUNK, Tree, is_zip
 from .base import ImportRun
 from .jsonstream import JsonStreamError, iter_json_array
 from .split_scan import scan_in_halves
-from .textutil import parse_date
 from .x_json import STATUS, as_dict, as_int, as_list, as_text, tweet_id, unwrap
 from .x_tweet import NAME, Context, Notes, document, link_threads
 
@@ -139,6 +142,7 @@ class _Plan:
     notes: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
     expected: int = 0
+    claimed: dict[str, int] = field(default_factory=dict)  # member -> tweets manifest.js says it holds
     screen_name: str = ""
     account_id: str = ""
 
@@ -201,6 +205,7 @@ def _tweet_files(
             options.skip(source.label(file_name), f"manifest.js lists {count:,} tweets in it but the file is missing")
         elif name is not None and name not in found:
             found.append(name)
+            plan.claimed[name] = count
     # No manifest (a hand-made zip, a pre-2019 export) or a part it forgot: find the files by name.
     for name in sorted((n for n in names if _TWEETS.search(n)), key=_part_key):
         if name not in found:
@@ -273,7 +278,7 @@ def _scan(source: _Source, plan: _Plan, options: ImportRun) -> _Index:
     for name in plan.deleted:
         _scan_side_file(source, name, options, lambda item: _add_deleted(index, item))
     for name in plan.notes:
-        _scan_side_file(source, name, options, lambda item: _add_note(index, item))
+        _scan_side_file(source, name, options, partial(_add_note, index, options.date, source.label(name)))
     for name in plan.tweets:
         _scan_tweets(source, name, plan, options, index)
     if index.deleted:
@@ -295,9 +300,9 @@ def _add_deleted(index: _Index, item: Any) -> None:
         index.deleted.add(tid)
 
 
-def _add_note(index: _Index, item: Any) -> None:
+def _add_note(index: _Index, read_date: Callable[[object, str], datetime | None], label: str, item: Any) -> None:
     note = unwrap(item, "noteTweet")
-    created = parse_date(as_text(note.get("createdAt")))
+    created = read_date(as_text(note.get("createdAt")), f"{label}#{as_text(note.get('noteTweetId'))}")
     if created is not None and as_text(as_dict(note.get("core")).get("text")):
         index.notes.setdefault(int(created.timestamp()), []).append(note)
 
@@ -323,6 +328,7 @@ def _scan_tweets(source: _Source, name: str, plan: _Plan, options: ImportRun, in
     for part in parts:
         _note_replies(part.replies, plan, index)
     _report_bad_items(label, sum(part.bad for part in parts), repeats, options)
+    _report_shortfall(label, sum(part.items for part in parts), plan.claimed.get(name, 0), options)
     index.files.append(name)
     index.ids |= ids
 
@@ -366,6 +372,12 @@ def _report_bad_items(label: str, bad: int, repeats: int, options: ImportRun) ->
         options.skip(label, f"{repeats:,} repeated tweet ids, the first occurrence kept")
 
 
+def _report_shortfall(label: str, held: int, claimed: int, options: ImportRun) -> None:
+    """Warn when a file holds fewer items than manifest.js says it does (a truncated or edited export)."""
+    if held < claimed:
+        options.warn(label, f"manifest.js lists {claimed:,} tweets in this file but it holds {held:,}")
+
+
 def _note_replies(replies: dict[int, tuple[int, str, str]], plan: _Plan, index: _Index) -> None:
     """Record each reply's parent, and which replies answer the archive's own account (its self-threads)."""
     own_name = plan.screen_name.lower()
@@ -396,7 +408,7 @@ def _screen_name(value: Any) -> str:
 def _documents(source: _Source, plan: _Plan, index: _Index, options: ImportRun) -> Iterator[Document]:
     base = options.relative(source.path).strip(".") or source.path.name
     threads = link_threads(index.parents, index.ids, index.to_self)
-    ctx = Context(plan.screen_name, plan.account_id, threads, Notes(index.notes), options.keep_raw)
+    ctx = Context(plan.screen_name, plan.account_id, threads, Notes(index.notes), options.keep_raw, options.date)
     lone = base if source.tree is None else ""
     remaining = index.ids
     for name in index.files:

@@ -11,21 +11,23 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from .textutil import clean, parse_date
+from .textutil import clean
 
 STATUS = re.compile(r"^https?://(?:www\.|mobile\.)?(?:twitter|x)\.com/(\w+)/status(?:es)?/(\d+)", re.IGNORECASE)
 _CREATED = re.compile(r"[A-Z][a-z]{2} ([A-Z][a-z]{2}) (\d\d) (\d\d):(\d\d):(\d\d) \+0000 (\d{4})")
 _MONTHS = {m: i for i, m in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(), start=1)}
 
 
-def parse_created(value: Any) -> datetime | None:
+def parse_created(value: Any, read_date: Callable[[str], datetime | None]) -> datetime | None:
     """Every archive so far writes UTC as "Thu Nov 03 08:50:26 +0000 2022".
 
     subtle: ``strptime`` was a quarter of the import's time, so that one shape is read by a
-    regex; anything else (another offset, another layout) goes through the general parser.
+    regex; anything else (another offset, another layout, a day that does not exist) goes to
+    ``read_date`` (``ImportRun.date``, which reports a value that is not a date).
     """
     text = as_text(value)
     match = _CREATED.fullmatch(text)
@@ -34,11 +36,8 @@ def parse_created(value: Any) -> datetime | None:
         try:
             return datetime(int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second), tzinfo=UTC)
         except ValueError:
-            return None
-    try:
-        return datetime.strptime(text, "%a %b %d %H:%M:%S %z %Y").astimezone(UTC)
-    except ValueError:
-        return parse_date(text)
+            pass
+    return read_date(text)
 
 
 def unwrap(item: Any, key: str) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -97,6 +98,7 @@ class Context:
     threads: Threads
     notes: Notes
     keep_raw: bool
+    date: Callable[[object, str], datetime | None]  # ImportRun.date: reads a date, reports one that is not
 
 
 def document(tweet: dict[str, Any], tid: int, source_path: str, ctx: Context, source: str = NAME) -> Document:
@@ -105,7 +107,7 @@ def document(tweet: dict[str, Any], tid: int, source_path: str, ctx: Context, so
     ``source``: the importer that read it; API-shaped tweets (``tweet_api``) pass theirs.
     """
     full = as_text(tweet.get("full_text") or tweet.get("text"))
-    created = parse_created(tweet.get("created_at"))
+    created = parse_created(tweet.get("created_at"), lambda text: ctx.date(text, f"{source_path}#{tid}"))
     text, links, media = _expand(full, tweet)
     note = ctx.notes.take(created, text)
     if note:
