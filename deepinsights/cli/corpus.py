@@ -43,7 +43,7 @@ out = Console(highlight=False, soft_wrap=True)
 @click.option(
     "--url-template",
     callback=lambda ctx, param, value: _checked_template(value),
-    help="Markdown files without a permalink: their published URL, e.g. "
+    help="Markdown files without a permalink, Substack and Ghost posts: their published URL, e.g. "
     "'https://example.org/{year}/{month}/{day}/{slug}/' ({path}, {name}, {slug}, {year}, {month}, {day}).",
 )
 @click.option(

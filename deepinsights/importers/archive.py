@@ -104,6 +104,24 @@ def _bomb(path: Path, name: str, verb: str, size: int) -> str:
     )
 
 
+def unsafe_name(name: str) -> bool:
+    """True for member names that would escape a folder if extracted (we never extract, but list them)."""
+    return (
+        name.startswith(("/", "\\"))
+        or "\\" in name
+        or "\x00" in name
+        or ".." in name.split("/")
+        or (len(name) > 1 and name[1] == ":")
+    )
+
+
+def safe_names(tree: Tree) -> tuple[list[str], list[str]]:
+    """(safe, unsafe) member names: the unsafe ones are to be reported, never read."""
+    names = tree.names()
+    unsafe = [n for n in names if unsafe_name(n)]
+    return [n for n in names if not unsafe_name(n)], unsafe
+
+
 def is_zip(path: Path) -> bool:
     """True when ``path`` is a file that starts like a zip."""
     try:

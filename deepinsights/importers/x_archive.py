@@ -44,6 +44,7 @@ from ..errors import CorruptArchiveError, EmptyImportError
 from ..hookspecs import hookimpl
 from ..models import Document
 from .archive import CHUNK, Tree, is_zip
+from .archive import unsafe_name as _unsafe
 from .base import ImportRun
 from .jsonstream import JsonStreamError, iter_json_array
 from .split_scan import scan_in_halves
@@ -118,17 +119,6 @@ def _file_chunks(path: Path) -> Iterator[bytes]:
 
 def _zipish(path: Path) -> bool:
     return path.suffix.lower() == ".zip" or is_zip(path)
-
-
-def _unsafe(name: str) -> bool:
-    """True for member names that would escape a folder if extracted (we never extract, but list them)."""
-    return (
-        name.startswith(("/", "\\"))
-        or "\\" in name
-        or "\x00" in name
-        or ".." in name.split("/")
-        or (len(name) > 1 and name[1] == ":")
-    )
 
 
 # -- planning: which files hold what ----------------------------------------------------
