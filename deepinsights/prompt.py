@@ -32,6 +32,7 @@ __all__ = [
     "prompt_json",
     "prompt_sections",
     "render_prompt",
+    "template_literal",
 ]
 
 Stats = Sequence[Mapping[str, Any]]
@@ -71,10 +72,20 @@ def render_prompt(profile: Profile, fmt: str = "text", stats: Stats | None = Non
     if fmt == "text":
         return compile_prompt(profile, stats)
     if fmt == "llm-template":
-        return dump_yaml({"system": compile_prompt(profile, stats)})
+        return dump_yaml({"system": template_literal(compile_prompt(profile, stats))})
     if fmt == "json":
         return json.dumps(prompt_json(profile, stats), indent=2, ensure_ascii=False) + "\n"
     raise ProfileError(f"Unknown prompt format '{fmt}'. Choose one of: {', '.join(FORMATS)}")
+
+
+def template_literal(text: str) -> str:
+    """``text`` escaped for an ``llm`` template, which fills ``$name`` and ``${name}`` (``string.Template``).
+
+    subtle: every ``$`` is doubled, so that "$5" does not make llm fail with "Invalid
+    placeholder" and "$input" in a profile is not replaced by the user's question: the
+    template has no variables and renders to ``text`` exactly.
+    """
+    return text.replace("$", "$$")
 
 
 def prompt_json(profile: Profile, stats: Stats | None = None) -> dict[str, Any]:

@@ -152,6 +152,8 @@ def prompt(slug: str, fmt: str, db_path: Db) -> None:
 
     When the workspace holds documents for the thinker, the counts in the prompt are
     measured from it; otherwise they are the profile's claims, and the prompt says so.
+    An llm template has every '$' doubled, so that llm shows the profile's text as it is
+    (a '$5' or '$input' in it is not a template variable).
 
     \b
     Example usage:
