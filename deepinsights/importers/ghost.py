@@ -25,7 +25,7 @@ from ..hookspecs import hookimpl
 from ..models import Document
 from . import url_template
 from .base import ImportRun
-from .textutil import clean, decode, html_to_text, parse_date
+from .textutil import clean, decode, html_to_text
 from .x_json import as_dict, as_list, as_text
 
 NAME = "ghost"
@@ -71,12 +71,10 @@ def _verdict(post: dict[str, Any], options: ImportRun) -> str | None:
     return None
 
 
-def _document(
-    post: dict[str, Any], tags: list[str], authors: list[str], label: str, options: ImportRun
-) -> Document:
+def _document(post: dict[str, Any], tags: list[str], authors: list[str], label: str, options: ImportRun) -> Document:
     page = as_text(post.get("type")) == "page" or post.get("page") is True
     slug = as_text(post.get("slug"))
-    published = parse_date(as_text(post.get("published_at")) or None)
+    published = options.date(as_text(post.get("published_at")) or None, f"{label}#{as_text(post.get('id'))}")
     html = as_text(post.get("html"))
     canonical = as_text(post.get("canonical_url"))
     url = canonical if canonical.startswith(("https://", "http://")) else None

@@ -26,7 +26,7 @@ from ..hookspecs import hookimpl
 from ..models import Document
 from .archive import Tree, is_zip, safe_names
 from .base import ImportRun
-from .textutil import clean, decode, html_to_text, parse_date, tidy
+from .textutil import clean, decode, html_to_text, tidy
 
 NAME = "medium"
 MAX_POST_BYTES = 32 * 1024 * 1024
@@ -72,7 +72,7 @@ def _open(path: Path) -> Tree | None:
     return None
 
 
-def _document(name: str, markup: str, base: str) -> Document:
+def _document(name: str, markup: str, base: str, options: ImportRun) -> Document:
     page = LexborHTMLParser(markup)
     body = page.css_first('section[data-field="body"]') or page.css_first(".e-content") or page.body
     title_node = page.css_first("h1.p-name") or page.css_first("title")
@@ -96,7 +96,7 @@ def _document(name: str, markup: str, base: str) -> Document:
         text=clean(html_to_text(body.html or "") if body is not None else ""),
         title=clean(tidy(title_node.text())) or None if title_node is not None else None,
         url=href if href and href.startswith(("https://", "http://")) else None,
-        published_at=parse_date(time.attributes.get("datetime") if time else None),
+        published_at=options.date(time.attributes.get("datetime") if time else None, f"{base}/{name}"),
         source_path=f"{base}/{name}",
         meta={k: v for k, v in meta.items() if v},
     )
@@ -133,7 +133,7 @@ class MediumImporter:
             if tree.size(name) > MAX_POST_BYTES:
                 options.skip(f"{path}/{name}", f"larger than {MAX_POST_BYTES:,} bytes, skipped")
                 continue
-            doc = _document(name, decode(tree.read_bytes(name), f"{path}/{name}"), base)
+            doc = _document(name, decode(tree.read_bytes(name), f"{path}/{name}"), base, options)
             if name in drafts:
                 doc = replace(doc, meta={**doc.meta, "draft": True})
             count += 1

@@ -26,7 +26,7 @@ from ..models import Document
 from . import url_template
 from .archive import Tree, is_zip, safe_names
 from .base import ImportRun
-from .textutil import clean, decode, html_to_text, parse_date
+from .textutil import clean, decode, html_to_text
 
 NAME = "substack"
 HEADER = {"post_id", "post_date", "is_published", "title"}
@@ -101,7 +101,7 @@ def _document(
         return None
     text = html_to_text(decode(export.tree.read_bytes(member), f"{base}/{member}"))
     slug = post_id.split(".", 1)[1] if "." in post_id else post_id
-    published = parse_date(row.get("post_date"))
+    published = options.date(row.get("post_date"), f"{base}/{member}")
     meta: dict[str, Any] = {"slug": slug, "audience": audience, "type": row.get("type") or "", "post_id": post_id}
     meta["subtitle"] = clean(row.get("subtitle") or "")
     return Document(

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import Element, ParseError
@@ -28,7 +29,7 @@ from ..errors import CorruptArchiveError
 from ..hookspecs import hookimpl
 from ..models import Document
 from .base import ImportRun
-from .textutil import clean, html_to_text, parse_date, tidy
+from .textutil import clean, html_to_text, tidy
 
 NAME = "wordpress"
 HEAD_BYTES = 8192
@@ -66,14 +67,14 @@ def _terms(item: Element, domain: str) -> list[str]:
     return [clean(c.text.strip()) for c in item.findall("category") if c.get("domain") == domain and c.text]
 
 
-def _date(item: Element) -> Any:
+def _date(item: Element, where: str, options: ImportRun) -> datetime | None:
     gmt = _wp(item, "post_date_gmt")
-    if gmt and not gmt.startswith("0000"):
-        return parse_date(gmt)  # subtle: WordPress writes it without a zone; it is UTC
-    return parse_date(_text(item, "pubDate"))
+    if gmt and not gmt.startswith("0000"):  # subtle: drafts carry 0000-00-00; the value has no zone and is UTC
+        return options.date(gmt, where)
+    return options.date(_text(item, "pubDate"), where)
 
 
-def _document(item: Element, kind: str, label: str) -> Document:
+def _document(item: Element, kind: str, label: str, options: ImportRun) -> Document:
     link = _text(item, "link").strip()
     meta: dict[str, Any] = {
         "post_id": _wp(item, "post_id"),
@@ -90,7 +91,7 @@ def _document(item: Element, kind: str, label: str) -> Document:
         text=clean(html_to_text(_text(item, CONTENT))),
         title=clean(tidy(_text(item, "title"))) or None,
         url=link if link.startswith(("https://", "http://")) else None,
-        published_at=_date(item),
+        published_at=_date(item, f"{label}#{_wp(item, 'post_id')}", options),
         source_path=label,
         meta={k: v for k, v in meta.items() if v},
     )
@@ -144,7 +145,7 @@ class WordPressImporter:
             kind = KINDS.get(_wp(element, "post_type") or "post", "")
             reason = _verdict(element, options)
             if reason is None:
-                yield _document(element, kind, label)
+                yield _document(element, kind, label, options)
             else:
                 left[reason] += 1
             element.clear()  # subtle: keeps memory flat on a big export
