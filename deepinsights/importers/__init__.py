@@ -57,9 +57,9 @@ def plan(path: Path, options: ImportRun) -> Iterator[tuple[Importer, Path]]:
 
 def _walk(folder: Path, options: ImportRun) -> Iterator[tuple[Importer, Path]]:
     for child in sorted(folder.iterdir()):
-        if child.is_symlink():
-            options.skip(child, "symbolic link not followed")
-        elif child.is_dir():
+        if not options.followed(child):
+            continue
+        if child.is_dir():
             if child.name in _IGNORED_DIRS or child.name.startswith("."):
                 continue
             importer = importer_for(child)

@@ -21,6 +21,8 @@ from typing import Any, Protocol
 from ..models import Caveat, Document, Skipped
 from .dates import DateError, parse_date
 
+SYMLINK_NOT_FOLLOWED = "symbolic link not followed"
+
 
 @dataclass(frozen=True)
 class ImportOptions:
@@ -104,6 +106,23 @@ class ImportRun(ImportOptions):
     def reject_date(self, where: str | Path, error: DateError) -> None:
         """Report that the date of ``where`` was not used, and why; the record itself is kept."""
         self.warn(where, f"date not used: {error}")
+
+    def followed(self, path: Path) -> bool:
+        """False, and ``path`` reported as skipped, when it is a symbolic link: an import never follows one.
+
+        The one rule for every file an import reads that the user did not name: each file
+        of a walked folder, and each sidecar read beside a named file (``actor.json``,
+        ``NAME.info.json``, ``TABLE.metadata.json``), so that a link planted in a download
+        cannot pull a file from elsewhere on the disk into the workspace.
+        """
+        if path.is_symlink():
+            self.skip(path, SYMLINK_NOT_FOLLOWED)
+            return False
+        return True
+
+    def sidecar(self, path: Path) -> Path | None:
+        """``path``, a file read beside the one imported, when it exists and is no symbolic link (see ``followed``)."""
+        return path if self.followed(path) and path.is_file() else None
 
 
 class Importer(Protocol):

@@ -59,6 +59,11 @@ def _connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
+def _journals(path: Path) -> list[Path]:
+    """The files SQLite reads beside a database when they exist: sidecars, so never symbolic links."""
+    return [path.with_name(path.name + suffix) for suffix in ("-wal", "-journal", "-shm")]
+
+
 def _columns(conn: sqlite3.Connection) -> dict[str, set[str]]:
     """Each table's columns (tables only: a view could run any query)."""
     tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
@@ -326,6 +331,8 @@ class DogsheepImporter:
     def detect(self, path: Path) -> bool:
         if not path.is_file() or not _is_sqlite(path):
             return False
+        if any(p.is_symlink() for p in _journals(path)):
+            return True  # claimed without opening it: ``read`` says why it is refused
         try:
             with closing(_connect(path)) as conn:
                 return tool_of(_columns(conn)) is not None
@@ -334,6 +341,9 @@ class DogsheepImporter:
 
     def read(self, path: Path, options: ImportRun) -> Iterator[Document]:
         label = options.relative(path)
+        for journal in _journals(path):
+            if not options.followed(journal):
+                raise CorruptArchiveError(f"'{path}': SQLite would read '{journal.name}' beside it, a symbolic link")
         try:
             with closing(_connect(path)) as conn:
                 columns = _columns(conn)

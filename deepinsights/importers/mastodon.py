@@ -60,7 +60,7 @@ class MastodonImporter:
         return _sniff(path)
 
     def read(self, path: Path, options: ImportRun) -> Iterator[Document]:
-        export = _load(path)
+        export = _load(path, options)
         if len(export.items) < export.claimed:
             options.warn(
                 export.label, f"totalItems says {export.claimed:,} items but orderedItems holds {len(export.items):,}"
@@ -112,11 +112,11 @@ def _zip_has_outbox(path: Path) -> bool:
         tree.close()
 
 
-def _load(path: Path) -> _Export:
+def _load(path: Path, options: ImportRun) -> _Export:
     """Read outbox.json (and actor.json when there is one) from a folder, a zip or a lone file."""
     if path.is_file() and not is_zip(path):
-        sibling = path.parent / "actor.json"
-        actor_data = sibling.read_bytes() if sibling.is_file() and sibling != path else None
+        sibling = options.sidecar(path.parent / "actor.json") if path.name != "actor.json" else None
+        actor_data = sibling.read_bytes() if sibling is not None else None
         return _parse(str(path), path.read_bytes(), actor_data)
     tree = Tree(path)
     try:

@@ -163,11 +163,14 @@ class TabularImporter:
             # subtle: the table is read through its .ndjson; only a metadata file named
             # on its own (not met while walking a folder) stands for the table.
             if options.root is not None and options.root.resolve() == path.resolve():
-                yield from self.read(_table_file(path), options)
+                table = options.sidecar(_table_file(path))
+                if table is None:
+                    raise ImporterError(f"'{path}' describes a table, but '{_table_file(path).name}' is not beside it")
+                yield from self.read(table, options)
             return
         tally = _Tally()
         try:
-            yield from _documents(_records(path, tally), path, options, tally)
+            yield from _documents(_records(path, tally, options), path, options, tally)
         except OSError as ex:
             raise CorruptArchiveError(f"'{path}' cannot be read: {ex.strerror or ex}") from None
         if tally.rows and tally.bad == tally.rows:
@@ -180,7 +183,7 @@ class TabularImporter:
 # -- reading rows -----------------------------------------------------------------
 
 
-def _records(path: Path, tally: _Tally) -> Iterator[tuple[int, dict[str, Any]]]:
+def _records(path: Path, tally: _Tally, options: ImportRun) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield (1-based position, row) for every row of ``path``; bad rows go to ``tally``."""
     name = path.name.lower()
     if name.endswith(CSV_SUFFIXES):
@@ -192,7 +195,7 @@ def _records(path: Path, tally: _Tally) -> Iterator[tuple[int, dict[str, Any]]]:
     columns: list[str] | None = None
     for n, row in rows:
         if isinstance(row, list):
-            columns = columns or _columns(path)
+            columns = columns or _columns(path, options)
             if len(row) != len(columns):
                 tally.fail(f"record {n}", f"{len(row)} values for {len(columns)} columns")
                 continue
@@ -328,11 +331,12 @@ def _table_file(metadata: Path) -> Path:
     return metadata.with_name(metadata.name[: -len(METADATA_SUFFIX)] + ".ndjson")
 
 
-def _columns(path: Path) -> list[str]:
-    """Column names of a sqlite-diffable table, from ``<table>.metadata.json`` beside it."""
-    meta = path.with_name(_table_name(path) + METADATA_SUFFIX)
-    if not meta.is_file():
-        raise ImporterError(f"'{path}' holds rows as arrays but has no '{meta.name}' beside it to name the columns")
+def _columns(path: Path, options: ImportRun) -> list[str]:
+    """Column names of a sqlite-diffable table, from ``<table>.metadata.json`` beside it (never a symlink)."""
+    wanted = path.with_name(_table_name(path) + METADATA_SUFFIX)
+    meta = options.sidecar(wanted)
+    if meta is None:
+        raise ImporterError(f"'{path}' holds rows as arrays but has no '{wanted.name}' beside it to name the columns")
     try:
         columns = json.loads(meta.read_bytes()[:10_000_000]).get("columns")
     except (ValueError, RecursionError, AttributeError) as ex:

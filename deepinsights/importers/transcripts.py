@@ -413,7 +413,7 @@ def _sidecar_header(path: Path, options: ImportRun) -> dict[str, str]:
     A sidecar that is not a readable JSON object is reported through ``options.skip`` and
     ignored; fields of the wrong type or form are left out.
     """
-    sidecar = next((p for p in map(path.with_name, _sidecar_names(path.name)) if p.is_file()), None)
+    sidecar = next(filter(None, (options.sidecar(path.with_name(name)) for name in _sidecar_names(path.name))), None)
     if sidecar is None:
         return {}
     try:
