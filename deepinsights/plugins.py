@@ -23,6 +23,7 @@ DEFAULT_PLUGINS = (
     "deepinsights.importers.mastodon",
     "deepinsights.importers.tweet_api",
     "deepinsights.importers.dogsheep",
+    "deepinsights.importers.bluesky",
     "deepinsights.importers.substack",
     "deepinsights.importers.medium",
     "deepinsights.importers.wordpress",
