@@ -1,7 +1,9 @@
 """Compile a profile into its simulator prompt: plain text, an ``llm`` template, or JSON.
 
 The prompt is built only from the profile's data (its ``simulator`` sections, axioms and
-mental models); the compiler adds headings, numbering and separators, never content.
+mental models); the compiler adds headings, numbering and separators, never content. The
+page sections it compiles (``FROM_PAGE_SECTIONS``) come in the order of ``profile.sections.SECTIONS``,
+after the opening and the generating function and before the simulator's own sections.
 The counts in the opening line are the profile's claims unless corpus statistics are
 given (rows as ``Store.stats()`` returns them); either way a marker line right after the
 opening says which, so a claimed number is never passed off as a measured one.
@@ -16,11 +18,13 @@ import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
+from functools import partial
 from typing import Any, Literal
 
 from .errors import ProfileError
 from .profile.io import dump_yaml
 from .profile.schema import Profile, Simulator, month_label
+from .profile.sections import SECTIONS
 
 __all__ = [
     "CLAIMED_MARKER",
@@ -135,8 +139,12 @@ def prompt_sections(profile: Profile, stats: Stats | None = None) -> dict[str, s
     builders: list[tuple[str, Callable[[], list[str]]]] = [
         ("opening", lambda: _opening(profile, sim, stats)),
         ("core_generating_function", lambda: _generating_function(profile)),
-        ("axioms", lambda: _axioms(profile)),
-        ("key_mental_models", lambda: _key_models(profile, sim)),
+        *(
+            (name, partial(build, profile, sim))
+            for section in SECTIONS
+            if section.key in FROM_PAGE_SECTIONS
+            for name, build in [FROM_PAGE_SECTIONS[section.key]]
+        ),
         ("aesthetics", lambda: _bullets("AESTHETIC PREFERENCES", sim.aesthetics)),
         ("how_to_respond", lambda: _how_to_respond(sim)),
         ("blind_spots", lambda: _bullets("KNOWN BLIND SPOTS (flag these when relevant)", sim.blind_spots)),
@@ -169,7 +177,7 @@ def _generating_function(profile: Profile) -> list[str]:
     return ["## CORE GENERATING FUNCTION", gf.statement, *phases, *([gf.note] if gf.note else [])]
 
 
-def _axioms(profile: Profile) -> list[str]:
+def _axioms(profile: Profile, sim: Simulator) -> list[str]:
     if not profile.axioms:
         return []
     lines = [f"## THE {len(profile.axioms)} AXIOMS (what you take as given)"]
@@ -184,6 +192,13 @@ def _key_models(profile: Profile, sim: Simulator) -> list[str]:
         f"{m.title}: {m.explanation}" if m.explanation else m.title for m in profile.mental_models
     ]
     return _bullets("KEY MENTAL MODELS (use these to analyze problems)", items)
+
+
+FROM_PAGE_SECTIONS: dict[str, tuple[str, Callable[[Profile, Simulator], list[str]]]] = {
+    "axioms": ("axioms", _axioms),
+    "mental_models": ("key_mental_models", _key_models),
+}
+"""Page section key → (prompt section name, its builder): the page sections the prompt compiles."""
 
 
 def _how_to_respond(sim: Simulator) -> list[str]:

@@ -199,8 +199,11 @@ def test_karpathy_has_every_item_of_the_seed(karpathy):
         "predictions": 20,
         "extensions": 5,
         "eras": 4,
+        "themes": 0,
         "corpus_claims": 4,
         "known_gaps": 6,
+        "additional_models": 8,
+        "other_sections": 1,
         "quotes": 0,
     }
     assert [p.kind for p in karpathy.predictions].count("explicit") == 10

@@ -23,9 +23,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator, Sequence
-from typing import Annotated, Literal, Protocol
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
+
+from .sections import SECTIONS
 
 __all__ = [
     "AdditionalModel",
@@ -78,11 +80,6 @@ Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
 """Lower-case letters, digits, ``-`` and ``_``; the thinker slug used in the store and on the CLI."""
 
 Text = Annotated[str, StringConstraints(min_length=1)]
-
-
-class _Quoted(Protocol):
-    @property
-    def quotes(self) -> list[Quote]: ...
 
 
 class _Model(BaseModel):
@@ -387,32 +384,22 @@ class Profile(_Model):
     def name(self) -> str:
         return self.identity.name
 
+    def items(self, path: str) -> Sequence[object]:
+        """The item list at the dotted ``path`` (a ``Section.lists`` entry); empty where a parent is absent."""
+        found: object = self
+        for name in path.split("."):
+            found = getattr(found, name, None)
+        return found if isinstance(found, list) else []
+
     def iter_quotes(self) -> Iterator[tuple[str, Quote]]:
-        """Yield ``(field path, quote)`` for every quote in the profile, in page order."""
-        groups: list[tuple[str, Sequence[_Quoted]]] = [
-            ("axioms", self.axioms),
-            ("lineage", self.lineage),
-            ("mental_models", self.mental_models),
-        ]
-        if self.simulator:
-            groups.append(("simulator.additional_models", self.simulator.additional_models))
-            groups.append(("simulator.other_sections", self.simulator.other_sections))
-        for name, items in groups:
-            for i, item in enumerate(items):
-                for j, quote in enumerate(item.quotes):
-                    yield f"{name}[{i}].quotes[{j}]", quote
+        """Yield ``(field path, quote)`` for every quote of every section's items, in page order."""
+        for section in SECTIONS:
+            for path in section.lists:
+                for i, item in enumerate(self.items(path)):
+                    for j, quote in enumerate(getattr(item, "quotes", ())):
+                        yield f"{path}[{i}].quotes[{j}]", quote
 
     def counts(self) -> dict[str, int]:
-        """Item count per section, for summaries (``insights profile check``)."""
-        return {
-            "axioms": len(self.axioms),
-            "lineage": len(self.lineage),
-            "mental_models": len(self.mental_models),
-            "tensions": len(self.tensions),
-            "predictions": len(self.predictions),
-            "extensions": len(self.extensions),
-            "eras": len(self.eras),
-            "corpus_claims": len(self.corpus_claims),
-            "known_gaps": len(self.known_gaps),
-            "quotes": sum(1 for _ in self.iter_quotes()),
-        }
+        """Items per list of every section, and quotes, for summaries (``insights profile check``)."""
+        counts = {path.rsplit(".", 1)[-1]: len(self.items(path)) for s in SECTIONS for path in s.lists}
+        return {**counts, "quotes": sum(1 for _ in self.iter_quotes())}

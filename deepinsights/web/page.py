@@ -25,6 +25,8 @@ from markupsafe import Markup
 
 from ..errors import DeepInsightsError
 from ..profile import Profile
+from ..profile.schema import SectionText
+from ..profile.sections import SECTIONS, Section
 from ..workspace import Db, describe
 from .corpus import safe_url
 from .security import CSP
@@ -114,6 +116,7 @@ def profile_context(profile: Profile, inputs: PageInputs) -> dict[str, Any]:
         "home": inputs.home,
         "csp": STATIC_CSP if inputs.mode == "static" else CSP,
         "toc": table_of_contents(profile),
+        "sections": page_sections(profile),
         "corpus": inputs.corpus,
         "thinker": thinker or "all thinkers",
         "measured": measured,
@@ -139,31 +142,27 @@ def search_thinker(profile: Profile, thinkers: list[str]) -> str:
     return profile.identity.slug if profile.identity.slug in thinkers else ""
 
 
+def page_sections(profile: Profile) -> list[Section]:
+    """The sections the page shows, in page order: those with items, and the page's own blocks."""
+    return [s for s in SECTIONS if s.always or any(profile.items(path) for path in s.lists)]
+
+
 def table_of_contents(profile: Profile) -> list[dict[str, Any]]:
     """(anchor, label, item count) of each section present on the page, in page order."""
-    s = profile.sections
-    entries: list[tuple[str, str | None, str, int | None, bool]] = [
-        ("axioms", s.axioms.title, "Axioms", len(profile.axioms), bool(profile.axioms)),
-        ("lineage", s.lineage.title, "Lineage", len(profile.lineage), bool(profile.lineage)),
-        (
-            "mental-models",
-            s.mental_models.title,
-            "Mental models",
-            len(profile.mental_models),
-            bool(profile.mental_models),
-        ),
-        ("tensions", s.tensions.title, "Tensions", len(profile.tensions), bool(profile.tensions)),
-        ("predictions", s.predictions.title, "Predictions", len(profile.predictions), bool(profile.predictions)),
-        ("extensions", s.extensions.title, "Extensions", len(profile.extensions), bool(profile.extensions)),
-        ("eras", s.eras.title, "Eras", len(profile.eras), bool(profile.eras)),
-        ("themes", None, "Themes over time", len(profile.themes), bool(profile.themes)),
-        ("search", None, "Archive search", None, True),
-        ("corpus", None, "Corpus", None, True),
-        ("gaps", None, "Known gaps", len(profile.known_gaps), bool(profile.known_gaps)),
-        ("ask", None, "Ask", None, True),
-        ("prompt", None, "Simulator prompt", None, True),
+    return [
+        {
+            "id": s.anchor,
+            "label": _short(section_text(profile, s).title) or s.label,
+            "count": None if s.always else len(profile.items(s.lists[0])),
+        }
+        for s in page_sections(profile)
     ]
-    return [{"id": i, "label": _short(title) or label, "count": n} for i, title, label, n, shown in entries if shown]
+
+
+def section_text(profile: Profile, section: Section) -> SectionText:
+    """The profile's heading and intro for ``section`` (empty where the profile cannot give one)."""
+    found = getattr(profile.sections, section.key, None)
+    return found if isinstance(found, SectionText) else SectionText()
 
 
 def _short(title: str | None) -> str | None:
