@@ -27,12 +27,13 @@ install-test: $(BIN)/python
 	$(BIN)/pip install -q --no-deps 'mastodon-to-sqlite>=0.2.1'
 	$(EMBEDDING)
 
-# Import Karpathy's writing (the shared corpus if present, else his blog's git repository when
-# there is a network), embed its passages for semantic search (about half a minute the first
-# time, nothing after) and serve the shipped Karpathy profile on http://127.0.0.1:$(PORT)/
+# Import Karpathy's writing (the shared corpus if present, without its SOURCES.md, which is the
+# corpus's provenance, not his writing; else his blog's git repository when there is a network),
+# embed its passages for semantic search (the first time only; see the README for how long) and
+# serve the shipped Karpathy profile on http://127.0.0.1:$(PORT)/
 demo: install
 	@if [ -d "$(CORPUS)" ]; then \
-		$(BIN)/insights import "$(CORPUS)" --thinker karpathy \
+		$(BIN)/insights import "$(CORPUS)" --thinker karpathy --exclude SOURCES.md \
 			--url-template 'https://karpathy.github.io/{year}/{month}/{day}/{slug}/' \
 		&& $(BIN)/insights index; \
 	else \

@@ -81,6 +81,7 @@ def _import_source(
             file_dates=resolved.file_dates,
             skipped=report.skipped,
             warnings=report.warnings,
+            notes=report.notes,
         )
         for importer, path in plan(resolved.path, run):
             named = path == resolved.path
@@ -103,12 +104,14 @@ def _import_file(
         _upsert(store, importer, path, options, report, tick)
         return
     before = (report.added, report.updated, report.unchanged, dict(report.by_source), dict(report.by_kind))
+    noted = len(report.notes)
     store.conn.execute("SAVEPOINT import_file")
     try:
         _upsert(store, importer, path, options, report, tick)
     except (ImporterError, RecursionError, ValueError, UnicodeError, OSError) as ex:
         store.conn.execute("ROLLBACK TO import_file")
         report.added, report.updated, report.unchanged, report.by_source, report.by_kind = before
+        del report.notes[noted:]  # notes about documents rolled back
         reason = str(ex) if isinstance(ex, ImporterError) else f"{type(ex).__name__}: {str(ex)[:200]}"
         report.skipped.append(Skipped(label, reason))
     store.conn.execute("RELEASE import_file")

@@ -159,6 +159,14 @@ class Skipped:
     expected: bool = False
 
 
+@dataclass(frozen=True)
+class Note:
+    """Something worth knowing about a file that was imported (it has no date, say)."""
+
+    path: str
+    message: str
+
+
 @dataclass
 class Caveat:
     """Something an import kept but could not take at face value, and why (shown as a warning).
@@ -180,6 +188,7 @@ class ImportReport:
     unchanged: int = 0
     skipped: list[Skipped] = field(default_factory=list)
     warnings: list[Caveat] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
     by_source: dict[str, int] = field(default_factory=dict)
     by_kind: dict[str, int] = field(default_factory=dict)
     import_id: int | None = None
@@ -192,6 +201,7 @@ class ImportReport:
             "unchanged": self.unchanged,
             "skipped": [{"path": s.path, "reason": s.reason, "expected": s.expected} for s in self.skipped],
             "warnings": [{"path": w.path, "reason": w.reason} for w in self.warnings],
+            "notes": [{"path": n.path, "message": n.message} for n in self.notes],
             "by_source": dict(self.by_source),
             "by_kind": dict(self.by_kind),
             "import_id": self.import_id,

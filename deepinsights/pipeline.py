@@ -41,10 +41,11 @@ from typing import Any
 from .errors import DeepInsightsError, ImporterError
 from .importers import Importer, ImportRun
 from .importers.split_scan import forking_beside_threads
-from .models import Document, Skipped
+from .models import Caveat, Document, Note, Skipped
 from .store import BATCH, Prepared, prepare
 
 QUEUED = 8  # batches parsed ahead of the parent (about 12 MB)
+_KINDS: dict[type, str] = {Skipped: "skip", Caveat: "warn", Note: "note"}  # the message each report item travels as
 
 
 def prepared_batches(
@@ -80,6 +81,8 @@ def _receive(receive: Connection, options: ImportRun, path: Path, import_id: int
             options.skip(payload.path, payload.reason, expected=payload.expected)
         elif kind == "warn":
             options.warn(payload.path, payload.reason)
+        elif kind == "note":
+            options.note(payload.path, payload.message)
         elif kind == "error":
             raise payload
         else:
@@ -99,7 +102,8 @@ def _child(
         options,
         skipped=[],
         warnings=[],
-        on_skip=lambda item: sender.put(("skip" if isinstance(item, Skipped) else "warn", item)),
+        notes=[],
+        on_skip=lambda item: sender.put((_KINDS[type(item)], item)),
     )
     try:
         _send_batches(importer, path, options, import_id, sender)

@@ -274,3 +274,32 @@ def test_karpathy_lecture_transcripts(corpora, store):
     assert all("watch?v=VMj-3S1tku0&t=" in u for u in urls)
     hits = search(store, "backpropagation", limit=50).hits
     assert any(hit.id == micrograd["id"] for hit in hits)
+
+
+def test_a_transcript_named_only_by_its_video_is_titled_by_its_first_words_and_its_missing_date_said(tmp_path):
+    path = tmp_path / "youtube_VMj-3S1tku0.txt"
+    lines = ["hello my name is andre", "and i've been training deep neural", "networks for a bit more than a decade"]
+    body = "\n".join(f"[{i}s] {line}" for i, line in enumerate(lines * 3))
+    path.write_text(f"SOURCE: https://www.youtube.com/watch?v=VMj-3S1tku0\n\n{body}\n")
+    doc, options = _read(path)
+    assert doc.title == "“hello my name is andre and i've been training deep neural networks for a bit…”"
+    assert doc.published_at is None
+    assert [(n.path, n.message.split(":")[0]) for n in options.notes] == [("youtube_VMj-3S1tku0.txt", "no date")]
+    assert options.skipped == [], "a note, not a skip: --strict does not fail on it"
+
+
+@pytest.mark.parametrize(
+    ("name", "header", "title"),
+    [
+        ("Building micrograd [VMj-3S1tku0].en.txt", "", "Building micrograd [VMj-3S1tku0].en"),  # the name says more
+        ("youtube_VMj-3S1tku0.txt", "Title: The spelled-out intro\n", "The spelled-out intro"),  # the header wins
+        ("short_VMj-3S1tku0.txt", "", "short_VMj-3S1tku0"),
+        ("youtube_VMj-3S1tku0.txt", "Date: 2022-08-16\n", "“hello there”"),  # short: whole, no ellipsis
+    ],
+)
+def test_a_named_or_headed_transcript_keeps_its_title(tmp_path, name, header, title):
+    path = tmp_path / name
+    path.write_text(f"{header}SOURCE: https://www.youtube.com/watch?v=VMj-3S1tku0\n\n[0s] hello there\n")
+    doc, options = _read(path)
+    assert doc.title == title
+    assert bool(options.notes) == ("Date:" not in header)

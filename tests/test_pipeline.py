@@ -131,3 +131,11 @@ def test_a_child_parsed_import_into_postgresql_stores_what_sqlite_does(fixtures,
     report = run_import(pg_store, [str(tweets)], ImportOptions())
     assert report.as_dict() | {"import_id": None} == alone[0].as_dict() | {"import_id": None}
     assert snapshot(pg_store) == alone[1]
+
+
+def test_notes_come_back_from_the_child(tmp_path, monkeypatch):
+    talk = tmp_path / "youtube_abcdefghijk.txt"
+    talk.write_text("SOURCE: https://www.youtube.com/watch?v=abcdefghijk\n\n[0s] hello there\n", encoding="utf-8")
+    reports = {name: import_with(str(talk), monkeypatch, tmp_path / f"{name}.db", s)[0] for name, s in PATHS.items()}
+    assert reports["child"].as_dict() == reports["in-process"].as_dict()
+    assert [n.message.split(":")[0] for n in reports["child"].notes] == ["no date"]

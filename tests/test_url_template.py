@@ -80,3 +80,27 @@ def test_the_cli_refuses_a_bad_template_before_importing(tmp_path, run):
     result = run("import", str(tmp_path / "a.md"), "--url-template", "https://x.example/{foo}", "--db", str(db))
     assert result.exit_code == 2 and "unknown placeholder {foo}" in result.output
     assert not db.exists()
+
+
+@pytest.mark.parametrize(
+    ("link", "template", "url"),
+    [
+        ("/about/", "https://karpathy.github.io/{year}/{month}/{day}/{slug}/", "https://karpathy.github.io/about/"),
+        ("neuralnets/", "https://b.example/blog/{slug}/", "https://b.example/neuralnets/"),
+        ("https://own.example/page", "https://b.example/{slug}/", "https://own.example/page"),
+        ("/about/", None, None),  # no template: nothing says which site the page is on
+    ],
+)
+def test_a_relative_permalink_is_resolved_against_the_templates_site(link, template, url):
+    assert url_template.resolve(link, template) == url
+
+
+def test_a_page_with_a_relative_permalink_gets_a_url(tmp_path, run, db):
+    folder = tmp_path / "blog"
+    folder.mkdir()
+    (folder / "about.md").write_text("---\ntitle: About\npermalink: /about/\n---\nWho I am.\n")
+    template = "https://b.example/{year}/{month}/{day}/{slug}/"
+    result = run("import", folder, "--thinker", "ada", "--url-template", template, "--db", db, "--json")
+    assert result.exit_code == 0, result.output
+    found = json.loads(run("search", "who", "--db", db, "--json").output)
+    assert [hit["url"] for hit in found] == ["https://b.example/about/"]

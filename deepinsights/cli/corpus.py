@@ -15,6 +15,7 @@ from rich.table import Table
 from .. import config
 from ..errors import EmbeddingError, ImporterError
 from ..importers import ImportOptions, url_template
+from ..importers.exclude import compile_patterns
 from ..models import HIGHLIGHT_END, HIGHLIGHT_START, ImportReport
 from ..search import hit_dict, search
 from ..semantic import MODES, build_index, indexed_model
@@ -47,6 +48,14 @@ out = Console(highlight=False, soft_wrap=True)
     "'https://example.org/{year}/{month}/{day}/{slug}/' ({path}, {name}, {slug}, {year}, {month}, {day}).",
 )
 @click.option(
+    "--exclude",
+    multiple=True,
+    metavar="GLOB",
+    callback=lambda ctx, param, value: _checked_globs(value),
+    help="Leave out files or folders matching GLOB (gitignore syntax, relative to the folder imported: "
+    "SOURCES.md, drafts/, *.tmp.md); repeatable. A .insightsignore file in the folder adds its own.",
+)
+@click.option(
     "--keep-raw",
     is_flag=True,
     help="X archives: also keep each tweet's original JSON in documents.raw (a third larger workspace).",
@@ -72,6 +81,7 @@ def import_(sources: tuple[str, ...], db_path: Db, as_json: bool, strict: bool, 
         insights import ~/blog/_posts talks/*.vtt --thinker karpathy
         insights import https://github.com/karpathy/karpathy.github.io --thinker karpathy
         insights import til/ --thinker simonw --url-template 'https://til.simonwillison.net/{path}'
+        insights import corpus/ --thinker karpathy --exclude SOURCES.md --exclude 'drafts/'
     """
     from ..ingest import run_import  # subtle: here, so that search and stats do not load httpx and the pipeline
 
@@ -89,6 +99,14 @@ def import_(sources: tuple[str, ...], db_path: Db, as_json: bool, strict: bool, 
         echo_json(report.as_dict())
     else:
         _print_report(report)
+
+
+def _checked_globs(value: tuple[str, ...]) -> tuple[str, ...]:
+    try:
+        compile_patterns(value, "--exclude")
+    except ImporterError as ex:
+        raise click.BadParameter(str(ex).removeprefix("--exclude: ")) from None
+    return value
 
 
 def _checked_template(value: str | None) -> str | None:
@@ -131,11 +149,8 @@ class _progress(Progress):
 
 
 def _print_report(report: ImportReport) -> None:
-    for item in report.skipped:
-        label = "[dim]left out[/]" if item.expected else "[yellow]skipped[/]"
-        err.print(f"{label} {escape(item.path)}: {escape(item.reason)}")
-    for caveat in report.warnings:
-        err.print(f"[yellow]warning[/] {escape(caveat.path)}: {escape(caveat.reason)}")
+    for line in problem_lines(report):
+        err.print(line, soft_wrap=True)  # subtle: never wrapped here, so a long path stays one copyable line
     table = Table("source", "items", title=None, box=None)
     for source, n in sorted(report.by_source.items()):
         table.add_row(source, f"{n:,}")
@@ -148,6 +163,37 @@ def _print_report(report: ImportReport) -> None:
         f"{report.added:,} added, {report.updated:,} updated, {report.unchanged:,} unchanged, "
         f"{len(report.skipped):,} skipped" + (f", {len(report.warnings):,} warnings" if report.warnings else "")
     )
+
+
+REPEATED = 3  # this many files passed over (or noted) for the same reason make one summary line
+_LABELS = {
+    "skipped": "[yellow]skipped[/]",
+    "left out": "[dim]left out[/]",
+    "warning": "[yellow]warning[/]",
+    "note": "[cyan]note[/]",
+}
+
+
+def problem_lines(report: ImportReport) -> list[str]:
+    """Rich markup lines for what was skipped, left out, warned or noted: one per file, or per repeated reason."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for item in report.skipped:
+        groups.setdefault(("left out" if item.expected else "skipped", item.reason), []).append(item.path)
+    for caveat in report.warnings:
+        groups.setdefault(("warning", caveat.reason), []).append(caveat.path)
+    for note in report.notes:
+        groups.setdefault(("note", note.message), []).append(note.path)
+    lines = []
+    for (label, reason), paths in groups.items():
+        if len(paths) < REPEATED:
+            lines += [f"{_LABELS[label]} {escape(path)}: {escape(reason)}" for path in paths]
+            continue
+        shown = ", ".join(escape(p) for p in paths[:2])
+        lines.append(
+            f"{_LABELS[label]} {len(paths):,} files: {escape(reason)} ({shown} and {len(paths) - 2:,} more; "
+            "--json lists them all)"
+        )
+    return lines
 
 
 @click.command(name="search")

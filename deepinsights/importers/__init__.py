@@ -4,7 +4,8 @@ Every built-in importer registers through the ``register_importers`` hook, like 
 ``plan(path)`` decides, from content, which importer reads each file: a folder that an
 importer recognises as a whole (an extracted X archive, a Mastodon export) is read as one
 source; any other folder is walked, each file dispatched, and files nobody reads are
-reported as skipped with the reason.
+reported as skipped with the reason. Files and folders matched by ``--exclude`` or the
+folder's ``.insightsignore`` (``exclude``) are left out and reported as left out.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from ..errors import UnknownFormatError
 from .base import Importer, ImportOptions, ImportRun
+from .exclude import Exclusions, exclusions_for
 
 __all__ = ["Importer", "ImportOptions", "ImportRun", "get_importers", "importer_for", "plan"]
 
@@ -52,11 +54,15 @@ def plan(path: Path, options: ImportRun) -> Iterator[tuple[Importer, Path]]:
     if path.is_file():
         names = ", ".join(i.name for i in get_importers())
         raise UnknownFormatError(f"No importer recognises '{path}'. Supported: {names}")
-    yield from _walk(path, options)
+    yield from _walk(path, options, exclusions_for(path, options.exclude), path)
 
 
-def _walk(folder: Path, options: ImportRun) -> Iterator[tuple[Importer, Path]]:
+def _walk(folder: Path, options: ImportRun, exclusions: Exclusions, root: Path) -> Iterator[tuple[Importer, Path]]:
     for child in sorted(folder.iterdir()):
+        excluded = exclusions.reason(child.relative_to(root).as_posix(), folder=child.is_dir())
+        if excluded and not child.name.startswith("."):
+            options.skip(child, excluded, expected=True)
+            continue
         if not options.followed(child):
             continue
         if child.is_dir():
@@ -66,7 +72,7 @@ def _walk(folder: Path, options: ImportRun) -> Iterator[tuple[Importer, Path]]:
             if importer is not None:
                 yield importer, child
             else:
-                yield from _walk(child, options)
+                yield from _walk(child, options, exclusions, root)
         elif child.name.startswith("."):
             continue
         else:

@@ -7,7 +7,9 @@ and warnings. Records they pass over are reported through ``options.skip(path, r
 records kept with a caveat (a date that is no date, fewer records than a file claims)
 through ``options.warn(path, reason)``; a source that is unreadable as a whole raises an
 ``ImporterError`` naming the file and the problem. Dates are read through
-``options.date``, so that every importer applies the same rules.
+``options.date``, so that every importer applies the same rules. What is worth knowing about
+what was imported, and no problem in it (a transcript with no date at all), goes through
+``options.note(path, message)``; ``--strict`` ignores notes.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from ..models import Caveat, Document, Skipped
+from ..models import Caveat, Document, Note, Skipped
 from .dates import DateError, parse_date
 
 SYMLINK_NOT_FOLLOWED = "symbolic link not followed"
@@ -37,6 +39,7 @@ class ImportOptions:
     url_template: str | None = None
     keep_raw: bool = False
     handle: str | None = None
+    exclude: tuple[str, ...] = ()  # gitignore patterns of files to leave out of a folder (importers.exclude)
 
     def own_handle(self) -> str:
         """``--handle`` as the archive writes it: without a leading ``@``, lower-cased ('' when not given)."""
@@ -49,7 +52,8 @@ class ImportRun(ImportOptions):
 
     ``root`` is the folder or file the user named (ids are paths relative to it),
     ``provenance`` and ``file_dates`` what resolving it found (a URL, a git commit's dates);
-    ``skipped`` collects what was passed over, each also handed to ``on_skip``.
+    ``skipped``, ``warnings`` and ``notes`` collect what was passed over, kept with a caveat,
+    and worth knowing; each is also handed to ``on_skip``.
     """
 
     root: Path | None = None
@@ -57,7 +61,8 @@ class ImportRun(ImportOptions):
     file_dates: dict[str, datetime] = field(default_factory=dict)
     skipped: list[Skipped] = field(default_factory=list)
     warnings: list[Caveat] = field(default_factory=list)
-    on_skip: Callable[[Skipped | Caveat], None] | None = None
+    notes: list[Note] = field(default_factory=list)
+    on_skip: Callable[[Skipped | Caveat | Note], None] | None = None
 
     @classmethod
     def of(cls, options: ImportOptions, **state: Any) -> ImportRun:
@@ -123,6 +128,13 @@ class ImportRun(ImportOptions):
     def sidecar(self, path: Path) -> Path | None:
         """``path``, a file read beside the one imported, when it exists and is no symbolic link (see ``followed``)."""
         return path if self.followed(path) and path.is_file() else None
+
+    def note(self, path: str | Path, message: str) -> None:
+        """Record something worth knowing about ``path``, which was imported (``--strict`` ignores notes)."""
+        item = Note(str(path), message)
+        self.notes.append(item)
+        if self.on_skip:
+            self.on_skip(item)
 
 
 class Importer(Protocol):

@@ -3,7 +3,8 @@
 A post's title, date, tags and permalink come from its front matter (YAML between ``---``
 lines, or TOML between ``+++``), its date otherwise from a ``YYYY-MM-DD-slug`` file name,
 then from the file's first commit (``options.file_dates``, filled for git sources). Without
-a permalink its URL comes from ``--url-template`` when given (``url_template``). The
+a permalink its URL comes from ``--url-template`` when given (``url_template``), which also
+says the site a relative permalink (``/about/``) is on. The
 title falls back to the first heading, then the file name. The searchable text is the
 rendered Markdown as plain text: raw HTML through ``html_to_text``, links reduced to their
 text, images dropped, fenced code kept without its fences, ``$$…$$`` math kept verbatim.
@@ -276,7 +277,11 @@ def _document(path: Path, rel: str, front: dict[str, Any], body: str, options: I
         return None
     own_date, dated_name = _own_date(path, rel, front, options)
     published = own_date or options.file_dates.get(rel)
-    templated = url_template.fill(options.url_template, rel, published) if options.url_template else None
+    own_url = _url(front)
+    if own_url:
+        url = url_template.resolve(own_url, options.url_template)
+    else:
+        url = url_template.fill(options.url_template, rel, published) if options.url_template else None
     return Document(
         source="markdown",
         source_id=rel,
@@ -284,7 +289,7 @@ def _document(path: Path, rel: str, front: dict[str, Any], body: str, options: I
         text=text,
         thinker=options.thinker or "",
         title=_title(front, heading, dated_name or path.stem),
-        url=_url(front) or templated,
+        url=url,
         published_at=published,
         source_path=rel,
         meta=_meta(front),

@@ -1,10 +1,11 @@
 """Talk and video transcripts: WebVTT, SRT, and ``[123s] text`` caption files.
 
-The caption format is one line per caption with a whole-second offset, after an optional
-``SOURCE: https://www.youtube.com/watch?v=<id>`` line. A transcript becomes one Document
-whose text is the captions joined with spaces (a paragraph break about every minute), with
-one ``Anchor`` per caption: its offset in the text, an "m:ss" label, and the source URL at
-that second (``…&t=123s``), so that a search hit or citation opens the video there.
+The caption format is one line per caption with a whole-second offset, after optional
+header lines (``SOURCE: https://www.youtube.com/watch?v=<id>``, ``Title: …``, ``Date: …``).
+A transcript becomes one Document whose text is the captions joined with spaces (a
+paragraph break about every minute), with one ``Anchor`` per caption: its offset in the
+text, an "m:ss" label, and the source URL at that second (``…&t=123s``), so that a search
+hit or citation opens the video there.
 
 Parsing is lenient, by a small state machine rather than a strict WebVTT parser: a missing
 ``WEBVTT`` header, overlapping or backwards timestamps, ``-->`` inside caption text, lines
@@ -15,7 +16,9 @@ A cue is capped at ``MAX_CUE_CHARS`` and a line at ``MAX_LINE_BYTES`` of memory.
 Title, link and date come from the file's own header (``Title:``, ``SOURCE:``, ``Date:``)
 and, for what it lacks, from the ``NAME.info.json`` that yt-dlp writes beside ``NAME.en.vtt``
 (``--write-info-json``); that metadata file is then not imported as a record of its own. A
-sidecar that cannot be used is reported and the captions imported without it.
+sidecar that cannot be used is reported and the captions imported without it. Without a
+title, a file named only by its video (``youtube_<id>.txt``) is titled by its first words;
+without a date, the import says so (``options.note``).
 
 It does not fetch captions from the network, translate, or punctuate auto-captions, and
 it keeps VTT styling (``<c>``, ``<v Speaker>``) only as plain text.
@@ -49,6 +52,13 @@ MAX_LINE_BYTES = 4 * MAX_CUE_CHARS
 MAX_TEXT_CHARS = 20_000_000
 MAX_UTF16_BYTES = 64 * 1024 * 1024
 PARAGRAPH_SECONDS = 60
+TITLE_CHARS = 80  # a title made of a transcript's first words is cut at a word within this
+NO_DATE = (
+    "no date: add a 'Date: YYYY-MM-DD' line to its header, or yt-dlp's NAME.info.json beside it; "
+    "until then it is undated (left out of date filters and timelines)"
+)
+# Words a file name holds beside a video id that say nothing about the talk (``youtube_<id>.en``).
+_MACHINE_WORDS = frozenset({"youtube", "yt", "video", "captions", "caption", "transcript", "subtitles", "auto", "en"})
 
 _CAPTION = re.compile(r"^\[(\d{1,7}(?:\.\d+)?)s\]\s?(.*)$")
 _ODD_CAPTION = re.compile(r"^\[([^\]\s]{1,40})\]\s?(.*)$")
@@ -146,7 +156,10 @@ def parse_transcript(lines: Iterator[str], notes: _Notes, *, vtt: bool = False) 
     for line in lines:
         if not line.strip():
             continue
-        if line.startswith("SOURCE:") or _CAPTION.match(line):
+        if not vtt and (field := _HEADER_FIELD.match(line.strip())):  # a caption file's "Title: …", "Date: …"
+            transcript.header.setdefault(field.group(1).lower(), field.group(2).strip()[:2000])
+            continue
+        if _CAPTION.match(line):
             _parse_captions(line, lines, transcript)
         else:
             notes.missing_header = vtt and not line.startswith("WEBVTT")
@@ -351,7 +364,7 @@ class TranscriptImporter:
             return False
         if suffix == ".txt":
             first = lines[0].lstrip("\ufeff")
-            return bool(_CAPTION.match(first)) or (first.startswith("SOURCE:") and any(map(_CAPTION.match, lines)))
+            return bool(_CAPTION.match(first)) or (bool(_HEADER_FIELD.match(first)) and any(map(_CAPTION.match, lines)))
         return lines[0].lstrip("\ufeff").startswith("WEBVTT") or any("-->" in line for line in lines[:50])
 
     def read(self, path: Path, options: ImportRun) -> Iterator[Document]:
@@ -464,19 +477,34 @@ def _document(transcript: Transcript, path: Path, rel: str, options: ImportRun) 
         raise EmptyImportError(f"'{path}' has no caption text")
     video = video_id(url)
     starts = [c.start for c in transcript.cues if c.start is not None]
+    published = options.date(header.get("date"), rel) or options.file_dates.get(rel)
+    if published is None:
+        options.note(rel, NO_DATE)
     return Document(
         source="transcript",
         source_id=video or rel,
         kind="transcript",
         text=text,
         thinker=options.thinker or "",
-        title=header.get("title") or path.stem,
+        title=header.get("title") or _title(path.stem, video, text),
         url=url,
-        published_at=options.date(header.get("date"), rel) or options.file_dates.get(rel),
+        published_at=published,
         source_path=rel,
         meta=_meta(transcript, video, starts),
         anchors=anchors,
     )
+
+
+def _title(stem: str, video: str | None, text: str) -> str:
+    """The file's name, unless it only names the video (``youtube_VMj-3S1tku0``): then its first words, quoted."""
+    if not video or video not in stem:
+        return stem
+    if any(w not in _MACHINE_WORDS for w in re.split(r"[\W_]+", stem.replace(video, "").lower()) if w):
+        return stem
+    head = " ".join(text[: 2 * TITLE_CHARS].split())
+    if len(head) <= TITLE_CHARS and len(text) <= 2 * TITLE_CHARS:
+        return f"“{head}”"
+    return f"“{head[: TITLE_CHARS + 1].rsplit(' ', 1)[0]}…”"
 
 
 def _meta(transcript: Transcript, video: str | None, starts: list[float]) -> dict[str, Any]:

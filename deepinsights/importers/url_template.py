@@ -6,8 +6,10 @@ for a TIL repository, ``https://karpathy.github.io/{year}/{month}/{day}/{slug}/`
 Jekyll blog. Placeholders (``FIELDS``): ``path`` (relative to the folder imported, without
 the extension), ``name`` (the file name without extension), ``slug`` (``name`` without a
 leading ``YYYY-MM-DD-``), ``year``, ``month`` and ``day`` (of the document's date). A
-document that states its own URL (front matter ``permalink``) keeps it; one whose template
-needs a date it does not have gets no URL.
+document that states its own URL (front matter ``permalink``) keeps it; a relative one
+(Jekyll's ``permalink: /about/``) is resolved against the template's site, its scheme and
+host (``resolve``), and dropped when there is no template to say which site; one whose
+template needs a date it does not have gets no URL.
 
 It does not fetch or check the URLs it builds.
 """
@@ -18,7 +20,7 @@ import re
 from datetime import datetime
 from pathlib import PurePosixPath
 from string import Formatter
-from urllib.parse import quote
+from urllib.parse import quote, urljoin, urlsplit
 
 from ..errors import ImporterError
 
@@ -54,3 +56,13 @@ def fill(template: str, rel: str, published: datetime | None) -> str | None:
         return template.format_map(values)
     except KeyError:
         return None
+
+
+def resolve(link: str, template: str | None) -> str | None:
+    """``link`` when absolute; a relative one joined to ``template``'s scheme and host; None without a template."""
+    if urlsplit(link).scheme:
+        return link
+    site = urlsplit(template) if template else None
+    if site is None or not site.scheme or not site.netloc:
+        return None
+    return urljoin(f"{site.scheme}://{site.netloc}/", link)
