@@ -85,10 +85,11 @@ TABLES = (
             "meta",
             "raw",
             "import_id",
+            "others",
         ),
         text_key=True,
     ),  # fmt: skip
-    Table("passages", "id", ("id", "document_id", "ordinal", "start", "end", "title", "text", "anchor", "url")),
+    Table("passages", "id", ("id", "document_id", "ordinal", "start", "end", "title", "text", "anchor", "url", "own")),
     Table("passage_vectors", "passage_id", ("passage_id", "model", "text_hash", "generation", "vector")),
     Table("vector_meta", "key", ("key", "value"), text_key=True),
 )

@@ -13,8 +13,9 @@ migrations = Migrations("deepinsights")
 
 # Migrations that reading does not need: a workspace lacking only these opens read-only (where
 # it cannot be migrated) as well as writable. m006 is a write-buffer setting; m007 is a no-op here;
-# m009 changes how the index is declared for Datasette, not what it holds.
-READ_COMPATIBLE = frozenset({"m006_fts_hashsize", "m007_fold_diacritics", "m009_datasette_fts"})
+# m009 changes how the index is declared for Datasette, not what it holds; m010's own-words
+# columns are read only by distill, which opens the workspace writable (migrating it).
+READ_COMPATIBLE = frozenset({"m006_fts_hashsize", "m007_fold_diacritics", "m009_datasette_fts", "m010_own_words"})
 
 
 def known() -> list[str]:
@@ -211,3 +212,28 @@ def m009_datasette_fts(db: Database) -> None:
         """
     )
     db.execute("INSERT INTO passages_fts (passages_fts, rank) VALUES ('hashsize', ?)", [FTS_HASH_BYTES])
+
+
+@migrations()
+def m010_own_words(db: Database) -> None:
+    """Which text is the thinker's own words (see ``ownwords``).
+
+    ``documents.others``: JSON ``[[start, end, reason], …]``, the spans of the text that are
+    someone else's words or not prose (quotes, reposts, link titles, code…); NULL when none.
+    ``passages.own``: the share of the passage's characters outside those spans (1 all own,
+    0 none), so a search or a count can keep own words with a plain ``WHERE own > 0``.
+
+    Existing workspaces: reposts are marked here (the whole text is someone else's); every
+    other document counts as own words until its source is imported again, which marks it
+    (a document whose marking changes is counted as updated).
+    subtle: marking the reposts' passages re-indexes them through the ``passages_au`` trigger.
+    """
+    db.executescript(
+        """
+        ALTER TABLE documents ADD COLUMN others TEXT;
+        ALTER TABLE passages ADD COLUMN own REAL NOT NULL DEFAULT 1;
+        UPDATE documents SET others = json_array(json_array(0, length(text), 'repost'))
+            WHERE kind = 'repost' AND length(text) > 0;
+        UPDATE passages SET own = 0 WHERE document_id IN (SELECT id FROM documents WHERE kind = 'repost');
+        """
+    )

@@ -1,4 +1,4 @@
-"""The records every part of deep-insights shares: Document, Anchor, Passage, SearchHit.
+"""The records every part of deep-insights shares: Document, Anchor, Span, Passage, SearchHit.
 
 Pure data, no I/O. Importers build Documents; the store splits them into Passages and
 writes both; search returns SearchHits.
@@ -71,6 +71,18 @@ class Anchor:
 
 
 @dataclass(frozen=True)
+class Span:
+    """Characters ``[start, end)`` of a document's text that are not the thinker's own words, and why.
+
+    ``reason`` is one of ``ownwords.REASONS`` (``repost``, ``blockquote``, ``code``…).
+    """
+
+    start: int
+    end: int
+    reason: str
+
+
+@dataclass(frozen=True)
 class Document:
     """One item of a thinker's output: a tweet, a post, a transcript, a paper."""
 
@@ -86,6 +98,7 @@ class Document:
     meta: dict[str, Any] = field(default_factory=dict)
     raw: str | None = None
     anchors: tuple[Anchor, ...] = ()
+    others: tuple[Span, ...] = ()  # not the thinker's words (see ownwords); sorted, not overlapping
 
     @property
     def id(self) -> str:
@@ -100,9 +113,13 @@ class Document:
         """``content_hash`` for the date already formatted by ``iso_utc`` (the store formats it once).
 
         subtle: ``raw`` counts only by its presence, and only when present, so the hashes of
-        documents without it (all but ``--keep-raw`` imports) are what they always were.
+        documents without it (all but ``--keep-raw`` imports) are what they always were. The
+        same holds for ``others``: a document whose own-words marking changes (one imported
+        before marking existed, re-imported) is updated; one with nothing marked keeps its hash.
         """
-        kept = ("raw",) if self.raw else ()
+        kept: tuple[str, ...] = ("raw",) if self.raw else ()
+        if self.others:
+            kept += (",".join(f"{s.start}-{s.end}-{s.reason}" for s in self.others),)
         return content_hash(self.title, self.text, self.url, published, self.kind, *kept)
 
 

@@ -33,6 +33,8 @@ from . import config
 from .errors import StoreError
 from .migrations import READ_COMPATIBLE, known, migrations
 from .models import Document, ImportReport, iso_utc
+from .ownwords import dumps as dump_spans
+from .ownwords import own_share
 from .passages import HARD_MAX, split_document
 
 BATCH = 2000
@@ -41,11 +43,11 @@ CACHE_KIB = 65536  # page cache per writing connection; big imports touch many i
 PAGE_SIZE = 16384  # bytes, for new workspaces (bench/bench_import.py measured 4, 8 and 16 KiB)
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _META_JSON = json.JSONEncoder(ensure_ascii=False, default=str).encode
-_DOCUMENT_COLUMNS = 15
+_DOCUMENT_COLUMNS = 16
 _INSERT_DOCUMENT = f"INSERT INTO documents VALUES ({', '.join('?' * _DOCUMENT_COLUMNS)})"
 _INSERT_PASSAGE = (
-    'INSERT INTO passages (document_id, ordinal, start, "end", title, text, anchor, url) '
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    'INSERT INTO passages (document_id, ordinal, start, "end", title, text, anchor, url, own) '
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -528,7 +530,7 @@ def _document_row(
         fields = tuple(_storable_or_none(f) for f in fields)
     who, kind, source, source_id, path, title, text, url, meta, raw = fields
     return (doc_id, who, kind, source, source_id, path, title, text, url, published, count_words(text or ""), digest,
-            meta, raw, import_id)  # fmt: skip
+            meta, raw, import_id, dump_spans(doc.others))  # fmt: skip
 
 
 def _all_storable(fields: tuple[str | None, ...]) -> bool:
@@ -544,7 +546,8 @@ def _passage_rows(doc: Document, doc_id: str, text: str) -> list[tuple[Any, ...]
     """Passage rows of ``doc``; ``text`` is its storable text (same length, so offsets hold)."""
     title = _storable_or_none(doc.title)
     if len(text) <= HARD_MAX and not doc.anchors:  # most documents (tweets): one passage, no splitting
-        return [(doc_id, 0, 0, len(text), title, text, None, _storable_or_none(doc.url))]
+        own = own_share(doc.others, 0, len(text)) if doc.others else 1.0
+        return [(doc_id, 0, 0, len(text), title, text, None, _storable_or_none(doc.url), own)]
     return [
         (
             doc_id,
@@ -555,6 +558,7 @@ def _passage_rows(doc: Document, doc_id: str, text: str) -> list[tuple[Any, ...]
             text[p.start : p.end],
             _storable_or_none(p.anchor_label),
             _storable_or_none(p.url),
+            own_share(doc.others, p.start, p.end) if doc.others else 1.0,
         )
         for p in split_document(doc)
     ]

@@ -32,6 +32,7 @@ from .eras import FoundEra, boundary_shift, find_eras, subsample
 from .measure import (
     LineageCounter,
     Mention,
+    OwnWordsTally,
     PredictionCandidate,
     Row,
     ThemeCounter,
@@ -45,6 +46,15 @@ from .mind import MindChange, is_cue, pair_up
 __all__ = ["DistillReport", "distill", "draft_profile"]
 
 ROBUSTNESS_SEEDS = (1, 2, 3)
+OWN = "own words only (reposts, quotations, link titles, blockquotes, code and boilerplate left out)"
+TEXT_USED = {
+    "lineage": "all text: own words and others' (each reference says which, and its relation)",
+    "themes": OWN,
+    "eras": OWN,
+    "predictions": OWN + "; a sentence holding anyone else's words is left out whole",
+    "mind_changes": OWN + " for the cue; the earlier passage is found by full-text search",
+    "coverage": "every document",
+}
 
 
 @dataclass
@@ -61,11 +71,14 @@ class DistillReport:
     predictions: list[PredictionCandidate] = field(default_factory=list)
     mind_changes: list[MindChange] = field(default_factory=list)
     coverage: dict[str, Any] = field(default_factory=dict)
+    own_words: OwnWordsTally = field(default_factory=lambda: OwnWordsTally())
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "thinker": self.thinker,
             "passages": self.passages,
+            "own_words": self.own_words.as_dict(),
+            "text_used": TEXT_USED,
             "lineage": [m.as_dict() for m in self.lineage],
             "themes": [{"term": t, "documents": n} for t, n in self.themes],
             "themes_by_month": self.themes_by_month,
@@ -97,8 +110,10 @@ def distill(
     found: list[PredictionCandidate] = []
     cues: list[Row] = []
     count = 0
+    own = OwnWordsTally()
     for row in rows(store, thinker, since, until):
         count += 1
+        own.add(row)
         lineage.add(row)
         themes.add(row)
         if len(found) < 500:
@@ -107,7 +122,7 @@ def distill(
             cues.append(row)
     top = themes.top(40)
     terms = [t for t, _ in top]
-    report = DistillReport(thinker=thinker, passages=count, lineage=lineage.ranked(), themes=top)
+    report = DistillReport(thinker=thinker, passages=count, lineage=lineage.ranked(), themes=top, own_words=own)
     report.themes_by_month = {m: {t: c[t] for t in terms if c[t]} for m, c in sorted(themes.by_month.items())}
     report.eras = find_eras(themes.by_month, themes.documents_by_month, terms)
     if check_robustness:

@@ -14,10 +14,13 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from wordfreq import zipf_frequency
 
+from .. import ownwords
+from ..models import Span
 from ..store import Store
 
 WORD = re.compile(r"[A-Za-z][A-Za-z0-9'+#.-]*[A-Za-z0-9+#]|[A-Za-z]")
@@ -150,7 +153,12 @@ class PredictionCandidate:
 
 @dataclass
 class Row:
-    """One stored passage with its document's metadata, as distill reads it."""
+    """One stored passage with its document's metadata, as distill reads it.
+
+    ``text`` is all of the passage; ``others`` the spans of it (offsets within the passage)
+    that are not the thinker's own words (``ownwords``); ``own_text`` is ``text`` with those
+    blanked, same length. Sections that describe the thinker read ``own_text``.
+    """
 
     document_id: str
     passage_id: int
@@ -158,13 +166,19 @@ class Row:
     published_at: str | None
     url: str | None
     text: str
+    others: tuple[Span, ...] = ()
+    own: float = 1.0
+
+    @cached_property
+    def own_text(self) -> str:
+        return ownwords.own_text(self.text, self.others)
 
 
 def rows(store: Store, thinker: str, since: str | None = None, until: str | None = None) -> Iterator[Row]:
     """Every passage of ``thinker`` (in date order), optionally within [since, until]."""
     sql = (
-        "SELECT d.id, p.id, d.kind, d.published_at, coalesce(p.url, d.url), p.text FROM passages p "
-        "JOIN documents d ON d.id = p.document_id WHERE d.thinker = ?"
+        "SELECT d.id, p.id, d.kind, d.published_at, coalesce(p.url, d.url), p.text, p.own, d.others, "
+        'p.start, p."end" FROM passages p JOIN documents d ON d.id = p.document_id WHERE d.thinker = ?'
     )
     params: list[Any] = [thinker]
     if since:
@@ -172,8 +186,36 @@ def rows(store: Store, thinker: str, since: str | None = None, until: str | None
     if until:
         sql, params = sql + " AND d.published_at < ?", [*params, until + "~"]
     # subtle: NULLS FIRST is SQLite's default order and must be said to PostgreSQL (NULLS LAST there)
-    for row in store.stream(sql + " ORDER BY d.published_at NULLS FIRST, d.id, p.ordinal", params):
-        yield Row(*row)
+    for doc, passage, kind, published, url, text, own, others, start, end in store.stream(
+        sql + " ORDER BY d.published_at NULLS FIRST, d.id, p.ordinal", params
+    ):
+        spans = ownwords.within(ownwords.loads(others), start, end) if others else ()
+        yield Row(doc, passage, kind, published, url, text, spans, own)
+
+
+@dataclass
+class OwnWordsTally:
+    """How much of the corpus is the thinker's own words, and what the rest is (characters per reason)."""
+
+    passages: int = 0
+    wholly_own: int = 0
+    no_own: int = 0
+    others_chars: Counter[str] = field(default_factory=Counter)
+
+    def add(self, row: Row) -> None:
+        self.passages += 1
+        self.wholly_own += row.own >= 1.0
+        self.no_own += row.own <= 0.0
+        self.others_chars.update(ownwords.reasons_in(row.others))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "passages": self.passages,
+            "wholly_own": self.wholly_own,
+            "partly_own": self.passages - self.wholly_own - self.no_own,
+            "no_own_words": self.no_own,
+            "others_characters_by_reason": dict(self.others_chars.most_common()),
+        }
 
 
 class LineageCounter:
@@ -305,7 +347,7 @@ class ThemeCounter:
         if row.document_id != self._document:
             self._document, self._counted = row.document_id, set()
             self.documents_by_month[month] += 1
-        new = terms_of(row.text) - self._counted
+        new = terms_of(row.own_text) - self._counted
         if self.only is not None:
             new &= self.only
         self._counted |= new
@@ -341,8 +383,13 @@ def distinctive(term: str) -> bool:
 
 
 def predictions(row: Row, limit_chars: int = 300) -> Iterator[PredictionCandidate]:
-    """Sentences in ``row`` that state an expectation about the future."""
-    for match in SENTENCE.finditer(row.text):
+    """Sentences of the thinker's own words in ``row`` that state an expectation about the future.
+
+    A sentence that holds any of someone else's words (a quotation, inline code) is left out whole.
+    """
+    for match in SENTENCE.finditer(row.own_text):
+        if row.others and row.text[match.start() : match.end()] != match.group(0):
+            continue
         sentence = match.group(0).strip()
         if not FUTURE.search(sentence) or sentence.endswith("?"):
             continue

@@ -46,7 +46,7 @@ class MindChange:
 
 def is_cue(row: Row) -> bool:
     """True for a dated passage that says, in words, that a view changed."""
-    return bool(row.published_at and CUE.search(row.text))
+    return bool(row.published_at and CUE.search(row.own_text))
 
 
 def pair_up(store: Store, thinker: str, cues: list[Row], themes: list[str]) -> list[MindChange]:
@@ -54,7 +54,7 @@ def pair_up(store: Store, thinker: str, cues: list[Row], themes: list[str]) -> l
     pairs: list[MindChange] = []
     known = set(themes)
     for row in cues:
-        shared = sorted(terms_of(row.text) & known, key=themes.index)[:6]
+        shared = sorted(terms_of(row.own_text) & known, key=themes.index)[:6]
         if len(shared) < MIN_SHARED:
             continue
         query = " OR ".join(f'"{t}"' for t in shared)
@@ -64,7 +64,7 @@ def pair_up(store: Store, thinker: str, cues: list[Row], themes: list[str]) -> l
         if hits:
             best = hits[0]
             earlier = Example(best.id, best.passage_id, best.published_at, best.url, best.text[:300])
-            match = CUE.search(row.text)
+            match = CUE.search(row.own_text)
             later = Example(row.document_id, row.passage_id, row.published_at, row.url, row.text[:300])
             pairs.append(MindChange(shared, match.group(0) if match else "", earlier, later))
         if len(pairs) >= MAX_PAIRS:

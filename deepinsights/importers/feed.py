@@ -24,8 +24,9 @@ import feedparser
 
 from ..errors import CorruptArchiveError
 from ..hookspecs import hookimpl
-from ..models import Document
+from ..models import Document, Span
 from .base import ImportRun
+from .marking import cleaned, html_to_marked, text_marked
 from .textutil import clean, html_to_text, tidy
 
 SNIFF_BYTES = 4096
@@ -184,7 +185,7 @@ class _FeedContext:
 
 
 def _document(entry: Any, feed: _FeedContext, source_path: str, options: ImportRun) -> Document | None:
-    body, from_content = _body(entry)
+    (body, others), from_content = _body(entry)
     title = _text(entry.get("title"), entry.get("title_detail")) or None
     link = _http_url(entry.get("link"))
     guid = str(entry.get("id") or "") or link
@@ -203,16 +204,25 @@ def _document(entry: Any, feed: _FeedContext, source_path: str, options: ImportR
         published_at=options.date(stated, f"{source_path}#{guid}"),
         source_path=source_path,
         meta=meta,
+        others=others,
     )
 
 
-def _body(entry: Any) -> tuple[str, bool]:
-    """Plain text of the fullest content (content:encoded, Atom content), else of the summary."""
+def _body(entry: Any) -> tuple[tuple[str, tuple[Span, ...]], bool]:
+    """Plain text (and the spans not the author's words) of the fullest content (content:encoded,
+    Atom content), else of the summary."""
     contents = [c for c in entry.get("content") or [] if c.get("value")]
     if contents:
         best = max(contents, key=lambda c: len(c.get("value") or ""))
-        return _text(best.get("value"), best), True
-    return _text(entry.get("summary"), entry.get("summary_detail")), False
+        return _marked(best.get("value"), best), True
+    return _marked(entry.get("summary"), entry.get("summary_detail")), False
+
+
+def _marked(value: Any, detail: Any) -> tuple[str, tuple[Span, ...]]:
+    if not isinstance(value, str) or not value:
+        return "", ()
+    kind = str(detail.get("type") or "") if detail else ""
+    return cleaned(*(html_to_marked(value) if kind in _HTML_TYPES or not kind else text_marked(tidy(value))))
 
 
 def _text(value: Any, detail: Any) -> str:

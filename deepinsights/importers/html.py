@@ -25,10 +25,11 @@ from urllib.parse import urljoin
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from ..hookspecs import hookimpl
-from ..models import Document
+from ..models import Document, Span
 from .base import ImportRun
 from .dates import DateError, parse_date
-from .textutil import clean, decode, html_to_text, looks_binary, tidy
+from .marking import cleaned, html_to_marked
+from .textutil import clean, decode, looks_binary, tidy
 
 SNIFF_BYTES = 2048
 _MARKERS = (b"<!doctype html", b"<html", b"<head", b"<body")
@@ -60,11 +61,11 @@ class HtmlImporter:
 
     def read(self, path: Path, options: ImportRun) -> Iterator[Document]:
         tree = LexborHTMLParser(_decode(path.read_bytes(), path))
-        text = _main_text(tree)
+        text, others = _main_text(tree)
         if not text:
             options.skip(path, "no text in the page")
             return
-        yield _document(tree, text, path, options)
+        yield _document(tree, text, others, path, options)
 
 
 IMPORTER = HtmlImporter()
@@ -97,7 +98,9 @@ def _decode(data: bytes, path: Path) -> str:
     return decode(data, path)
 
 
-def _document(tree: LexborHTMLParser, text: str, path: Path, options: ImportRun) -> Document:
+def _document(
+    tree: LexborHTMLParser, text: str, others: tuple[Span, ...], path: Path, options: ImportRun
+) -> Document:
     fetched = _fetched_url(path, options)
     published = _published(tree, path, options)
     meta: dict[str, Any] = {}
@@ -118,6 +121,7 @@ def _document(tree: LexborHTMLParser, text: str, path: Path, options: ImportRun)
         published_at=published,
         source_path=str(path),
         meta=meta,
+        others=others,
     )
 
 
@@ -137,15 +141,16 @@ def _main_node(tree: LexborHTMLParser) -> LexborNode | None:
     return tree.css_first("main") or tree.css_first('[role="main"]') or tree.body
 
 
-def _main_text(tree: LexborHTMLParser) -> str:
+def _main_text(tree: LexborHTMLParser) -> tuple[str, tuple[Span, ...]]:
+    """The main content's text and the spans of it that are not the author's words."""
     node = _main_node(tree)
     if node is None:
-        return ""
+        return "", ()
     # subtle: re-parse the chosen subtree so boilerplate can be stripped without touching the page's
     # <head>, which the title, date and URL are still read from
     sub = LexborHTMLParser(node.html or "")
     sub.strip_tags(_BOILERPLATE)
-    return clean(html_to_text(sub.html or ""))
+    return cleaned(*html_to_marked(sub.html or ""))
 
 
 def _title(tree: LexborHTMLParser) -> str | None:

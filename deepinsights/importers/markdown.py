@@ -35,9 +35,11 @@ from markdown_it import MarkdownIt
 
 from ..errors import CorruptArchiveError
 from ..hookspecs import hookimpl
-from ..models import Document
+from ..models import Document, Span
+from ..ownwords import normalise, replaced
 from . import url_template
 from .base import ImportRun
+from .marking import html_to_marked, text_marked
 from .textutil import clean, decode, html_to_text, is_binary, tidy
 
 SUFFIXES = frozenset({".md", ".markdown", ".mdx", ".mdown", ".mkd", ".txt"})
@@ -150,19 +152,34 @@ def markdown_to_text(source: str) -> str:
     return _render(source)[0]
 
 
-def _render(source: str) -> tuple[str, str | None]:
-    """Return (text, first heading) of Markdown ``source``."""
+def markdown_to_marked(source: str) -> tuple[str, tuple[Span, ...]]:
+    """``markdown_to_text`` and the spans of it that are not the author's words (``importers.marking``);
+    restored ``$$…$$`` math is marked ``math``."""
+    text, _, spans = _render(source, marked=True)
+    return text, spans
+
+
+def _render(source: str, *, marked: bool = False) -> tuple[str, str | None, tuple[Span, ...]]:
+    """Return (text, first heading, spans not the author's words: only when ``marked``) of Markdown ``source``."""
     source = source.replace("\ue000", "").replace("\ue001", "")
     if len(source) > MAX_RENDER_CHARS or source.count("<") > MAX_TAGS:
-        return _plain_cleanup(source), None
+        text = _plain_cleanup(source)
+        return text, None, (text_marked(text)[1] if marked else ())
     protected, math = _protect_math(source)
     env: dict[str, Any] = {}
     tokens = _MD.parse(protected, env)
     markup = _MD.renderer.render(tokens, _MD.options, env)
     markup = markup.replace("</td>", " </td>").replace("</th>", " </th>")
-    text = _restore_math(html_to_text(markup), math)
     heading = _first_heading(tokens, env)
-    return text, (_restore_math(heading, math) if heading else None)
+    heading = _restore_math(heading, math) if heading else None
+    if not marked:
+        return _restore_math(html_to_text(markup), math), heading, ()
+    text, spans = html_to_marked(markup)
+    if math:
+        edits = [(m.start(), m.end(), _math_at(m, math)) for m in _PLACEHOLDER.finditer(text)]
+        text, moved = replaced(text, spans, edits, reason="math")
+        spans = normalise(moved, text)
+    return text, heading, spans
 
 
 def _first_heading(tokens: list[Any], env: dict[str, Any]) -> str | None:
@@ -191,7 +208,12 @@ def _protect_math(source: str) -> tuple[str, list[str]]:
 def _restore_math(text: str, spans: list[str]) -> str:
     if not spans:
         return text
-    return _PLACEHOLDER.sub(lambda m: spans[int(m.group(1))] if int(m.group(1)) < len(spans) else "", text)
+    return _PLACEHOLDER.sub(lambda m: _math_at(m, spans), text)
+
+
+def _math_at(placeholder: re.Match[str], spans: list[str]) -> str:
+    n = int(placeholder.group(1))
+    return spans[n] if n < len(spans) else ""
 
 
 def _plain_cleanup(source: str) -> str:
@@ -272,7 +294,9 @@ def _is_draft(front: dict[str, Any]) -> bool:
 
 def _document(path: Path, rel: str, front: dict[str, Any], body: str, options: ImportRun) -> Document | None:
     plain = path.suffix.lower() == ".txt"
-    text, heading = (tidy(body), None) if plain else _render(body)
+    text, heading, others = (tidy(body), None, ()) if plain else _render(body, marked=True)
+    if plain:
+        others = text_marked(text)[1]
     if not text:
         return None
     own_date, dated_name = _own_date(path, rel, front, options)
@@ -293,6 +317,7 @@ def _document(path: Path, rel: str, front: dict[str, Any], body: str, options: I
         published_at=published,
         source_path=rel,
         meta=_meta(front),
+        others=others,
     )
 
 

@@ -26,9 +26,11 @@ from typing import Any
 from ..errors import CorruptArchiveError, EmptyImportError
 from ..hookspecs import hookimpl
 from ..models import Document
+from ..ownwords import whole
 from .archive import Tree, is_zip
 from .base import ImportRun
-from .textutil import decode, html_to_text
+from .marking import html_to_marked
+from .textutil import decode
 
 PUBLIC = frozenset({"https://www.w3.org/ns/activitystreams#Public", "as:Public", "Public"})
 NOTE_TYPES = frozenset({"Note", "Article", "Page", "Question"})
@@ -218,17 +220,19 @@ def _post(activity: dict[str, Any], export: _Export, visibility: str, options: I
     if reply_to:
         meta["in_reply_to"] = reply_to
     source_id = _string(obj.get("id")) or _string(activity.get("id")) or ""
+    text, others = html_to_marked(content) if isinstance(content, str) else ("", ())
     return Document(
         source="mastodon",
         source_id=source_id,
         kind="reply" if reply_to else "post",
-        text=html_to_text(content) if isinstance(content, str) else "",
+        text=text,
         thinker=export.username,
         title=_string(obj.get("summary")) or None,
         url=_http_url(obj.get("url")) or _http_url(obj.get("id")),
         published_at=options.date(obj.get("published") or activity.get("published"), f"{export.label}#{source_id}"),
         source_path=export.label,
         meta=meta,
+        others=others,
     )
 
 
@@ -257,16 +261,18 @@ def _boost(activity: dict[str, Any], export: _Export, visibility: str, options: 
     if target is None:
         return None
     source_id = _string(activity.get("id")) or target
+    text = f"Boosted {target}"
     return Document(
         source="mastodon",
         source_id=source_id,
         kind="repost",
-        text=f"Boosted {target}",
+        text=text,
         thinker=export.username,
         url=target,
         published_at=options.date(activity.get("published"), f"{export.label}#{source_id}"),
         source_path=export.label,
         meta={"boosted_url": target, "visibility": visibility},
+        others=whole(text, "repost"),
     )
 
 

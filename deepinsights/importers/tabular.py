@@ -33,10 +33,12 @@ from typing import Any
 
 from ..errors import CorruptArchiveError, ImporterError
 from ..hookspecs import hookimpl
-from ..models import Document
+from ..models import Document, Span
+from ..ownwords import whole
 from .base import ImportRun
-from .markdown import markdown_to_text
-from .textutil import bounded_lines, clean, html_to_text, is_binary
+from .markdown import markdown_to_marked
+from .marking import html_to_marked, text_marked
+from .textutil import bounded_lines, clean, is_binary
 
 MAX_JSON_BYTES = 200 * 1024 * 1024
 MAX_LINE_BYTES = 16 * 1024 * 1024
@@ -425,9 +427,9 @@ def _document(
         tally.drafts += 1
         return None
     title = _one_line(_value(row, fields.title))
-    text = _text(_value(row, fields.text), fields.markup)
+    text, others = _marked_text(_value(row, fields.text), fields.markup)
     if fields.title_in_text and title:
-        text = f"{title}\n\n{text}".strip()
+        text, others = _with_title(title, text, others, fields.kind)
     if not text:
         tally.no_text += 1
         return None
@@ -443,6 +445,7 @@ def _document(
         published_at=options.date(_value(row, fields.date), f"{rel}#{native[:200]}"),
         source_path=rel,
         meta=_meta(row, fields),
+        others=others,
     )
 
 
@@ -458,15 +461,25 @@ def _value(row: dict[str, Any], name: str | None) -> Any:
     return value
 
 
-def _text(value: Any, markup: str) -> str:
+def _marked_text(value: Any, markup: str) -> tuple[str, tuple[Span, ...]]:
+    """The row's text and the spans of it that are not the author's words (``importers.marking``)."""
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        return ""
+        return "", ()
     text = clean(str(value)).replace("\r\n", "\n")
     if markup == "markdown" or (markup == "auto" and _MARKDOWN.search(text)):
-        return markdown_to_text(text)
+        return markdown_to_marked(text)
     if markup == "html" or _HTML.search(text):
-        return html_to_text(text)
-    return text.strip()
+        return html_to_marked(text)
+    return text_marked(text.strip())
+
+
+def _with_title(title: str, text: str, others: tuple[Span, ...], kind: str) -> tuple[str, tuple[Span, ...]]:
+    """``title`` on its own paragraph before ``text``; a link post's title is the linked page's words."""
+    if not text:
+        return title, whole(title, "link-title") if kind == "link" else ()
+    shift = len(title) + 2
+    moved = tuple(Span(s.start + shift, s.end + shift, s.reason) for s in others)
+    return f"{title}\n\n{text}", (whole(title, "link-title") if kind == "link" else ()) + moved
 
 
 def _one_line(value: Any) -> str:

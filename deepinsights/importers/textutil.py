@@ -86,15 +86,21 @@ def html_to_text(markup: str) -> str:
         return markup.strip()
     if markup.count("<") > MAX_TAGS:
         return tidy(html.unescape(_TAG.sub(" ", _SCRIPT.sub(" ", markup))))
-    tree = LexborHTMLParser(markup)
+    return tidy(html_raw_text(LexborHTMLParser(markup)))
+
+
+def html_raw_text(tree: LexborHTMLParser) -> str:
+    """The text of a parsed page before ``tidy``: scripts and styles dropped, blocks on new lines.
+
+    Changes ``tree`` (``importers.marking`` marks nodes in it first, then calls this).
+    """
     tree.strip_tags(["script", "style", "noscript", "template", "iframe", "object", "svg"])
     for node in tree.css("br"):
         node.replace_with("\n")
     for node in tree.css("p, div, li, h1, h2, h3, h4, h5, h6, blockquote, pre, tr, section, article"):
         node.insert_after("\n\n")
     root = tree.body or tree.root
-    text = root.text(separator="", strip=False) if root is not None else ""
-    return tidy(text)
+    return root.text(separator="", strip=False) if root is not None else ""
 
 
 def tidy(text: str) -> str:

@@ -44,6 +44,7 @@ from ..hookspecs import hookimpl
 from ..models import Document
 from .base import ImportRun
 from .dates import DateError, parse_date
+from .marking import post_others
 from .textutil import clean, decode, looks_binary
 
 NAME = "tweet-text"
@@ -219,16 +220,18 @@ def _documents(path: Path, items: list[Item], options: ImportRun) -> Iterator[Do
         seen.add(sid)
         if item.date_error is not None:
             options.reject_date(f"{path}:{item.line}", item.date_error)
+        repost = item.text.startswith("RT @")
         yield Document(
             source=NAME,
             source_id=sid,
-            kind="repost" if item.text.startswith("RT @") else "tweet",
+            kind="repost" if repost else "tweet",
             text=item.text,
             thinker=thinker,
             url=item.url,
             published_at=item.date,
             source_path=rel,
             meta={"line": item.line},
+            others=post_others(item.text, repost=repost),
         )
     if repeats:
         options.skip(str(path), f"{repeats:,} repeated items (same status URL, or same date and text) skipped")

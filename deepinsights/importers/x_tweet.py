@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from ..models import Document
+from .marking import post_others
 from .textutil import clean
 from .x_json import STATUS, as_dict, as_int, as_list, as_text, clean_value, dump, parse_created
 
@@ -119,17 +120,19 @@ def document(tweet: dict[str, Any], tid: int, source_path: str, ctx: Context, so
     meta.update(_counts(tweet), urls=links, media=media, note_tweet_id=as_text(note.get("noteTweetId")) if note else "")
     screen = ctx.screen_name
     raw = ({"tweet": tweet, "noteTweet": note} if note else {"tweet": tweet}) if ctx.keep_raw else None
+    text = clean(text).strip()
     return Document(
         source=source,
         source_id=str(tid),
         kind=kind,
-        text=clean(text).strip(),
+        text=text,
         thinker=screen.lower(),
         url=f"https://x.com/{screen or 'i'}/status/{tid}",
         published_at=created,
         source_path=source_path,
         meta={k: clean_value(v) for k, v in meta.items() if v not in (None, "", [])},
         raw=dump(raw) if raw else None,
+        others=post_others(text, repost=kind == "repost"),
     )
 
 

@@ -150,12 +150,26 @@ MIGRATIONS: list[tuple[str, str]] = [
     # SQLite's m009 re-declares its FTS5 table so Datasette finds it; Datasette does not read
     # PostgreSQL: recorded, so versions match.
     ("m009_datasette_fts", "SELECT 1;"),
+    # Own words, as SQLite's m010: spans of others' text per document (JSON, compact as SQLite's
+    # json_array writes it), the own share per passage; existing reposts marked here.
+    # subtle: DOUBLE PRECISION, not REAL (float4): a copied share must read back the same on both.
+    (
+        "m010_own_words",
+        """
+        ALTER TABLE documents ADD COLUMN others TEXT;
+        ALTER TABLE passages ADD COLUMN own DOUBLE PRECISION NOT NULL DEFAULT 1;
+        UPDATE documents SET others = '[[0,' || length(text) || ',"repost"]]'
+            WHERE kind = 'repost' AND length(text) > 0;
+        UPDATE passages SET own = 0 FROM documents d WHERE d.id = passages.document_id AND d.kind = 'repost';
+        """,
+    ),
 ]
 
 
 # Migrations that reading does not need (both record nothing here): see deepinsights.migrations.
 # m007 is not one: a query is folded, so passages indexed unfolded would not match it.
-READ_COMPATIBLE = frozenset({"m005_fts_prefix_3", "m006_fts_hashsize", "m009_datasette_fts"})
+# m010's own-words columns are read only by distill, which opens the workspace writable (migrating it).
+READ_COMPATIBLE = frozenset({"m005_fts_prefix_3", "m006_fts_hashsize", "m009_datasette_fts", "m010_own_words"})
 
 
 def known() -> list[str]:

@@ -44,9 +44,9 @@ CONNECT_TIMEOUT_S = 10
 STREAM_ROWS = 2000
 DOCUMENT_COLUMNS = (
     "id, thinker, kind, source, source_id, source_path, title, text, url, published_at, words, content_hash, "
-    "meta, raw, import_id"
+    "meta, raw, import_id, others"
 )
-PASSAGE_COLUMNS = 'document_id, ordinal, start, "end", title, text, anchor, url'
+PASSAGE_COLUMNS = 'document_id, ordinal, start, "end", title, text, anchor, url, own'
 _TOKENS = re.compile(r"""'(?:[^']|'')*'|"(?:[^"]|"")*"|--[^\n]*|/\*.*?\*/|\?|%""", re.DOTALL)
 
 
