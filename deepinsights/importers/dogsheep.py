@@ -36,8 +36,9 @@ from ..errors import CorruptArchiveError, EmptyImportError
 from ..hookspecs import hookimpl
 from ..models import Document
 from .base import ImportRun
-from .markdown import markdown_to_text
-from .textutil import clean, html_to_text
+from .markdown import markdown_to_marked
+from .marking import cleaned, html_to_marked
+from .textutil import clean
 from .tweet_api import documents as tweet_documents
 from .tweet_shapes import ApiTweet, from_v1
 
@@ -159,7 +160,7 @@ def _mastodon(
     for row in rows:
         if (row["username"] or "").lower() != owner:
             continue
-        text = html_to_text(row["content"] or "")
+        text, spans = cleaned(*html_to_marked(row["content"] or ""))
         if not text:
             empty += 1
             continue
@@ -167,12 +168,13 @@ def _mastodon(
             source="mastodon-to-sqlite",
             source_id=str(row["id"]),
             kind="post",
-            text=clean(text),
+            text=text,
             thinker=owner,
             url=f"{row['url'].rstrip('/')}/{row['id']}" if _http(row["url"]) else None,
             published_at=options.date(row["created_at"], f"{label}#{row['id']}"),
             source_path=label,
             meta={"table": "statuses", "account_id": str(row["account"])},
+            others=spans,
         )
     _left_out(options, label, sum(1 for r in rows if (r["username"] or "").lower() != owner), "statuses", owner)
     if empty:
@@ -278,17 +280,18 @@ def _gh_doc(
     meta: dict[str, Any],
     options: ImportRun,
 ) -> Document:
-    text = markdown_to_text(body) if isinstance(body, str) else ""
+    text, others = cleaned(*markdown_to_marked(body)) if isinstance(body, str) else ("", ())
     return Document(
         source="github-to-sqlite",
         source_id=source_id,
         kind=kind,
-        text=clean(text),
+        text=text,
         title=clean(title) if title else None,
         url=url,
         published_at=options.date(date, f"{label}#{source_id}"),
         source_path=label,
         meta={k: v for k, v in meta.items() if v not in (None, "")},
+        others=others,
     )
 
 
