@@ -25,7 +25,8 @@ from ..hookspecs import hookimpl
 from ..models import Document
 from . import url_template
 from .base import ImportRun
-from .textutil import clean, decode, html_to_text
+from .marking import cleaned, html_to_marked, text_marked
+from .textutil import clean, decode
 from .x_json import as_dict, as_list, as_text
 
 NAME = "ghost"
@@ -81,16 +82,18 @@ def _document(post: dict[str, Any], tags: list[str], authors: list[str], label: 
     if url is None and options.url_template and slug:
         url = url_template.fill(options.url_template, slug, published)
     meta = {"slug": slug, "tags": tags, "authors": authors, "excerpt": clean(as_text(post.get("custom_excerpt")))}
+    text, others = cleaned(*(html_to_marked(html) if html else text_marked(as_text(post.get("plaintext")))))
     return Document(
         source=NAME,
         source_id=as_text(post.get("id")) or as_text(post.get("uuid")) or slug,
         kind="page" if page else "post",
-        text=clean(html_to_text(html) if html else as_text(post.get("plaintext"))),
+        text=text,
         title=clean(as_text(post.get("title"))) or None,
         url=url,
         published_at=published,
         source_path=label,
         meta={k: v for k, v in meta.items() if v},
+        others=others,
     )
 
 

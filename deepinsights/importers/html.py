@@ -98,9 +98,7 @@ def _decode(data: bytes, path: Path) -> str:
     return decode(data, path)
 
 
-def _document(
-    tree: LexborHTMLParser, text: str, others: tuple[Span, ...], path: Path, options: ImportRun
-) -> Document:
+def _document(tree: LexborHTMLParser, text: str, others: tuple[Span, ...], path: Path, options: ImportRun) -> Document:
     fetched = _fetched_url(path, options)
     published = _published(tree, path, options)
     meta: dict[str, Any] = {}

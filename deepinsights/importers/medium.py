@@ -26,7 +26,8 @@ from ..hookspecs import hookimpl
 from ..models import Document
 from .archive import Tree, is_zip, safe_names
 from .base import ImportRun
-from .textutil import clean, decode, html_to_text, tidy
+from .marking import cleaned, html_to_marked
+from .textutil import clean, decode, tidy
 
 NAME = "medium"
 MAX_POST_BYTES = 32 * 1024 * 1024
@@ -89,16 +90,18 @@ def _document(name: str, markup: str, base: str, options: ImportRun) -> Document
     if author is not None:
         meta["author"] = clean(tidy(author.text()))
         meta["author_url"] = author.attributes.get("href") or ""
+    text, others = cleaned(*html_to_marked(body.html or "")) if body is not None else ("", ())
     return Document(
         source=NAME,
         source_id=native.group(1) if native else stem,
         kind="post",
-        text=clean(html_to_text(body.html or "") if body is not None else ""),
+        text=text,
         title=clean(tidy(title_node.text())) or None if title_node is not None else None,
         url=href if href and href.startswith(("https://", "http://")) else None,
         published_at=options.date(time.attributes.get("datetime") if time else None, f"{base}/{name}"),
         source_path=f"{base}/{name}",
         meta={k: v for k, v in meta.items() if v},
+        others=others,
     )
 
 

@@ -26,7 +26,8 @@ from ..models import Document
 from . import url_template
 from .archive import Tree, is_zip, safe_names
 from .base import ImportRun
-from .textutil import clean, decode, html_to_text
+from .marking import cleaned, html_to_marked
+from .textutil import clean, decode
 
 NAME = "substack"
 HEADER = {"post_id", "post_date", "is_published", "title"}
@@ -99,7 +100,7 @@ def _document(
     if member is None:
         tally["{n} posts whose posts/<post_id>.html is missing skipped"] += 1
         return None
-    text = html_to_text(decode(export.tree.read_bytes(member), f"{base}/{member}"))
+    text, others = cleaned(*html_to_marked(decode(export.tree.read_bytes(member), f"{base}/{member}")))
     slug = post_id.split(".", 1)[1] if "." in post_id else post_id
     published = options.date(row.get("post_date"), f"{base}/{member}")
     meta: dict[str, Any] = {"slug": slug, "audience": audience, "type": row.get("type") or "", "post_id": post_id}
@@ -108,12 +109,13 @@ def _document(
         source=NAME,
         source_id=post_id.split(".", 1)[0],
         kind="newsletter",
-        text=clean(text),
+        text=text,
         title=clean(row.get("title") or "") or None,
         url=url_template.fill(options.url_template, slug, published) if options.url_template else None,
         published_at=published,
         source_path=f"{base}/{member}",
         meta={k: v for k, v in meta.items() if v},
+        others=others,
     )
 
 

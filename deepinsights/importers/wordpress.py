@@ -29,6 +29,7 @@ from ..errors import CorruptArchiveError
 from ..hookspecs import hookimpl
 from ..models import Document
 from .base import ImportRun
+from .marking import cleaned, html_to_marked
 from .textutil import clean, html_to_text, tidy
 
 NAME = "wordpress"
@@ -84,16 +85,18 @@ def _document(item: Element, kind: str, label: str, options: ImportRun) -> Docum
         "author": clean(_text(item, CREATOR).strip()),
         "excerpt": clean(html_to_text(_excerpt(item))),
     }
+    text, others = cleaned(*html_to_marked(_text(item, CONTENT)))
     return Document(
         source=NAME,
         source_id=_wp(item, "post_id") or link,
         kind=kind,
-        text=clean(html_to_text(_text(item, CONTENT))),
+        text=text,
         title=clean(tidy(_text(item, "title"))) or None,
         url=link if link.startswith(("https://", "http://")) else None,
         published_at=_date(item, f"{label}#{_wp(item, 'post_id')}", options),
         source_path=label,
         meta={k: v for k, v in meta.items() if v},
+        others=others,
     )
 
 
