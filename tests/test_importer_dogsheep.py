@@ -20,7 +20,7 @@ from deepinsights.importers.base import ImportOptions, ImportRun
 from deepinsights.importers.dogsheep import IMPORTER
 from deepinsights.ingest import run_import
 
-from .test_importer_tweet_api import DRVOX, SIMON, three_tweets, v1
+from .test_importer_tweet_api import DRVOX, SIMON, peer_fixture, three_tweets, v1
 
 
 def digest(path: Path) -> str:
@@ -81,6 +81,19 @@ def test_twitter_to_sqlite_database(tmp_path, store):
     assert (again.added, again.updated, again.unchanged) == (0, 0, 4)
     assert digest(path) == before  # read-only
     assert set(docs_of(path, handle="drvox")) == {"1169242008432644000", "1168000000000000000", "1100"}
+
+
+def test_twitter_to_sqlite_database_of_the_peer_fixture_shape(tmp_path, store):
+    """twitter-to-sqlite's own tests/tweets.json shape, saved by the tool: three tweets, the retweet a repost."""
+    path = twitter_db(tmp_path / "twitter.db", peer_fixture())
+    report = run_import(store, [str(path)], ImportOptions())
+    assert (report.added, report.by_kind) == (3, {"repost": 1, "reply": 1, "quote": 1})
+    docs = docs_of(path)
+    # subtle: the tool keeps the numeric `id` and drops `id_str`, so these are the ids as the JSON wrote them
+    rt = docs["1169246717864136700"]
+    assert rt.kind == "repost" and rt.text == "RT @drvox: My new post on carbon capture & use: https://www.vox.com/ccu"
+    assert all(d.url == f"https://x.com/simonw/status/{tid}" for tid, d in docs.items())
+    assert all("&amp;" not in d.text for d in docs.values())
 
 
 # -- mastodon-to-sqlite -----------------------------------------------------------------------

@@ -83,6 +83,82 @@ def three_tweets():
     return [link, retweet, quote]
 
 
+def peer_fixture():
+    """Our own tweets in the shape of twitter-to-sqlite's tests/tweets.json: a retweet, a reply, a quote.
+
+    As in that file, ``id`` is the rounded number a JavaScript exporter writes; ``id_str`` is exact.
+    """
+    drvox = {**DRVOX, "id": 22737278, "id_str": "22737278"}
+    original = v1(
+        0,
+        "My new post on carbon capture &amp; use: https://t.co/cV",
+        user=drvox,
+        id=1169242008432644000,
+        id_str="1169242008432644097",
+        entities={"urls": [{"url": "https://t.co/cV", "expanded_url": "https://www.vox.com/ccu"}]},
+    )
+    retweet = v1(
+        0,
+        "RT @drvox: My new post on carbon capture &amp; use…",
+        id=1169246717864136700,
+        id_str="1169246717864136705",
+        retweeted_status=original,
+    )
+    reply = v1(
+        0,
+        "@scientiffic The @inaturalist API is great: https://t.co/q1",
+        id=1169196446043664400,
+        id_str="1169196446043664385",
+        in_reply_to_status_id=1169079390577320000,
+        in_reply_to_status_id_str="1169079390577319937",
+        in_reply_to_user_id_str="82016165",
+        in_reply_to_screen_name="scientiffic",
+        entities={"urls": [{"url": "https://t.co/q1", "expanded_url": "http://www.owlsnearme.com"}]},
+    )
+    quoted = v1(
+        0,
+        "Photos (mac) &amp; Live Photos sound collage",
+        id=861696799362478100,
+        id_str="861696799362478085",
+        user={"id": 14148390, "id_str": "14148390", "screen_name": "bwhitman", "name": "Brian"},
+    )
+    quote = v1(
+        0,
+        "Whoa https://t.co/AJ",
+        id=1168000000000000000,
+        id_str="1168000000000000001",
+        is_quote_status=True,
+        quoted_status_id=861696799362478100,
+        quoted_status_id_str="861696799362478085",
+        quoted_status_permalink={
+            "url": "https://t.co/AJ",
+            "expanded": "https://twitter.com/bwhitman/status/861696799362478085",
+        },
+        quoted_status=quoted,
+        entities={
+            "urls": [
+                {"url": "https://t.co/AJ", "expanded_url": "https://twitter.com/bwhitman/status/861696799362478085"}
+            ]
+        },
+    )
+    return [retweet, reply, quote]  # fmt: skip
+
+
+def test_the_peer_tools_fixture_shape_gives_three_tweets_with_kinds_entities_and_urls(tmp_path, store):
+    path = write(tmp_path / "tweets.json", peer_fixture())
+    report = run_import(store, [str(path)], ImportOptions())
+    assert (report.added, report.by_kind) == (3, {"repost": 1, "reply": 1, "quote": 1})
+    docs = docs_of(path)
+    assert set(docs) == {"1169246717864136705", "1169196446043664385", "1168000000000000001"}  # id_str, not id
+    rt = docs["1169246717864136705"]
+    assert rt.kind == "repost" and rt.text == "RT @drvox: My new post on carbon capture & use: https://www.vox.com/ccu"
+    assert rt.meta["reposted_url"] == "https://x.com/drvox/status/1169242008432644097"
+    assert docs["1169196446043664385"].meta["reply_url"] == "https://x.com/scientiffic/status/1169079390577319937"
+    assert docs["1168000000000000001"].meta["quoted_text"] == "Photos (mac) & Live Photos sound collage"
+    assert all(d.url == f"https://x.com/simonw/status/{tid}" for tid, d in docs.items())
+    assert all("&amp;" not in d.text for d in docs.values())
+
+
 def write(path: Path, value) -> Path:
     path.write_text(json.dumps(value), encoding="utf-8")
     return path

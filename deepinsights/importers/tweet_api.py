@@ -20,6 +20,7 @@ It fetches nothing (no t.co resolving, no missing tweets looked up).
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections import Counter
@@ -34,7 +35,7 @@ from ..models import Document
 from .archive import CHUNK
 from .base import ImportRun
 from .jsonstream import iter_json_array
-from .textutil import bounded_lines, clean
+from .textutil import bounded_lines
 from .tweet_shapes import ApiTweet, tweets_in
 from .x_json import clean_value
 from .x_tweet import Context, Notes, document, link_threads
@@ -216,7 +217,7 @@ def _links(found: ApiTweet) -> dict[str, Any]:
     if found.quoted and found.quoted[1]:
         meta["quoted_url"] = _status_url(*found.quoted)
         meta["quoted_screen_name"] = found.quoted[0]
-        meta["quoted_text"] = found.quoted_text
+        meta["quoted_text"] = html.unescape(found.quoted_text)
     if found.reposted and found.reposted[1]:
         meta["reposted_id"] = found.reposted[1]
         meta["reposted_url"] = _status_url(*found.reposted)
@@ -251,7 +252,7 @@ def _documents(
             screen_name = found.author
             ctx = _context(scan, owner, options, screen_name)
         doc = document(found.tweet, found.tid, where, ctx, source=source)
-        yield replace(doc, meta={**doc.meta, **_links(found)}, text=clean(doc.text))
+        yield replace(doc, meta={**doc.meta, **_links(found)})
 
 
 class TweetApiImporter:
