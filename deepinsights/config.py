@@ -98,6 +98,12 @@ PARSE_IN_CHILD_BYTES = Setting(
     "Files at least this big are parsed in a child process while the import writes, and an X archive's first pass "
     "over them in two halves at once (0: always; -1: never).",
 )
+MAX_REQUEST_BYTES = Setting(
+    "max_request_bytes",
+    str(1024 * 1024),
+    "Largest request body the web server accepts, in bytes (a question is a few KB); a larger one is refused "
+    "with 413 before it is read whole.",
+)
 EMBEDDING_MODEL = Setting("embedding_model", "all-MiniLM-L6-v2", "Embedding model for semantic and hybrid search.")
 EMBEDDING_BACKEND = Setting(
     "embedding_backend",
@@ -138,6 +144,7 @@ SETTINGS = (
     PDF_TIMEOUT,
     PDF_MAX_MEMORY,
     PARSE_IN_CHILD_BYTES,
+    MAX_REQUEST_BYTES,
     LLAMA_THREADS,
     LOAD_PLUGINS,
     PG_BIN,

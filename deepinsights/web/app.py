@@ -18,7 +18,6 @@ as the rest.
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -41,15 +40,16 @@ from ..profile import Profile
 from ..semantic import similar
 from ..verify import verify_profile
 from ..workspace import Db
-from . import page
+from . import page, params
 from .asking import api_ask
-from .corpus import CACHE_SIZE, Corpus, SearchParams, hit_json
+from .corpus import CACHE_SIZE, MAX_LIMIT, Corpus, SearchParams, hit_json
+from .limits import BodyLimitMiddleware
 from .profiles import ProfileLibrary
 from .security import SecurityMiddleware
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 LOCAL_HOSTS = ["127.0.0.1", "localhost", "[::1]", "::1", "testserver"]
-_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+MAX_SIMILAR = 50
 
 
 @dataclass
@@ -101,6 +101,7 @@ def create_app(
         middleware=[
             Middleware(SecurityMiddleware),
             Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts or LOCAL_HOSTS),
+            Middleware(BodyLimitMiddleware),
         ],
         lifespan=lifespan,
     )
@@ -260,9 +261,13 @@ async def api_search(site: Site, request: Request) -> Response:
 
 async def api_similar(site: Site, request: Request) -> Response:
     """More like this: the documents nearest to one document, as search hits."""
-    limit = max(1, min(_int(request.query_params, "limit", 10), 50))
     try:
-        hits = await run_in_threadpool(_similar_hits, site, request.path_params["doc_id"], limit)
+        doc_id = params.text("document id", request.path_params["doc_id"], max_chars=200)
+        limit = params.whole("limit", request.query_params.get("limit"), 10, 1, MAX_SIMILAR)
+    except ValueError as ex:
+        return _json_error(400, str(ex))
+    try:
+        hits = await run_in_threadpool(_similar_hits, site, doc_id, limit)
     except SearchError as ex:
         return _json_error(404, str(ex))
     except EmbeddingError as ex:
@@ -279,35 +284,21 @@ def _similar_hits(site: Site, doc_id: str, limit: int) -> list[dict[str, Any]]:
 
 def _search_params(query: Any) -> SearchParams:
     """Validate the query string of a search; ValueError names the bad parameter."""
-    since, until = query.get("since", ""), query.get("until", "")
-    for name, value in (("since", since), ("until", until)):
-        if value and not _DATE.match(value):
-            raise ValueError(f"{name} must be a date: YYYY, YYYY-MM or YYYY-MM-DD (got {value[:40]!r})")
-    kinds = [k for raw in _all(query, "kind") for k in raw.split(",") if k.strip()]
+    kinds = [k for raw in _all(query, "kind") for k in params.text("kind", raw).split(",") if k.strip()]
     return SearchParams(
-        query.get("q", ""),
+        params.text("q", query.get("q", ""), max_chars=params.MAX_QUERY_CHARS, controls=True),
         kinds=[k.strip() for k in kinds],
-        thinker=query.get("thinker", ""),
-        since=since,
-        until=until,
-        limit=_int(query, "limit", 20),
-        offset=_int(query, "offset", 0),
-        mode=query.get("mode", ""),
+        thinker=params.text("thinker", query.get("thinker", ""), max_chars=200),
+        since=params.date("since", query.get("since", "")),
+        until=params.date("until", query.get("until", "")),
+        limit=params.whole("limit", query.get("limit"), 20, 1, MAX_LIMIT),
+        offset=params.whole("offset", query.get("offset"), 0, 0, params.MAX_OFFSET),
+        mode=params.text("mode", query.get("mode", ""), max_chars=20),
     )
 
 
 def _all(query: Any, key: str) -> list[str]:
     return list(query.getlist(key)) if hasattr(query, "getlist") else ([query[key]] if query.get(key) else [])
-
-
-def _int(query: Any, key: str, default: int) -> int:
-    value = query.get(key, "")
-    if not value:
-        return default
-    try:
-        return int(value)
-    except ValueError:
-        raise ValueError(f"{key} must be a whole number (got {value[:40]!r})") from None
 
 
 async def api_profiles(site: Site, request: Request) -> Response:
@@ -326,7 +317,10 @@ async def api_profile(site: Site, request: Request) -> Response:
 
 
 async def api_stats(site: Site, request: Request) -> Response:
-    thinker = request.query_params.get("thinker") or None
+    try:
+        thinker = params.text("thinker", request.query_params.get("thinker", ""), max_chars=200) or None
+    except ValueError as ex:
+        return _json_error(400, str(ex))
     try:
         status = await run_in_threadpool(site.corpus.status)
         rows = await run_in_threadpool(site.corpus.stats, thinker) if status["available"] else []

@@ -23,32 +23,39 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from ..ask import ask
 from ..ask.models import choose_model
 from ..errors import AskError, DeepInsightsError
+from . import params
 
 MAX_QUESTION_CHARS = 2000
+SHAPE = '{"slug": …, "question": …, "since"?: "YYYY-MM-DD", "until"?: "YYYY-MM-DD"}'
 
 
 async def api_ask(site: Any, request: Request) -> Response:
     try:
-        body = await request.json()
-    except ValueError:
-        return _error(400, 'The body must be JSON: {"slug": …, "question": …}')
-    question = str(body.get("question", "")).strip() if isinstance(body, dict) else ""
-    if not question or len(question) > MAX_QUESTION_CHARS:
+        body = params.json_object(await request.body(), SHAPE)
+        question = params.text("question", body.get("question", ""), max_chars=MAX_QUESTION_CHARS, controls=True)
+        question = question.strip()
+        slug = params.text("slug", body.get("slug", ""), max_chars=200)
+        since, until = params.date("since", body.get("since")), params.date("until", body.get("until"))
+    except ValueError as ex:
+        return _error(400, str(ex))
+    if not question:
         return _error(400, f"Ask a question of 1 to {MAX_QUESTION_CHARS} characters")
     if not site.model_name:
         return _error(501, "No model configured: start the server with --model MODEL (see docs/ask.md)")
     try:
-        profile = await run_in_threadpool(site.profiles.get, str(body.get("slug", "")))
+        profile = await run_in_threadpool(site.profiles.get, slug)
     except DeepInsightsError as ex:
         return _error(500, str(ex))
     if profile is None or not site.corpus.status()["available"]:
         return _error(404, "No such profile, or no corpus imported")
-    args = (question, profile, site, body.get("since") or None, body.get("until") or None)
+    args = (question, profile, site, since or None, until or None)
     if request.query_params.get("stream") == "1":
         return StreamingResponse(_stream(*args), media_type="application/x-ndjson")
     try:
         answer = await run_in_threadpool(_answer, *args, None)
     except AskError as ex:
+        return _error(503, str(ex))
+    except DeepInsightsError as ex:  # the workspace or its vectors: nothing the request can fix
         return _error(503, str(ex))
     return JSONResponse(answer)
 
