@@ -95,6 +95,8 @@ def test_bluesky_repository(tmp_path, store):
     assert docs["3kabc2fffff2f"].kind == "quote"
     repost = docs["3kabc2ggggg2g"]
     assert repost.kind == "repost" and repost.url == f"https://bsky.app/profile/{OTHER}/post/3jzfcijpj2z2a"
+    assert [(o.start, o.end, o.reason) for o in repost.others] == [(0, len(repost.text), "repost")]
+    assert head.others == ()
     reasons = sorted(s.reason for s in skipped)
     assert reasons == [f"1 {c} records not imported" for c in
                        ("app.bsky.actor.profile", "app.bsky.feed.like", "app.bsky.graph.follow")]  # fmt: skip

@@ -185,6 +185,8 @@ def test_three_v1_tweets_are_a_tweet_a_repost_and_a_quote(tmp_path):
     assert quote.meta["quoted_url"] == "https://x.com/drvox/status/1168000000000000000"
     assert quote.meta["quoted_text"] == "Original words about SQLite"
     assert "Original words" not in quote.text
+    assert [(o.start, o.end, o.reason) for o in rt.others] == [(0, len(rt.text), "repost")]  # not own words
+    assert link.others == ()
     assert {d.thinker for d in docs.values()} == {"simonw"}
     assert link.published_at.isoformat() == "2019-09-09T21:59:43+00:00"
 

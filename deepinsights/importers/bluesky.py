@@ -13,7 +13,9 @@ import with one line naming the file and the block.
   ``meta.thread_parent`` and ``meta.thread_root`` (at:// URIs, the ``source_id`` of those
   posts). Link facets replace the shortened link text with the full URL.
 * ``app.bsky.feed.repost`` records become ``repost`` Documents that refer to the reposted
-  post by URL; its text is someone else's and is not in the repository.
+  post by URL; its text is someone else's and is not in the repository. A repost is marked
+  as not the thinker's own words (``Document.others``), and so is what ``ownwords`` finds
+  in a post's text (credit lines, quotations).
 
 Every Document has its ``at://`` URI as ``source_id`` and a ``https://bsky.app/profile/…``
 URL (with ``--handle`` when given, else the DID, which bsky.app also resolves). Likes,
@@ -33,8 +35,9 @@ import libipld
 
 from ..errors import CorruptArchiveError, EmptyImportError
 from ..hookspecs import hookimpl
-from ..models import Document
+from ..models import Document, Span
 from .base import ImportRun
+from .marking import post_others
 from .textutil import clean
 from .x_json import as_dict, as_list, as_text
 
@@ -194,7 +197,8 @@ class _Build:
             meta["thread_root"] = uri
         if quoted:
             meta.update(quoted_uri=quoted, quoted_url=_web_url(quoted))
-        return self._doc(uri, kind, clean(text), self.url(key), record, meta)
+        text = clean(text)
+        return self._doc(uri, kind, text, self.url(key), record, meta, post_others(text, repost=False))
 
     def repost(self, key: str, record: dict[str, Any]) -> Document | None:
         subject = as_text(as_dict(record.get("subject")).get("uri"))
@@ -202,10 +206,18 @@ class _Build:
             return None
         web = _web_url(subject)
         meta = {"reposted_uri": subject, "reposted_url": web}
-        return self._doc(self.uri(key), "repost", f"Reposted {web or subject}", web, record, meta)
+        text = f"Reposted {web or subject}"
+        return self._doc(self.uri(key), "repost", text, web, record, meta, post_others(text, repost=True))
 
     def _doc(
-        self, uri: str, kind: str, text: str, url: str | None, record: dict[str, Any], meta: dict[str, Any]
+        self,
+        uri: str,
+        kind: str,
+        text: str,
+        url: str | None,
+        record: dict[str, Any],
+        meta: dict[str, Any],
+        others: tuple[Span, ...],
     ) -> Document:
         return Document(
             source=NAME,
@@ -217,6 +229,7 @@ class _Build:
             published_at=self.options.date(record.get("createdAt"), f"{self.where}#{uri}"),
             source_path=self.where,
             meta={k: v for k, v in meta.items() if v},
+            others=others,
         )
 
 

@@ -75,6 +75,8 @@ def _open(path: Path) -> Tree | None:
 
 def _document(name: str, markup: str, base: str, options: ImportRun) -> Document:
     page = LexborHTMLParser(markup)
+    for repeated in page.css(".graf--title"):  # subtle: Medium repeats the title as the body's first line
+        repeated.decompose()
     body = page.css_first('section[data-field="body"]') or page.css_first(".e-content") or page.body
     title_node = page.css_first("h1.p-name") or page.css_first("title")
     subtitle = page.css_first('section[data-field="subtitle"]')
