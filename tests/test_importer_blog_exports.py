@@ -317,3 +317,12 @@ def test_ghost_wrong_shape_and_truncation(tmp_path, store):
     with pytest.raises(CorruptArchiveError, match="cut.json' is not valid JSON"):
         run_import(store, [str(cut)], ImportOptions())
     assert store.document_count() == 0
+
+
+def test_export_zip_with_a_bomb_member_is_refused(tmp_path, store):
+    """A post body that inflates past the ratio cap aborts the import with a line naming the member."""
+    bomb = b"<p>" + b"a" * (40 * 1024 * 1024) + b"</p>"
+    path = substack_zip(tmp_path / "bomb.zip", {"posts/101.why-tokens.html": bomb})
+    with pytest.raises(CorruptArchiveError, match=r"bomb.zip': member 'posts/101.why-tokens.html'.*zip bomb"):
+        run_import(store, [str(path)], ImportOptions())
+    assert store.document_count() == 0

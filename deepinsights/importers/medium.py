@@ -58,7 +58,7 @@ def _take(tree: Tree, name: str, limit: int) -> Iterator[bytes]:
 
 
 def _open(path: Path) -> Tree | None:
-    if not (path.is_dir() or is_zip(path)):
+    if not (is_zip(path) or (path / "posts").is_dir()):  # subtle: a folder walk asks every folder
         return None
     try:
         tree = Tree(path)

@@ -46,7 +46,7 @@ class _Export:
 
 def _open(path: Path) -> _Export | None:
     """The export, when ``path`` is a zip or folder holding ``posts.csv`` with Substack's header."""
-    if not (path.is_dir() or is_zip(path)):
+    if not (is_zip(path) or (path / "posts.csv").is_file()):  # subtle: a folder walk asks every folder
         return None
     try:
         export = _Export(Tree(path))
