@@ -283,9 +283,20 @@ def test_verification_badges_fill_in(watched: Watched, base_url: str) -> None:
     assert found.is_visible() and found.inner_text() == "verbatim" and "ok" in found.get_attribute("class")
     detail = page.inner_text('[data-verify-detail="axioms[3].quotes[0]"]')
     assert detail.startswith("Found in On understanding")
-    missing = page.query_selector('[data-verify-for="axioms[0].quotes[0]"]')
+    missing = page.query_selector('[data-verify-for="lineage[2].quotes[0]"]')  # cites tweets, which are here
     assert missing.inner_text() == "not found" and "bad" in missing.get_attribute("class")
-    assert page.is_visible("#verify-summary") and "1 verbatim" in page.inner_text("#verify-summary")
+    absent = page.query_selector('[data-verify-for="axioms[0].quotes[0]"]')  # cites a podcast that is not
+    assert absent.inner_text() == "unverifiable here" and "here" in absent.get_attribute("class").split()
+    assert page.inner_text('[data-verify-detail="axioms[0].quotes[0]"]') == (
+        "Not checked: “Lex Fridman #333” is not in the workspace (import it to check it)."
+    )
+    summary = page.inner_text("#verify-summary")
+    assert (
+        page.is_visible("#verify-summary")
+        and "1 verbatim" in summary
+        and "6 not found, 22 unverifiable here" in summary
+    )
+    assert "unverifiable here: “Sequoia Mar 2024” is not in the workspace — import it to check 6 claims" in summary
     assert page.inner_text('[data-count-for="corpus.tweets.items"]').startswith("4 differs")
     _screenshot(page, "#axiom-4", "verification-badges.png")
     watched.assert_inert()

@@ -17,7 +17,8 @@ axioms:
     title: Small things
     quotes:
       - {text: "Small programs teach more than big frameworks.", source: {title: Small Programs}}
-      - {text: "I never said this at all, honestly.", source: {title: Lex Fridman podcast}}
+      - {text: "I never said this at all, honestly.", source: {title: Small Programs}}
+      - {text: "Podcasts are where I think out loud.", source: {title: Lex Fridman podcast}}
 lineage:
   - {name: Factorio, claimed_count: 1, count_query: factorio}
 known_gaps: [Her PhD thesis]
@@ -48,18 +49,29 @@ def test_verify_prints_every_section(run, workspace: tuple[str, Path]) -> None:
     for heading in ("Quotes", "Counts", "Mental-model order", "First and last seen", "Sources", "Known gaps"):
         assert heading in result.output
     assert "Her PhD thesis" in result.output and "Lex Fridman podcast" in result.output
-    assert "quotes: 1 verbatim, 0 approximate, 1 not found" in result.output
+    assert "quotes: 1 verbatim, 0 approximate, 1 not found, 1 unverifiable here" in result.output
+    assert "grounding 50.0/100 over the 3 claims checkable here (1 unverifiable here)" in result.output
+    assert (
+        "unverifiable here: no transcripts imported — import the talks' captions or transcripts to check 1 claim\n"
+    ) in result.output
 
 
 def test_verify_json_is_the_whole_report(run, workspace: tuple[str, Path]) -> None:
     db_path, profile = workspace
     data = json.loads(run("verify", profile, "--db", db_path, "--json").output)
     assert data["profile"] == "ada" and data["thinker"] == "ada"
-    assert [q["status"] for q in data["quotes"]] == ["verbatim", "not_found"]
+    assert [q["status"] for q in data["quotes"]] == ["verbatim", "not_found", "unverifiable_here"]
+    assert data["quotes"][2]["gap"] == {
+        "reason": "no transcripts imported",
+        "hint": "import the talks' captions or transcripts",
+    }
+    assert data["summary"]["unverifiable_here"] == [
+        {**data["quotes"][2]["gap"], "claims": 1, "items": ["axioms[0].quotes[2]"]}
+    ]
     assert data["counts"][0]["id"] == "lineage.factorio" and data["counts"][0]["measured"] == 2
     assert data["computed_gaps"] == ["Lex Fridman podcast"]
     assert data["counts"][0]["status"] == "close"  # off by one
-    assert data["summary"]["grounding"] == 50.0  # (verbatim 1 + not found 0 + close 0.5) / 3
+    assert data["summary"]["grounding"] == 50.0  # (verbatim 1 + not found 0 + close 0.5) / 3, the podcast apart
 
 
 def test_show_lists_the_documents_behind_a_count(run, workspace: tuple[str, Path]) -> None:

@@ -136,12 +136,15 @@ def test_seen_dates_and_summary(ada: Store) -> None:
     )
     assert seen["axioms.1"].documents == 3
     summary = report.summary
-    assert summary.quotes == {"verbatim": 1, "approximate": 1, "not_found": 1}
-    # quotes 1 + 0.5 + 0; numbers: factorio 1, tolkien 0, axiom count 1, tweets items/words/first/last 1+0+1+1,
-    # blog posts 1; order 1.0 → 8.5 points of 12 claims
-    assert summary.scored_claims == 12
-    assert summary.grounding == round(100 * 8.5 / 12, 1)
-    assert "1 verbatim, 1 approximate, 1 not found" in summary.line()
+    assert summary.quotes == {"verbatim": 1, "approximate": 1, "not_found": 0, "unverifiable_here": 1}
+    # quotes 1 + 0.5 (the one citing a podcast the store lacks is not scored); numbers: factorio 1, tolkien 0,
+    # axiom count 1, tweets items/words/first/last 1+0+1+1, blog posts 1; order 1.0 → 8.5 points of 11 claims
+    assert summary.scored_claims == 11
+    assert summary.grounding == round(100 * 8.5 / 11, 1)
+    assert "1 verbatim, 1 approximate, 0 not found, 1 unverifiable here" in summary.line()
+    assert summary.here_lines() == [
+        "unverifiable here: no transcripts imported — import the talks' captions or transcripts to check 1 claim"
+    ]
     assert json.loads(json.dumps(report.to_dict()))["summary"]["grounding"] == summary.grounding
 
 

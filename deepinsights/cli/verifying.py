@@ -46,6 +46,7 @@ _STYLE = {
     "close": "yellow",
     "mismatch": "red",
     "unverifiable": "dim",
+    "unverifiable_here": "blue",
     "measured": "cyan",
     "found": "green",
     "kind": "green",
@@ -170,15 +171,18 @@ def _print_report(report: ProfileReport, db_path: Db) -> None:
     out.print(_seen_table(report))
     out.print(_sources_table(report))
     out.print(_gaps_table(report))
-    out.print(f"[bold]{escape(report.summary.line())}[/]")
+    out.print(f"[bold]{escape(report.summary.line())}[/]", soft_wrap=True)
+    for line in report.summary.here_lines():
+        out.print(f"[blue]{escape(line)}[/]", soft_wrap=True)
 
 
 def _quotes_table(quotes: list[QuoteCheck]) -> Table:
     table = Table("status", "score", "item", "quote", "found in / diff", title="Quotes", title_justify="left")
     for check in quotes:
         result = check.result
+        where = f"[blue]{escape(check.gap.reason)}[/]" if check.gap else _where(result)
         table.add_row(
-            _status(result.status), f"{result.score:.2f}", _safe(check.item, 40), _safe(result.text, 70), _where(result)
+            _status(check.status), f"{result.score:.2f}", _safe(check.item, 40), _safe(result.text, 70), where
         )
     return table
 
@@ -205,7 +209,9 @@ def _counts_table(counts: list[CountCheck]) -> Table:
             how += f" kinds={','.join(count.kinds)}"
         if count.url_contains:
             how += f" url~{count.url_contains}"
-        if count.note:
+        if count.gap:
+            how += f" ({count.gap.reason})"
+        elif count.note:
             how += f" ({count.note})"
         dates = f"{(count.first_seen or '')[:10]} – {(count.last_seen or '')[:10]}" if count.first_seen else ""
         table.add_row(
@@ -305,6 +311,8 @@ def _show_count(count: CountCheck) -> None:
         f"[bold]{escape(count.id)}[/] {_safe(count.label)}: claimed {_text(count.claimed)}, "
         f"measured {_text(count.measured)} ({_status(count.status)})"
     )
+    if count.gap:
+        out.print(f"[blue]unverifiable here: {escape(count.gap.reason)} — {escape(count.gap.hint)}[/]")
     out.print(f"recounted by: {_safe(count.query or '')} {escape(','.join(count.kinds))}")
     table = Table("published", "kind", "title", "link", "id")
     for doc in count.matches:
@@ -318,7 +326,9 @@ def _show_quote(check: QuoteCheck) -> None:
     result = check.result
     out.print(f"[bold]{escape(check.path)}[/] {_safe(check.item)} — cites {_safe(check.source)}")
     out.print(f"quote: {_safe(result.text)}")
-    out.print(f"status: {_status(result.status)} (score {result.score:.2f})")
+    out.print(f"status: {_status(check.status)} (score {result.score:.2f})")
+    if check.gap:
+        out.print(f"[blue]unverifiable here: {escape(check.gap.reason)} — {escape(check.gap.hint)}[/]")
     location = result.location or result.closest
     if location is not None:
         label = "found in" if result.location else "closest"

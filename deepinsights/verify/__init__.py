@@ -8,6 +8,7 @@ Reads a profile and the store, never a model or the network; every result is dat
 from __future__ import annotations
 
 from .counting import DocRef
+from .here import UNVERIFIABLE_HERE, Gap
 from .locate import APPROXIMATE, NOT_FOUND, VERBATIM, DiffOp, Location, Locator, QuoteResult, check_quotes, locate
 from .normalize import normalize, words
 from .order import OrderCheck, OrderRow
@@ -18,10 +19,12 @@ from .sources import SourceCheck
 __all__ = [
     "APPROXIMATE",
     "NOT_FOUND",
+    "UNVERIFIABLE_HERE",
     "VERBATIM",
     "CountCheck",
     "DiffOp",
     "DocRef",
+    "Gap",
     "Location",
     "Locator",
     "OrderCheck",

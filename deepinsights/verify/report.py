@@ -4,13 +4,16 @@
 ``to_dict()`` is the JSON the CLI prints and the web page renders. Nothing here calls a
 model or the network, and nothing writes to the store.
 
-The grounding score (0-100) is the mean of the points of every checkable claim:
+The grounding score (0-100) is the mean of the points of every claim this workspace can check:
 
 * each quote: verbatim 1, approximate 0.5, not found 0;
 * each claimed number with a way to recount it (documents, words, first/last date):
   match 1, close 0.5, mismatch 0 — numbers with no query or kinds are listed as
   ``unverifiable`` and not scored, numbers the profile does not claim are ``measured``;
 * the mental-model order, when the profile claims it is by frequency: max(0, Spearman ρ).
+
+A claim resting on sources the workspace does not hold (no tweets imported, a cited podcast
+absent) is ``unverifiable_here`` (``here``): counted apart, with its reason, and not scored.
 
 Matching rules: documents match exactly; words match within 5% (close within 25%),
 since profiles round them ("32K"); a date matches when the measured date starts with the
@@ -28,12 +31,14 @@ from ..errors import VerificationError
 from ..profile.schema import CorpusClaim, Profile, SourceRef
 from ..store import Store
 from .counting import DocRef, Scope, Tally, kinds_in_store, tally, thinker_in_store
+from .here import UNVERIFIABLE_HERE, Gap, Holdings, corpus_gaps, count_gap, grouped, quote_gap
 from .locate import APPROXIMATE, NOT_FOUND, STATUSES, VERBATIM, Locator, QuoteResult
 from .order import OrderCheck, check_order
 from .sources import FOUND, KIND, MISSING, QUOTED, SourceCheck, kind_source, match_source, split_sources
 
 MATCH, CLOSE, MISMATCH, UNVERIFIABLE, MEASURED = "match", "close", "mismatch", "unverifiable", "measured"
-COUNT_STATUSES = (MATCH, CLOSE, MISMATCH, UNVERIFIABLE, MEASURED)
+COUNT_STATUSES = (MATCH, CLOSE, MISMATCH, UNVERIFIABLE, UNVERIFIABLE_HERE, MEASURED)
+QUOTE_STATUSES = (*STATUSES, UNVERIFIABLE_HERE)
 _POINTS = {VERBATIM: 1.0, APPROXIMATE: 0.5, NOT_FOUND: 0.0, MATCH: 1.0, CLOSE: 0.5, MISMATCH: 0.0}
 
 
@@ -46,6 +51,12 @@ class QuoteCheck:
     source: str
     result: QuoteResult
     in_cited_source: bool | None = None
+    gap: Gap | None = None  # set when the quote is not found and nothing it cites is in the workspace
+
+    @property
+    def status(self) -> str:
+        """The locator's verdict, or ``unverifiable_here`` when its sources were never imported."""
+        return UNVERIFIABLE_HERE if self.gap is not None else self.result.status
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -54,6 +65,8 @@ class QuoteCheck:
             "source": self.source,
             "in_cited_source": self.in_cited_source,
             **self.result.to_dict(),
+            "status": self.status,
+            "gap": self.gap.to_dict() if self.gap else None,
         }
 
 
@@ -79,6 +92,7 @@ class CountCheck:
     first_seen: str | None = None
     last_seen: str | None = None
     matches: list[DocRef] = field(default_factory=list)
+    gap: Gap | None = None  # set, with status unverifiable_here, when what it counts was never imported
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -96,6 +110,7 @@ class CountCheck:
             "first_seen": self.first_seen,
             "last_seen": self.last_seen,
             "matches": [m.to_dict() for m in self.matches],
+            "gap": self.gap.to_dict() if self.gap else None,
         }
 
 
@@ -123,16 +138,34 @@ class Summary:
     spearman: float | None
     grounding: float
     scored_claims: int
+    here: list[dict[str, Any]] = field(default_factory=list)  # here.grouped(): claims unverifiable here, by reason
+
+    @property
+    def unverifiable_here(self) -> int:
+        return sum(int(g["claims"]) for g in self.here)
 
     def line(self) -> str:
         q, c = self.quotes, self.counts
         checked = c[MATCH] + c[CLOSE] + c[MISMATCH]
         rho = "n/a" if self.spearman is None else f"{self.spearman:+.2f}"
-        return (
-            f"quotes: {q[VERBATIM]} verbatim, {q[APPROXIMATE]} approximate, {q[NOT_FOUND]} not found · "
-            f"counts: {c[MATCH]}/{checked} match ({c[CLOSE]} close), {c[UNVERIFIABLE]} unverifiable · "
-            f"sources: {self.sources[MISSING]} missing · order ρ {rho} · grounding {self.grounding:.1f}/100"
-        )
+        quotes = f"quotes: {q[VERBATIM]} verbatim, {q[APPROXIMATE]} approximate, {q[NOT_FOUND]} not found"
+        counts = f"counts: {c[MATCH]}/{checked} match ({c[CLOSE]} close), {c[UNVERIFIABLE]} unverifiable"
+        if self.here:
+            quotes += f", {q[UNVERIFIABLE_HERE]} unverifiable here"
+            counts += f", {c[UNVERIFIABLE_HERE]} unverifiable here"
+        grounding = f"grounding {self.grounding:.1f}/100"
+        if self.here:
+            scored = f"{self.scored_claims} claim{'' if self.scored_claims == 1 else 's'}"
+            grounding += f" over the {scored} checkable here ({self.unverifiable_here} unverifiable here)"
+        return f"{quotes} · {counts} · sources: {self.sources[MISSING]} missing · order ρ {rho} · {grounding}"
+
+    def here_lines(self) -> list[str]:
+        """One line per reason: ``unverifiable here: no tweets imported — import an X archive to check 6 claims``."""
+        lines = []
+        for gap in self.here:
+            claims = f"{gap['claims']} claim{'' if gap['claims'] == 1 else 's'}"
+            lines.append(f"unverifiable here: {gap['reason']} — {gap['hint']} to check {claims}")
+        return lines
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -142,7 +175,9 @@ class Summary:
             "spearman": self.spearman,
             "grounding": self.grounding,
             "scored_claims": self.scored_claims,
+            "unverifiable_here": self.here,
             "line": self.line(),
+            "here_lines": self.here_lines(),
         }
 
 
@@ -193,7 +228,7 @@ class ProfileReport:
 
     def failures(self) -> list[str]:
         """What ``--strict`` fails on: quotes not verbatim, numbers not matching, an order against frequency."""
-        found = [f"{q.path}: {q.result.status}" for q in self.quotes if q.result.status != VERBATIM]
+        found = [f"{q.path}: {q.status}" for q in self.quotes if q.status not in (VERBATIM, UNVERIFIABLE_HERE)]
         found += [
             f"{c.id}: claimed {c.claimed}, measured {c.measured}" for c in self.counts if c.status in (CLOSE, MISMATCH)
         ]
@@ -224,8 +259,10 @@ def verify_profile(profile: Profile, store: Store, *, thinker: str | None = None
     quotes = [_quote_check(profile, path, quote.text, quote.source, locator) for path, quote in profile.iter_quotes()]
     counts = list(_counts(profile, store, scope))
     order = check_order(profile, {c.id: c for c in counts})
-    sources = _sources(profile, store, scope, quotes)
+    holdings = Holdings(store, scope, kinds_in_store(store, scope_thinker))
+    sources = _sources(profile, store, scope, quotes, holdings.kinds)
     _mark_cited(quotes, sources)
+    _mark_unverifiable_here(profile, quotes, counts, sources, holdings)
     report = ProfileReport(
         profile=profile.slug,
         name=profile.name,
@@ -406,7 +443,9 @@ def _slug(text: str) -> str:
 # -- sources ---------------------------------------------------------------------------
 
 
-def _sources(profile: Profile, store: Store, scope: Scope, quotes: list[QuoteCheck]) -> list[SourceCheck]:
+def _sources(
+    profile: Profile, store: Store, scope: Scope, quotes: list[QuoteCheck], kinds: set[str]
+) -> list[SourceCheck]:
     checks: dict[str, SourceCheck] = {}
     for where, ref in _cited(profile):
         for title in split_sources(ref.title):
@@ -414,7 +453,6 @@ def _sources(profile: Profile, store: Store, scope: Scope, quotes: list[QuoteChe
             check.url, check.date = check.url or ref.url, check.date or ref.date
             if where not in check.cited_by:
                 check.cited_by.append(where)
-    kinds = kinds_in_store(store, scope.thinker)
     for check in checks.values():
         match_source(store, check, scope, kinds)
         if check.status == MISSING and not kind_source(check.title) and _quoted(check, quotes):
@@ -469,6 +507,21 @@ def _mark_cited(quotes: list[QuoteCheck], sources: list[SourceCheck]) -> None:
             quote.in_cited_source = quote.result.location.document_id in docs
 
 
+def _mark_unverifiable_here(
+    profile: Profile, quotes: list[QuoteCheck], counts: list[CountCheck], sources: list[SourceCheck], holdings: Holdings
+) -> None:
+    """Mark the quotes and numbers that fail only because what they rest on was never imported (``here``)."""
+    by_title = {_key(s.title): s for s in sources}
+    for quote in quotes:
+        if quote.result.status == NOT_FOUND:
+            quote.gap = quote_gap(quote.source, by_title, holdings)
+    profile_gaps = corpus_gaps(profile, holdings)
+    for count in counts:
+        count.gap = count_gap(count, holdings, profile_gaps, failing=count.status in (CLOSE, MISMATCH))
+        if count.gap is not None:
+            count.status = UNVERIFIABLE_HERE
+
+
 # -- dates and summary -----------------------------------------------------------------
 
 
@@ -506,12 +559,13 @@ def _seen(profile: Profile, counts: list[CountCheck], quotes: list[QuoteCheck]) 
 def _summary(
     quotes: list[QuoteCheck], counts: list[CountCheck], order: OrderCheck, sources: list[SourceCheck]
 ) -> Summary:
-    quote_tally = {status: sum(1 for q in quotes if q.result.status == status) for status in STATUSES}
+    quote_tally = {status: sum(1 for q in quotes if q.status == status) for status in QUOTE_STATUSES}
     count_tally = {status: sum(1 for c in counts if c.status == status) for status in COUNT_STATUSES}
     source_tally = {status: sum(1 for s in sources if s.status == status) for status in (FOUND, KIND, QUOTED, MISSING)}
-    points = [_POINTS[q.result.status] for q in quotes]
+    points = [_POINTS[q.status] for q in quotes if q.gap is None]
     points += [_POINTS[c.status] for c in counts if c.status in (MATCH, CLOSE, MISMATCH)]
     if order.claimed and order.spearman is not None:
         points.append(max(0.0, order.spearman))
     grounding = round(100 * sum(points) / len(points), 1) if points else 0.0
-    return Summary(quote_tally, count_tally, source_tally, order.spearman, grounding, len(points))
+    here = grouped([(q.path, q.gap) for q in quotes if q.gap] + [(c.id, c.gap) for c in counts if c.gap])
+    return Summary(quote_tally, count_tally, source_tally, order.spearman, grounding, len(points), here)

@@ -403,11 +403,13 @@
   }
 
   var QUOTE_BADGES = {
-    verbatim: ["ok", "verbatim"], approximate: ["approx", "approximate"], not_found: ["bad", "not found"]
+    verbatim: ["ok", "verbatim"], approximate: ["approx", "approximate"], not_found: ["bad", "not found"],
+    unverifiable_here: ["here", "unverifiable here"]
   };
   var COUNT_BADGES = {
     match: ["ok", "matches"], close: ["approx", "close"], mismatch: ["bad", "differs"],
-    measured: ["claim", "measured"], unverifiable: ["pending", "unverifiable"]
+    measured: ["claim", "measured"], unverifiable: ["pending", "unverifiable"],
+    unverifiable_here: ["here", "unverifiable here"]
   };
 
   function badge(kind, text) {
@@ -439,7 +441,8 @@
     target.hidden = false;
     if (!detail) return;
     var parts = [];
-    if (check.location) parts = describeLocation(check.location, check.status === "verbatim" ? "Found in " : "Closest wording in ");
+    if (check.gap) parts = [document.createTextNode("Not checked: " + check.gap.reason + " (" + check.gap.hint + " to check it).")];
+    else if (check.location) parts = describeLocation(check.location, check.status === "verbatim" ? "Found in " : "Closest wording in ");
     else if (check.closest) parts = describeLocation(check.closest, "Not in the corpus. Nearest passage, for reference only: ");
     else parts = [document.createTextNode("Not in the corpus.")];
     detail.replaceChildren.apply(detail, parts);
@@ -453,7 +456,8 @@
       var children = [document.createTextNode(value)];
       if (check.status !== "measured") children.push(document.createTextNode(" "), badge(look[0], look[1]));
       node.replaceChildren.apply(node, children);
-      if (check.note) node.title = check.note;
+      if (check.gap) node.title = "Not checked: " + check.gap.reason + " (" + check.gap.hint + " to check it)";
+      else if (check.note) node.title = check.note;
     });
   }
 
@@ -461,6 +465,12 @@
     var box = document.getElementById("verify-summary");
     if (box && results.summary) {
       var children = [el("strong", null, "Verification: "), document.createTextNode(results.summary.line)];
+      var here = results.summary.here_lines || [];
+      if (here.length) {
+        var list = el("ul", "here-lines");
+        here.forEach(function (line) { list.appendChild(el("li", null, line)); });
+        children.push(list);
+      }
       (results.notes || []).forEach(function (note) { children.push(el("p", "muted", note)); });
       box.replaceChildren.apply(box, children);
       box.hidden = false;
