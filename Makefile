@@ -23,7 +23,7 @@ install: $(BIN)/python
 # mastodon-to-sqlite (a test dependency: it builds the Dogsheep importer's test database) declares
 # sqlite-utils<4 but runs on 4 (tested); installed without its dependencies so pip keeps ours.
 install-test: $(BIN)/python
-	$(BIN)/pip install -q -e '.[test,dev]'
+	$(BIN)/pip install -q -e '.[test,dev,speech]'
 	$(BIN)/pip install -q --no-deps 'mastodon-to-sqlite>=0.2.1'
 	$(EMBEDDING)
 

@@ -58,6 +58,11 @@ USER_PATH = Setting(
     "Directory for caches (cloned git repositories) and user settings; defaults to the platform app dir.",
 )
 MAX_FETCH_BYTES = Setting("max_fetch_bytes", str(50 * 1024 * 1024), "Largest URL download accepted, in bytes.")
+MAX_MEDIA_BYTES = Setting(
+    "max_media_bytes",
+    str(2 * 1024 * 1024 * 1024),
+    "Largest audio or video download accepted (a talk's page through yt-dlp, or a link to a media file), in bytes.",
+)
 FETCH_TIMEOUT = Setting("fetch_timeout", "30", "Seconds before a URL fetch is abandoned.")
 MAX_MEMBER_BYTES = Setting(
     "max_member_bytes",
@@ -111,6 +116,16 @@ EMBEDDING_BACKEND = Setting(
     "What runs the built-in embedding models' layers: onnxruntime (about twice as fast), numpy, or auto "
     "(onnxruntime when it can be imported, else numpy).",
 )
+SPEECH_MODEL = Setting(
+    "speech_model",
+    "base",
+    "Speech-to-text model for audio and video imports: base (multilingual) or tiny.en (English only, faster).",
+)
+SPEECH_LANGUAGE = Setting(
+    "speech_language",
+    "",
+    "Language of the speech in audio imports as a code such as en or de; empty: detected from the recording.",
+)
 
 MODEL = Setting(
     "model",
@@ -136,6 +151,7 @@ SETTINGS = (
     EMBEDDING_BACKEND,
     USER_PATH,
     MAX_FETCH_BYTES,
+    MAX_MEDIA_BYTES,
     FETCH_TIMEOUT,
     MAX_MEMBER_BYTES,
     MAX_ZIP_RATIO,
@@ -148,6 +164,8 @@ SETTINGS = (
     LLAMA_THREADS,
     LOAD_PLUGINS,
     PG_BIN,
+    SPEECH_MODEL,
+    SPEECH_LANGUAGE,
 )
 
 

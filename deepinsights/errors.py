@@ -8,6 +8,7 @@
      ├── StoreError                 the workspace database cannot be opened or written
      ├── SearchError                a raw full-text query is malformed
      ├── EmbeddingError             an embedding model or vector index is missing or mismatched
+     ├── SpeechError                the speech-to-text model or its runtime is missing or cannot run
      ├── ProfileError               a profile YAML file is missing or invalid
      ├── VerificationError          a verification input cannot be read
      └── AskError                   a model could not be reached or answered badly
@@ -49,6 +50,10 @@ class SearchError(DeepInsightsError):
 
 class EmbeddingError(DeepInsightsError):
     """An embedding model is not installed, or the vector index was built with another model."""
+
+
+class SpeechError(DeepInsightsError):
+    """The speech-to-text model or its runtime is not installed, or cannot run."""
 
 
 class ProfileError(DeepInsightsError):

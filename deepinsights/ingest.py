@@ -25,6 +25,7 @@ from .remote import resolve
 from .store import Store
 
 Progress = Callable[[str, int], None]
+SecondsProgress = Callable[[str, float, float | None], None]  # (file, seconds done, seconds in all)
 
 
 def run_import(
@@ -34,8 +35,12 @@ def run_import(
     *,
     progress: Progress | None = None,
     strict: bool = False,
+    audio_progress: SecondsProgress | None = None,
 ) -> ImportReport:
     """Import ``sources`` into ``store`` as one transaction and return what happened.
+
+    ``progress`` counts documents written per file; ``audio_progress`` the seconds of each
+    recording transcribed so far.
 
     ``strict``: a skipped file or record (other than what is left out by design, see
     ``Skipped.expected``) or a warning (``Caveat``) fails the import and nothing is written.
@@ -44,7 +49,7 @@ def run_import(
     with store.transaction():
         report.import_id = store.begin_import(sources, options.thinker)
         for source in sources:
-            _import_source(store, source, options, report, progress)
+            _import_source(store, source, options, report, progress, audio_progress)
         if strict:
             _refuse_problems(report)
         store.finish_import(report)
@@ -69,7 +74,12 @@ def _refuse_problems(report: ImportReport) -> None:
 
 
 def _import_source(
-    store: Store, source: str, options: ImportOptions, report: ImportReport, progress: Progress | None
+    store: Store,
+    source: str,
+    options: ImportOptions,
+    report: ImportReport,
+    progress: Progress | None,
+    audio_progress: SecondsProgress | None,
 ) -> None:
     with resolve(source) as resolved:
         if resolved.provenance:
@@ -82,6 +92,7 @@ def _import_source(
             skipped=report.skipped,
             warnings=report.warnings,
             notes=report.notes,
+            on_progress=audio_progress,
         )
         for importer, path in plan(resolved.path, run):
             named = path == resolved.path
@@ -126,7 +137,7 @@ def _upsert(
     tick: Callable[[int], None] | None,
 ) -> None:
     """Write what ``importer`` reads from ``path``: a big file is parsed in a child process meanwhile."""
-    if worth_forking(path):
+    if getattr(importer, "parse_in_child", True) and worth_forking(path):
         batches = prepared_batches(importer, path, options, report.import_id)
         store.upsert_prepared(batches, report, progress=tick)
     else:

@@ -29,6 +29,7 @@ DEFAULT_PLUGINS = (
     "deepinsights.importers.wordpress",
     "deepinsights.importers.ghost",
     "deepinsights.importers.transcripts",
+    "deepinsights.importers.audio",
     "deepinsights.importers.pdf",
     "deepinsights.importers.feed",
     "deepinsights.importers.tabular",

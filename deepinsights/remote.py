@@ -8,6 +8,11 @@
   (``DEEPINSIGHTS_MAX_FETCH_BYTES``, enforced while streaming) and time (``DEEPINSIGHTS_FETCH_TIMEOUT``
   per network wait, ten times that in total), redirects are followed up to a limit, and the
   file is named from the URL and content type (``.xml`` for feeds, ``.html`` for pages).
+* A video or podcast page that one of yt-dlp's site extractors claims (YouTube, Vimeo, Apple
+  Podcasts…) is read by ``speech.download``: its published captions when it has them, else its
+  sound, with yt-dlp's metadata file beside it; provenance says which was used. A page with
+  no media there is fetched as a page. A link straight to an audio or video file is downloaded
+  like any file, capped at ``DEEPINSIGHTS_MAX_MEDIA_BYTES`` instead.
 * A git repository (a URL ending ``.git``, ``git+https://…``, ``ssh://``, ``git@host:path``, a
   ``file://`` URL to a repository, or a github.com / gitlab.com / codeberg.org ``owner/repo``
   page) is cloned into ``<user dir>/git/<hash of URL>`` as a partial clone (full history, file
@@ -39,6 +44,7 @@ import httpx
 
 from . import config
 from .errors import ImporterError
+from .speech.download import fetch_talk, media_site
 
 MAX_REDIRECTS = 10
 GIT_HOSTS = frozenset({"github.com", "gitlab.com", "codeberg.org"})
@@ -60,6 +66,23 @@ _SUFFIXES = {
     "text/vtt": ".vtt",
     "text/markdown": ".md",
     "text/csv": ".csv",
+    "audio/mpeg": ".mp3",
+    "audio/mp3": ".mp3",
+    "audio/mp4": ".m4a",
+    "audio/x-m4a": ".m4a",
+    "audio/aac": ".aac",
+    "audio/ogg": ".ogg",
+    "audio/opus": ".opus",
+    "audio/flac": ".flac",
+    "audio/x-flac": ".flac",
+    "audio/wav": ".wav",
+    "audio/x-wav": ".wav",
+    "audio/wave": ".wav",
+    "audio/webm": ".webm",
+    "video/webm": ".webm",
+    "video/mp4": ".mp4",
+    "video/quicktime": ".mov",
+    "video/x-matroska": ".mkv",
 }
 _CLONE_SCHEMES = ("https", "http", "ssh", "git", "file")
 _GIT_ENV_DROPPED = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_COMMON_DIR")
@@ -85,7 +108,7 @@ def resolve(source: str) -> Iterator[Resolved]:
         yield clone(remote)
     elif is_http(source):
         with tempfile.TemporaryDirectory(prefix="deepinsights-") as folder:
-            yield fetch(source, Path(folder))
+            yield _talk(source, Path(folder)) or fetch(source, Path(folder))
     else:
         yield _local(_file_path(source))
 
@@ -134,6 +157,14 @@ def _is_repository(path: Path) -> bool:
 # -- http(s) -------------------------------------------------------------------------
 
 
+def _talk(url: str, folder: Path) -> Resolved | None:
+    """A video or podcast page's captions or recording through yt-dlp; None for any other page."""
+    if not media_site(url):
+        return None
+    talk = fetch_talk(url, folder)
+    return Resolved(talk.path, {"url": url, "transcript": talk.used}) if talk else None
+
+
 def fetch(url: str, folder: Path) -> Resolved:
     """Download ``url`` into ``folder``; provenance records the URL (and where redirects ended)."""
     timeout = float(config.FETCH_TIMEOUT.value())
@@ -168,25 +199,25 @@ def fetch(url: str, folder: Path) -> Resolved:
 
 def _download(url: str, response: httpx.Response, target: Path, deadline: float) -> None:
     """Stream the body to ``target``, refusing it once it passes the size limit or the deadline."""
-    limit = int(config.MAX_FETCH_BYTES.value())
+    media = response.headers.get("content-type", "").lower().startswith(("audio/", "video/"))
+    setting = config.MAX_MEDIA_BYTES if media else config.MAX_FETCH_BYTES
+    limit = int(setting.value())
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
-        raise ImporterError(_too_big(url, int(declared), limit))
+        raise ImporterError(_too_big(url, int(declared), limit, setting.env))
     total = 0
     with target.open("wb") as f:
         for chunk in response.iter_bytes():
             total += len(chunk)
             if total > limit:
-                raise ImporterError(_too_big(url, total, limit))
+                raise ImporterError(_too_big(url, total, limit, setting.env))
             if time.monotonic() > deadline:
                 raise ImporterError(f"Cannot fetch '{url}': download too slow, abandoned (DEEPINSIGHTS_FETCH_TIMEOUT)")
             f.write(chunk)
 
 
-def _too_big(url: str, size: int, limit: int) -> str:
-    return (
-        f"Cannot fetch '{url}': more than {limit:,} bytes (got {size:,}; raise DEEPINSIGHTS_MAX_FETCH_BYTES to allow)"
-    )
+def _too_big(url: str, size: int, limit: int, env: str) -> str:
+    return f"Cannot fetch '{url}': more than {limit:,} bytes (got {size:,}; raise {env} to allow)"
 
 
 def file_name(url: str, content_type: str) -> str:

@@ -32,13 +32,14 @@ import re
 import sqlite3
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from . import config
 from .backend_sql import is_postgres
 from .errors import SearchError
 from .models import HIGHLIGHT_END, HIGHLIGHT_START, SearchHit
+from .moments import Timeline, moment, offset_in, timeline_of
 from .store import Store, storable
 
 MAX_QUERY_CHARS = 1000
@@ -129,10 +130,12 @@ def search(
     if is_postgres(store):
         from .pg.search import pg_search
 
-        return pg_search(
+        found = pg_search(
             store, q, kind=kind, thinker=thinker, since=since, until=until, limit=limit, offset=offset, raw=raw,
             prefix_last=prefix_last, candidates=candidates,
         )  # fmt: skip
+        found.hits = at_moments(store, found.hits)
+        return found
     phrases = [storable(q.strip())] if raw else _phrases(q, prefix_last=prefix_last)
     results = SearchResults(query=q, fts_query=" ".join(phrases))
     if not results.fts_query:
@@ -141,7 +144,7 @@ def search(
     cap = candidates or int(config.SEARCH_CANDIDATES.value())
     try:
         ranked = _Query(store, phrases, filters, cap, results).run()
-        results.hits = _hits(store, results.fts_query, ranked[offset : offset + limit])
+        results.hits = at_moments(store, _hits(store, results.fts_query, ranked[offset : offset + limit]))
     except sqlite3.OperationalError as ex:
         if raw:
             raise SearchError(f"Malformed full-text query {q!r}: {ex}. Drop --fts to search for the words.") from None
@@ -435,6 +438,42 @@ def _hit(row: dict[str, Any], snippet: str | None, score: float) -> SearchHit:
         text=row["text"],
         anchor_label=row["anchor"],
     )
+
+
+def at_moments(store: Store, hits: list[SearchHit]) -> list[SearchHit]:
+    """Hits in timed transcripts anchored at the segment that speaks their first matched word.
+
+    A passage's own anchor is where it starts, up to a minute before the words searched for;
+    the document's timeline (``moments``) places them to the segment. Other hits are unchanged.
+    """
+    timed = [h for h in hits if h.kind == "transcript" and HIGHLIGHT_START in h.snippet]
+    if not timed:
+        return hits
+    doc_ids, passage_ids = sorted({h.id for h in timed}), sorted({h.passage_id for h in timed})
+    docs = {
+        r["id"]: (timeline_of(r["meta"]), r["url"])
+        for r in store.rows(f"SELECT id, meta, url FROM documents WHERE id IN ({_marks(doc_ids)})", doc_ids)
+    }
+    starts = {
+        r["id"]: int(r["start"])
+        for r in store.rows(f"SELECT id, start FROM passages WHERE id IN ({_marks(passage_ids)})", passage_ids)
+    }
+    return [_at_moment(h, docs.get(h.id), starts.get(h.passage_id)) for h in hits]
+
+
+def _at_moment(hit: SearchHit, doc: tuple[Timeline, str | None] | None, start: int | None) -> SearchHit:
+    if doc is None or start is None or not doc[0] or HIGHLIGHT_START not in hit.snippet:
+        return hit
+    local = offset_in(hit.text, hit.snippet, HIGHLIGHT_START, HIGHLIGHT_END)
+    found = moment(doc[0], start + local, doc[1]) if local is not None else None
+    if found is None:
+        return hit
+    label, url = found
+    return replace(hit, anchor_label=label, url=url or hit.url)
+
+
+def _marks(values: Sequence[Any]) -> str:
+    return ", ".join("?" * len(values))
 
 
 def plain_snippet(snippet: str) -> str:

@@ -117,6 +117,7 @@ def test_a_plugin_importer_is_asked_before_the_built_ins_which_load_on_first_use
         "wordpress",
         "ghost",
         "transcript",
+        "audio",
         "pdf",
         "feed",
         "tabular",

@@ -54,10 +54,10 @@ def load_module(group: click.Group, name: str) -> None:
     for command in module.COMMANDS:
         if command.name not in group.commands:
             group.add_command(command)
-    if name == "asking":  # ``insights models`` also holds install-embedding, defined beside the other search commands
-        from .semantic import MODEL_COMMANDS
+    if name == "asking":  # ``insights models`` also holds install-embedding and install-speech, defined elsewhere
+        from . import semantic, speech
 
-        for command in MODEL_COMMANDS:
+        for command in [*semantic.MODEL_COMMANDS, *speech.MODEL_COMMANDS]:
             module.models.add_command(command)
 
 

@@ -115,13 +115,15 @@ def chat(slug: str, model_name: str | None, since: str | None, until: str | None
 
 @click.group(name="models")
 def models() -> None:
-    """Install the offline models: the chat model for ask and chat, the embedding models for search.
+    """Install the offline models: the chat model for ask and chat, the embedding models for search,
+    the speech model for audio and video imports.
 
     \b
     Example usage:
         insights models install-local
         insights models install-embedding
         insights models install-embedding --model all-mpnet-base-v2
+        insights models install-speech
     """
 
 

@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, ProgressColumn, Task, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from .. import config
 from ..errors import EmbeddingError, ImporterError
 from ..importers import ImportOptions, url_template
 from ..importers.exclude import compile_patterns
 from ..models import HIGHLIGHT_END, HIGHLIGHT_START, ImportReport
+from ..moments import clock
 from ..search import hit_dict, search
 from ..semantic import MODES, build_index, indexed_model
 from ..semantic.hybrid import search_any
@@ -93,7 +96,9 @@ def import_(sources: tuple[str, ...], db_path: Db, as_json: bool, strict: bool, 
             progress.update(task, advance=n, description=escape(Path(label).name))
 
         with errors_as_messages():
-            report = run_import(store, list(sources), options, progress=tick, strict=strict)
+            report = run_import(
+                store, list(sources), options, progress=tick, strict=strict, audio_progress=_audio_bar(progress)
+            )
         _update_vectors(store, report, progress)
     if as_json:
         echo_json(report.as_dict())
@@ -132,6 +137,28 @@ def _update_vectors(store: Store, report: ImportReport, progress: Progress) -> N
         err.print(f"[yellow]{escape(str(ex))}[/] Semantic search misses the new passages until 'insights index' runs.")
 
 
+def _audio_bar(progress: Progress) -> Callable[[str, float, float | None], None]:
+    """A bar per recording over its audio time, advanced as segments are transcribed."""
+    tasks: dict[str, TaskID] = {}
+
+    def advance(label: str, done: float, total: float | None) -> None:
+        if label not in tasks:
+            tasks[label] = progress.add_task(f"transcribing {escape(Path(label).name)}", total=total, audio=True)
+        progress.update(tasks[label], completed=done, total=total)
+
+    return advance
+
+
+class _Amount(ProgressColumn):
+    """Items done, or for a recording the audio time transcribed ("12:03 / 1:02:00 audio")."""
+
+    def render(self, task: Task) -> Text:
+        if task.fields.get("audio"):
+            total = f" / {clock(task.total)}" if task.total else ""
+            return Text(f"{clock(task.completed)}{total} audio")
+        return Text(f"{int(task.completed):,} items")
+
+
 class _progress(Progress):
     """A rich progress bar on stderr, shown only for imports that take over a second."""
 
@@ -139,7 +166,7 @@ class _progress(Progress):
         super().__init__(
             TextColumn("{task.description}"),
             BarColumn(),
-            TextColumn("{task.completed:,} items"),
+            _Amount(),
             TimeElapsedColumn(),
             console=err,
             transient=True,
@@ -149,6 +176,9 @@ class _progress(Progress):
 
 
 def _print_report(report: ImportReport) -> None:
+    for source, provenance in report.provenance.items():
+        if "transcript" in provenance:
+            err.print(f"[dim]{escape(source)}: transcript from {escape(provenance['transcript'])}[/]")
     for line in problem_lines(report):
         err.print(line, soft_wrap=True)  # subtle: never wrapped here, so a long path stays one copyable line
     table = Table("source", "items", title=None, box=None)
@@ -260,8 +290,10 @@ def search_(
     for hit in results.hits:
         when = (hit.published_at or "")[:10]
         found = "+".join(hit.found_by) or "bm25"
+        at = f" @ {escape(hit.anchor_label)}" if hit.anchor_label else ""
         head = (
-            f"[bold]{escape(hit.title or hit.kind)}[/] [dim]{hit.kind} · {hit.thinker} · {when} · {found} · {hit.id}[/]"
+            f"[bold]{escape(hit.title or hit.kind)}{at}[/] "
+            f"[dim]{hit.kind} · {hit.thinker} · {when} · {found} · {hit.id}[/]"
         )
         snippet = escape(hit.snippet).replace(HIGHLIGHT_START, "[bold yellow]").replace(HIGHLIGHT_END, "[/]")
         out.print(head)

@@ -63,6 +63,7 @@ class ImportRun(ImportOptions):
     warnings: list[Caveat] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
     on_skip: Callable[[Skipped | Caveat | Note], None] | None = None
+    on_progress: Callable[[str, float, float | None], None] | None = None  # (file, done, total) of a long step
 
     @classmethod
     def of(cls, options: ImportOptions, **state: Any) -> ImportRun:
@@ -138,7 +139,11 @@ class ImportRun(ImportOptions):
 
 
 class Importer(Protocol):
-    """One source format."""
+    """One source format.
+
+    An importer may set ``parse_in_child = False`` to be read in the importing process even
+    when its file is big (the import otherwise parses big files in a forked child).
+    """
 
     name: str
     description: str

@@ -36,11 +36,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from ..errors import CorruptArchiveError, EmptyImportError
 from ..hookspecs import hookimpl
 from ..models import Anchor, Document
+from ..moments import clock, url_at
 from .base import ImportRun
 from .textutil import bounded_lines, clean, is_binary
 
@@ -175,7 +176,7 @@ def _parse_captions(first: str, lines: Iterator[str], transcript: Transcript) ->
             transcript.header["source"] = line[7:].strip()
         elif match := _CAPTION.match(line):
             seconds = float(match.group(1))
-            transcript.cues.append(Cue(seconds, _clock(seconds)))
+            transcript.cues.append(Cue(seconds, clock(seconds)))
             _add_text(transcript, match.group(2))
         elif match := _ODD_CAPTION.match(line):
             transcript.notes.unparseable += 1
@@ -183,7 +184,7 @@ def _parse_captions(first: str, lines: Iterator[str], transcript: Transcript) ->
             _add_text(transcript, match.group(2))
         elif line.strip():
             if not transcript.cues:
-                transcript.cues.append(Cue(0.0, _clock(0)))
+                transcript.cues.append(Cue(0.0, clock(0)))
             _add_text(transcript, line)
 
 
@@ -229,7 +230,7 @@ def _start_cue(stamp: str, transcript: Transcript) -> bool:
     previous = next((c.start for c in reversed(transcript.cues) if c.start is not None), None)
     if seconds is not None and previous is not None and seconds < previous:
         transcript.notes.backwards += 1
-    transcript.cues.append(Cue(seconds, _clock(seconds) if seconds is not None else stamp[:40]))
+    transcript.cues.append(Cue(seconds, clock(seconds) if seconds is not None else stamp[:40]))
     return True
 
 
@@ -277,24 +278,6 @@ def _chain(first: str, rest: Iterator[str]) -> Iterator[str]:
 # -- building the document ----------------------------------------------------------
 
 
-def _clock(seconds: float) -> str:
-    """``m:ss`` (``h:mm:ss`` from an hour on) for an offset in seconds."""
-    whole = int(seconds)
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-
-
-def url_at(url: str | None, seconds: float | None) -> str | None:
-    """``url`` opened at ``seconds``: ``…&t=123s``, or ``?t=123s`` when it has no query."""
-    if not url or seconds is None:
-        return url
-    parts = urlsplit(url)
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "t"]
-    query.append(("t", f"{int(seconds)}s"))
-    return urlunsplit(parts._replace(query=urlencode(query)))
-
-
 def video_id(url: str | None) -> str | None:
     """The YouTube video id in a watch, youtu.be, embed or shorts URL, else None."""
     if not url:
@@ -312,7 +295,7 @@ def video_id(url: str | None) -> str | None:
     return None
 
 
-def _text_and_anchors(transcript: Transcript, url: str | None) -> tuple[str, tuple[Anchor, ...]]:
+def text_and_anchors(transcript: Transcript, url: str | None) -> tuple[str, tuple[Anchor, ...]]:
     """Join captions into text, a paragraph about every PARAGRAPH_SECONDS, one anchor per caption."""
     pieces: list[str] = []
     anchors: list[Anchor] = []
@@ -379,7 +362,7 @@ class TranscriptImporter:
             transcript = parse_transcript(lines, notes, vtt=path.suffix.lower() == ".vtt")
         except OSError as ex:
             raise CorruptArchiveError(f"'{path}' cannot be read: {ex.strerror or ex}") from None
-        for key, value in _sidecar_header(path, options).items():
+        for key, value in sidecar_header(path, options).items():
             transcript.header.setdefault(key, value)  # the file's own header wins
         doc = _document(transcript, path, rel, options)
         message = notes.summary()
@@ -407,12 +390,12 @@ def _captions_by_sidecar(folder: str, mtime_ns: int) -> dict[str, str]:
     found: dict[str, str] = {}
     for name in sorted(os.listdir(folder)):
         if os.path.splitext(name)[1].lower() in CAPTION_SUFFIXES:
-            for sidecar in _sidecar_names(name):
+            for sidecar in sidecar_names(name):
                 found.setdefault(sidecar, name)
     return found
 
 
-def _sidecar_names(caption_name: str) -> list[str]:
+def sidecar_names(caption_name: str) -> list[str]:
     """``Talk [id].en.vtt`` → ``Talk [id].info.json`` (then ``Talk [id].en.info.json``)."""
     stem = os.path.splitext(caption_name)[0]
     base, dot, tag = stem.rpartition(".")
@@ -420,13 +403,13 @@ def _sidecar_names(caption_name: str) -> list[str]:
     return [*names, stem + SIDECAR_SUFFIX]
 
 
-def _sidecar_header(path: Path, options: ImportRun) -> dict[str, str]:
+def sidecar_header(path: Path, options: ImportRun) -> dict[str, str]:
     """Header fields (title, source, date, language) from yt-dlp's metadata beside ``path``, if any.
 
     A sidecar that is not a readable JSON object is reported through ``options.skip`` and
     ignored; fields of the wrong type or form are left out.
     """
-    sidecar = next(filter(None, (options.sidecar(path.with_name(name)) for name in _sidecar_names(path.name))), None)
+    sidecar = next(filter(None, (options.sidecar(path.with_name(name)) for name in sidecar_names(path.name))), None)
     if sidecar is None:
         return {}
     try:
@@ -472,7 +455,7 @@ def _document(transcript: Transcript, path: Path, rel: str, options: ImportRun) 
     header = transcript.header
     url = header.get("source") or header.get("url")
     url = url if url and url.startswith(("http://", "https://")) else None
-    text, anchors = _text_and_anchors(transcript, url)
+    text, anchors = text_and_anchors(transcript, url)
     if not text:
         raise EmptyImportError(f"'{path}' has no caption text")
     video = video_id(url)
@@ -490,7 +473,7 @@ def _document(transcript: Transcript, path: Path, rel: str, options: ImportRun) 
         url=url,
         published_at=published,
         source_path=rel,
-        meta=_meta(transcript, video, starts),
+        meta=_meta(transcript, video, starts, anchors),
         anchors=anchors,
     )
 
@@ -507,8 +490,12 @@ def _title(stem: str, video: str | None, text: str) -> str:
     return f"“{head[: TITLE_CHARS + 1].rsplit(' ', 1)[0]}…”"
 
 
-def _meta(transcript: Transcript, video: str | None, starts: list[float]) -> dict[str, Any]:
+def _meta(
+    transcript: Transcript, video: str | None, starts: list[float], anchors: tuple[Anchor, ...]
+) -> dict[str, Any]:
     meta: dict[str, Any] = {"captions": len(transcript.cues), "duration_s": int(max(starts, default=0))}
+    timed = [c.start for c in transcript.cues if c.lines]  # subtle: one per anchor, in the same order
+    meta["timeline"] = [[a.offset, s] for a, s in zip(anchors, timed, strict=False) if s is not None]
     if video:
         meta["video_id"] = video
     if "language" in transcript.header:

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..backend_sql import is_postgres, matching_passages, matching_passages_many
+from ..moments import moment, timeline_of
 from ..store import Store
 from .align import STOPWORDS, Alignment, Haystack, align_approx, align_exact
 from .normalize import Word, elided_fragments, norms, strip_invisible, words
@@ -376,7 +377,7 @@ class Locator:
         if not ids:
             return {}
         marks = ", ".join("?" * len(ids))
-        sql = f"SELECT id, thinker, kind, title, url, published_at FROM documents WHERE id IN ({marks})"
+        sql = f"SELECT id, thinker, kind, title, url, published_at, meta FROM documents WHERE id IN ({marks})"
         return {r["id"]: r for r in self.store.rows(sql, sorted(ids))}
 
     def _window(self, doc: dict[str, Any], rows: list[dict[str, Any]]) -> _Window:
@@ -526,6 +527,12 @@ def _location(window: _Window, alignment: Alignment) -> Location:
     k0, start, _ = window.span(first.lo)
     k1, _, end = window.span(max(last.hi, first.lo + 1) - 1)
     passage = window.parts[k0].row
+    at = (
+        moment(timeline_of(window.doc["meta"]), start, window.doc["url"])
+        if window.doc["kind"] == "transcript"
+        else None
+    )
+    anchor, url = at or (passage["anchor"], None)
     return Location(
         document_id=window.doc["id"],
         passage_id=int(passage["id"]),
@@ -533,9 +540,9 @@ def _location(window: _Window, alignment: Alignment) -> Location:
         thinker=window.doc["thinker"],
         kind=window.doc["kind"],
         title=window.doc["title"],
-        url=passage["url"] or window.doc["url"],
+        url=url or passage["url"] or window.doc["url"],
         published_at=window.doc["published_at"],
-        anchor=passage["anchor"],
+        anchor=anchor,
         start=start,
         end=end,
         excerpt=_excerpt(window.text(start, end)),
