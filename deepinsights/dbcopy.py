@@ -86,6 +86,7 @@ TABLES = (
             "raw",
             "import_id",
             "others",
+            "origin",
         ),
         text_key=True,
     ),  # fmt: skip
@@ -116,6 +117,11 @@ def copy_workspace(source: AnyStore, dest: AnyStore, *, progress: Progress | Non
     Raises StoreError when ``dest`` holds rows that ``source`` does not (not a copy of it) or
     when the verification finds a difference.
     """
+    if source.unmigrated:
+        raise StoreError(
+            f"'{source.path}' lacks migration {source.unmigrated[0]}, which copying needs. "
+            f"Migrate it first with: insights db migrate --db {source.path}"
+        )
     report = CopyReport()
     for table in TABLES:
         total = _count(source, table)

@@ -87,6 +87,7 @@ def _import_source(
         run = ImportRun.of(
             options,
             root=resolved.path,
+            origin=resolved.origin,
             provenance=resolved.provenance,
             file_dates=resolved.file_dates,
             skipped=report.skipped,
@@ -139,6 +140,6 @@ def _upsert(
     """Write what ``importer`` reads from ``path``: a big file is parsed in a child process meanwhile."""
     if getattr(importer, "parse_in_child", True) and worth_forking(path):
         batches = prepared_batches(importer, path, options, report.import_id)
-        store.upsert_prepared(batches, report, progress=tick)
+        store.upsert_prepared(batches, report, thinker=options.thinker, progress=tick)
     else:
         store.upsert_documents(importer.read(path, options), report, thinker=options.thinker, progress=tick)

@@ -13,9 +13,12 @@ migrations = Migrations("deepinsights")
 
 # Migrations that reading does not need: a workspace lacking only these opens read-only (where
 # it cannot be migrated) as well as writable. m006 is a write-buffer setting; m007 is a no-op here;
+# m008 adds a column that only writing reads (and ``db copy``, which asks for it: ``Store.unmigrated``);
 # m009 changes how the index is declared for Datasette, not what it holds; m010's own-words
 # columns are read only by distill, which opens the workspace writable (migrating it).
-READ_COMPATIBLE = frozenset({"m006_fts_hashsize", "m007_fold_diacritics", "m009_datasette_fts", "m010_own_words"})
+READ_COMPATIBLE = frozenset(
+    {"m006_fts_hashsize", "m007_fold_diacritics", "m008_document_identity", "m009_datasette_fts", "m010_own_words"}
+)
 
 
 def known() -> list[str]:
@@ -186,6 +189,26 @@ def m007_fold_diacritics(db: Database) -> None:
 
     Recorded so that a schema version means the same on both backends.
     """
+
+
+@migrations()
+def m008_document_identity(db: Database) -> None:
+    """A document's identity includes the root it was imported from: ``documents.origin`` (see ``models``).
+
+    Rows already stored keep their ids, passages, full-text entries and vectors; their
+    ``origin`` is NULL ("imported before this migration") until an import yields them again
+    and adopts them (``store.ImportWrites.adopt_legacy``). The unique key becomes
+    (source, origin, source_id), so two roots holding the same relative path are two documents;
+    the partial index finds the rows still waiting to be adopted.
+    """
+    db.executescript(
+        """
+        ALTER TABLE documents ADD COLUMN origin TEXT;
+        DROP INDEX idx_documents_source;
+        CREATE UNIQUE INDEX idx_documents_identity ON documents (source, origin, source_id);
+        CREATE INDEX idx_documents_unadopted ON documents (source, source_id) WHERE origin IS NULL;
+        """
+    )
 
 
 @migrations()

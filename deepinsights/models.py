@@ -3,11 +3,27 @@
 Pure data, no I/O. Importers build Documents; the store splits them into Passages and
 writes both; search returns SearchHits.
 
-Document identity is a documented contract (see docs/schema.md): a document's id is
-``sha1(f"{source}:{source_id}")[:16]`` where ``source`` is the importer name (``x-archive``,
-``mastodon``, ``markdown``…) and ``source_id`` is the native id (a tweet id, an ActivityPub
-id, a post's path relative to the import root). Changing either changes every id, so a
-re-import of the same archive is idempotent and an edited item updates in place.
+Document identity is a documented contract (see docs/schema.md). A document is told apart by
+three things: ``source``, the importer name (``x-archive``, ``mastodon``, ``markdown``…);
+``source_id``, its native id (a tweet id, an ActivityPub id, a URL, or a path relative to the
+imported root); and ``origin``, what that native id is relative to:
+
+* ``origin == ""`` when the native id is distinct on its own, across every archive of that
+  kind (a tweet id, an ActivityPub id, a URL, a feed GUID): the id is
+  ``sha1(f"{source}:{source_id}")[:16]``, so two copies of one archive (a zip and its
+  extracted folder) are the same documents.
+* otherwise the identity of the imported root (``ImportOptions.origin``, from
+  ``remote.resolve``): ``git:github.com/karpathy/nanogpt`` for a git repository (its remote,
+  however it was cloned or wherever the checkout lives), ``git:github.com/me/blog#_posts`` for a
+  folder inside one, ``url:https://…`` for a download, ``path:/abs/folder`` for any other folder.
+  The id is ``sha1(source + NUL + origin + NUL + source_id)[:16]``, so two folders that
+  both hold ``README.md`` never replace each other.
+
+The thinker is not part of identity: a re-import with another ``--thinker`` moves the documents
+and says so (``ImportReport.moved``). Changing any of the three changes the id; a re-import of the
+same root is idempotent and an edited item updates in place. Rows stored before migration
+``m008_document_identity`` have ``origin`` NULL and are adopted by the first import that yields
+them again (``store``).
 """
 
 from __future__ import annotations
@@ -34,9 +50,10 @@ KINDS = (
 )
 
 
-def document_id(source: str, source_id: str) -> str:
-    """Return the stable id of the document with this native id in this source kind."""
-    return hashlib.sha1(f"{source}:{source_id}".encode()).hexdigest()[:16]
+def document_id(source: str, source_id: str, origin: str = "") -> str:
+    """Return the stable id of the document with this native id, relative to ``origin``, in this source kind."""
+    key = f"{source}\x00{origin}\x00{source_id}" if origin else f"{source}:{source_id}"
+    return hashlib.sha1(key.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 def content_hash(*parts: str | None) -> str:
@@ -99,10 +116,12 @@ class Document:
     raw: str | None = None
     anchors: tuple[Anchor, ...] = ()
     others: tuple[Span, ...] = ()  # not the thinker's words (see ownwords); sorted, not overlapping
+    origin: str = ""
+    """``""`` when ``source_id`` is distinct on its own; else ``ImportOptions.origin`` (see the module docstring)."""
 
     @property
     def id(self) -> str:
-        return document_id(self.source, self.source_id)
+        return document_id(self.source, self.source_id, self.origin)
 
     @property
     def content_hash(self) -> str:
@@ -203,6 +222,7 @@ class ImportReport:
     added: int = 0
     updated: int = 0
     unchanged: int = 0
+    moved: dict[tuple[str, str], int] = field(default_factory=dict)  # (from thinker, to thinker) -> documents
     skipped: list[Skipped] = field(default_factory=list)
     warnings: list[Caveat] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
@@ -216,6 +236,7 @@ class ImportReport:
             "added": self.added,
             "updated": self.updated,
             "unchanged": self.unchanged,
+            "moved": [{"from": old, "to": new, "documents": n} for (old, new), n in self.moved.items()],
             "skipped": [{"path": s.path, "reason": s.reason, "expected": s.expected} for s in self.skipped],
             "warnings": [{"path": w.path, "reason": w.reason} for w in self.warnings],
             "notes": [{"path": n.path, "message": n.message} for n in self.notes],

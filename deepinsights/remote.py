@@ -19,6 +19,11 @@
   contents fetched on checkout; ``--depth 1`` when the server refuses filters). Importing it
   again fetches and resets the cache to the remote HEAD.
 
+Each resolved source also gets its ``origin``, the identity of the root that relative native ids
+(file paths) are relative to (see ``models``): a repository's normalised remote URL (or its first
+commit, without a remote), so that a moved checkout or another way of cloning it names the same
+documents; the URL of a download; else the folder's absolute path with symbolic links resolved.
+
 It knows no formats (importers do) and writes nothing but the temporary download and the git
 cache. It never runs a shell, and passes URLs to git after ``--`` so none can act as an option.
 """
@@ -95,6 +100,7 @@ class Resolved:
     path: Path
     provenance: dict[str, str] = field(default_factory=dict)
     file_dates: dict[str, datetime] = field(default_factory=dict)
+    origin: str = ""
 
 
 @contextmanager
@@ -194,7 +200,7 @@ def fetch(url: str, folder: Path) -> Resolved:
     provenance = {"url": url}
     if final != url:
         provenance["final_url"] = final
-    return Resolved(target, provenance)
+    return Resolved(target, provenance, origin=url_identity(url))
 
 
 def _download(url: str, response: httpx.Response, target: Path, deadline: float) -> None:
@@ -240,7 +246,9 @@ def clone(url: str) -> Resolved:
         _update(url, cache)
     else:
         _fresh_clone(url, cache)
-    return _describe(cache, url)
+    described = _describe(cache, url)
+    described.origin = git_identity(url)
+    return described
 
 
 def _fresh_clone(url: str, cache: Path) -> None:
@@ -265,12 +273,86 @@ def _update(url: str, cache: Path) -> None:
 
 def _local(path: Path) -> Resolved:
     """A local path; the top of a git work tree also gets provenance and first-commit dates."""
+    origin = local_origin(path)
     if not (path.is_dir() and (path / ".git").exists() and shutil.which("git")):
-        return Resolved(path)
+        return Resolved(path, origin=origin)
     try:
-        return _describe(path, str(path.resolve()))
+        described = _describe(path, str(path.resolve()))
     except ImporterError:
-        return Resolved(path)  # subtle: an unborn or unreadable repository is still a readable folder
+        return Resolved(path, origin=origin)  # subtle: an unborn or unreadable repository is still a readable folder
+    described.origin = origin
+    return described
+
+
+# -- origins: what relative native ids are relative to ------------------------------------
+
+
+def local_origin(path: Path) -> str:
+    """The identity of a local folder (a file's: its folder's) as a root of relative native ids.
+
+    Inside a git work tree: the repository's identity, plus ``#`` and the folder's path in it
+    when it is not the top. Elsewhere (or when git cannot describe the repository):
+    ``path:`` and the absolute path, symbolic links resolved, so ``./blog`` and ``~/blog``
+    are the same root.
+    """
+    folder = path.resolve()
+    if not folder.is_dir():
+        folder = folder.parent
+    top = next((p for p in (folder, *folder.parents) if (p / ".git").exists()), None)
+    repository = _repository_identity(top) if top is not None and shutil.which("git") else None
+    if top is None or repository is None:
+        return f"path:{folder.as_posix()}"
+    inside = folder.relative_to(top).as_posix()
+    return repository if inside == "." else f"{repository}#{inside}"
+
+
+def _repository_identity(top: Path) -> str | None:
+    """The remote ``origin`` (else the first remote) normalised, else the first commit; None if git cannot say."""
+    remotes = _git(["remote"], top)
+    names = remotes.stdout.split() if remotes.returncode == 0 else []
+    if names:
+        name = "origin" if "origin" in names else names[0]
+        url = _git(["remote", "get-url", name], top)
+        if url.returncode == 0 and url.stdout.strip():
+            return git_identity(url.stdout.strip(), top)
+    roots = _git(["rev-list", "--max-parents=0", "HEAD"], top)
+    first = sorted(roots.stdout.split()) if roots.returncode == 0 else []
+    return f"git-root:{first[0]}" if first else None
+
+
+def git_identity(url: str, base: Path | None = None) -> str:
+    """A repository URL normalised: ``git:host/owner/repo`` however it is spelled (https, ssh, scp-like).
+
+    Credentials, ports, a trailing ``.git`` or ``/`` are dropped; github.com, gitlab.com and
+    codeberg.org paths are lower-cased (those hosts ignore case). A local repository
+    (a path, relative to ``base``, or ``file://``) is ``git:file:`` and its absolute path.
+    """
+    text = url.strip()
+    if _SCP_LIKE.match(text):
+        host, _, path = text.split("@", 1)[1].partition(":")
+    else:
+        parts = urlsplit(text)
+        if parts.scheme.lower() in ("", "file"):
+            local = Path(url2pathname(parts.path) if parts.scheme else text)
+            return "git:file:" + _bare((base or Path.cwd()).joinpath(local).resolve().as_posix())
+        host, path = parts.hostname or "", parts.path
+    host = host.lower()
+    path = _bare(path.strip("/"))
+    if host.removeprefix("www.") in GIT_HOSTS:
+        host, path = host.removeprefix("www."), path.lower()
+    return f"git:{host}/{path}"
+
+
+def url_identity(url: str) -> str:
+    """``url:`` and ``url`` without credentials or fragment: the root of a download's file name."""
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower() + (f":{parts.port}" if parts.port else "")
+    return "url:" + parts._replace(netloc=host, fragment="").geturl()
+
+
+def _bare(path: str) -> str:
+    path = path.rstrip("/")
+    return path[: -len(".git")] if path.endswith(".git") else path
 
 
 def _describe(repo: Path, label: str) -> Resolved:

@@ -43,8 +43,14 @@ CACHE_KIB = 65536  # page cache per writing connection; big imports touch many i
 PAGE_SIZE = 16384  # bytes, for new workspaces (bench/bench_import.py measured 4, 8 and 16 KiB)
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _META_JSON = json.JSONEncoder(ensure_ascii=False, default=str).encode
-_DOCUMENT_COLUMNS = 16
-_INSERT_DOCUMENT = f"INSERT INTO documents VALUES ({', '.join('?' * _DOCUMENT_COLUMNS)})"
+DOCUMENT_FIELDS = (
+    "id, thinker, kind, source, source_id, source_path, title, text, url, published_at, words, content_hash, "
+    "meta, raw, import_id, others, origin"
+)  # a document row's fields, in the order rows hold them (not always the table's: m008 ran after m010 in some)
+_THINKER = 1  # a document row's thinker, by position
+_INSERT_DOCUMENT = (
+    f"INSERT INTO documents ({DOCUMENT_FIELDS}) VALUES ({', '.join('?' * len(DOCUMENT_FIELDS.split(',')))})"
+)
 _INSERT_PASSAGE = (
     'INSERT INTO passages (document_id, ordinal, start, "end", title, text, anchor, url, own) '
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -83,14 +89,18 @@ class ImportWrites:
     """The write path both backends share: an import's record and the upsert of its documents.
 
     ``Store`` and ``pg.store.PgStore`` inherit it and provide ``execute`` (``?`` placeholders),
-    ``_existing`` (stored id -> content hash, import id) and ``_replace`` (delete the changed
-    documents' rows, insert the new rows), so both count added/updated/unchanged alike.
+    ``rows``, ``_existing`` (stored id -> content hash, import id, thinker) and ``_replace``
+    (delete the changed documents' rows, insert the new rows), so both count
+    added/updated/unchanged alike.
     """
 
     def execute(self, sql: str, params: Iterable[Any] = ()) -> None:
         raise NotImplementedError
 
-    def _existing(self, ids: list[str]) -> dict[str, tuple[str, int | None]]:
+    def rows(self, sql: str, params: Iterable[Any] = ()) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    def _existing(self, ids: list[str]) -> dict[str, Stored]:
         raise NotImplementedError
 
     def _replace(self, new_rows: Rows, changed: Rows, passages: Rows) -> None:
@@ -124,30 +134,77 @@ class ImportWrites:
     ) -> None:
         """Add new documents, update changed ones, count unchanged ones; call inside ``transaction()``.
 
-        Identity is ``Document.id``; 'changed' means a different ``content_hash``. A document
-        whose id already came earlier in the same import (a duplicate in the archive) replaces
-        it if its content differs, and is counted as unchanged, so that added + updated +
+        Identity is ``Document.id`` (see ``models``); 'changed' means a different ``content_hash``.
+        A document whose id already came earlier in the same import (a duplicate in the archive)
+        replaces it if its content differs, and is counted as unchanged, so that added + updated +
         unchanged is the number of documents read. ``thinker`` overrides each document's own
-        thinker. ``progress`` receives the number of documents handled after each batch.
-        ``docs`` is consumed lazily, ``BATCH`` at a time: memory does not grow with the source.
+        thinker, and moves a stored document of another thinker to it (counted as updated and in
+        ``report.moved``); without it a stored document keeps its thinker. A document stored
+        before ``m008_document_identity`` (no ``origin``) is adopted by the first import that
+        yields it again (``adopt_legacy``). ``progress`` receives the number of documents handled
+        after each batch. ``docs`` is consumed lazily, ``BATCH`` at a time: memory does not grow
+        with the source.
         """
         write_in_batches(docs, lambda batch: self._write_batch(batch, report, thinker), progress)
 
     def _write_batch(self, batch: list[Document], report: ImportReport, thinker: str | None) -> None:
-        self._replace(*plan_batch(batch, report, thinker, self._existing))
+        self._write_prepared([prepare(doc, thinker, report.import_id) for doc in batch], report, thinker)
+
+    def _write_prepared(self, batch: list[Prepared], report: ImportReport, thinker: str | None) -> None:
+        self.adopt_legacy(batch, thinker)
+        self._replace(*plan_prepared(batch, report, self._existing, thinker))
 
     def upsert_prepared(
         self,
         batches: Iterable[list[Prepared]],
         report: ImportReport,
         *,
+        thinker: str | None = None,
         progress: Callable[[int], None] | None = None,
     ) -> None:
         """``upsert_documents`` for documents already ``prepare``d (by ``pipeline``, in another process)."""
         for batch in batches:
-            self._replace(*plan_prepared(batch, report, self._existing))
+            self._write_prepared(batch, report, thinker)
             if progress:
                 progress(len(batch))
+
+    def adopt_legacy(self, batch: list[Prepared], thinker: str | None) -> None:
+        """Give rows stored before ``m008_document_identity`` the id of the document they now are.
+
+        subtle: before m008 an id ignored the root, so a stored row with ``origin`` NULL and the
+        same source and native id as a new document (one whose id is not stored) is that
+        document, as far as anything can tell: it takes the new id and origin, and keeps its
+        passages (so their vectors and full-text entries). Not when ``thinker`` is given and the
+        row belongs to another thinker: it may be that thinker's file of the same name, kept.
+        """
+        rooted = {(row[3], row[4]): row for _, _, _, row, _ in batch if row[-1]}
+        if not rooted:
+            return
+        stored = self._existing([row[0] for row in rooted.values()])
+        unseen = [key for key, row in rooted.items() if row[0] not in stored]
+        for source, source_id, legacy_id, owner in self._legacy_rows(unseen):
+            row = rooted[(source, source_id)]
+            if thinker is None or owner == thinker:
+                self._adopt(legacy_id, row[0], row[-1])
+
+    def _legacy_rows(self, keys: list[tuple[str, str]]) -> list[tuple[str, str, str, str]]:
+        found: list[tuple[str, str, str, str]] = []
+        for i in range(0, len(keys), 250):
+            chunk = keys[i : i + 250]
+            match = " OR ".join(["(source = ? AND source_id = ?)"] * len(chunk))
+            params = [value for key in chunk for value in key]
+            sql = f"SELECT source, source_id, id, thinker FROM documents WHERE origin IS NULL AND ({match})"
+            found.extend((r["source"], r["source_id"], r["id"], r["thinker"]) for r in self.rows(sql, params))
+        return found
+
+    def _adopt(self, legacy_id: str, new_id: str, origin: str) -> None:
+        columns = DOCUMENT_FIELDS.removeprefix("id, ").removesuffix(", origin")
+        self.execute(
+            f"INSERT INTO documents ({DOCUMENT_FIELDS}) SELECT ?, {columns}, ? FROM documents WHERE id = ?",
+            (new_id, origin, legacy_id),
+        )
+        self.execute("UPDATE passages SET document_id = ? WHERE document_id = ?", (new_id, legacy_id))
+        self.execute("DELETE FROM documents WHERE id = ?", (legacy_id,))
 
 
 class CorpusReads:
@@ -217,6 +274,7 @@ class Store(ImportWrites, CorpusReads):
     def __init__(self, path: str | Path, *, read_only: bool = False, busy_timeout_ms: int | None = None) -> None:
         self.path = Path(path)
         self.read_only = read_only
+        self.unmigrated: list[str] = []  # migrations reading does not need, not applied (read-only)
         self.busy_timeout_ms = busy_timeout_ms if busy_timeout_ms is not None else _default_busy_timeout_ms()
         self.conn = self._connect()
         self.db = Database(self.conn)
@@ -285,7 +343,7 @@ class Store(ImportWrites, CorpusReads):
             applied = [m.name for m in migrations.applied(self.db)]
         except sqlite3.DatabaseError as ex:
             raise self._error(ex) from None
-        check_schema(
+        self.unmigrated = check_schema(
             str(self.path),
             str(self.path),
             applied,
@@ -366,13 +424,14 @@ class Store(ImportWrites, CorpusReads):
     def after_copy(self) -> None:
         """Nothing to do after ``dbcopy`` wrote rows with their ids: SQLite's rowids follow the largest."""
 
-    def _existing(self, ids: list[str]) -> dict[str, tuple[str, int | None]]:
-        """id -> (content hash, import id) for the ids already stored."""
-        found: dict[str, tuple[str, int | None]] = {}
+    def _existing(self, ids: list[str]) -> dict[str, Stored]:
+        """id -> (content hash, import id, thinker) for the ids already stored."""
+        found: dict[str, Stored] = {}
         for i in range(0, len(ids), 500):
             chunk = ids[i : i + 500]
-            sql = f"SELECT id, content_hash, import_id FROM documents WHERE id IN ({', '.join('?' * len(chunk))})"
-            found.update((row[0], (row[1], row[2])) for row in self.conn.execute(sql, chunk))
+            marks = ", ".join("?" * len(chunk))
+            sql = f"SELECT id, content_hash, import_id, thinker FROM documents WHERE id IN ({marks})"
+            found.update((row[0], (row[1], row[2], row[3])) for row in self.conn.execute(sql, chunk))
         return found
 
     def execute(self, sql: str, params: Iterable[Any] = ()) -> None:
@@ -428,6 +487,8 @@ def write_in_batches(
 
 Prepared = tuple[str, str, str, tuple[Any, ...], Rows]
 """One document ready to write: (id, source, content hash, document row, passage rows)."""
+Stored = tuple[str, int | None, str]
+"""What an import needs to know of a stored document: (content hash, import id, thinker)."""
 
 
 def prepare(doc: Document, thinker: str | None, import_id: int | None) -> Prepared:
@@ -442,25 +503,18 @@ def prepare(doc: Document, thinker: str | None, import_id: int | None) -> Prepar
     return doc_id, doc.source, digest, row, _passage_rows(doc, doc_id, row[7])
 
 
-def plan_batch(
-    batch: list[Document],
-    report: ImportReport,
-    thinker: str | None,
-    existing: Callable[[list[str]], dict[str, tuple[str, int | None]]],
-) -> tuple[Rows, Rows, Rows]:
-    """``plan_prepared`` for Documents."""
-    return plan_prepared([prepare(doc, thinker, report.import_id) for doc in batch], report, existing)
-
-
 def plan_prepared(
     batch: list[Prepared],
     report: ImportReport,
-    existing: Callable[[list[str]], dict[str, tuple[str, int | None]]],
+    existing: Callable[[list[str]], dict[str, Stored]],
+    thinker: str | None = None,
 ) -> tuple[Rows, Rows, Rows]:
     """Count one batch into ``report`` and return its (new, changed) document rows and passage rows.
 
-    Shared by both backends: ``existing(ids)`` maps the stored ids to (content hash, import id);
-    the caller deletes the changed documents' old rows and inserts the three lists.
+    Shared by both backends: ``existing(ids)`` maps the stored ids to what ``Stored`` holds;
+    the caller deletes the changed documents' old rows and inserts the three lists. A stored
+    document of another thinker is moved when ``thinker`` (the ``--thinker`` given) is, and
+    otherwise keeps its thinker.
     """
     unique = {item[0]: item for item in batch}  # subtle: a duplicate id inside one batch: the last one wins
     report.unchanged += len(batch) - len(unique)
@@ -472,7 +526,9 @@ def plan_prepared(
         report.by_source[source] = report.by_source.get(source, 0) + 1
         report.by_kind[row[2]] = report.by_kind.get(row[2], 0) + 1
         old = stored.get(doc_id)
-        if old is not None and old[0] == digest:
+        if old is not None and old[2] != row[_THINKER]:
+            row = _with_thinker(row, old[2], report, moved=thinker is not None)
+        if old is not None and old[0] == digest and old[2] == row[_THINKER]:
             report.unchanged += 1
             continue
         if old is None:
@@ -485,6 +541,15 @@ def plan_prepared(
     return new_rows, changed, passages
 
 
+def _with_thinker(row: tuple[Any, ...], stored: str, report: ImportReport, *, moved: bool) -> tuple[Any, ...]:
+    """``row`` keeping the ``stored`` thinker, or (``moved``) counted in ``report.moved`` as it is."""
+    if not moved:
+        return row[:_THINKER] + (stored,) + row[_THINKER + 1 :]
+    key = (stored, str(row[_THINKER]))
+    report.moved[key] = report.moved.get(key, 0) + 1
+    return row
+
+
 def check_schema(
     location: str,
     db_arg: str,
@@ -493,12 +558,13 @@ def check_schema(
     *,
     read_only: bool,
     read_compatible: frozenset[str] = frozenset(),
-) -> None:
+) -> list[str]:
     """Refuse a schema newer than this code, or (read-only, so it cannot migrate) an older one.
 
     An older one lacking only ``read_compatible`` migrations (ones reading does not need) is
-    accepted. Both backends name their migrations alike, so the version numbers mean the
-    same; ``db_arg`` is the ``--db`` value the migrate command in the message should show.
+    accepted, and those are returned (the store's ``unmigrated``). Both backends name their
+    migrations alike, so the version numbers mean the same; ``db_arg`` is the ``--db`` value
+    the migrate command in the message should show.
     """
     unknown = [name for name in applied if name not in known]
     if unknown:
@@ -511,6 +577,7 @@ def check_schema(
             f"Workspace '{location}' has schema version {len(applied)}, this deep-insights needs "
             f"{len(known)}. Migrate it with: insights db migrate --db {db_arg}"
         )
+    return [name for name in known if name not in applied]
 
 
 def _count_change(report: ImportReport, stored_by: int | None) -> None:
@@ -530,7 +597,7 @@ def _document_row(
         fields = tuple(_storable_or_none(f) for f in fields)
     who, kind, source, source_id, path, title, text, url, meta, raw = fields
     return (doc_id, who, kind, source, source_id, path, title, text, url, published, count_words(text or ""), digest,
-            meta, raw, import_id, dump_spans(doc.others))  # fmt: skip
+            meta, raw, import_id, dump_spans(doc.others), storable(doc.origin))  # fmt: skip
 
 
 def _all_storable(fields: tuple[str | None, ...]) -> bool:

@@ -193,6 +193,8 @@ def _print_report(report: ImportReport) -> None:
         f"{report.added:,} added, {report.updated:,} updated, {report.unchanged:,} unchanged, "
         f"{len(report.skipped):,} skipped" + (f", {len(report.warnings):,} warnings" if report.warnings else "")
     )
+    for (old, new), n in sorted(report.moved.items()):
+        click.echo(f"{n:,} moved from thinker {old!r} to {new!r} (--thinker {new})")
 
 
 REPEATED = 3  # this many files passed over (or noted) for the same reason make one summary line

@@ -57,6 +57,11 @@ class ImportRun(ImportOptions):
     """
 
     root: Path | None = None
+    origin: str = ""
+    """The identity of the root being imported (set by ``ingest`` from ``remote.resolve``). An importer whose
+    ``source_id`` is only distinct within that root (a path from ``relative``, a row number, a
+    site-local post id) passes ``origin=options.origin`` to each Document; one whose native id
+    is distinct on its own (a tweet id, a URL, a GUID) leaves ``origin`` empty (see ``models``)."""
     provenance: dict[str, str] = field(default_factory=dict)
     file_dates: dict[str, datetime] = field(default_factory=dict)
     skipped: list[Skipped] = field(default_factory=list)

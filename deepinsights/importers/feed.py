@@ -55,7 +55,7 @@ class FeedImporter:
         entries = list(parsed.entries)
         if parsed.bozo and not entries:
             raise CorruptArchiveError(f"'{path}' is not a readable feed: {_problem(parsed)}")
-        context = _FeedContext(parsed.feed, options.provenance.get("url") or options.relative(path))
+        context = _FeedContext(parsed.feed, options.provenance.get("url"), options.relative(path), options.origin)
         dropped = 0
         for entry in entries:
             doc = _document(entry, context, str(path), options)
@@ -175,13 +175,19 @@ def _problem(parsed: Any) -> str:
 
 
 class _FeedContext:
-    """What every item of one feed shares: its kind, title and a namespace for bare guids."""
+    """What every item of one feed shares: its kind, title and a namespace for bare guids.
 
-    def __init__(self, feed: Any, origin: str) -> None:
+    The namespace is the feed's link, else the URL it was fetched from, else its path in the
+    import root; only the last is relative, and then ``origin`` (the root's) goes with it.
+    """
+
+    def __init__(self, feed: Any, url: str | None, rel: str, root: str) -> None:
         generator = str(feed.get("generator") or "")
         self.kind = "newsletter" if "substack" in generator.lower() else "post"
         self.title = _text(feed.get("title"), feed.get("title_detail"))
-        self.namespace = str(feed.get("link") or origin)
+        link = feed.get("link") or url
+        self.namespace = str(link or rel)
+        self.origin = "" if link else root
 
 
 def _document(entry: Any, feed: _FeedContext, source_path: str, options: ImportRun) -> Document | None:
@@ -197,6 +203,7 @@ def _document(entry: Any, feed: _FeedContext, source_path: str, options: ImportR
     return Document(
         source="feed",
         source_id=source_id,
+        origin="" if ":" in guid else feed.origin,
         kind=feed.kind,
         text=body,
         title=title,

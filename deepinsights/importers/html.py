@@ -112,6 +112,7 @@ def _document(tree: LexborHTMLParser, text: str, others: tuple[Span, ...], path:
     return Document(
         source="html",
         source_id=fetched or options.relative(path),
+        origin="" if fetched else options.origin,
         kind="post" if published is not None and "date_source" not in meta else "page",
         text=text,
         title=_title(tree),

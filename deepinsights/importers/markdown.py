@@ -309,6 +309,7 @@ def _document(path: Path, rel: str, front: dict[str, Any], body: str, options: I
     return Document(
         source="markdown",
         source_id=rel,
+        origin=options.origin,
         kind=_kind(path, own_date is not None),
         text=text,
         thinker=options.thinker or "",

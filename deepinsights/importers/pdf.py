@@ -115,6 +115,7 @@ def _document(path: Path, rel: str, result: dict[str, Any], options: ImportRun) 
     return Document(
         source="pdf",
         source_id=rel,
+        origin=options.origin,
         kind="paper",
         text=text,
         thinker=options.thinker or "",

@@ -437,6 +437,7 @@ def _document(
     return Document(
         source="tabular",
         source_id=f"{rel}#{native[:200]}",
+        origin=options.origin,
         kind=fields.kind,
         text=text,
         thinker=options.thinker or "",

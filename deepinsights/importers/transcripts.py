@@ -466,6 +466,7 @@ def _document(transcript: Transcript, path: Path, rel: str, options: ImportRun) 
     return Document(
         source="transcript",
         source_id=video or rel,
+        origin="" if video else options.origin,
         kind="transcript",
         text=text,
         thinker=options.thinker or "",

@@ -147,6 +147,16 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX idx_passages_tsv ON passages USING GIN (tsv);
         """,
     ),
+    # See the SQLite m008: rows already stored keep their ids and get origin NULL until adopted.
+    (
+        "m008_document_identity",
+        """
+        ALTER TABLE documents ADD COLUMN origin TEXT COLLATE "C";
+        DROP INDEX idx_documents_source;
+        CREATE UNIQUE INDEX idx_documents_identity ON documents (source, origin, source_id);
+        CREATE INDEX idx_documents_unadopted ON documents (source, source_id) WHERE origin IS NULL;
+        """,
+    ),
     # SQLite's m009 re-declares its FTS5 table so Datasette finds it; Datasette does not read
     # PostgreSQL: recorded, so versions match.
     ("m009_datasette_fts", "SELECT 1;"),
@@ -169,7 +179,9 @@ MIGRATIONS: list[tuple[str, str]] = [
 # Migrations that reading does not need (both record nothing here): see deepinsights.migrations.
 # m007 is not one: a query is folded, so passages indexed unfolded would not match it.
 # m010's own-words columns are read only by distill, which opens the workspace writable (migrating it).
-READ_COMPATIBLE = frozenset({"m005_fts_prefix_3", "m006_fts_hashsize", "m009_datasette_fts", "m010_own_words"})
+READ_COMPATIBLE = frozenset(
+    {"m005_fts_prefix_3", "m006_fts_hashsize", "m008_document_identity", "m009_datasette_fts", "m010_own_words"}
+)
 
 
 def known() -> list[str]:

@@ -4,7 +4,7 @@ It connects (psycopg 3, autocommit outside ``transaction()``), applies pending
 migrations unless read-only, refuses a schema newer than this version, and upserts
 Documents inside one transaction per import. How documents become rows, their content
 hashes, passage splitting and the added/updated/unchanged counting are ``store``'s own
-helpers (``plan_batch``, ``write_in_batches``), so both backends count alike. New rows go
+helpers (``prepare``, ``plan_prepared``, ``write_in_batches``), so both backends count alike. New rows go
 in with COPY (several times faster than INSERT for passages, whose ``tsv`` column and GIN
 index PostgreSQL fills as they arrive).
 
@@ -36,16 +36,12 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg_pool import ConnectionPool
 
 from ..errors import StoreError
-from ..store import CorpusReads, ImportWrites, Rows, check_schema, storable
+from ..store import DOCUMENT_FIELDS, CorpusReads, ImportWrites, Rows, Stored, check_schema, storable
 from . import migrations
 from .errors import explain, mask
 
 CONNECT_TIMEOUT_S = 10
 STREAM_ROWS = 2000
-DOCUMENT_COLUMNS = (
-    "id, thinker, kind, source, source_id, source_path, title, text, url, published_at, words, content_hash, "
-    "meta, raw, import_id, others"
-)
 PASSAGE_COLUMNS = 'document_id, ordinal, start, "end", title, text, anchor, url, own'
 _TOKENS = re.compile(r"""'(?:[^']|'')*'|"(?:[^"]|"")*"|--[^\n]*|/\*.*?\*/|\?|%""", re.DOTALL)
 
@@ -138,6 +134,7 @@ class PgStore(ImportWrites, CorpusReads):
         self.location = mask(url)
         self.path = self.location  # what messages name, like Store.path
         self.read_only = read_only or pool is not None
+        self.unmigrated: list[str] = []  # migrations reading does not need, not applied (read-only)
         self._pool = pool
         self._conn = connect(url, read_only=self.read_only) if pool is None else None
         try:
@@ -189,7 +186,7 @@ class PgStore(ImportWrites, CorpusReads):
                 f"Workspace '{self.location}' holds no deep-insights data yet. "
                 f"Create it with: insights import PATH --db '{self.location}'"
             )
-        check_schema(
+        self.unmigrated = check_schema(
             self.location,
             f"'{self.location}'",
             applied,
@@ -256,7 +253,7 @@ class PgStore(ImportWrites, CorpusReads):
             ids = [row[0] for row in changed]
             self.conn.execute("DELETE FROM passages WHERE document_id = ANY(%s)", (ids,))
             self.conn.execute("DELETE FROM documents WHERE id = ANY(%s)", (ids,))
-        self._copy("documents", DOCUMENT_COLUMNS, new_rows + changed)
+        self._copy("documents", DOCUMENT_FIELDS, new_rows + changed)
         self._copy("passages", PASSAGE_COLUMNS, passages)
 
     def _copy(self, table: str, columns: str, rows: Rows) -> None:
@@ -277,10 +274,10 @@ class PgStore(ImportWrites, CorpusReads):
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), coalesce(max(id), 0) + 1, false) FROM {table}"
             )
 
-    def _existing(self, ids: list[str]) -> dict[str, tuple[str, int | None]]:
-        """id -> (content hash, import id) for the ids already stored."""
-        sql = "SELECT id, content_hash, import_id FROM documents WHERE id = ANY(%s)"
-        return {row[0]: (row[1], row[2]) for row in self.conn.execute(sql, (ids,))}
+    def _existing(self, ids: list[str]) -> dict[str, Stored]:
+        """id -> (content hash, import id, thinker) for the ids already stored."""
+        sql = "SELECT id, content_hash, import_id, thinker FROM documents WHERE id = ANY(%s)"
+        return {row[0]: (row[1], row[2], row[3]) for row in self.conn.execute(sql, (ids,))}
 
     def execute(self, sql: str, params: Iterable[Any] = ()) -> None:
         """Run one writing statement (``?`` placeholders, as on SQLite); inside ``transaction()`` to group."""

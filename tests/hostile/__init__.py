@@ -1,0 +1,1 @@
+"""Hostile-input regression tests (issue 19), a module per area."""
