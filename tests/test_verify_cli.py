@@ -129,4 +129,4 @@ def test_terminal_output_escapes_markup_and_bidi_controls(run, workspace: tuple[
     quotes.write_text("evil \u202e[bold red]reversed[/bold red] text\n", encoding="utf-8")
     result = run("verify", "--quotes", quotes, "--db", db_path)
     assert "\u202e" not in result.output
-    assert "\\u202e" in result.output and "red]reversed[/bold" in result.output
+    assert "[U+202E]" in result.output and "red]reversed[/bold" in result.output

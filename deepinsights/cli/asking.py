@@ -7,7 +7,6 @@ from typing import Any, TypeVar
 
 import click
 from rich.console import Console
-from rich.markup import escape
 
 from .. import workspace
 from ..ask import Answer, ask
@@ -15,7 +14,7 @@ from ..ask.local import install_local
 from ..ask.models import Model
 from ..profile import Profile, load_profile
 from ..workspace import Db
-from .common import choose_model, db_option, echo_json, errors_as_messages, json_option, model_option, open_store
+from .common import choose_model, db_option, echo_json, errors_as_messages, json_option, model_option, open_store, shown
 
 err = Console(stderr=True)
 out = Console(highlight=False, soft_wrap=True)
@@ -64,7 +63,7 @@ def ask_(
     """
     with open_store(db_path) as store, errors_as_messages():
         profile, model = _prepare(slug, db_path, model_name)
-        stream = None if as_json else (lambda chunk: out.print(escape(chunk), end=""))
+        stream = None if as_json else (lambda chunk: out.print(shown(chunk), end=""))
         answer = ask(question, profile, store, model, since=since, until=until, on_chunk=stream)
     if as_json:
         echo_json(answer.as_dict())
@@ -74,17 +73,17 @@ def ask_(
 
 def _print_checked(answer: Answer) -> None:
     if answer.declined:
-        out.print(escape(answer.answer))
+        out.print(shown(answer.answer))
         return
     out.print("\n")
     for sentence in answer.sentences:
         style = LABEL_STYLE.get(sentence.label, "white")
-        flags = f" [red]⚠ {escape('; '.join(sentence.flags))}[/]" if sentence.flags else ""
-        out.print(f"[{style}]{sentence.label:>13}[/] {escape(sentence.text)}{flags}")
+        flags = f" [red]⚠ {shown('; '.join(sentence.flags))}[/]" if sentence.flags else ""
+        out.print(f"[{style}]{sentence.label:>13}[/] {shown(sentence.text)}{flags}")
     out.print()
     for p in answer.passages:
-        where = p.url or p.id
-        out.print(f"[dim][{p.n}] {escape(p.title or p.kind)} · {(p.published_at or '')[:10]} · {escape(where)}[/]")
+        where = " · ".join((p.title or p.kind, (p.published_at or "")[:10], p.url or p.id))
+        out.print(f"[dim][{p.n}] {shown(where)}[/]")
 
 
 @click.command(name="chat")
@@ -107,7 +106,7 @@ def chat(slug: str, model_name: str | None, since: str | None, until: str | None
             question = click.prompt("you", default="", show_default=False, err=True).strip()
             if not question:
                 break
-            stream = lambda chunk: out.print(escape(chunk), end="")  # noqa: E731
+            stream = lambda chunk: out.print(shown(chunk), end="")  # noqa: E731
             answer = ask(question, profile, store, model, since=since, until=until, on_chunk=stream, history=history)
             _print_checked(answer)
             history.append((question, answer.answer))
@@ -140,7 +139,7 @@ def install_local_(no_runtime: bool) -> None:
         insights models install-local
     """
     with errors_as_messages():
-        path = install_local(lambda line: err.print(escape(line)), runtime=not no_runtime)
+        path = install_local(lambda line: err.print(shown(line)), runtime=not no_runtime)
     click.echo(path)
 
 

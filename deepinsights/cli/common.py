@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
+from rich.markup import escape
 
 from .. import config, workspace
+from ..display import json_text, visible
 from ..errors import DeepInsightsError
+from ..models import HIGHLIGHT_END, HIGHLIGHT_START
 from ..store import Store
 from ..workspace import Db
 
@@ -67,11 +71,11 @@ def json_option(func: F) -> F:
 
 @contextmanager
 def errors_as_messages() -> Iterator[None]:
-    """Show library errors as one line on stderr and exit 1: never a traceback."""
+    """Show library errors as one line on stderr and exit 1: never a traceback (and no raw control character)."""
     try:
         yield
     except DeepInsightsError as ex:
-        raise click.ClickException(str(ex)) from None
+        raise click.ClickException(plain(str(ex))) from None
 
 
 @contextmanager
@@ -90,4 +94,33 @@ def open_store(db_path: Db, *, read_only: bool = False) -> Iterator[Store]:
 
 
 def echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    """``data`` as indented JSON; every control character escaped (``display.json_text``)."""
+    click.echo(json_text(json.dumps(data, indent=2, ensure_ascii=False, default=str)))
+
+
+def shown(text: object) -> str:
+    """Corpus or profile text for rich markup: control characters visible (``display.visible``), markup escaped.
+
+    Every human output of the CLI passes text it did not write itself through this (or
+    ``plain`` for click.echo), so no corpus text can send an escape sequence to the terminal.
+    """
+    return escape(visible(str(text)))
+
+
+def plain(text: object) -> str:
+    """Corpus or profile text for ``click.echo``: control characters visible."""
+    return visible(str(text))
+
+
+def marked(snippet: str) -> str:
+    """A search snippet for rich markup: its matched words bold, everything else ``shown``."""
+    runs = []
+    for i, chunk in enumerate(snippet.split(HIGHLIGHT_START)):
+        hit, _, rest = chunk.partition(HIGHLIGHT_END) if i else ("", "", chunk)
+        runs.append((f"[bold yellow]{shown(hit)}[/]" if hit else "") + shown(rest))
+    return "".join(runs).replace("\n", " ")
+
+
+def echo_data(text: str) -> None:
+    """Data meant for another program (a prompt, a YAML profile): as it is when piped, else controls visible."""
+    click.echo(text if not sys.stdout.isatty() else visible(text), nl=False)

@@ -9,7 +9,6 @@ from typing import Any
 
 import click
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, Progress, ProgressColumn, Task, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
@@ -18,14 +17,14 @@ from .. import config
 from ..errors import EmbeddingError, ImporterError
 from ..importers import ImportOptions, url_template
 from ..importers.exclude import compile_patterns
-from ..models import HIGHLIGHT_END, HIGHLIGHT_START, ImportReport
+from ..models import ImportReport
 from ..moments import clock
 from ..search import hit_dict, search
 from ..semantic import MODES, build_index, indexed_model
 from ..semantic.hybrid import search_any
 from ..store import Store
 from ..workspace import Db
-from .common import db_option, echo_json, errors_as_messages, json_option, open_store
+from .common import db_option, echo_json, errors_as_messages, json_option, marked, open_store, shown
 
 err = Console(stderr=True)
 out = Console(highlight=False, soft_wrap=True)
@@ -93,7 +92,7 @@ def import_(sources: tuple[str, ...], db_path: Db, as_json: bool, strict: bool, 
         task = progress.add_task("importing", total=None)
 
         def tick(label: str, n: int) -> None:
-            progress.update(task, advance=n, description=escape(Path(label).name))
+            progress.update(task, advance=n, description=shown(Path(label).name))
 
         with errors_as_messages():
             report = run_import(
@@ -134,7 +133,7 @@ def _update_vectors(store: Store, report: ImportReport, progress: Progress) -> N
     try:
         build_index(store, model, progress=tick)
     except EmbeddingError as ex:
-        err.print(f"[yellow]{escape(str(ex))}[/] Semantic search misses the new passages until 'insights index' runs.")
+        err.print(f"[yellow]{shown(str(ex))}[/] Semantic search misses the new passages until 'insights index' runs.")
 
 
 def _audio_bar(progress: Progress) -> Callable[[str, float, float | None], None]:
@@ -143,7 +142,7 @@ def _audio_bar(progress: Progress) -> Callable[[str, float, float | None], None]
 
     def advance(label: str, done: float, total: float | None) -> None:
         if label not in tasks:
-            tasks[label] = progress.add_task(f"transcribing {escape(Path(label).name)}", total=total, audio=True)
+            tasks[label] = progress.add_task(f"transcribing {shown(Path(label).name)}", total=total, audio=True)
         progress.update(tasks[label], completed=done, total=total)
 
     return advance
@@ -178,7 +177,7 @@ class _progress(Progress):
 def _print_report(report: ImportReport) -> None:
     for source, provenance in report.provenance.items():
         if "transcript" in provenance:
-            err.print(f"[dim]{escape(source)}: transcript from {escape(provenance['transcript'])}[/]")
+            err.print(f"[dim]{shown(source)}: transcript from {shown(provenance['transcript'])}[/]")
     for line in problem_lines(report):
         err.print(line, soft_wrap=True)  # subtle: never wrapped here, so a long path stays one copyable line
     table = Table("source", "items", title=None, box=None)
@@ -188,7 +187,7 @@ def _print_report(report: ImportReport) -> None:
         err.print(table)
     if report.by_kind:
         kinds = ", ".join(f"{n:,} {kind}" for kind, n in sorted(report.by_kind.items(), key=lambda kv: (-kv[1], kv[0])))
-        err.print(f"by kind: {escape(kinds)}")
+        err.print(f"by kind: {shown(kinds)}")
     click.echo(
         f"{report.added:,} added, {report.updated:,} updated, {report.unchanged:,} unchanged, "
         f"{len(report.skipped):,} skipped" + (f", {len(report.warnings):,} warnings" if report.warnings else "")
@@ -218,11 +217,11 @@ def problem_lines(report: ImportReport) -> list[str]:
     lines = []
     for (label, reason), paths in groups.items():
         if len(paths) < REPEATED:
-            lines += [f"{_LABELS[label]} {escape(path)}: {escape(reason)}" for path in paths]
+            lines += [f"{_LABELS[label]} {shown(path)}: {shown(reason)}" for path in paths]
             continue
-        shown = ", ".join(escape(p) for p in paths[:2])
+        first = ", ".join(shown(p) for p in paths[:2])
         lines.append(
-            f"{_LABELS[label]} {len(paths):,} files: {escape(reason)} ({shown} and {len(paths) - 2:,} more; "
+            f"{_LABELS[label]} {len(paths):,} files: {shown(reason)} ({first} and {len(paths) - 2:,} more; "
             "--json lists them all)"
         )
     return lines
@@ -282,30 +281,26 @@ def search_(
         else:
             results, notice = search_any(store, query, mode=mode, model=model, **filters)
     if notice:
-        err.print(f"[yellow]{escape(notice)}[/]")
+        err.print(f"[yellow]{shown(notice)}[/]")
     if as_json:
         echo_json([hit_dict(h) for h in results.hits])
         return
     if not results.hits:
-        err.print(f"No matches for {escape(query)!r}.")
+        err.print(f"No matches for {shown(query)!r}.")
         return
     for hit in results.hits:
         when = (hit.published_at or "")[:10]
         found = "+".join(hit.found_by) or "bm25"
-        at = f" @ {escape(hit.anchor_label)}" if hit.anchor_label else ""
-        head = (
-            f"[bold]{escape(hit.title or hit.kind)}{at}[/] "
-            f"[dim]{hit.kind} · {hit.thinker} · {when} · {found} · {hit.id}[/]"
-        )
-        snippet = escape(hit.snippet).replace(HIGHLIGHT_START, "[bold yellow]").replace(HIGHLIGHT_END, "[/]")
-        out.print(head)
-        out.print("  " + snippet.replace("\n", " "))
+        at = f" @ {hit.anchor_label}" if hit.anchor_label else ""
+        head = f"[bold]{shown(f'{hit.title or hit.kind}{at}')}[/] [dim]{shown(f'{hit.kind} · {hit.thinker} · {when}')}"
+        out.print(f"{head} · {found} · {shown(hit.id)}[/]")
+        out.print("  " + marked(hit.snippet))
         if hit.url:
-            out.print(f"  [blue]{escape(hit.url)}[/]")
+            out.print(f"  [blue]{shown(hit.url)}[/]")
     if results.capped:
         err.print(f"[dim]Ranked the most recent {results.matched:,} matches; narrow the query for more.[/]")
     if results.unweighted:
-        words = ", ".join(escape(p) for p in results.unweighted)
+        words = ", ".join(shown(p) for p in results.unweighted)
         err.print(f"[dim]Too common to rank by (still required): {words}.[/]")
 
 
@@ -329,8 +324,8 @@ def stats(thinker: str | None, db_path: Db, as_json: bool) -> None:
     table = Table("thinker", "kind", "items", "words", "first", "last")
     for row in rows:
         table.add_row(
-            row["thinker"],
-            row["kind"],
+            shown(row["thinker"]),
+            shown(row["kind"]),
             f"{row['items']:,}",
             f"{row['words'] or 0:,}",
             (row["first"] or "")[:10],
@@ -358,8 +353,8 @@ def imports(db_path: Db, as_json: bool) -> None:
     for row in rows:
         table.add_row(
             str(row["id"]),
-            row["finished_at"],
-            escape(", ".join(map(str, row["paths"]))),
+            shown(row["finished_at"]),
+            shown(", ".join(map(str, row["paths"]))),
             str(row["added"]),
             str(row["updated"]),
             str(row["unchanged"]),

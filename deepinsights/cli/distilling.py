@@ -6,7 +6,6 @@ from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from .. import workspace
@@ -15,7 +14,7 @@ from ..distill.drafting import Drafted, draft_candidates
 from ..errors import ProfileError
 from ..profile import dump_profile, load_profile
 from ..workspace import Db
-from .common import choose_model, db_option, echo_json, errors_as_messages, json_option, model_option, open_store
+from .common import choose_model, db_option, echo_json, errors_as_messages, json_option, model_option, open_store, shown
 
 err = Console(stderr=True)
 out = Console(highlight=False, soft_wrap=True)
@@ -72,7 +71,7 @@ def distill_(
                 names,
                 model,
                 cache=cache,
-                progress=lambda t: err.print(f"[dim]drafting: {escape(t)}[/]"),
+                progress=lambda t: err.print(f"[dim]drafting: {shown(t)}[/]"),
             )
         existing = _existing(path)
         profile, changes = draft_profile(report, existing, drafted)
@@ -114,16 +113,19 @@ def _print(report: DistillReport, drafted: Drafted | None, changes: list[str], p
         "lineage", "kind", "documents", "first", "last", title=f"{report.thinker}: {report.passages:,} passages"
     )
     for m in report.lineage[:25]:
-        table.add_row(escape(m.name), m.kind, str(m.count), (m.first or "")[:10], (m.last or "")[:10])
+        table.add_row(
+            shown(m.name), shown(m.kind), str(m.count), shown((m.first or "")[:10]), shown((m.last or "")[:10])
+        )
     out.print(table)
-    out.print("[bold]Themes:[/] " + ", ".join(f"{escape(t)} ({n})" for t, n in report.themes[:20]))
+    out.print("[bold]Themes:[/] " + ", ".join(f"{shown(t)} ({n})" for t, n in report.themes[:20]))
     for era in report.eras:
-        out.print(f"[bold]Era[/] {era.start} – {era.end} ({era.documents} items): {escape(', '.join(era.themes))}")
+        out.print(f"[bold]Era[/] {era.start} – {era.end} ({era.documents} items): {shown(', '.join(era.themes))}")
     out.print(f"[bold]Predictions:[/] {len(report.predictions)} candidate sentences")
     for pair in report.mind_changes:
         out.print(
-            f"[bold]Changed my mind[/] ({escape(', '.join(pair.themes))}): "
-            f"{(pair.earlier.published_at or '')[:10]} → {(pair.later.published_at or '')[:10]} “{escape(pair.cue)}”"
+            f"[bold]Changed my mind[/] ({shown(', '.join(pair.themes))}): "
+            f"{shown((pair.earlier.published_at or '')[:10])} → {shown((pair.later.published_at or '')[:10])} "
+            f"“{shown(pair.cue)}”"
         )
     gaps = report.coverage.get("empty_months", [])
     out.print(
@@ -133,7 +135,7 @@ def _print(report: DistillReport, drafted: Drafted | None, changes: list[str], p
     if drafted is not None:
         out.print(f"[bold]Drafted:[/] {len(drafted.kept)} kept, {len(drafted.dropped)} dropped")
     for change in changes:
-        out.print(f"[yellow]changed:[/] {escape(change)}")
+        out.print(f"[yellow]changed:[/] {shown(change)}")
     err.print(f"Wrote {path}")
 
 

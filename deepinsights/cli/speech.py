@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import click
 from rich.console import Console
-from rich.markup import escape
 
 from ..speech import catalog
 from ..speech.install import install_speech_model
-from .common import errors_as_messages
+from .common import errors_as_messages, shown
 
 err = Console(stderr=True)
 
@@ -36,7 +35,7 @@ def install_speech(model: str, check: bool) -> None:
         insights import talk.mp3 --thinker karpathy
     """
     with errors_as_messages():
-        folder = install_speech_model(model, log=lambda line: err.print(escape(line)), check_only=check)
+        folder = install_speech_model(model, log=lambda line: err.print(shown(line)), check_only=check)
     click.echo(folder)
 
 

@@ -14,7 +14,6 @@ from typing import Any
 
 import click
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from .. import workspace
@@ -33,7 +32,7 @@ from ..verify import (
     verify_profile,
 )
 from ..workspace import Db
-from .common import db_option, echo_json, errors_as_messages, json_option, open_store
+from .common import db_option, echo_json, errors_as_messages, json_option, open_store, shown
 
 out = Console(highlight=False, soft_wrap=False)
 err = Console(stderr=True, highlight=False)
@@ -53,7 +52,7 @@ _STYLE = {
     "quoted": "yellow",
     "missing": "red",
 }
-_INVISIBLE = re.compile(r"[\u0000-\u0008\u000b-\u001f\u007f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+_ZERO_WIDTH = re.compile(r"[\u200b-\u200d\ufeff]")  # invisible, but a quote that differs by one is not verbatim
 
 
 @click.command(name="verify")
@@ -112,7 +111,7 @@ def verify(
         _show(report, show, as_json)
         return
     for note in report.notes:
-        err.print(f"[yellow]note:[/] {escape(note)}")
+        err.print(f"[yellow]note:[/] {shown(note)}")
     if as_json:
         echo_json(report.to_dict())
     else:
@@ -140,7 +139,7 @@ def _exit_status(score: float, failures: list[str], fail_under: float | None, st
         err.print(f"[red]Grounding score {score:.1f} is below --fail-under {fail_under:g}[/]")
         raise SystemExit(1)
     if strict and failures:
-        err.print(f"[red]{len(failures)} failure(s) under --strict[/], first: {escape(failures[0])}")
+        err.print(f"[red]{len(failures)} failure(s) under --strict[/], first: {shown(failures[0])}")
         raise SystemExit(1)
 
 
@@ -148,11 +147,11 @@ def _exit_status(score: float, failures: list[str], fail_under: float | None, st
 
 
 def _safe(text: str | None, limit: int = 0) -> str:
-    """Corpus text for the terminal: invisible and bidi controls shown as escapes, markup escaped."""
-    text = _INVISIBLE.sub(lambda m: f"\\u{ord(m.group()):04x}", " ".join((text or "").split()))
+    """Corpus text for one table cell: on one line, cut at ``limit``, zero-width characters too shown (``shown``)."""
+    text = _ZERO_WIDTH.sub(lambda m: f"[U+{ord(m.group()):04X}]", " ".join((text or "").split()))
     if limit and len(text) > limit:
         text = text[: limit - 1] + "…"
-    return escape(text)
+    return shown(text)
 
 
 def _status(status: str) -> str:
@@ -162,8 +161,8 @@ def _status(status: str) -> str:
 def _print_report(report: ProfileReport, db_path: Db) -> None:
     scope = f"thinker '{report.thinker}'" if report.thinker else "every thinker"
     out.print(
-        f"[bold]{escape(report.name)}[/] ({report.profile}): {report.documents:,} documents of {scope} "
-        f"in {escape(workspace.describe(db_path))}\n"
+        f"[bold]{shown(report.name)}[/] ({report.profile}): {report.documents:,} documents of {scope} "
+        f"in {shown(workspace.describe(db_path))}\n"
     )
     out.print(_quotes_table(report.quotes))
     out.print(_counts_table(report.counts))
@@ -171,16 +170,16 @@ def _print_report(report: ProfileReport, db_path: Db) -> None:
     out.print(_seen_table(report))
     out.print(_sources_table(report))
     out.print(_gaps_table(report))
-    out.print(f"[bold]{escape(report.summary.line())}[/]", soft_wrap=True)
+    out.print(f"[bold]{shown(report.summary.line())}[/]", soft_wrap=True)
     for line in report.summary.here_lines():
-        out.print(f"[blue]{escape(line)}[/]", soft_wrap=True)
+        out.print(f"[blue]{shown(line)}[/]", soft_wrap=True)
 
 
 def _quotes_table(quotes: list[QuoteCheck]) -> Table:
     table = Table("status", "score", "item", "quote", "found in / diff", title="Quotes", title_justify="left")
     for check in quotes:
         result = check.result
-        where = f"[blue]{escape(check.gap.reason)}[/]" if check.gap else _where(result)
+        where = f"[blue]{shown(check.gap.reason)}[/]" if check.gap else _where(result)
         table.add_row(
             _status(check.status), f"{result.score:.2f}", _safe(check.item, 40), _safe(result.text, 70), where
         )
@@ -192,7 +191,7 @@ def _where(result: QuoteResult) -> str:
     if location is None:
         return "[dim]—[/]"
     prefix = "" if result.location else "[dim]closest:[/] "
-    place = f"{prefix}{_safe(location.title or location.kind, 40)} {(location.published_at or '')[:10]}"
+    place = f"{prefix}{_safe(location.title or location.kind, 40)} {_safe((location.published_at or '')[:10])}"
     changes = [f"{op.quote or '∅'} → {op.corpus or '∅'}" for op in result.diff if op.op not in ("equal", "elision")]
     if changes:
         place += "\n[dim]" + _safe("; ".join(changes), 80) + "[/]"
@@ -215,7 +214,7 @@ def _counts_table(counts: list[CountCheck]) -> Table:
             how += f" ({count.note})"
         dates = f"{(count.first_seen or '')[:10]} – {(count.last_seen or '')[:10]}" if count.first_seen else ""
         table.add_row(
-            escape(count.id),
+            shown(count.id),
             _text(count.claimed),
             _text(count.measured),
             _status(count.status),
@@ -228,7 +227,7 @@ def _counts_table(counts: list[CountCheck]) -> Table:
 def _text(value: int | str | None) -> str:
     if value is None:
         return "[dim]—[/]"
-    return f"{value:,}" if isinstance(value, int) else escape(value)
+    return f"{value:,}" if isinstance(value, int) else shown(value)
 
 
 def _order_table(report: ProfileReport) -> Table:
@@ -308,15 +307,17 @@ def _show(report: ProfileReport, item_id: str, as_json: bool) -> None:
 
 def _show_count(count: CountCheck) -> None:
     out.print(
-        f"[bold]{escape(count.id)}[/] {_safe(count.label)}: claimed {_text(count.claimed)}, "
+        f"[bold]{shown(count.id)}[/] {_safe(count.label)}: claimed {_text(count.claimed)}, "
         f"measured {_text(count.measured)} ({_status(count.status)})"
     )
     if count.gap:
-        out.print(f"[blue]unverifiable here: {escape(count.gap.reason)} — {escape(count.gap.hint)}[/]")
-    out.print(f"recounted by: {_safe(count.query or '')} {escape(','.join(count.kinds))}")
+        out.print(f"[blue]unverifiable here: {shown(count.gap.reason)} — {shown(count.gap.hint)}[/]")
+    out.print(f"recounted by: {_safe(count.query or '')} {shown(','.join(count.kinds))}")
     table = Table("published", "kind", "title", "link", "id")
     for doc in count.matches:
-        table.add_row((doc.published_at or "")[:10], doc.kind, _safe(doc.title), _safe(doc.url), doc.id)
+        table.add_row(
+            _safe((doc.published_at or "")[:10]), _safe(doc.kind), _safe(doc.title), _safe(doc.url), _safe(doc.id)
+        )
     out.print(table)
     if isinstance(count.measured, int) and count.measured > len(count.matches):
         err.print(f"[dim]showing the first {len(count.matches)} of {count.measured:,} documents[/]")
@@ -324,11 +325,11 @@ def _show_count(count: CountCheck) -> None:
 
 def _show_quote(check: QuoteCheck) -> None:
     result = check.result
-    out.print(f"[bold]{escape(check.path)}[/] {_safe(check.item)} — cites {_safe(check.source)}")
+    out.print(f"[bold]{shown(check.path)}[/] {_safe(check.item)} — cites {_safe(check.source)}")
     out.print(f"quote: {_safe(result.text)}")
     out.print(f"status: {_status(check.status)} (score {result.score:.2f})")
     if check.gap:
-        out.print(f"[blue]unverifiable here: {escape(check.gap.reason)} — {escape(check.gap.hint)}[/]")
+        out.print(f"[blue]unverifiable here: {shown(check.gap.reason)} — {shown(check.gap.hint)}[/]")
     location = result.location or result.closest
     if location is not None:
         label = "found in" if result.location else "closest"

@@ -91,7 +91,10 @@ def safe_yaml(source: str) -> Any:
     """Load untrusted YAML: plain data only, aliases and size capped. Raises FrontMatterError."""
     if len(source) > MAX_FRONT_MATTER:
         raise FrontMatterError(f"longer than {MAX_FRONT_MATTER:,} characters")
-    loader = _CappedLoader(source)
+    try:
+        loader = _CappedLoader(source)  # subtle: the reader refuses raw control characters here already
+    except yaml.YAMLError as ex:
+        raise FrontMatterError(" ".join(str(ex).split())[:200]) from None
     try:
         return loader.get_single_data()
     except yaml.YAMLError as ex:

@@ -127,7 +127,10 @@ def _yaml_files(folder: Path) -> list[Path]:
 
 def _safe_yaml(text: str, name: str) -> tuple[yaml.Node | None, Any]:
     """Compose, check the expanded size, then construct with the safe constructor."""
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)  # subtle: the reader refuses raw control characters here already
+    except yaml.YAMLError as ex:
+        raise ProfileError(f"{name}: invalid YAML ({' '.join(str(ex).split())})") from None
     try:
         node = loader.get_single_node()
         if node is None:
@@ -138,7 +141,7 @@ def _safe_yaml(text: str, name: str) -> tuple[yaml.Node | None, Any]:
         where = f":{ex.problem_mark.line + 1}" if ex.problem_mark else ""
         raise ProfileError(f"{name}{where}: invalid YAML ({ex.problem or ex.context})") from None
     except yaml.YAMLError as ex:
-        raise ProfileError(f"{name}: invalid YAML ({ex})") from None
+        raise ProfileError(f"{name}: invalid YAML ({' '.join(str(ex).split())})") from None
     except RecursionError:
         raise ProfileError(f"{name}: YAML nested too deeply") from None
     finally:

@@ -24,13 +24,13 @@ This module does not write to the database, rank results (``search`` does) or re
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 import threading
 from collections import OrderedDict
 from typing import Any, cast
 from urllib.parse import urlsplit
 
+from ..display import visible
 from ..errors import StoreError
 from ..models import HIGHLIGHT_END, HIGHLIGHT_START, SearchHit
 from ..semantic import MODES, default_mode, indexed_model
@@ -304,7 +304,7 @@ def hit_json(hit: SearchHit) -> dict[str, Any]:
         "passage_id": hit.passage_id,
         "thinker": hit.thinker,
         "kind": hit.kind,
-        "title": visible_controls(hit.title) if hit.title else hit.title,
+        "title": visible(hit.title) if hit.title else hit.title,
         "url": safe_url(hit.url),
         "published_at": hit.published_at,
         "anchor": hit.anchor_label,
@@ -313,14 +313,6 @@ def hit_json(hit: SearchHit) -> dict[str, Any]:
         "found_by": list(hit.found_by),
         "similar": f"/api/similar/{hit.id}",
     }
-
-
-_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
-
-def visible_controls(text: str) -> str:
-    """Show bidirectional control characters as ``[U+202E]`` so they cannot reorder what is displayed."""
-    return _BIDI.sub(lambda m: f"[U+{ord(m.group()):04X}]", text)
 
 
 def snippet_parts(snippet: str) -> list[list[Any]]:
@@ -341,7 +333,7 @@ def snippet_parts(snippet: str) -> list[list[Any]]:
 
 def _append(parts: list[list[Any]], text: str, marked: int) -> None:
     if text:
-        parts.append([visible_controls(text), marked])
+        parts.append([visible(text), marked])
 
 
 def safe_url(url: str | None) -> str | None:

@@ -23,6 +23,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from ..display import visible
 from ..errors import DeepInsightsError
 from ..profile import Profile
 from ..profile.schema import SectionText
@@ -56,17 +57,32 @@ class PageInputs:
 
 @cache
 def environment() -> jinja2.Environment:
-    """The shared Jinja2 environment: package templates, autoescaping, strict undefined names."""
+    """The shared Jinja2 environment: package templates, autoescaping, strict undefined names.
+
+    Every ``{{ … }}`` that prints text passes through ``shown``: profile text is shown with
+    control characters visible, as search hits are (one rule for the whole page).
+    """
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("deepinsights.web", "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=False,
+        finalize=shown,
     )
     env.filters["safe_url"] = safe_url
     env.filters["quoted"] = quoted
     env.filters["verify_slug"] = verify_slug
     return env
+
+
+def shown(value: Any) -> Any:
+    """A template value as printed: text with control characters visible (``display.visible``).
+
+    Markup the code built (``json_script``, macros) is left as it is: it holds no raw text.
+    """
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return visible(value)
+    return value
 
 
 def quoted(text: str) -> str:

@@ -10,7 +10,9 @@
   var WORD = /[\p{L}\p{N}_]/u;
   var WORDS = /[\p{L}\p{N}_]+/gu;
   var SAFE_URL = /^https?:\/\//i;
-  var BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+  /* Control characters (C0 but tab and newline, DEL, C1, bidi): shown as [U+202E], never obeyed.
+   * The same class as deepinsights/display.py's CONTROL_CLASS (a test keeps them equal). */
+  var CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
   function readPageData() {
     var node = document.getElementById("page-data");
@@ -19,7 +21,11 @@
   }
 
   function visible(text) {
-    return String(text).replace(BIDI, function (c) { return "[U+" + ("000" + c.charCodeAt(0).toString(16).toUpperCase()).slice(-4) + "]"; });
+    return String(text).replace(CONTROLS, function (c) { return "[U+" + ("000" + c.charCodeAt(0).toString(16).toUpperCase()).slice(-4) + "]"; });
+  }
+
+  function textNode(text) {
+    return document.createTextNode(visible(text));
   }
 
   function el(tag, className, text) {
@@ -46,7 +52,7 @@
     if (hit.anchor) meta.push(hit.anchor);
     var metaLine = el("div", "hit-meta", meta.join(" · "));
     (hit.found_by || []).forEach(function (by) {
-      metaLine.appendChild(document.createTextNode(" "));
+      metaLine.appendChild(textNode(" "));
       metaLine.appendChild(el("span", "badge found-by found-" + (by === "bm25" ? "bm25" : "semantic"), by));
     });
     li.appendChild(metaLine);
@@ -59,12 +65,12 @@
       a.rel = "noopener noreferrer";
       title.appendChild(a);
     } else {
-      title.textContent = label;
+      title.textContent = visible(label);
     }
     li.appendChild(title);
     var snippet = el("p", "hit-snippet");
     (hit.snippet || []).forEach(function (part) {
-      snippet.appendChild(part[1] ? el("mark", null, part[0]) : document.createTextNode(visible(part[0])));
+      snippet.appendChild(part[1] ? el("mark", null, part[0]) : textNode(part[0]));
     });
     li.appendChild(snippet);
     if (typeof similarApi === "string" && hit.id) li.appendChild(moreLikeThis(hit, similarApi));
@@ -94,7 +100,7 @@
         status.textContent = body.hits.length ? "Similar in meaning:" : "Nothing similar found.";
       }, function (error) {
         loaded = false;
-        status.textContent = "More like this failed: " + (error && error.message ? error.message : "unknown error");
+        status.textContent = visible("More like this failed: " + (error && error.message ? error.message : "unknown error"));
       });
     });
     box.appendChild(button);
@@ -121,7 +127,7 @@
     if (result.capped) text += " (most recent ranked)";
     if (!result.matched) text = "No matches for “" + query + "”.";
     if (result.notice) text += " " + result.notice;
-    ui.status.textContent = text;
+    ui.status.textContent = visible(text);
   }
 
   /* ---------------------------------------------------------------- offline search */
@@ -282,7 +288,7 @@
         rememberQuery(params);
       }, function (error) {
         if (mine !== generation || (error && error.name === "AbortError")) return;
-        ui.status.textContent = "Search failed: " + (error && error.message ? error.message : "unknown error");
+        ui.status.textContent = visible("Search failed: " + (error && error.message ? error.message : "unknown error"));
       });
     }
 
@@ -424,10 +430,10 @@
   }
 
   function describeLocation(location, prefix) {
-    var parts = [document.createTextNode(prefix), linkTo(location)];
+    var parts = [textNode(prefix), linkTo(location)];
     var meta = [location.kind, (location.published_at || "").slice(0, 10), location.anchor].filter(Boolean);
-    if (meta.length) parts.push(document.createTextNode(" (" + meta.join(" · ") + ")"));
-    if (location.excerpt) parts.push(document.createTextNode(": “" + location.excerpt + "”"));
+    if (meta.length) parts.push(textNode(" (" + meta.join(" · ") + ")"));
+    if (location.excerpt) parts.push(textNode(": “" + location.excerpt + "”"));
     return parts;
   }
 
@@ -441,10 +447,10 @@
     target.hidden = false;
     if (!detail) return;
     var parts = [];
-    if (check.gap) parts = [document.createTextNode("Not checked: " + check.gap.reason + " (" + check.gap.hint + " to check it).")];
+    if (check.gap) parts = [textNode("Not checked: " + check.gap.reason + " (" + check.gap.hint + " to check it).")];
     else if (check.location) parts = describeLocation(check.location, check.status === "verbatim" ? "Found in " : "Closest wording in ");
     else if (check.closest) parts = describeLocation(check.closest, "Not in the corpus. Nearest passage, for reference only: ");
-    else parts = [document.createTextNode("Not in the corpus.")];
+    else parts = [textNode("Not in the corpus.")];
     detail.replaceChildren.apply(detail, parts);
     detail.hidden = false;
   }
@@ -453,18 +459,18 @@
     document.querySelectorAll('[data-count-for="' + cssEscape(check.id) + '"]').forEach(function (node) {
       var look = COUNT_BADGES[check.status] || ["pending", check.status];
       var value = check.measured === null || check.measured === undefined ? "—" : String(check.measured);
-      var children = [document.createTextNode(value)];
-      if (check.status !== "measured") children.push(document.createTextNode(" "), badge(look[0], look[1]));
+      var children = [textNode(value)];
+      if (check.status !== "measured") children.push(textNode(" "), badge(look[0], look[1]));
       node.replaceChildren.apply(node, children);
-      if (check.gap) node.title = "Not checked: " + check.gap.reason + " (" + check.gap.hint + " to check it)";
-      else if (check.note) node.title = check.note;
+      if (check.gap) node.title = visible("Not checked: " + check.gap.reason + " (" + check.gap.hint + " to check it)");
+      else if (check.note) node.title = visible(check.note);
     });
   }
 
   function applySummary(results) {
     var box = document.getElementById("verify-summary");
     if (box && results.summary) {
-      var children = [el("strong", null, "Verification: "), document.createTextNode(results.summary.line)];
+      var children = [el("strong", null, "Verification: "), textNode(results.summary.line)];
       var here = results.summary.here_lines || [];
       if (here.length) {
         var list = el("ul", "here-lines");
@@ -569,7 +575,7 @@
       event.preventDefault();
       var question = ui.q.value.trim();
       if (!question) return;
-      ui.status.textContent = "Asking " + data.api.model + "…";
+      ui.status.textContent = visible("Asking " + data.api.model + "…");
       ui.stream.textContent = "";
       ui.sentences.textContent = "";
       ui.passages.textContent = "";
@@ -581,11 +587,11 @@
       }).then(function (response) {
         if (!response.ok) return response.json().then(function (body) { throw new Error(body.error || response.status); });
         return readLines(response, function (line) {
-          if (line.type === "chunk") streamed.textContent += line.text;
-          else if (line.type === "error") ui.status.textContent = line.error;
+          if (line.type === "chunk") streamed.textContent += visible(line.text);
+          else if (line.type === "error") ui.status.textContent = visible(line.error);
           else if (line.type === "answer") { renderAnswer(ui, line.answer); ui.status.textContent = "Checked."; }
         });
-      }).catch(function (error) { ui.status.textContent = "Ask failed: " + error.message; });
+      }).catch(function (error) { ui.status.textContent = visible("Ask failed: " + error.message); });
     });
   }
 
