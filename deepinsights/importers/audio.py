@@ -96,6 +96,7 @@ def _transcribe(path: Path, rel: str, options: ImportRun) -> Document:
     return Document(
         source="audio",
         source_id=video or rel,
+        origin="" if video else options.origin,
         kind="transcript",
         text=text,
         thinker=options.thinker or "",

@@ -167,6 +167,7 @@ def _mastodon(
         yield Document(
             source="mastodon-to-sqlite",
             source_id=str(row["id"]),
+            origin=options.origin,  # status ids are numbered per Mastodon server
             kind="post",
             text=text,
             thinker=owner,

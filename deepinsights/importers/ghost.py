@@ -86,6 +86,7 @@ def _document(post: dict[str, Any], tags: list[str], authors: list[str], label: 
     return Document(
         source=NAME,
         source_id=as_text(post.get("id")) or as_text(post.get("uuid")) or slug,
+        origin="" if as_text(post.get("id")) or as_text(post.get("uuid")) else options.origin,  # a slug is the site's
         kind="page" if page else "post",
         text=text,
         title=clean(as_text(post.get("title"))) or None,

@@ -96,6 +96,7 @@ def _document(name: str, markup: str, base: str, options: ImportRun) -> Document
     return Document(
         source=NAME,
         source_id=native.group(1) if native else stem,
+        origin="" if native else options.origin,  # a file name is only distinct within its export
         kind="post",
         text=text,
         title=clean(tidy(title_node.text())) or None if title_node is not None else None,

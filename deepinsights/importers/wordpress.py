@@ -89,6 +89,7 @@ def _document(item: Element, kind: str, label: str, options: ImportRun) -> Docum
     return Document(
         source=NAME,
         source_id=_wp(item, "post_id") or link,
+        origin=options.origin if _wp(item, "post_id") else "",  # post ids are numbered per site: 1, 2, 3…
         kind=kind,
         text=text,
         title=clean(tidy(_text(item, "title"))) or None,
