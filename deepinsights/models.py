@@ -48,6 +48,14 @@ KINDS = (
     "newsletter",
     "record",
 )
+_PLURALS = {"reply": "replies", "quote": "quote tweets", "readme": "READMEs", "repost": "reposts"}
+
+
+def kind_label(kind: str, n: int) -> str:
+    """What ``n`` documents of ``kind`` are called: ``post`` → ``posts``, ``readme`` → ``READMEs``."""
+    if n == 1:
+        return {"readme": "README", "quote": "quote tweet"}.get(kind, kind)
+    return _PLURALS.get(kind, f"{kind}s")
 
 
 def document_id(source: str, source_id: str, origin: str = "") -> str:

@@ -163,6 +163,7 @@ def _inputs(
         api={"search": None, "verify": None},
         generated_at=f"exported {stamp}",
     )
+    inputs.quote_statuses = page.quote_statuses(inputs.verify)
     inputs.prompt, inputs.prompt_error = page.compile_prompt_text(profile, inputs)
     return inputs
 

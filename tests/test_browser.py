@@ -314,6 +314,8 @@ SHOWN = """() => {
     sections: all('main > section[id]').filter(s => !s.hidden).map(s => s.id),
     headings: all('main h2').map(h => h.textContent.trim()),
     contents: all('nav.toc a').map(a => a.textContent.trim()),
+    claims: all('#search-holdings, #search-claim, #built-from, #built-from-measured').map(n => n.textContent),
+    prompt: document.getElementById('prompt-text').textContent,
   };
 }"""
 
@@ -327,7 +329,8 @@ def _shown(page: Any) -> dict[str, Any]:
 def test_export_shows_the_same_verification_as_the_served_page(
     browser: Any, base_url: str, workspace: str, tmp_path: Path
 ) -> None:
-    """Badges, details, counts, summary, gaps, sections and contents: the same over http and from file://."""
+    """Badges, details, counts, summary, gaps, sections, contents, headings and prompt: the same over http and
+    from file://."""
     site = tmp_path / "site"
     export_site(site, workspace, slug="karpathy")
     context = browser.new_context(viewport={"width": 1280, "height": 900}, reduced_motion="reduce")
@@ -347,6 +350,7 @@ def test_export_shows_the_same_verification_as_the_served_page(
     assert ["axioms[3].quotes[0]", False, "badge verify-badge ok", "verbatim"] in shown_badges
     assert exported["summary"] and "1 verbatim" in exported["summary"]
     assert "ask" in exported["sections"] and "Ask" in exported["contents"]
+    assert len(exported["claims"]) == 4 and "[not checked: " in exported["prompt"]
     for key in served:
         assert exported[key] == served[key], key
 

@@ -11,10 +11,12 @@ import yaml
 
 from deepinsights.errors import ProfileError
 from deepinsights.models import Document, ImportReport
-from deepinsights.profile import load_profile
+from deepinsights.profile import load_profile, parse_profile
 from deepinsights.prompt import (
     CLAIMED_MARKER,
     MEASURED_MARKER,
+    QUOTES_MARKER,
+    Checked,
     compile_prompt,
     count_lines,
     prompt_json,
@@ -70,16 +72,20 @@ def test_claimed_counts_are_marked_as_claims(karpathy):
     assert lines[1] == CLAIMED_MARKER
 
 
-def test_measured_counts_replace_claims(karpathy):
+def test_measured_counts_replace_claims_labelled_by_what_was_counted(karpathy):
     lines = compile_prompt(karpathy, STATS).splitlines()
-    # tweets = tweet + reply; posts measured; no transcripts or readmes for karpathy; podcasts stay claims
-    assert lines[0].endswith("public output (700 tweets, 30 blog posts, 4 podcast appearances (claimed)).")
+    # "tweets" counts tweets and replies, "blog posts" posts; no transcripts or READMEs for karpathy; podcasts
+    # stay claims. Each measured number says what it counted, not the profile's label ("GitHub repos" are READMEs).
+    assert lines[0].endswith("public output (600 tweets, 100 replies, 30 posts, 4 podcast appearances (claimed)).")
     assert lines[1] == MEASURED_MARKER
     assert [(c.label, c.count, c.measured) for c in count_lines(karpathy, STATS)] == [
-        ("tweets", 700, True),
-        ("blog posts", 30, True),
+        ("tweets", 600, True),
+        ("replies", 100, True),
+        ("posts", 30, True),
         ("podcast appearances", 4, False),
     ]
+    readmes = [{"thinker": "karpathy", "kind": "readme", "items": 13}]
+    assert ("READMEs", 13, True) in [(c.label, c.count, c.measured) for c in count_lines(karpathy, readmes)]
 
 
 def test_sections_and_headings(karpathy):
@@ -144,6 +150,13 @@ def test_cli_prompt_uses_workspace_stats(run, db, backend):
     assert "public output (3 tweets, 4 podcast appearances (claimed))." in measured
     data = json.loads(run("prompt", "karpathy", "--format", "json", "--db", db).output)
     assert data["counts"]["items"][0] == {"label": "tweets", "count": 3, "measured": True}
+    # its quotes are checked against those 3 tweets: none is there, most cite sources they are not
+    assert QUOTES_MARKER in measured and "[not found in the corpus" in measured and "[not checked: " in measured
+    omitted = run("prompt", "karpathy", "--unverified-quotes", "omit", "--db", db).output
+    assert "[not found in the corpus" not in omitted and "[not checked: " not in omitted
+    assert "## THE 1 AXIOM (" in omitted  # only axiom 5 has no quote in doubt (4 cites tweets; these are not it)
+    kept = run("prompt", "karpathy", "--unverified-quotes", "keep", "--db", db).output
+    assert "[not checked: " not in kept and "## THE 10 AXIOMS" in kept
 
 
 def test_cli_prompt_errors(run, db, fixtures):
@@ -152,3 +165,57 @@ def test_cli_prompt_errors(run, db, fixtures):
     assert bad.exit_code == 1 and "schema error" in bad.output
     template = run("prompt", fixtures / "profile.yaml", "--format", "llm-template", "--db", db)
     assert yaml.safe_load(template.output)["system"].startswith("You are simulating the thinking of Ada Example")
+
+
+QUOTED = """
+identity: {slug: ada, name: Ada Example}
+axioms:
+  - number: 1
+    title: Small first
+    statement: 'Build "the smallest working version" first, then grow it.'
+    quotes:
+      - {text: the smallest working version, source: {title: Smallness post}}
+  - number: 2
+    title: Loops
+    statement: Close the loop.
+    quotes:
+      - {text: "Loops all the way down.", source: {title: A podcast}}
+  - number: 3
+    title: Verified
+    statement: 'She wrote "it runs" and meant it.'
+    quotes:
+      - {text: it runs, source: {title: Smallness post}}
+simulator:
+  opening: "You are simulating Ada ({counts})."
+  additional_models:
+    - text: '"Ship the toy" - a toy that runs beats a plan.'
+      quotes: [{text: Ship the toy, source: {title: A podcast}}]
+"""
+VERDICTS = {
+    "axioms[0].quotes[0]": "not_found",
+    "axioms[1].quotes[0]": "unverifiable_here",
+    "axioms[2].quotes[0]": "verbatim",
+    "simulator.additional_models[0].quotes[0]": "unverifiable_here",
+}
+
+
+def test_unconfirmed_quotes_are_marked_where_they_stand_by_default():
+    text = compile_prompt(parse_profile(QUOTED), checked=Checked(VERDICTS))
+    assert 'Build "the smallest working version" [not found in the corpus] first, then grow it.' in text
+    assert (  # not in the line itself: the mark names the words
+        "2. LOOPS — Close the loop. [not checked: its source is not in the corpus: “Loops all the way down.”]"
+    ) in text
+    assert '3. VERIFIED — She wrote "it runs" and meant it.\n' in text, "a verified quote is left alone"
+    assert '- "Ship the toy" [not checked: its source is not in the corpus] - a toy that runs beats a plan.' in text
+    assert QUOTES_MARKER in text
+
+
+def test_omit_leaves_unconfirmed_items_out_and_keep_leaves_them_as_written():
+    omitted = compile_prompt(parse_profile(QUOTED), checked=Checked(VERDICTS, "omit"))
+    assert "## THE 1 AXIOM (" in omitted and "3. VERIFIED" in omitted
+    assert "smallest" not in omitted and "Loops" not in omitted and "Ship the toy" not in omitted
+    assert QUOTES_MARKER not in omitted
+    kept = compile_prompt(parse_profile(QUOTED), checked=Checked(VERDICTS, "keep"))
+    assert kept == compile_prompt(parse_profile(QUOTED)), "keep is the prompt as the profile writes it"
+    with pytest.raises(ProfileError, match="Unknown choice 'drop'"):
+        Checked(VERDICTS, "drop")

@@ -25,6 +25,7 @@ from starlette.testclient import TestClient
 from deepinsights.importers import ImportOptions
 from deepinsights.ingest import run_import
 from deepinsights.passages import split_document
+from deepinsights.prompt import QUOTES_MARKER
 from deepinsights.site_export import INDEX_FILE, export_site
 from deepinsights.web.app import create_app
 from deepinsights.web.security import CSP
@@ -572,6 +573,26 @@ def test_karpathy_page_holds_every_seed_section(tmp_path):
         assert len(tree.css(selector)) == expected, selector
     assert tree.css_first("[data-reconstructed]") is not None
     assert "Make the complex legible" in tree.css_first("pre#prompt-text").text()
+
+
+def test_headings_and_counts_come_from_the_workspace_and_the_profiles_are_claims(db):
+    """The seed's "Tweet Archive Search (756 tweets)" over a workspace of a few posts says what is there instead."""
+    make_workspace(db, thinker="karpathy")
+    with TestClient(create_app(db)) as c:
+        tree = _tree(c.get("/profile/karpathy").text)
+    assert tree.css_first("#search-title").text().strip().startswith("Archive search")
+    holdings = tree.css_first("#search-holdings").text()
+    assert "14 documents: 8 posts, 4 tweets, 1 README, 1 transcript" in holdings.replace("\n", " ")
+    claim = tree.css_first("#search-claim")
+    assert "“Tweet Archive Search (756 tweets) — Search the full tweet corpus" in claim.text()
+    assert claim.css_first(".badge.claim") is not None
+    assert [a.text().strip() for a in tree.css("nav.toc a") if "search" in a.text().lower()] == ["Archive search"]
+    assert "756 tweets" in tree.css_first("#built-from").text() and tree.css_first("#built-from .badge.claim")
+    assert "This workspace: 14 documents" in tree.css_first("#built-from-measured").text()
+    prompt = tree.css_first("pre#prompt-text").text()
+    assert "public output (4 tweets, 8 posts, 1 transcript, 4 podcast appearances (claimed), 1 README)." in prompt
+    assert "GitHub repos" not in prompt and QUOTES_MARKER in prompt
+    assert "[not checked: its source is not in the corpus" in prompt and "[not found in the corpus" in prompt
 
 
 # -- the CLI -------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import click
 
 from .. import workspace
 from ..profile import Profile, dump_profile, list_profiles, load_profile, new_profile
-from ..prompt import FORMATS, render_prompt
+from ..prompt import FORMATS, NOT_CHECKED, UNCONFIRMED, Checked, render_prompt
 from ..store import Store
 from ..workspace import Db
 from .common import db_option, echo_data, echo_json, errors_as_messages, json_option, open_store, plain
@@ -145,12 +145,23 @@ def export(slug: str, fmt: str, db_path: Db) -> None:
 @click.command(name="prompt")
 @click.argument("slug")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option(
+    "--unverified-quotes",
+    "unverified",
+    type=click.Choice(UNCONFIRMED),
+    default="mark",
+    show_default=True,
+    help="Items whose quoted words verify cannot confirm (not found in the workspace, or citing a source it "
+    "does not hold): mark those words, omit the items, or keep them as written.",
+)
 @db_option
-def prompt(slug: str, fmt: str, db_path: Db) -> None:
+def prompt(slug: str, fmt: str, unverified: str, db_path: Db) -> None:
     """Compile a profile's simulator prompt (text, an llm template, or JSON).
 
     When the workspace holds documents for the thinker, the counts in the prompt are
-    measured from it; otherwise they are the profile's claims, and the prompt says so.
+    measured from it (labelled by what was counted); otherwise they are the profile's
+    claims, and the prompt says so. The profile's quotes are then checked too: words verify
+    cannot confirm are marked [not found in the corpus] or [not checked: …] by default.
     An llm template has every '$' doubled, so that llm shows the profile's text as it is
     (a '$5' or '$input' in it is not a template variable).
 
@@ -158,15 +169,20 @@ def prompt(slug: str, fmt: str, db_path: Db) -> None:
     Example usage:
         llm -s "$(insights prompt karpathy)" "What do you make of this design?"
         insights prompt karpathy --format llm-template > "$(llm templates path)/karpathy.yaml"
+        insights prompt karpathy --unverified-quotes omit
     """
     with errors_as_messages():
         profile = load_profile(slug, _workspace(db_path))
-    stats = None
+    from ..verify import verify_profile  # subtle: here, so that the other profile commands do not load it
+
+    stats, checked = None, NOT_CHECKED
     if workspace.exists(db_path):
-        with open_store(db_path, read_only=True) as store:
+        with open_store(db_path, read_only=True) as store, errors_as_messages():
             stats = _stats(store, profile.slug)
+            if stats is not None and unverified != "keep":
+                checked = Checked(verify_profile(profile, store).quote_statuses(), unverified)
     with errors_as_messages():
-        echo_data(render_prompt(profile, fmt, stats))
+        echo_data(render_prompt(profile, fmt, stats, checked))
 
 
 def _stats(store: Store, slug: str) -> list[dict[str, object]] | None:

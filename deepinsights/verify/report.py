@@ -223,6 +223,10 @@ class ProfileReport:
                 return count
         return next((q for q in self.quotes if q.path == item_id), None)
 
+    def quote_statuses(self) -> dict[str, str]:
+        """Each quote's path and status (``unverifiable_here`` included): what the prompt marks by."""
+        return {q.path: q.status for q in self.quotes}
+
     def item_ids(self) -> list[str]:
         return [c.id for c in self.counts] + [q.path for q in self.quotes]
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +61,7 @@ class Site:
     db_path: Db | None
     default_slug: str | None = None
     model_name: str | None = None
+    verified: dict[str, tuple[Profile, int, dict[str, Any]]] = field(default_factory=dict)
 
 
 def create_app(
@@ -212,6 +213,7 @@ def page_inputs(site: Site, slug: str, profile: Profile) -> page.PageInputs:
     if status["available"]:
         inputs.thinkers = site.corpus.thinkers()
         inputs.measured = site.corpus.stats()
+        inputs.quote_statuses = page.quote_statuses(verification(site, slug, profile))
     inputs.prompt, inputs.prompt_error = page.compile_prompt_text(profile, inputs)
     return inputs
 
@@ -347,10 +349,26 @@ def verify_json(site: Site, slug: str) -> dict[str, Any] | None:
     profile = site.profiles.get(slug)
     if profile is None:
         return None
+    results = verification(site, slug, profile)
+    return {"slug": slug, "available": results is not None, "results": results}
+
+
+def verification(site: Site, slug: str, profile: Profile) -> dict[str, Any] | None:
+    """The profile's verification report (``to_dict``), None without a corpus; kept until the workspace changes.
+
+    The page's prompt marks quotes by it and ``/api/verify`` returns it, so a page load and its
+    badges verify once per workspace generation (and profile file version), not twice a visit.
+    """
     store = site.corpus.store()
     if store is None:
-        return {"slug": slug, "available": False, "results": None}
-    return {"slug": slug, "available": True, "results": verify_profile(profile, store).to_dict()}
+        return None
+    generation = site.corpus.generation()
+    cached = site.verified.get(slug)
+    if cached is not None and cached[0] is profile and cached[1] == generation:
+        return cached[2]
+    results = verify_profile(profile, store).to_dict()
+    site.verified[slug] = (profile, generation, results)
+    return results
 
 
 def _json_error(status: int, message: str) -> JSONResponse:

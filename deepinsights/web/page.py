@@ -25,6 +25,7 @@ from markupsafe import Markup
 
 from ..display import visible
 from ..errors import DeepInsightsError
+from ..models import kind_label
 from ..profile import Profile
 from ..profile.schema import SectionText
 from ..profile.sections import SECTIONS, Section
@@ -51,6 +52,7 @@ class PageInputs:
     search: dict[str, Any] = field(default_factory=dict)
     import_hint: str = "insights import PATH"
     verify: dict[str, Any] | None = None  # a ProfileReport's to_dict(), embedded (the export) instead of fetched
+    quote_statuses: dict[str, str] | None = None  # verify's verdict per quote path: the prompt marks by it
     api: dict[str, str | None] = field(default_factory=dict)
     generated_at: str | None = None
 
@@ -137,6 +139,7 @@ def profile_context(profile: Profile, inputs: PageInputs) -> dict[str, Any]:
         "thinker": thinker or "all thinkers",
         "measured": measured,
         "measured_total": _total(measured),
+        "holdings": holdings(measured),
         "kinds": sorted({row["kind"] for row in measured}),
         "claims": [
             {"claim": c, "measured": _measured_claim(c.kinds, c.url_contains, measured)} for c in profile.corpus_claims
@@ -151,6 +154,19 @@ def profile_context(profile: Profile, inputs: PageInputs) -> dict[str, Any]:
         "ask": {"live": inputs.mode == "server" and bool(inputs.api.get("ask")), "model": inputs.api.get("model")},
         "page_json": json_script(_page_data(profile, inputs, thinker)),
     }
+
+
+def holdings(rows: list[dict[str, Any]]) -> str | None:
+    """What the measured rows hold, for headings: ``55 documents: 23 posts, 13 READMEs, 9 transcripts``."""
+    per_kind = Counter[str]()
+    for row in rows:
+        per_kind[row["kind"]] += int(row["items"])
+    total = sum(per_kind.values())
+    if not total:
+        return None
+    ordered = sorted(per_kind.items(), key=lambda item: (-item[1], item[0]))  # most first, ties by name
+    parts = ", ".join(f"{n:,} {kind_label(kind, n)}" for kind, n in ordered)
+    return f"{total:,} document{'' if total == 1 else 's'}: {parts}"
 
 
 def search_thinker(profile: Profile, thinkers: list[str]) -> str:
@@ -168,11 +184,15 @@ def table_of_contents(profile: Profile) -> list[dict[str, Any]]:
     return [
         {
             "id": s.anchor,
-            "label": _short(section_text(profile, s).title) or s.label,
+            "label": s.label if s.key in MEASURED_SECTIONS else _short(section_text(profile, s).title) or s.label,
             "count": None if s.always else len(profile.items(s.lists[0])),
         }
         for s in page_sections(profile)
     ]
+
+
+MEASURED_SECTIONS = frozenset({"search", "corpus"})
+"""Sections whose headings say what the workspace holds: the profile's own title for them is shown as a claim."""
 
 
 def section_text(profile: Profile, section: Section) -> SectionText:
@@ -224,18 +244,25 @@ def import_hint(thinker: str, db_path: Db | None) -> str:
     return f"insights import PATH --thinker {thinker}{db}"
 
 
+def quote_statuses(results: dict[str, Any] | None) -> dict[str, str] | None:
+    """Each quote's status from verification results (``ProfileReport.to_dict()``), for the prompt."""
+    return {q["path"]: q["status"] for q in results["quotes"]} if results else None
+
+
 def compile_prompt_text(profile: Profile, inputs: PageInputs) -> tuple[str | None, str | None]:
     """(prompt, None), or (None, why not) when it cannot be compiled.
 
     Counts are measured when the corpus holds this thinker, else the profile's claims
-    (the prompt itself says which).
+    (the prompt itself says which); quoted words verify could not confirm are then marked,
+    the default of ``insights prompt --unverified-quotes``.
     """
     try:
-        from ..prompt import compile_prompt
+        from ..prompt import NOT_CHECKED, Checked, compile_prompt
     except ImportError:
         return None, "The prompt compiler is not installed."
     stats = inputs.measured if profile.identity.slug in inputs.thinkers else None
+    checked = Checked(inputs.quote_statuses) if inputs.quote_statuses and stats is not None else NOT_CHECKED
     try:
-        return compile_prompt(profile, stats=stats), None
+        return compile_prompt(profile, stats=stats, checked=checked), None
     except DeepInsightsError as ex:
         return None, str(ex)
