@@ -29,6 +29,7 @@ from deepinsights.ask.check import check_answer  # noqa: E402
 from deepinsights.ask.models import choose_model  # noqa: E402
 from deepinsights.importers import ImportOptions  # noqa: E402
 from deepinsights.ingest import run_import  # noqa: E402
+from deepinsights.models import SearchFilter  # noqa: E402
 from deepinsights.profile import load_profile  # noqa: E402
 from deepinsights.store import Store  # noqa: E402
 
@@ -56,7 +57,7 @@ def run(model_name: str | None, limit: int | None) -> dict[str, object]:
 def _one(item: dict[str, object], store: Store, profile: object, model: object) -> dict[str, object]:
     question = str(item["q"])
     started = time.perf_counter()
-    passages = retrieve(store, question, thinker="karpathy")
+    passages = retrieve(store, question, SearchFilter(thinker="karpathy"))
     declined = not passages or not is_relevant(question, passages[0])
     retrieval = time.perf_counter() - started
     row: dict[str, object] = {"q": question, "covered": item["covered"], "declined": declined, "retrieval_s": retrieval}

@@ -36,7 +36,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from common import CACHE, Timer, ZipfText, fresh_db, table, vocabulary, write_result  # noqa: E402
 
-from deepinsights.models import HIGHLIGHT_END, HIGHLIGHT_START, Document, ImportReport  # noqa: E402
+from deepinsights.models import (  # noqa: E402
+    HIGHLIGHT_END,
+    HIGHLIGHT_START,
+    Document,
+    ImportReport,
+    SearchFilter,  # noqa: E402
+)
 from deepinsights.search import build_fts_query, search  # noqa: E402
 from deepinsights.store import Store  # noqa: E402
 
@@ -189,14 +195,14 @@ def measure(store: Store, repeat: int, naive_repeat: int) -> list[dict[str, Any]
     plan = queries()
     timings: list[list[float]] = [[] for _ in plan]
     for _, query, options in plan:  # warm-up, not measured: a server's page cache is warm
-        search(store, query, limit=LIMIT, **options)
+        search(store, query, SearchFilter(limit=LIMIT), **options)
     for _ in range(repeat):  # subtle: rounds interleave queries, so a burst of load hits them all alike
         for i, (_, query, options) in enumerate(plan):
             with Timer() as timer:
-                search(store, query, limit=LIMIT, **options)
+                search(store, query, SearchFilter(limit=LIMIT), **options)
             timings[i].append(timer.seconds * 1000)
     for (category, query, options), runs in zip(plan, timings, strict=True):
-        results = search(store, query, limit=LIMIT, **options)
+        results = search(store, query, SearchFilter(limit=LIMIT), **options)
         ours = [(h.passage_id, h.score) for h in results.hits]
         naive_ms, reference = [], []
         for _ in range(naive_repeat):

@@ -53,7 +53,11 @@ from bench.common import CACHE, RESULTS, ROOT, ZipfText, write_result  # noqa: E
 from deepinsights.errors import EmbeddingError  # noqa: E402
 from deepinsights.importers import ImportOptions  # noqa: E402
 from deepinsights.ingest import run_import  # noqa: E402
-from deepinsights.models import Document, ImportReport  # noqa: E402
+from deepinsights.models import (  # noqa: E402
+    Document,
+    ImportReport,
+    SearchFilter,  # noqa: E402
+)
 from deepinsights.semantic import hybrid, index  # noqa: E402
 from deepinsights.semantic.hybrid import hybrid_search  # noqa: E402
 from deepinsights.semantic.index import VectorIndex, build_index  # noqa: E402
@@ -170,7 +174,7 @@ def _target_ids(store: Store, query: dict[str, Any]) -> set[str]:
 
 def _rank(store: Store, q: str, mode: str, targets: set[str], thinker: str | None = None) -> int | None:
     docs: list[str] = []
-    for hit in hybrid_search(store, q, mode=mode, limit=50, thinker=thinker).hits:
+    for hit in hybrid_search(store, q, SearchFilter(limit=50, thinker=thinker), mode=mode).hits:
         if hit.id not in docs:
             docs.append(hit.id)
     return next((i + 1 for i, d in enumerate(docs[:20]) if d in targets), None)
@@ -364,7 +368,7 @@ def _hybrid_timings(store: Store, text: ZipfText, n: int) -> list[float]:
     for _ in range(n):
         q = " ".join(text.words(random.randint(2, 5)))
         started = time.perf_counter()
-        hybrid_search(store, q, mode="hybrid", limit=10)
+        hybrid_search(store, q, SearchFilter(limit=10), mode="hybrid")
         timings.append((time.perf_counter() - started) * 1000)
     return sorted(timings)
 

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from .hookspecs import hookimpl
     from .importers import ImportOptions
     from .ingest import run_import
-    from .models import Document, ImportReport, SearchHit
+    from .models import Document, ImportReport, SearchFilter, SearchHit
     from .profile import Profile, load_profile
     from .search import SearchResults, search
     from .store import Store
@@ -31,6 +31,7 @@ __all__ = [
     "ImportOptions",
     "ImportReport",
     "Profile",
+    "SearchFilter",
     "SearchHit",
     "SearchResults",
     "Store",
@@ -52,6 +53,7 @@ _HOME = {  # where each public name lives
     "run_import": ".ingest",
     "Document": ".models",
     "ImportReport": ".models",
+    "SearchFilter": ".models",
     "SearchHit": ".models",
     "Profile": ".profile",
     "load_profile": ".profile",

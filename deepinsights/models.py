@@ -1,7 +1,7 @@
-"""The records every part of deep-insights shares: Document, Anchor, Span, Passage, SearchHit.
+"""The records every part of deep-insights shares: Document, Anchor, Span, Passage, SearchFilter, SearchHit.
 
 Pure data, no I/O. Importers build Documents; the store splits them into Passages and
-writes both; search returns SearchHits.
+writes both; search takes a SearchFilter and returns SearchHits.
 
 Document identity is a documented contract (see docs/schema.md). A document is told apart by
 three things: ``source``, the importer name (``x-archive``, ``mastodon``, ``markdown``…);
@@ -29,9 +29,12 @@ them again (``store``).
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+
+from .errors import SearchError
 
 KINDS = (
     "tweet",
@@ -185,6 +188,48 @@ class SearchHit:
     anchor_label: str | None = None
     found_by: tuple[str, ...] = ()
 
+
+@dataclass(frozen=True)
+class SearchFilter:
+    """Which passages a search may return, and which page of them: the one value every search passes down.
+
+    ``kinds`` (any of them; empty: all), ``thinker``, and ``since``/``until``: inclusive dates
+    (``YYYY``, ``YYYY-MM``, ``YYYY-MM-DD`` or a full ISO timestamp; checked here, a bad one
+    raises ``SearchError``). ``limit`` hits from ``offset`` on. The CLI and the web build one;
+    search, hybrid search, ask and distill hand it on to the workspace, unchanged or narrowed.
+    """
+
+    kinds: tuple[str, ...] = ()
+    thinker: str | None = None
+    since: str | None = None
+    until: str | None = None
+    limit: int = 20
+    offset: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("since", "until"):
+            value = getattr(self, name)
+            if value is not None and not _DATE.fullmatch(value):
+                raise SearchError(
+                    f"--{name} {value!r} is not a date; use YYYY, YYYY-MM, YYYY-MM-DD or an ISO timestamp"
+                )
+
+    @property
+    def narrows(self) -> bool:
+        """Whether any condition (kind, thinker, dates) leaves passages out."""
+        return bool(self.kinds or self.thinker or self.since or self.until)
+
+    def until_bound(self) -> tuple[str, bool] | None:
+        """``until`` as an upper bound on ``published_at``: (value, inclusive); None without ``until``.
+
+        subtle: a partial date is a whole period: '2022-11' + '~' sorts after every '2022-11-…' timestamp.
+        """
+        if self.until is None:
+            return None
+        return (self.until, True) if len(self.until) > 10 else (self.until + "~", False)
+
+
+_DATE = re.compile(r"\d{4}(-\d{2}(-\d{2}([T ][\d:.]+Z?)?)?)?")
 
 HIGHLIGHT_START = "\x02"
 HIGHLIGHT_END = "\x03"

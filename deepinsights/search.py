@@ -38,7 +38,7 @@ from typing import Any
 from . import config
 from .backend_sql import is_postgres
 from .errors import SearchError
-from .models import HIGHLIGHT_END, HIGHLIGHT_START, SearchHit
+from .models import HIGHLIGHT_END, HIGHLIGHT_START, SearchFilter, SearchHit
 from .moments import Timeline, moment, offset_in, timeline_of
 from .store import Store, storable
 
@@ -54,7 +54,6 @@ MIN_STEPS = 20
 BM25 = "bm25(f.passages_fts, 2.0, 1.0)"
 
 _PIECE = re.compile(r'"([^"]*)"|([^\s"]+)')
-_DATE = re.compile(r"\d{4}(-\d{2}(-\d{2}([T ][\d:.]+Z?)?)?)?")
 
 
 @dataclass
@@ -110,41 +109,34 @@ def _searchable(piece: str) -> bool:
 def search(
     store: Store,
     q: str,
+    filters: SearchFilter | None = None,
     *,
-    kind: str | list[str] | None = None,
-    thinker: str | None = None,
-    since: str | None = None,
-    until: str | None = None,
-    limit: int = 20,
-    offset: int = 0,
     raw: bool = False,
     prefix_last: bool = False,
     candidates: int | None = None,
 ) -> SearchResults:
-    """Return the passages matching ``q``, best first (BM25), with highlighted snippets.
+    """Return the passages matching ``q`` that pass ``filters``, best first (BM25), with highlighted snippets.
 
-    ``since``/``until`` are inclusive dates: ``YYYY``, ``YYYY-MM``, ``YYYY-MM-DD`` or a full
-    ISO timestamp. An empty query returns no hits. See the module docstring for how very
-    common words and very large match sets are ranked.
+    An empty query returns no hits. See the module docstring for how very common words and
+    very large match sets are ranked.
     """
+    filters = filters or SearchFilter()
     if is_postgres(store):
         from .pg.search import pg_search
 
-        found = pg_search(
-            store, q, kind=kind, thinker=thinker, since=since, until=until, limit=limit, offset=offset, raw=raw,
-            prefix_last=prefix_last, candidates=candidates,
-        )  # fmt: skip
+        found = pg_search(store, q, filters, raw=raw, prefix_last=prefix_last, candidates=candidates)
         found.hits = at_moments(store, found.hits)
         return found
     phrases = [storable(q.strip())] if raw else _phrases(q, prefix_last=prefix_last)
     results = SearchResults(query=q, fts_query=" ".join(phrases))
     if not results.fts_query:
         return results
-    filters = _Filters.build(kind, thinker, since, until)
+    where = _Filters.build(filters)
     cap = candidates or int(config.SEARCH_CANDIDATES.value())
+    page = slice(filters.offset, filters.offset + filters.limit)
     try:
-        ranked = _Query(store, phrases, filters, cap, results).run()
-        results.hits = at_moments(store, _hits(store, results.fts_query, ranked[offset : offset + limit]))
+        ranked = _Query(store, phrases, where, cap, results).run()
+        results.hits = at_moments(store, _hits(store, results.fts_query, ranked[page]))
     except sqlite3.OperationalError as ex:
         if raw:
             raise SearchError(f"Malformed full-text query {q!r}: {ex}. Drop --fts to search for the words.") from None
@@ -163,30 +155,22 @@ class _Filters:
     params: list[Any] = field(default_factory=list)
 
     @classmethod
-    def build(cls, kind: str | list[str] | None, thinker: str | None, since: str | None, until: str | None) -> _Filters:
+    def build(cls, filters: SearchFilter) -> _Filters:
         clauses: list[str] = []
         params: list[Any] = []
-        kinds = [kind] if isinstance(kind, str) else list(kind or [])
-        if kinds:
-            clauses.append(f"d.kind IN ({', '.join('?' * len(kinds))})")
-            params.extend(kinds)
-        if thinker:
+        if filters.kinds:
+            clauses.append(f"d.kind IN ({', '.join('?' * len(filters.kinds))})")
+            params.extend(filters.kinds)
+        if filters.thinker:
             clauses.append("d.thinker = ?")
-            params.append(thinker)
-        if since:
+            params.append(filters.thinker)
+        if filters.since:
             clauses.append("d.published_at >= ?")
-            params.append(_date("since", since))
-        if until:
-            clauses.append("d.published_at <= ?" if len(until) > 10 else "d.published_at < ?")
-            params.append(_date("until", until) if len(until) > 10 else _date("until", until) + "~")
+            params.append(filters.since)
+        if bound := filters.until_bound():
+            clauses.append("d.published_at <= ?" if bound[1] else "d.published_at < ?")
+            params.append(bound[0])
         return cls(" AND ".join(clauses), params)
-
-
-def _date(name: str, value: str) -> str:
-    """Check a since/until value. subtle: '2022-11' + '~' sorts after every '2022-11-…' timestamp."""
-    if not _DATE.fullmatch(value):
-        raise SearchError(f"--{name} {value!r} is not a date; use YYYY, YYYY-MM, YYYY-MM-DD or an ISO timestamp")
-    return value
 
 
 # -- planning and ranking ----------------------------------------------------------------

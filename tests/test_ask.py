@@ -15,7 +15,7 @@ from deepinsights.ask import ask, retrieve, retrieve_hybrid
 from deepinsights.ask.check import check_answer, split_sentences
 from deepinsights.ask.models import choose_model, run
 from deepinsights.errors import AskError
-from deepinsights.models import Document, ImportReport
+from deepinsights.models import Document, ImportReport, SearchFilter
 from deepinsights.profile.schema import Identity, Profile, Simulator
 
 from . import llm_test_models
@@ -70,7 +70,7 @@ def fill(store):
 
 
 def _numbered(corpus, question):
-    passages = retrieve(corpus, question, thinker="ada")
+    passages = retrieve(corpus, question, SearchFilter(thinker="ada"))
     return passages, {p.n: p.text for p in passages}
 
 
@@ -223,9 +223,9 @@ def test_with_passage_vectors_the_model_reads_hybrid_passages(vector_corpus, pro
 
     require_model()
     question = "Why build an autograd engine from scratch?"
-    assert retrieve_hybrid(vector_corpus, question, thinker="ada", since=None, until=None) is None
+    assert retrieve_hybrid(vector_corpus, question, SearchFilter(thinker="ada", since=None, until=None)) is None
     index_passages(vector_corpus, registry.get_embedder())
-    hybrid = retrieve_hybrid(vector_corpus, question, thinker="ada", since=None, until=None)
+    hybrid = retrieve_hybrid(vector_corpus, question, SearchFilter(thinker="ada", since=None, until=None))
     assert hybrid is not None and len(hybrid) == len(TEXTS)  # meaning finds passages no word matches
     scripted.enqueue("I built an autograd engine [1].")
     answer = ask(question, profile, vector_corpus, scripted)

@@ -12,6 +12,7 @@ from deepinsights.importers import importer_for
 from deepinsights.importers.base import ImportOptions, ImportRun
 from deepinsights.importers.transcripts import IMPORTER, MAX_CUE_CHARS, parse_timestamp, url_at, video_id
 from deepinsights.ingest import run_import
+from deepinsights.models import SearchFilter
 from deepinsights.search import search
 
 
@@ -272,7 +273,7 @@ def test_karpathy_lecture_transcripts(corpora, store):
     micrograd = next(d for d in docs if d["source_id"] == "VMj-3S1tku0")
     urls = [p["url"] for p in store.passages(micrograd["id"])]
     assert all("watch?v=VMj-3S1tku0&t=" in u for u in urls)
-    hits = search(store, "backpropagation", limit=50).hits
+    hits = search(store, "backpropagation", SearchFilter(limit=50)).hits
     assert any(hit.id == micrograd["id"] for hit in hits)
 
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from deepinsights.backend_sql import contains, contains_pattern, matching_passages
 from deepinsights.distill.measure import rows as measure_rows
 from deepinsights.errors import SearchError, VerificationError
-from deepinsights.models import HIGHLIGHT_END, HIGHLIGHT_START, Document, ImportReport
+from deepinsights.models import HIGHLIGHT_END, HIGHLIGHT_START, Document, ImportReport, SearchFilter
 from deepinsights.pg.search import translate
 from deepinsights.search import MAX_QUERY_CHARS, search
 from deepinsights.verify.counting import Scope, tally
@@ -94,7 +94,7 @@ def ids(results) -> set[str]:
 def test_hostile_plain_queries_never_raise(corpus):
     for query in HOSTILE:
         for prefix_last in (False, True):
-            results = search(corpus, query, prefix_last=prefix_last, limit=5)
+            results = search(corpus, query, SearchFilter(limit=5), prefix_last=prefix_last)
             assert results.matched >= len(results.hits), query
             assert all(HIGHLIGHT_START not in hit.text for hit in results.hits), query
 
@@ -102,7 +102,7 @@ def test_hostile_plain_queries_never_raise(corpus):
 def test_hostile_raw_queries_raise_only_search_errors(corpus):
     for query in HOSTILE:
         try:
-            search(corpus, query, raw=True, limit=5)
+            search(corpus, query, SearchFilter(limit=5), raw=True)
         except SearchError as error:
             assert "\n" not in str(error), query
             assert str(error).endswith(("Drop --fts to search for the words.", "shorten it.")), query
@@ -214,7 +214,7 @@ def test_title_matches_rank_first_and_scores_are_positive(pg_store):
 
 def test_more_occurrences_rank_higher_and_nothing_is_unweighted(corpus):
     add(corpus, {"twice": "machine and machine again here", "once": "machine and other words here"})
-    results = search(corpus, "machine", kind="post")
+    results = search(corpus, "machine", SearchFilter(kinds=("post",)))
     ranked = [hit.id for hit in results.hits]
     assert ranked.index(Document("t", "twice", "post", "").id) < ranked.index(Document("t", "once", "post", "").id)
     assert results.unweighted == [] and not results.capped
@@ -226,12 +226,12 @@ def test_capped_ranks_the_newest_matches(corpus):
 
 
 def test_filters(corpus):
-    assert ids(search(corpus, "machine", thinker="nobody")) == set()
-    assert ids(search(corpus, "machine", kind=["tweet"])) == set()
-    assert ids(search(corpus, "machine", since="2021-01-01", until="2021")) == {"ml", "reverse"}
-    assert ids(search(corpus, "machine", until="2020-12")) == set()
+    assert ids(search(corpus, "machine", SearchFilter(thinker="nobody"))) == set()
+    assert ids(search(corpus, "machine", SearchFilter(kinds=("tweet",)))) == set()
+    assert ids(search(corpus, "machine", SearchFilter(since="2021-01-01", until="2021"))) == {"ml", "reverse"}
+    assert ids(search(corpus, "machine", SearchFilter(until="2020-12"))) == set()
     with pytest.raises(SearchError, match="not a date"):
-        search(corpus, "machine", since="'; DROP TABLE documents; --")
+        search(corpus, "machine", SearchFilter(since="'; DROP TABLE documents; --"))
 
 
 def test_snippets_highlight_the_match_and_mark_cuts(corpus):
@@ -254,9 +254,10 @@ def test_hits_carry_the_same_fields_as_on_sqlite(corpus):
 def test_offset_pages(corpus):
     full = [h.passage_id for h in search(corpus, "machine OR needle OR rockets", raw=True).hits]
     assert len(full) == 4
-    assert [h.passage_id for h in search(corpus, "machine OR needle OR rockets", raw=True, limit=2, offset=1).hits] == (
-        full[1:3]
-    )
+    assert [
+        h.passage_id
+        for h in search(corpus, "machine OR needle OR rockets", SearchFilter(limit=2, offset=1), raw=True).hits
+    ] == (full[1:3])
 
 
 # -- the verifiers' SQL on both backends ----------------------------------------------------------

@@ -23,7 +23,7 @@ from starlette.testclient import TestClient
 
 from deepinsights.dbcopy import copy_workspace
 from deepinsights.errors import EmbeddingError
-from deepinsights.models import Document, ImportReport
+from deepinsights.models import Document, ImportReport, SearchFilter
 from deepinsights.pg import vectors
 from deepinsights.pg.store import PgStore
 from deepinsights.semantic import hybrid, registry, static
@@ -157,7 +157,7 @@ def test_nearest_passages_are_those_of_exact_cosine_search(pgv_store, embedder):
     add(pgv_store, corpus(300))
     index_passages(pgv_store, embedder)
     for q in ("sourdough flour", "late header in the match", "tensor memory note 12"):
-        hits = hybrid_search(pgv_store, q, mode="semantic", limit=10, model=STATIC).hits
+        hits = hybrid_search(pgv_store, q, SearchFilter(limit=10), mode="semantic", model=STATIC).hits
         top = [pid for pid, _ in open_vector_index(pgv_store, STATIC).search(hybrid.query_vector(q, STATIC), 10)]
         assert top == exact(pgv_store, q, 10)
         assert len(hits) == 10 and hits[0].score >= hits[-1].score
@@ -181,9 +181,11 @@ def test_filters_run_in_sql_and_still_fill_the_page_through_the_index(pgvector_c
     for setting in ("enable_seqscan", "enable_sort"):  # force the HNSW path, even for a selective filter
         pgvector_cluster.admin(f'ALTER DATABASE "{name}" SET {setting} = off')
     with closing(PgStore(pgv_url, read_only=True)) as reader:
-        posts = hybrid_search(reader, "bread", mode="semantic", kind="post", limit=20).hits
+        posts = hybrid_search(reader, "bread", SearchFilter(kinds=("post",), limit=20), mode="semantic").hits
         assert len(posts) == 6 and {h.kind for h in posts} == {"post"}  # 7, 107, …, 507: fewer than asked
-        hits = hybrid_search(reader, "football", mode="semantic", thinker="ada", since="2021", until="2021-12").hits
+        hits = hybrid_search(
+            reader, "football", SearchFilter(thinker="ada", since="2021", until="2021-12"), mode="semantic"
+        ).hits
         assert hits and all(h.thinker == "ada" and h.published_at.startswith("2021") for h in hits)
         allowed = [
             r["id"]
@@ -205,7 +207,7 @@ def test_changed_and_removed_passages_leave_the_pgvector_table(pgv_store, embedd
     assert (report.embedded, report.empty, report.removed) == (1, 1, 2)
     assert table_ids(pgv_store) == vector_ids(pgv_store) and len(table_ids(pgv_store)) == 9
     assert table_ids(pgv_store) != before
-    top = hybrid_search(pgv_store, "tomato seedlings light", mode="semantic", limit=1).hits[0]
+    top = hybrid_search(pgv_store, "tomato seedlings light", SearchFilter(limit=1), mode="semantic").hits[0]
     assert top.id == docs[3].id and "seedlings" in top.text
 
 
@@ -233,7 +235,7 @@ def test_a_rebuild_with_another_model_recreates_the_table_at_its_dimensions(pgv_
         f"WHERE attrelid = '{vectors.TABLE}'::regclass AND attname = 'embedding'"
     )
     assert column[0]["type"] == "halfvec(8)" and len(table_ids(pgv_store)) == 12
-    assert len(hybrid_search(pgv_store, "anything", mode="semantic", limit=3).hits) == 3
+    assert len(hybrid_search(pgv_store, "anything", SearchFilter(limit=3), mode="semantic").hits) == 3
 
 
 def test_more_like_this_on_postgresql(pgv_store, embedder):
@@ -255,7 +257,7 @@ def test_vectors_copied_from_sqlite_are_synced_by_insights_index(tmp_path, pgv_u
     index_passages(source, embedder)
     with closing(PgStore(pgv_url)) as dest:
         copy_workspace(source, dest)
-    want = [h.passage_id for h in hybrid_search(source, "gpu layout", mode="semantic", limit=5).hits]
+    want = [h.passage_id for h in hybrid_search(source, "gpu layout", SearchFilter(limit=5), mode="semantic").hits]
     source.close()
     with closing(PgStore(pgv_url, read_only=True)) as reader:
         with pytest.raises(EmbeddingError, match=r"not in its pgvector index yet\. Add them with: insights index"):
@@ -266,7 +268,7 @@ def test_vectors_copied_from_sqlite_are_synced_by_insights_index(tmp_path, pgv_u
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["unchanged"] == 30 and json.loads(result.output)["embedded"] == 0
     with closing(PgStore(pgv_url, read_only=True)) as reader:
-        got = [h.passage_id for h in hybrid_search(reader, "gpu layout", mode="semantic", limit=5).hits]
+        got = [h.passage_id for h in hybrid_search(reader, "gpu layout", SearchFilter(limit=5), mode="semantic").hits]
     assert got == want  # the same vectors, the same ranking as on SQLite
 
 

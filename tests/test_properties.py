@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from deepinsights.models import Anchor, Document, ImportReport
+from deepinsights.models import Anchor, Document, ImportReport, SearchFilter
 from deepinsights.passages import HARD_MAX, split_document
 from deepinsights.search import build_fts_query, search
 from deepinsights.store import Store
@@ -76,18 +76,18 @@ def test_any_text_round_trips_and_searching_it_never_fails(shared_store, text, t
     assert "".join(p["text"] for p in shared_store.passages(document.id)) == row["text"]
     for query in (text, title or ""):
         search(shared_store, query)
-        search(shared_store, query, prefix_last=True, kind="note", since="2000")
+        search(shared_store, query, SearchFilter(kinds=("note",), since="2000"), prefix_last=True)
 
 
 @relaxed
 @given(before=hostile_text, word=plain_word, after=hostile_text)
 def test_a_word_in_a_document_finds_it(shared_store, before, word, after):
     document = put(shared_store, f"{before} {word} {after}")
-    hits = search(shared_store, word, thinker=document.thinker, limit=5).hits
+    hits = search(shared_store, word, SearchFilter(thinker=document.thinker, limit=5)).hits
     assert [h.id for h in hits] == [document.id]
-    assert [h.id for h in search(shared_store, word.upper() + " " + word, thinker=document.thinker).hits] == [
-        document.id
-    ]
+    assert [
+        h.id for h in search(shared_store, word.upper() + " " + word, SearchFilter(thinker=document.thinker)).hits
+    ] == [document.id]
 
 
 @pytest.mark.sqlite_only(reason="build_fts_query builds FTS5 syntax, run against passages_fts")
@@ -102,7 +102,7 @@ def test_built_queries_are_never_rejected_by_sqlite(shared_store, query, prefix)
 def test_fts_syntax_in_a_query_matches_literally(shared_store):
     document = put(shared_store, 'He said "NEAR(x) AND y*" - (really) -- mark^2')
     for query in ['"NEAR(x) AND y*"', "NEAR(x)", "(really)", "mark^2", "y*", "AND"]:
-        assert document.id in {h.id for h in search(shared_store, query, limit=100).hits}, query
+        assert document.id in {h.id for h in search(shared_store, query, SearchFilter(limit=100)).hits}, query
 
 
 # -- passages ---------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 import pytest
 
 from deepinsights.errors import SearchError
-from deepinsights.models import HIGHLIGHT_END, HIGHLIGHT_START, Anchor, Document, ImportReport
+from deepinsights.models import HIGHLIGHT_END, HIGHLIGHT_START, Anchor, Document, ImportReport, SearchFilter
 from deepinsights.search import build_fts_query, hit_dict, search
 from deepinsights.store import Store
 
@@ -131,7 +131,7 @@ def test_query_length_and_terms_are_bounded():
 @pytest.mark.parametrize("sample_rows", [10**9, 50])
 def test_selective_queries_rank_exactly_like_naive_bm25(corpus, monkeypatch, query, sample_rows):
     monkeypatch.setattr(search_module, "SAMPLE_ROWS", min(sample_rows, 10**9))
-    results = search(corpus, query, limit=1000)
+    results = search(corpus, query, SearchFilter(limit=1000))
     assert not results.capped and results.unweighted == []
     reference = naive(corpus, build_fts_query(query), 1000)
     assert results.matched == len(reference)
@@ -141,10 +141,10 @@ def test_selective_queries_rank_exactly_like_naive_bm25(corpus, monkeypatch, que
 @pytest.mark.sqlite_only(reason="BM25's IDF planning (unweighted phrases); ts_rank_cd has no IDF to skip")
 def test_very_common_word_is_required_but_not_weighted(corpus, monkeypatch):
     monkeypatch.setattr(search_module, "SAMPLE_ROWS", 50)
-    results = search(corpus, "w0 w7", limit=1000)
+    results = search(corpus, "w0 w7", SearchFilter(limit=1000))
     assert results.unweighted == ['"w0"'] and not results.capped
     assert same_ranking(ranked(results), naive(corpus, '"w7"', 1000))
-    everything = search(corpus, "w0", limit=5, candidates=100)
+    everything = search(corpus, "w0", SearchFilter(limit=5), candidates=100)
     assert everything.unweighted == ['"w0"'] and everything.capped
     assert [h.score for h in everything.hits] == [0.0] * 5
 
@@ -153,14 +153,14 @@ def test_very_common_word_is_required_but_not_weighted(corpus, monkeypatch):
 def test_expensive_words_are_not_weighted_when_over_the_idf_budget(corpus, monkeypatch):
     monkeypatch.setattr(search_module, "SAMPLE_ROWS", 50)
     monkeypatch.setattr(search_module, "IDF_BUDGET", 40)
-    results = search(corpus, "w1 w60", limit=1000)
+    results = search(corpus, "w1 w60", SearchFilter(limit=1000))
     assert results.unweighted == ['"w1"']
     assert same_ranking(ranked(results), [h for h in naive(corpus, '"w60"', 1000) if h[0] in dict(ranked(results))])
 
 
 def test_non_selective_query_ranks_the_most_recent_matches(corpus):
     every = naive(corpus, '"w1"', 1000)
-    results = search(corpus, "w1", limit=1000, candidates=20)
+    results = search(corpus, "w1", SearchFilter(limit=1000), candidates=20)
     assert results.capped and results.matched == 20
     newest = sorted((rowid for rowid, _ in every), reverse=True)[:20]
     assert sorted(h.passage_id for h in results.hits) == sorted(newest)
@@ -168,8 +168,8 @@ def test_non_selective_query_ranks_the_most_recent_matches(corpus):
 
 
 def test_offset_pages_through_the_ranking(corpus):
-    full = ranked(search(corpus, "w3", limit=50))
-    assert ranked(search(corpus, "w3", limit=5, offset=10)) == full[10:15]
+    full = ranked(search(corpus, "w3", SearchFilter(limit=50)))
+    assert ranked(search(corpus, "w3", SearchFilter(limit=5, offset=10))) == full[10:15]
 
 
 def test_empty_and_punctuation_queries_return_nothing(corpus):
@@ -211,26 +211,26 @@ def dates(results) -> list[str]:
     ],
 )
 def test_since_and_until_are_inclusive_and_accept_prefixes(dated, since, until, expected):
-    assert dates(search(dated, "dated", since=since, until=until)) == expected
+    assert dates(search(dated, "dated", SearchFilter(since=since, until=until))) == expected
 
 
 def test_kind_and_thinker_filters(dated):
-    assert {h.kind for h in search(dated, "dated", kind="tweet").hits} == {"tweet"}
-    assert len(search(dated, "dated", kind=["tweet", "post"]).hits) == 4
-    assert [h.thinker for h in search(dated, "dated", thinker="bob").hits] == ["bob"]
-    assert search(dated, "dated", thinker="nobody").hits == []
+    assert {h.kind for h in search(dated, "dated", SearchFilter(kinds=("tweet",))).hits} == {"tweet"}
+    assert len(search(dated, "dated", SearchFilter(kinds=("tweet", "post"))).hits) == 4
+    assert [h.thinker for h in search(dated, "dated", SearchFilter(thinker="bob")).hits] == ["bob"]
+    assert search(dated, "dated", SearchFilter(thinker="nobody")).hits == []
 
 
 def test_filtered_scan_is_capped_too(corpus):
-    results = search(corpus, "w0", kind="reply", candidates=7, limit=100)
+    results = search(corpus, "w0", SearchFilter(kinds=("reply",), limit=100), candidates=7)
     assert results.capped and results.matched == 7 and {h.kind for h in results.hits} == {"reply"}
-    exact = search(corpus, "w0", kind="reply", limit=1000)
+    exact = search(corpus, "w0", SearchFilter(kinds=("reply",), limit=1000))
     assert not exact.capped and exact.matched == 100
 
 
 def test_a_bad_date_is_a_search_error(dated):
     with pytest.raises(SearchError, match="--since 'yesterday' is not a date"):
-        search(dated, "dated", since="yesterday")
+        search(dated, "dated", SearchFilter(since="yesterday"))
 
 
 # -- hits ------------------------------------------------------------------------------------------
@@ -290,7 +290,7 @@ def test_title_matches_count_double(store):
 
 
 def test_raw_mode_passes_fts5_syntax(corpus):
-    either = {h.passage_id for h in search(corpus, "w5 OR w6", raw=True, limit=1000).hits}
+    either = {h.passage_id for h in search(corpus, "w5 OR w6", SearchFilter(limit=1000), raw=True).hits}
     assert either == {rowid for rowid, _ in naive(corpus, "w5 OR w6", 1000)}
 
 

@@ -20,6 +20,7 @@ import pytest
 from deepinsights.dbcopy import copy_workspace
 from deepinsights.importers import ImportOptions
 from deepinsights.ingest import run_import
+from deepinsights.models import SearchFilter
 from deepinsights.semantic import build_index, hybrid_search
 from deepinsights.semantic.index import IndexReport
 from deepinsights.workspace import open_store
@@ -89,9 +90,11 @@ def _assert_hybrid_finds_the_readmes(store: AnyStore) -> None:
     missed = []
     for q in mine:
         wanted = {t["source_id"].removeprefix("project-writing/") for t in q["targets"]}  # ids are root-relative
-        found = {store.document(h.id)["source_id"] for h in hybrid_search(store, q["query"], limit=10).hits}
+        found = {
+            store.document(h.id)["source_id"] for h in hybrid_search(store, q["query"], SearchFilter(limit=10)).hits
+        }
         bm25 = {store.document(h.id)["source_id"] for h in hybrid_search(store, q["query"], mode="bm25").hits}
-        assert hybrid_search(store, q["query"], mode="semantic", limit=1).hits  # the vector side answers
+        assert hybrid_search(store, q["query"], SearchFilter(limit=1), mode="semantic").hits  # the vector side answers
         if not wanted & found:
             missed.append(q["id"])
         assert not (wanted & bm25) or wanted & found  # fusion never loses what BM25 alone found

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from deepinsights.cli.semantic import index_, install_embedding, similar_
 from deepinsights.errors import EmbeddingError, SearchError
-from deepinsights.models import Document, ImportReport
+from deepinsights.models import Document, ImportReport, SearchFilter
 from deepinsights.semantic import hybrid, index, registry, static
 from deepinsights.semantic import model as model_module
 from deepinsights.semantic.hybrid import default_mode, hybrid_search, search_any, similar
@@ -85,9 +85,9 @@ def doc_ids(results):
 def test_a_paraphrase_bm25_misses_is_found_by_semantic_and_hybrid(indexed):
     query = "learning by building things yourself"
     assert hybrid_search(indexed, query, mode="bm25").hits == []
-    top = hybrid_search(indexed, query, mode="semantic", limit=1).hits[0]
+    top = hybrid_search(indexed, query, SearchFilter(limit=1), mode="semantic").hits[0]
     assert top.id == note("feynman").id and top.found_by == ("semantic",)
-    assert hybrid_search(indexed, query, mode="hybrid", limit=1).hits[0].id == note("feynman").id
+    assert hybrid_search(indexed, query, SearchFilter(limit=1), mode="hybrid").hits[0].id == note("feynman").id
 
 
 def test_a_hit_both_rankings_find_ranks_first_and_says_so(indexed):
@@ -120,7 +120,7 @@ def test_only_changed_passages_are_embedded_and_stale_vectors_go(indexed, embedd
     add(indexed, note("baking", text="Rye bread rises slowly; give the dough a whole night in a cool room."))
     report = index_passages(indexed, embedder)
     assert (report.embedded, report.removed, report.unchanged) == (1, 1, len(NOTES) - 1)
-    hits = hybrid_search(indexed, "slow rising rye dough overnight", mode="semantic", limit=1).hits
+    hits = hybrid_search(indexed, "slow rising rye dough overnight", SearchFilter(limit=1), mode="semantic").hits
     assert hits[0].id == note("baking").id and "Rye" in hits[0].text
 
 
@@ -159,9 +159,11 @@ def test_another_model_is_refused_with_the_rebuild_command(indexed, monkeypatch)
 
 
 def test_filters_apply_to_the_vector_side(indexed):
-    hits = hybrid_search(indexed, "learning by building things", mode="semantic", kind="post").hits
+    hits = hybrid_search(indexed, "learning by building things", SearchFilter(kinds=("post",)), mode="semantic").hits
     assert doc_ids_of(hits) == [note("gpu").id]
-    hits = hybrid_search(indexed, "learning by building things", mode="hybrid", since="2021", until="2021-12").hits
+    hits = hybrid_search(
+        indexed, "learning by building things", SearchFilter(since="2021", until="2021-12"), mode="hybrid"
+    ).hits
     assert doc_ids_of(hits) == [note("baking").id]
 
 
@@ -227,7 +229,7 @@ def test_a_read_only_workspace_with_a_stale_file_searches_in_memory(indexed, emb
         indexed.conn.execute("UPDATE vector_meta SET value = '999' WHERE key = 'generation'")
     reader = Store(db_path, read_only=True)
     try:
-        index_passages_needed = hybrid_search(reader, "making noodles at home", mode="semantic", limit=1)
+        index_passages_needed = hybrid_search(reader, "making noodles at home", SearchFilter(limit=1), mode="semantic")
         assert index_passages_needed.hits  # served from an index rebuilt in memory; the file is untouched
         assert json.loads((db_path.parent / "insights.db.usearch.json").read_text())["generation"] != 999
     finally:
@@ -261,8 +263,8 @@ def test_install_embedding_check_verifies_the_checksum():
 
 @pytest.mark.parametrize("mode", ["bm25", "semantic", "hybrid"])
 def test_offset_pages_through_the_ranking(indexed, mode):
-    everything = hybrid_search(indexed, "bread football", mode=mode, limit=4).hits
-    second_page = hybrid_search(indexed, "bread football", mode=mode, limit=2, offset=2).hits
+    everything = hybrid_search(indexed, "bread football", SearchFilter(limit=4), mode=mode).hits
+    second_page = hybrid_search(indexed, "bread football", SearchFilter(limit=2, offset=2), mode=mode).hits
     assert [h.passage_id for h in second_page] == [h.passage_id for h in everything[2:4]]
 
 
@@ -280,7 +282,9 @@ def test_an_index_file_of_other_dimensions_is_rebuilt(indexed, embedder, db_path
     Index(ndim=8, metric="cos").save(str(db_path.parent / "insights.db.usearch"))  # e.g. left by another model
     add(indexed, note("baking", text="Rye bread rises slowly overnight."))
     index_passages(indexed, embedder)
-    assert hybrid_search(indexed, "slow rye dough", mode="semantic", limit=1).hits[0].id == note("baking").id
+    assert (
+        hybrid_search(indexed, "slow rye dough", SearchFilter(limit=1), mode="semantic").hits[0].id == note("baking").id
+    )
 
 
 def test_a_sentence_deep_inside_a_long_passage_is_found(store, embedder):
@@ -292,19 +296,19 @@ def test_a_sentence_deep_inside_a_long_passage_is_found(store, embedder):
     report = index_passages(store, embedder)
     stored = store.rows("SELECT length(vector) AS n FROM passage_vectors ORDER BY length(vector) DESC")[0]["n"]
     assert report.embedded >= 2 and stored > 768  # several windows per long passage
-    top = hybrid_search(store, "baking bread at home", mode="semantic", limit=1).hits[0]
+    top = hybrid_search(store, "baking bread at home", SearchFilter(limit=1), mode="semantic").hits[0]
     assert top.id == note("gpu").id
 
 
 def test_a_rebuild_never_serves_the_old_index_file(indexed, embedder, db_path):
-    before = hybrid_search(indexed, "football score", mode="semantic", limit=1).hits[0].passage_id
+    before = hybrid_search(indexed, "football score", SearchFilter(limit=1), mode="semantic").hits[0].passage_id
     with indexed.transaction():  # same passage ids, different texts: only fresh vectors can find the match
         indexed.execute(
             "UPDATE passages SET text = 'Goal in the last minute of the cup final.' WHERE id != ?", (before,)
         )
         indexed.execute("UPDATE passages SET text = 'Knitting a scarf with thick wool.' WHERE id = ?", (before,))
     index_passages(indexed, embedder, rebuild=True)
-    assert hybrid_search(indexed, "football score", mode="semantic", limit=1).hits[0].passage_id != before
+    assert hybrid_search(indexed, "football score", SearchFilter(limit=1), mode="semantic").hits[0].passage_id != before
 
 
 def test_a_document_whose_other_passages_also_match_is_raised(store):

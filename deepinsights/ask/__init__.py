@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ..models import SearchHit
+from ..models import SearchFilter, SearchHit
 from ..profile import Profile
 from ..prompt import compile_prompt
 from ..search import search
@@ -33,6 +33,7 @@ __all__ = ["Answer", "ask", "retrieve", "CheckedSentence", "RELEVANCE"]
 
 RELEVANCE = 0.5
 TOP_K = 6
+TOP = SearchFilter(limit=TOP_K)
 _WORD = re.compile(r"\w{3,}")
 
 
@@ -78,30 +79,20 @@ QUESTION_WORDS = frozenset(
 )
 
 
-def retrieve(
-    store: Store,
-    question: str,
-    *,
-    thinker: str | None = None,
-    since: str | None = None,
-    until: str | None = None,
-    k: int = TOP_K,
-) -> list[NumberedPassage]:
-    """Passages for the question, best first: any of its content words, ranked by BM25."""
+def retrieve(store: Store, question: str, filters: SearchFilter = TOP) -> list[NumberedPassage]:
+    """Passages for the question that pass ``filters``, best first: any of its content words, ranked by BM25."""
     terms = question_terms(question)
     if not terms:
         return []
     fts = " OR ".join(f'"{t}"' for t in terms[:16])
-    return _numbered(search(store, fts, raw=True, thinker=thinker, since=since, until=until, limit=k).hits)
+    return _numbered(search(store, fts, filters, raw=True).hits)
 
 
-def retrieve_hybrid(
-    store: Store, question: str, *, thinker: str | None, since: str | None, until: str | None, k: int = TOP_K
-) -> list[NumberedPassage] | None:
+def retrieve_hybrid(store: Store, question: str, filters: SearchFilter = TOP) -> list[NumberedPassage] | None:
     """Passages by hybrid search (words and meaning) when the workspace has vectors, else None."""
     if not indexed_model(store):
         return None
-    results, _ = search_any(store, question, thinker=thinker, since=since, until=until, limit=k)
+    results, _ = search_any(store, question, filters)
     return _numbered(results.hits) or None
 
 
@@ -136,19 +127,22 @@ def ask(
     store: Store,
     model: Model,
     *,
-    since: str | None = None,
-    until: str | None = None,
+    period: SearchFilter | None = None,
     on_chunk: Callable[[str], None] | None = None,
     history: list[tuple[str, str]] | None = None,
 ) -> Answer:
-    """Answer ``question`` in the thinker's voice from the corpus, every sentence checked."""
-    passages = retrieve(store, question, thinker=profile.slug, since=since, until=until)
+    """Answer ``question`` in the thinker's voice from the corpus, every sentence checked.
+
+    ``period`` narrows the passages (its ``since``/``until``); they are always the profile's thinker's.
+    """
+    filters = replace(period or TOP, thinker=profile.slug, limit=TOP_K, offset=0)
+    passages = retrieve(store, question, filters)
     model_id = model.model_id
     if not passages or not is_relevant(question, passages[0]):
         return _decline(question, profile, passages, model_id)
     # subtle: whether to answer is decided on the BM25 passages (the measured threshold); which
     # passages the model reads comes from hybrid search when the workspace has vectors
-    passages = retrieve_hybrid(store, question, thinker=profile.slug, since=since, until=until) or passages
+    passages = retrieve_hybrid(store, question, filters) or passages
     items = sum(row["items"] for row in store.stats(profile.slug))
     simulator, passage_chars = compile_prompt(profile), MAX_PASSAGE_CHARS
     budget = getattr(model, "prompt_budget_chars", None)  # small local models read slowly

@@ -12,6 +12,7 @@ from .. import workspace
 from ..ask import Answer, ask
 from ..ask.local import install_local
 from ..ask.models import Model
+from ..models import SearchFilter
 from ..profile import Profile, load_profile
 from ..workspace import Db
 from .common import choose_model, db_option, echo_json, errors_as_messages, json_option, model_option, open_store, shown
@@ -64,7 +65,8 @@ def ask_(
     with open_store(db_path) as store, errors_as_messages():
         profile, model = _prepare(slug, db_path, model_name)
         stream = None if as_json else (lambda chunk: out.print(shown(chunk), end=""))
-        answer = ask(question, profile, store, model, since=since, until=until, on_chunk=stream)
+        period = SearchFilter(since=since, until=until)
+        answer = ask(question, profile, store, model, period=period, on_chunk=stream)
     if as_json:
         echo_json(answer.as_dict())
     else:
@@ -102,12 +104,13 @@ def chat(slug: str, model_name: str | None, since: str | None, until: str | None
     history: list[tuple[str, str]] = []
     with open_store(db_path) as store, errors_as_messages():
         profile, model = _prepare(slug, db_path, model_name)
+        period = SearchFilter(since=since, until=until)
         while True:
             question = click.prompt("you", default="", show_default=False, err=True).strip()
             if not question:
                 break
             stream = lambda chunk: out.print(shown(chunk), end="")  # noqa: E731
-            answer = ask(question, profile, store, model, since=since, until=until, on_chunk=stream, history=history)
+            answer = ask(question, profile, store, model, period=period, on_chunk=stream, history=history)
             _print_checked(answer)
             history.append((question, answer.answer))
 

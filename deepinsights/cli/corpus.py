@@ -17,7 +17,7 @@ from .. import config
 from ..errors import EmbeddingError, ImporterError
 from ..importers import ImportOptions, url_template
 from ..importers.exclude import compile_patterns
-from ..models import ImportReport
+from ..models import ImportReport, SearchFilter
 from ..moments import clock
 from ..search import hit_dict, search
 from ..semantic import MODES, build_index, indexed_model
@@ -274,12 +274,12 @@ def search_(
     """
     if raw and mode not in (None, "bm25"):
         raise click.UsageError("--fts is raw full-text syntax: it works with --mode bm25 only")
-    filters: dict[str, Any] = {"kind": list(kind), "thinker": thinker, "since": since, "until": until, "limit": limit}
     with open_store(db_path) as store, errors_as_messages():
+        filters = SearchFilter(kinds=kind, thinker=thinker, since=since, until=until, limit=limit)
         if raw:
-            results, notice = search(store, query, raw=True, **filters), None
+            results, notice = search(store, query, filters, raw=True), None
         else:
-            results, notice = search_any(store, query, mode=mode, model=model, **filters)
+            results, notice = search_any(store, query, filters, mode=mode, model=model)
     if notice:
         err.print(f"[yellow]{shown(notice)}[/]")
     if as_json:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..ask.models import Model, run
+from ..models import SearchFilter
 from ..search import search
 from ..store import Store
 from ..verify import check_quotes
@@ -96,7 +97,7 @@ def draft_candidates(
 
 
 def _ask_model(store: Store, thinker: str, name: str, theme: str, wanted: str, model: Model) -> str:
-    hits = search(store, theme, thinker=thinker, limit=PASSAGES_PER_THEME).hits
+    hits = search(store, theme, SearchFilter(thinker=thinker, limit=PASSAGES_PER_THEME)).hits
     passages = "\n\n".join(f"PASSAGE {n} ({h.title or h.kind}):\n{h.text[:1200]}" for n, h in enumerate(hits, 1))
     prompt = PROMPT.format(name=name, theme=theme, wanted=wanted.replace("_", " "), passages=passages)
     return run(model, prompt)

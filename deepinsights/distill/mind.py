@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from ..models import SearchFilter
 from ..search import search
 from ..store import Store
 from .measure import Example, Row, terms_of
@@ -59,7 +60,7 @@ def pair_up(store: Store, thinker: str, cues: list[Row], themes: list[str]) -> l
             continue
         query = " OR ".join(f'"{t}"' for t in shared)
         before = str(row.published_at)[:10]
-        found = search(store, query, raw=True, thinker=thinker, until=before, limit=5).hits
+        found = search(store, query, SearchFilter(thinker=thinker, until=before, limit=5), raw=True).hits
         hits = [h for h in found if h.published_at and h.published_at[:10] < before and h.id != row.document_id]
         if hits:
             best = hits[0]

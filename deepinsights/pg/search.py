@@ -43,7 +43,7 @@ from typing import Any, Protocol
 
 from .. import config
 from ..errors import SearchError
-from ..models import HIGHLIGHT_END, HIGHLIGHT_START, SearchHit
+from ..models import HIGHLIGHT_END, HIGHLIGHT_START, SearchFilter, SearchHit
 from ..search import MAX_QUERY_CHARS, MAX_TERMS, SearchResults, _Filters, _hit, build_fts_query
 from ..store import storable
 from .migrations import FOLDABLE, LATIN_MARKS
@@ -308,13 +308,8 @@ def _render_leaf(leaf: _Leaf, text: str) -> str | None:
 def pg_search(
     store: _Rows,
     q: str,
+    filters: SearchFilter,
     *,
-    kind: str | list[str] | None = None,
-    thinker: str | None = None,
-    since: str | None = None,
-    until: str | None = None,
-    limit: int = 20,
-    offset: int = 0,
     raw: bool = False,
     prefix_last: bool = False,
     candidates: int | None = None,
@@ -330,11 +325,10 @@ def pg_search(
     results.fts_query = _raw_tsquery(store, q) if raw else translate(store, source)
     if not results.fts_query:
         return results
-    filters = _Filters.build(kind, thinker, since, until)
     cap = candidates or int(config.SEARCH_CANDIDATES.value())
-    ranked = _rank(store, results.fts_query, filters, cap)
+    ranked = _rank(store, results.fts_query, _Filters.build(filters), cap)
     results.matched, results.capped = min(len(ranked), cap), len(ranked) > cap
-    page = sorted(ranked[:cap], key=lambda item: (-item[1], -item[0]))[offset : offset + limit]
+    page = sorted(ranked[:cap], key=lambda item: (-item[1], -item[0]))[filters.offset : filters.offset + filters.limit]
     results.hits = _hits(store, results.fts_query, page)
     return results
 

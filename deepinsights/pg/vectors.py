@@ -30,6 +30,7 @@ from numpy.typing import NDArray
 from psycopg import errors as pgerrors
 
 from ..errors import EmbeddingError, StoreError
+from ..models import SearchFilter
 from ..search import _Filters
 from ..semantic.index import (
     CONNECTIVITY,
@@ -307,9 +308,9 @@ def nearest_sql(where: str = "") -> str:
 
 
 def nearest(
-    store: Store | PgStore, index: VectorIndex, vector: Vectors, filters: dict[str, Any], depth: int
+    store: Store | PgStore, index: VectorIndex, vector: Vectors, filters: SearchFilter, depth: int
 ) -> list[tuple[int, float]]:
     """The ``depth`` nearest passages passing ``filters`` (kind/thinker/since/until) as (passage id, cosine)."""
     found = index if isinstance(index, PgVectorIndex) else PgVectorIndex(store, index.model)
-    built = _Filters.build(filters["kind"], filters["thinker"], filters["since"], filters["until"])
+    built = _Filters.build(filters)
     return found.search_where(vector, depth, built.sql, built.params)

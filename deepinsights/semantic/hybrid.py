@@ -23,13 +23,14 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
 from ..backend_sql import is_postgres
 from ..errors import EmbeddingError, SearchError
-from ..models import SearchHit
+from ..models import SearchFilter, SearchHit
 from ..search import MAX_QUERY_CHARS, SearchResults, _Filters, build_fts_query, search
 from ..store import Store
 from .index import VectorIndex, indexed_model, model_input, open_vector_index, rebuild_command, text_hash
@@ -62,59 +63,64 @@ def default_mode(store: Store) -> str:
 def hybrid_search(
     store: Store,
     q: str,
+    filters: SearchFilter | None = None,
     *,
     mode: str | None = None,
-    kind: str | list[str] | None = None,
-    thinker: str | None = None,
-    since: str | None = None,
-    until: str | None = None,
-    limit: int = 20,
-    offset: int = 0,
     model: str | None = None,
     prefix_last: bool = False,
     candidates: int | None = None,
 ) -> SearchResults:
-    """Return the best passages for ``q`` in ``mode``, best first; an empty query returns no hits.
+    """Return the best passages for ``q`` that pass ``filters`` in ``mode``, best first; an empty query: no hits.
 
     ``prefix_last`` and ``candidates`` go to the BM25 side (see ``search.search``). Raises
     EmbeddingError (with the command to run) when a vector mode is asked for and the model
     is not installed, the workspace has no vectors, or they come from another model.
     """
+    filters = filters or SearchFilter()
     mode = mode or default_mode(store)
     if mode not in MODES:
         raise SearchError(f"Unknown search mode {mode!r}; choose one of: {', '.join(MODES)}")
     q = q[:MAX_QUERY_CHARS]
-    filters: dict[str, Any] = {"kind": kind, "thinker": thinker, "since": since, "until": until}
-    bm25_options: dict[str, Any] = {"prefix_last": prefix_last, "candidates": candidates, **filters}
+    bm25 = _Bm25(prefix_last, candidates)
     if mode == "bm25":
-        results = search(store, q, limit=limit, offset=offset, **bm25_options)
+        results = search(store, q, filters, prefix_last=prefix_last, candidates=candidates)
         results.hits = [_tag(h, ("bm25",), h.score) for h in results.hits]
         return results
     results = SearchResults(query=q, fts_query=build_fts_query(q))
     if not any(ch.isalnum() or not ch.isascii() for ch in q):  # nothing a person could be asking for
         return results
-    depth = max(DEPTH, offset + limit)
+    depth = max(DEPTH, filters.offset + filters.limit)
     # subtle: both rankings run on this thread, one after the other: a sqlite3 connection
     # shared with a worker thread crashed the process when it was closed mid-query.
     semantic = _agreement(store, _semantic(store, q, filters, max(SEMANTIC_DEPTH, depth), model))
-    lexical, weight = _lexical(store, q, bm25_options, depth) if mode == "hybrid" else ([], 1.0)
-    results.hits = _fuse(store, lexical, semantic, weight, wanted=offset + limit)[offset:]
+    lexical, weight = _lexical(store, q, filters, bm25, depth) if mode == "hybrid" else ([], 1.0)
+    results.hits = _fuse(store, lexical, semantic, weight, wanted=filters.offset + filters.limit)[filters.offset :]
     results.matched = len({h.passage_id for h in lexical} | {pid for pid, _ in semantic})
     return results
 
 
-def search_any(store: Store, q: str, *, mode: str | None = None, **options: Any) -> tuple[SearchResults, str | None]:
+def search_any(
+    store: Store,
+    q: str,
+    filters: SearchFilter | None = None,
+    *,
+    mode: str | None = None,
+    model: str | None = None,
+    prefix_last: bool = False,
+    candidates: int | None = None,
+) -> tuple[SearchResults, str | None]:
     """``hybrid_search``, except that with no ``mode`` a missing model falls back to BM25.
 
     Returns the results and, after a fallback, the one-line reason (for the CLI and the page
     to show); an explicitly requested mode raises instead.
     """
+    options: dict[str, Any] = {"model": model, "prefix_last": prefix_last, "candidates": candidates}
     try:
-        return hybrid_search(store, q, mode=mode, **options), None
+        return hybrid_search(store, q, filters, mode=mode, **options), None
     except EmbeddingError as ex:
         if mode is not None:
             raise
-        return hybrid_search(store, q, mode="bm25", **options), f"{ex} Showing BM25 results."
+        return hybrid_search(store, q, filters, mode="bm25", **options), f"{ex} Showing BM25 results."
 
 
 def _tag(hit: SearchHit, found_by: tuple[str, ...], score: float) -> SearchHit:
@@ -124,19 +130,27 @@ def _tag(hit: SearchHit, found_by: tuple[str, ...], score: float) -> SearchHit:
 # -- the two rankings ------------------------------------------------------------
 
 
-def _lexical(store: Store, q: str, options: dict[str, Any], depth: int) -> tuple[list[SearchHit], float]:
+@dataclass(frozen=True)
+class _Bm25:
+    """How the BM25 side searches (see ``search.search``)."""
+
+    prefix_last: bool = False
+    candidates: int | None = None
+
+
+def _lexical(store: Store, q: str, filters: SearchFilter, bm25: _Bm25, depth: int) -> tuple[list[SearchHit], float]:
     """BM25 hits and the weight fusion gives them: all words first; else any word, at a lower weight.
 
     A question in a reader's words rarely has every word of its passage, so when the
     all-words query finds nothing the any-word query (stopwords dropped) stands in; BM25
     still ranks passages holding more of the rare words first.
     """
-    hits = search(store, q, limit=depth, **options).hits
+    top = replace(filters, limit=depth, offset=0)
+    hits = search(store, q, top, prefix_last=bm25.prefix_last, candidates=bm25.candidates).hits
     any_word = _any_word_query(q)
     if hits or not any_word:
         return hits, 1.0
-    options = {**options, "prefix_last": False}
-    return search(store, any_word, limit=depth, raw=True, **options).hits, ANY_WORD_WEIGHT
+    return search(store, any_word, top, raw=True, candidates=bm25.candidates).hits, ANY_WORD_WEIGHT
 
 
 def _any_word_query(q: str) -> str:
@@ -196,7 +210,7 @@ def vector_index(store: Store, model: str | None) -> VectorIndex:
         return found
 
 
-def _semantic(store: Store, q: str, filters: dict[str, Any], depth: int, model: str | None) -> list[tuple[int, float]]:
+def _semantic(store: Store, q: str, filters: SearchFilter, depth: int, model: str | None) -> list[tuple[int, float]]:
     index = vector_index(store, model)
     try:
         vector = query_vector(q, index.model)
@@ -240,14 +254,14 @@ def _next_two(scores: list[float]) -> float:
 
 
 def nearest(
-    store: Store, index: VectorIndex, vector: Vectors, filters: dict[str, Any], depth: int
+    store: Store, index: VectorIndex, vector: Vectors, filters: SearchFilter, depth: int
 ) -> list[tuple[int, float]]:
-    """The ``depth`` nearest passages passing ``filters`` as (passage id, cosine), best first."""
+    """The ``depth`` nearest passages passing ``filters`` (not its page) as (passage id, cosine), best first."""
     if is_postgres(store):
         from ..pg.vectors import nearest as pg_nearest
 
         return pg_nearest(store, index, vector, filters, depth)  # the filters run in the same SQL there
-    built = _Filters.build(filters["kind"], filters["thinker"], filters["since"], filters["until"])
+    built = _Filters.build(filters)
     where, params = (f" AND {built.sql}" if built.sql else ""), built.params
     if not where:
         return index.search(vector, depth)

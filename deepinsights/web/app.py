@@ -36,6 +36,7 @@ from starlette.staticfiles import StaticFiles
 
 from .. import config, workspace
 from ..errors import DeepInsightsError, EmbeddingError, ProfileError, SearchError, StoreError
+from ..models import SearchFilter
 from ..profile import Profile
 from ..semantic import similar
 from ..verify import verify_profile
@@ -286,17 +287,17 @@ def _similar_hits(site: Site, doc_id: str, limit: int) -> list[dict[str, Any]]:
 
 def _search_params(query: Any) -> SearchParams:
     """Validate the query string of a search; ValueError names the bad parameter."""
-    kinds = [k for raw in _all(query, "kind") for k in params.text("kind", raw).split(",") if k.strip()]
-    return SearchParams(
-        params.text("q", query.get("q", ""), max_chars=params.MAX_QUERY_CHARS, controls=True),
-        kinds=[k.strip() for k in kinds],
-        thinker=params.text("thinker", query.get("thinker", ""), max_chars=200),
-        since=params.date("since", query.get("since", "")),
-        until=params.date("until", query.get("until", "")),
+    q = params.text("q", query.get("q", ""), max_chars=params.MAX_QUERY_CHARS, controls=True)
+    kinds = tuple(k.strip() for raw in _all(query, "kind") for k in params.text("kind", raw).split(",") if k.strip())
+    filters = SearchFilter(
+        kinds=kinds,
+        thinker=params.text("thinker", query.get("thinker", ""), max_chars=200) or None,
+        since=params.date("since", query.get("since", "")) or None,
+        until=params.date("until", query.get("until", "")) or None,
         limit=params.whole("limit", query.get("limit"), 20, 1, MAX_LIMIT),
         offset=params.whole("offset", query.get("offset"), 0, 0, params.MAX_OFFSET),
-        mode=params.text("mode", query.get("mode", ""), max_chars=20),
     )
+    return SearchParams(q, filters, mode=params.text("mode", query.get("mode", ""), max_chars=20))
 
 
 def _all(query: Any, key: str) -> list[str]:

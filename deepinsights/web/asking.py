@@ -23,6 +23,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from ..ask import ask
 from ..ask.models import choose_model
 from ..errors import AskError, DeepInsightsError
+from ..models import SearchFilter
 from . import params
 
 MAX_QUESTION_CHARS = 2000
@@ -48,7 +49,7 @@ async def api_ask(site: Any, request: Request) -> Response:
         return _error(500, str(ex))
     if profile is None or not site.corpus.status()["available"]:
         return _error(404, "No such profile, or no corpus imported")
-    args = (question, profile, site, since or None, until or None)
+    args = (question, profile, site, SearchFilter(since=since or None, until=until or None))
     if request.query_params.get("stream") == "1":
         return StreamingResponse(_stream(*args), media_type="application/x-ndjson")
     try:
@@ -60,14 +61,14 @@ async def api_ask(site: Any, request: Request) -> Response:
     return JSONResponse(answer)
 
 
-def _answer(question, profile, site, since, until, on_chunk) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def _answer(question, profile, site, period, on_chunk) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     """Runs in a worker thread: that thread's read-only store, the server's model."""
     model = choose_model(site.model_name)
     store = site.corpus.store()
-    return ask(question, profile, store, model, since=since, until=until, on_chunk=on_chunk).as_dict()
+    return ask(question, profile, store, model, period=period, on_chunk=on_chunk).as_dict()
 
 
-async def _stream(question, profile, site, since, until) -> AsyncIterator[str]:  # type: ignore[no-untyped-def]
+async def _stream(question, profile, site, period) -> AsyncIterator[str]:  # type: ignore[no-untyped-def]
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[str | None] = asyncio.Queue()
 
@@ -76,7 +77,7 @@ async def _stream(question, profile, site, since, until) -> AsyncIterator[str]: 
 
     async def work() -> None:
         try:
-            answer = await run_in_threadpool(_answer, question, profile, site, since, until, chunk)
+            answer = await run_in_threadpool(_answer, question, profile, site, period, chunk)
             line = {"type": "answer", "answer": answer}
         except DeepInsightsError as ex:
             line = {"type": "error", "error": str(ex)}

@@ -27,12 +27,13 @@ import json
 import sqlite3
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass, field
 from typing import Any, cast
 from urllib.parse import urlsplit
 
 from ..display import visible
 from ..errors import StoreError
-from ..models import HIGHLIGHT_END, HIGHLIGHT_START, SearchHit
+from ..models import HIGHLIGHT_END, HIGHLIGHT_START, SearchFilter, SearchHit
 from ..semantic import MODES, default_mode, indexed_model
 from ..semantic.hybrid import search_any, warm_up
 from ..store import Store
@@ -217,17 +218,7 @@ class Corpus:
 
     def _search(self, store: Store, params: SearchParams) -> dict[str, Any]:
         results, notice = search_any(
-            store,
-            params.q,
-            mode=params.mode or None,
-            kind=params.kinds,
-            thinker=params.thinker or None,
-            since=params.since or None,
-            until=params.until or None,
-            limit=params.limit,
-            offset=params.offset,
-            prefix_last=True,
-            candidates=self.candidates,
+            store, params.q, params.filters, mode=params.mode or None, prefix_last=True, candidates=self.candidates
         )
         hits = [hit_json(hit) for hit in results.hits]
         return {
@@ -266,35 +257,23 @@ class Result:
         return self._body
 
 
+@dataclass(frozen=True)
 class SearchParams:
-    """The validated query string of ``/api/search``."""
+    """The validated query string of ``/api/search``: the words, the filter (pages of at most ``MAX_LIMIT``), a mode."""
 
-    def __init__(
-        self,
-        q: str,
-        *,
-        kinds: list[str] | None = None,
-        thinker: str = "",
-        since: str = "",
-        until: str = "",
-        limit: int = 20,
-        offset: int = 0,
-        mode: str = "",
-    ) -> None:
-        if mode and mode not in MODES:
-            raise ValueError(f"mode must be one of {', '.join(MODES)} (got {mode[:20]!r})")
-        self.mode = mode
-        self.q = q
-        self.kinds = kinds or []
-        self.thinker = thinker
-        self.since = since
-        self.until = until
-        self.limit = max(1, min(limit, MAX_LIMIT))
-        self.offset = max(0, offset)
+    q: str
+    filters: SearchFilter = field(default_factory=SearchFilter)
+    mode: str = ""
+
+    def __post_init__(self) -> None:
+        if self.mode and self.mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)} (got {self.mode[:20]!r})")
+        if not 1 <= self.filters.limit <= MAX_LIMIT or self.filters.offset < 0:
+            raise ValueError(f"limit must be 1 to {MAX_LIMIT} and offset at least 0")
 
     def key(self) -> tuple[Any, ...]:
         """Everything that decides the result, for the cache."""
-        return (self.q, tuple(self.kinds), self.thinker, self.since, self.until, self.limit, self.offset, self.mode)
+        return (self.q, self.filters, self.mode)
 
 
 def hit_json(hit: SearchHit) -> dict[str, Any]:
