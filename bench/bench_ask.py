@@ -7,14 +7,19 @@ total time, and the overhead of retrieval + checking relative to the model's tim
 
     python bench/bench_ask.py -m qwen2.5-coder-0.5b      # with the offline model
     python bench/bench_ask.py --retrieval-only           # declines only, no model
+    python bench/bench_ask.py --recheck                  # the checker, on the answers already stored
 
-Writes bench/results/ask.json.
+Writes bench/results/ask.json. ``--recheck`` runs no model: it re-retrieves the passages of
+each stored answer, checks it again with the current checker and writes, beside the labels
+stored with it (the checker of that run), the new ones and every sentence whose label
+changed, to bench/results/ask-recheck.json.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import sys
@@ -33,7 +38,7 @@ from deepinsights.models import SearchFilter  # noqa: E402
 from deepinsights.profile import load_profile  # noqa: E402
 from deepinsights.store import Store  # noqa: E402
 
-CORPUS = HERE.parent.parent / "shared" / "corpora-raw" / "karpathy"
+CORPUS = Path(os.environ.get("DEEPINSIGHTS_SHARED", HERE.parent.parent / "shared")) / "corpora-raw" / "karpathy"
 CACHE = HERE / ".cache" / "ask-karpathy.db"
 
 
@@ -111,12 +116,54 @@ def _summary(rows: list[dict[str, object]], model_name: str | None) -> dict[str,
     }
 
 
+def recheck() -> dict[str, object]:
+    """Check the answers stored in results/ask.json again; the stored labels are the baseline."""
+    stored = json.loads((HERE / "results" / "ask.json").read_text())
+    store = workspace()
+    before: list[str] = []
+    after: list[str] = []
+    changed: list[dict[str, object]] = []
+    for row in stored["rows"]:
+        if "answer" not in row:
+            continue
+        passages = retrieve(store, row["q"], thinker="karpathy")
+        sentences = check_answer(row["answer"], {p.n: p.text for p in passages})
+        before += row["labels"]
+        after += [s.label for s in sentences]
+        old = dict(zip(_sentences(row["answer"]), row["labels"], strict=False))
+        changed += [
+            {"q": row["q"], "sentence": s.text, "was": old.get(s.text), "now": s.label, "flags": s.flags}
+            for s in sentences
+            if old.get(s.text) != s.label
+        ]
+    return {"benchmark": "ask-recheck", "model": stored["model"], "sentences_before": len(before),
+            "sentences_after": len(after), "label_share_stored": _share(before), "label_share_now": _share(after),
+            "changed": changed}  # fmt: skip
+
+
+def _share(labels: list[str]) -> dict[str, float]:
+    return {k: round(labels.count(k) / max(len(labels), 1), 4) for k in ("quoted", "cited", "extrapolation")}
+
+
+def _sentences(answer: str) -> list[str]:
+    from deepinsights.ask.check import split_sentences
+
+    return split_sentences(answer)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-m", "--model", help="llm model id (e.g. qwen2.5-coder-0.5b)")
     parser.add_argument("--retrieval-only", action="store_true")
     parser.add_argument("--limit", type=int)
+    parser.add_argument("--recheck", action="store_true", help="re-check the stored answers; no model")
     args = parser.parse_args()
+    if args.recheck:
+        checked = recheck()
+        (HERE / "results" / "ask-recheck.json").write_text(json.dumps(checked, indent=2, ensure_ascii=False) + "\n")
+        for key, value in checked.items():
+            print(f"{key:24} {value if key != 'changed' else len(value)}")
+        return
     result = run(None if args.retrieval_only else args.model, args.limit)
     out = HERE / "results" / "ask.json"
     out.parent.mkdir(exist_ok=True)

@@ -94,6 +94,10 @@ def score(outcomes: list[tuple[str, str]]) -> dict[str, Any]:
             tally[("words", "approximate")], sum(n for (lb, _), n in tally.items() if lb == "words")
         ),
         "invented_not_found_recall": _ratio(invented_missed, invented),
+        "cut_not_verbatim": _ratio(
+            sum(n for (lb, s), n in tally.items() if lb == "cut" and s != "verbatim"),
+            sum(n for (lb, _), n in tally.items() if lb == "cut"),
+        ),
     }
 
 
@@ -388,8 +392,9 @@ def print_quality(q: dict[str, Any]) -> None:
         "perturbed_found",
         "words_approximate",
         "invented_not_found_recall",
+        "cut_not_verbatim",
     ):
-        print(f"{key}: {q[key]}")
+        print(f"{key}: {q.get(key)}")
 
 
 def print_speed(s: dict[str, Any]) -> None:

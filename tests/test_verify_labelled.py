@@ -40,7 +40,7 @@ def test_quality_bars_on_the_karpathy_corpus(corpora: Path, store: Store) -> Non
     locator = Locator(store)
     outcomes = [(item.label, locator.locate(item.text).status) for item in items]
     labels = {label for label, _ in outcomes}
-    assert labels == {"verbatim", "format", "words", "invented"}
+    assert labels == {"verbatim", "format", "cut", "words", "invented"}
     said_verbatim = [label for label, status in outcomes if status == "verbatim"]
     perturbed = [status for label, status in outcomes if label in ("format", "words")]
     invented = [status for label, status in outcomes if label == "invented"]
@@ -49,6 +49,9 @@ def test_quality_bars_on_the_karpathy_corpus(corpora: Path, store: Store) -> Non
     assert sum(s != "not_found" for s in perturbed) / len(perturbed) >= 0.95
     assert sum(s == "not_found" for s in invented) / len(invented) >= 0.98
     assert all(s == "verbatim" for label, s in outcomes if label == "verbatim")
+    cut = [status for label, status in outcomes if label == "cut"]
+    assert len(cut) >= 10 and "verbatim" not in cut, "a cut negation, contrast or number is never verbatim"
+    assert sum(s == "approximate" for s in cut) / len(cut) >= 0.9, "…and its words are still found"
 
 
 @pytest.mark.slow

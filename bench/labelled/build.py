@@ -2,7 +2,7 @@
 
 Nothing this writes is committed: the set holds corpus text, so it goes to bench/.cache.
 
-Four labels, each checked against an oracle that scans the whole normalised corpus
+Five labels, each checked against an oracle that scans the whole normalised corpus
 (every document's ``normalize(text)``; independent of the verifier's candidate
 retrieval and fuzzy alignment):
 
@@ -10,7 +10,12 @@ retrieval and fuzzy alignment):
   from a random stored passage, exactly as stored. Expected: verbatim.
 * ``format`` — the same sentence with 1-3 changes that must not matter: curly quotes,
   case, whitespace, HTML entities, dashes, punctuation stripped, markdown emphasis or a
-  link, a trailing t.co link, an elision (``…`` for 2-6 middle words). Expected: verbatim.
+  link, a trailing t.co link, an elision (``…`` for 2-6 middle words holding no negation,
+  contrast or number). Expected: verbatim.
+* ``cut`` — the same sentence with an elision that cuts 1-4 middle words holding a negation,
+  a contrast or a number (``verify.elision``): every fragment still occurs, in order, so an
+  oracle of words alone calls it said; it is not what the sentence says. Expected: not
+  verbatim (at best approximate).
 * ``words`` — the same sentence with one or two words substituted, deleted or inserted;
   kept only when the oracle finds it nowhere. Expected: approximate (found, not verbatim).
 * ``invented`` — plausible quotes that were never said: the first half of one sentence
@@ -45,6 +50,7 @@ from deepinsights.importers import ImportOptions  # noqa: E402
 from deepinsights.ingest import run_import  # noqa: E402
 from deepinsights.store import Store  # noqa: E402
 from deepinsights.verify.align import STOPWORDS  # noqa: E402
+from deepinsights.verify.elision import meaning_cut  # noqa: E402
 from deepinsights.verify.normalize import Word, normalize, split_elisions, words  # noqa: E402
 
 THINKERS = {"karpathy": "karpathy", "simon-willison": "simonw"}
@@ -222,13 +228,28 @@ def _link(text: str, rng: random.Random) -> str:
 
 
 def _elide(text: str, rng: random.Random) -> str:
+    """Cut 2-6 middle words that hold no negation, contrast or number (else mark a leading or trailing cut)."""
     found = words(text)
-    if len(found) < 12:
-        return "\u2026" + text if rng.random() < 0.5 else text + "..."
-    cut = rng.randint(2, min(6, len(found) - 8))
-    at = rng.randint(4, len(found) - cut - 4)
-    mark = rng.choice([" \u2026 ", " ... ", " [...] ", "\u2026 "])
-    return text[: found[at - 1].end] + mark + text[found[at + cut].start :]
+    for _ in range(10 if len(found) >= 12 else 0):
+        cut = rng.randint(2, min(6, len(found) - 8))
+        at = rng.randint(4, len(found) - cut - 4)
+        if not meaning_cut(w.norm for w in found[at : at + cut]):
+            mark = rng.choice([" \u2026 ", " ... ", " [...] ", "\u2026 "])
+            return text[: found[at - 1].end] + mark + text[found[at + cut].start :]
+    return "\u2026" + text if rng.random() < 0.5 else text + "..."
+
+
+def cut_meaning(text: str, rng: random.Random) -> str | None:
+    """``text`` with an elision over 1-4 middle words holding a negation, contrast or number (None: it has none)."""
+    found = words(text)
+    inner = [i for i in range(3, len(found) - 3) if meaning_cut([found[i].norm])]
+    if not inner:
+        return None
+    i = rng.choice(inner)
+    start = rng.randint(max(3, i - 1), i)
+    end = min(len(found) - 3, i + rng.randint(1, 3))
+    mark = rng.choice([" \u2026 ", " ... ", " [...] "])
+    return text[: found[start - 1].end] + mark + text[found[end].start :]
 
 
 FORMAT: dict[str, Callable[[str, random.Random], str]] = {
@@ -349,6 +370,9 @@ def build_items(store: Store, *, seed: int = 0, verbatim: int = 250, invented: i
         items.append(Item(f"v{i}", sample.text, "verbatim", "as stored", sample.document_id))
         text, how = perturb_format(sample.text, rng)
         items.append(Item(f"f{i}", text, "format", how, sample.document_id))
+        cut = cut_meaning(sample.text, rng)
+        if cut is not None:
+            items.append(Item(f"c{i}", cut, "cut", "elision over a negation, contrast or number", sample.document_id))
         for _ in range(20):
             text, how = perturb_words(sample.text, rng, vocab)
             if not oracle.occurs(text):
@@ -392,7 +416,9 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         store.close()
     path = write_items(items, args.out / "labelled.jsonl")
-    counts = {label: sum(1 for i in items if i.label == label) for label in ("verbatim", "format", "words", "invented")}
+    counts = {
+        label: sum(1 for i in items if i.label == label) for label in ("verbatim", "format", "cut", "words", "invented")
+    }
     print(f"wrote {path}: {counts}")
     return 0
 

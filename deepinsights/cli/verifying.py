@@ -192,7 +192,7 @@ def _where(result: QuoteResult) -> str:
         return "[dim]—[/]"
     prefix = "" if result.location else "[dim]closest:[/] "
     place = f"{prefix}{_safe(location.title or location.kind, 40)} {_safe((location.published_at or '')[:10])}"
-    changes = [f"{op.quote or '∅'} → {op.corpus or '∅'}" for op in result.diff if op.op not in ("equal", "elision")]
+    changes = [f"{op.quote or '∅'} → {op.corpus or '∅'}" for op in result.diff if op.op != "equal"]  # and what … cut
     if changes:
         place += "\n[dim]" + _safe("; ".join(changes), 80) + "[/]"
     return place

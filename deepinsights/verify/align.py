@@ -11,6 +11,11 @@ fragment with the stretch of window words that shares the most words with it, in
 (longest common subsequence over the longer side): 1.0 for an exact match, (n - k) / n
 for k of n words changed or left out, n / (n + k) for k words the quote skips silently,
 and about 0.5 for a quote whose first half comes from this passage and second from elsewhere.
+An elision skips words openly, and costs nothing, unless what it cut holds a negation, a
+contrast or a number (``elision``) of a sentence the quote keeps part of: each such word
+counts as one the quote skips silently, so ``I … use frameworks`` against "I never use
+frameworks" scores 3 / 4, never 1.0. Whether a cut word's sentence was cut whole is for the
+caller to say (``Isolated``: this module sees words, not punctuation).
 
 subtle: candidate stretches are chosen by diagonal voting (each shared word votes for
 "the quote starts at window position j - i"), and only the best few diagonals are aligned,
@@ -21,9 +26,12 @@ This module knows nothing about the store: ``locate`` feeds it windows.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from rapidfuzz.distance import Indel, Levenshtein
+
+from .elision import meaning_cut
 
 DIAGONALS = 3
 MAX_VOTES = 5000
@@ -34,6 +42,8 @@ some such than that the their them then there these they this those to too up us
 which who why will with would you your
 """
 STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
+Isolated = Callable[[int, int, int], bool]
+"""``isolated(j, lo, hi)``: True when window word ``j``, cut with words ``[lo, hi)``, is in a sentence cut whole."""
 
 
 @dataclass(frozen=True)
@@ -49,10 +59,15 @@ class Span:
 
 @dataclass(frozen=True)
 class Alignment:
-    """How a whole quote lines up with one window: one span per fragment, and its similarity."""
+    """How a whole quote lines up with one window: one span per fragment, and its similarity.
+
+    ``cut`` holds the words between fragments (what the quote's elisions left out) that change
+    what it says; each lowers ``score`` as a silently skipped word would.
+    """
 
     spans: tuple[Span, ...]
     score: float
+    cut: tuple[str, ...] = ()
 
     @property
     def exact(self) -> bool:
@@ -92,8 +107,12 @@ class Haystack:
         """The index of the word whose leading space is at ``char``."""
         return self.text.count(" ", 0, char + 1) - 1
 
+    def offset(self, i: int) -> int:
+        """Where the leading space of word ``i`` is in ``text``."""
+        return sum(len(token) + 1 for token in self.tokens[:i])
 
-def align_exact(fragments: list[list[str]], hay: Haystack) -> Alignment | None:
+
+def align_exact(fragments: list[list[str]], hay: Haystack, isolated: Isolated | None = None) -> Alignment | None:
     """Every fragment found verbatim, in order, without overlap; None when one is missing.
 
     Greedy earliest matching is optimal here: taking the first occurrence of a fragment
@@ -109,10 +128,26 @@ def align_exact(fragments: list[list[str]], hay: Haystack) -> Alignment | None:
         i, n = hay.word_at(at), len(fragment)
         spans.append(Span(k, i, i + n, n, (("equal", 0, n, i, i + n),)))
         pos = at + len(needle) - 1
-    return Alignment(tuple(spans), 1.0)
+    cut = _meaning_cut(spans, hay, isolated)
+    if cut:  # subtle: the earliest occurrences may leave a longer cut than the text forces
+        spans = _tightened(fragments, hay, spans)
+        cut = _meaning_cut(spans, hay, isolated)
+    words = sum(len(fragment) for fragment in fragments)
+    return Alignment(tuple(spans), round(words / (words + len(cut)), 4) if cut else 1.0, cut)
 
 
-def align_approx(fragments: list[list[str]], hay: Haystack) -> Alignment:
+def _tightened(fragments: list[list[str]], hay: Haystack, spans: list[Span]) -> list[Span]:
+    """The same match with each fragment moved to its last occurrence before the next: the smallest cuts."""
+    spans = list(spans)
+    for k in range(len(spans) - 2, -1, -1):
+        needle = " " + " ".join(fragments[k]) + " "
+        at = hay.text.rfind(needle, 0, hay.offset(spans[k + 1].lo) + 1)
+        i, n = hay.word_at(at), len(fragments[k])
+        spans[k] = Span(k, i, i + n, n, (("equal", 0, n, i, i + n),))
+    return spans
+
+
+def align_approx(fragments: list[list[str]], hay: Haystack, isolated: Isolated | None = None) -> Alignment:
     """The best in-order approximate alignment of every fragment with the window."""
     spans = []
     lo = 0
@@ -125,8 +160,24 @@ def align_approx(fragments: list[list[str]], hay: Haystack) -> Alignment:
         spans.append(span)
         matched += span.matched
         lo = span.hi
+    cut = _meaning_cut(spans, hay, isolated)
+    longer += len(cut)
     score = matched / longer if longer else 0.0
-    return Alignment(tuple(spans), round(score, 4))
+    return Alignment(tuple(spans), round(score, 4), cut)
+
+
+def _meaning_cut(spans: list[Span], hay: Haystack, isolated: Isolated | None) -> tuple[str, ...]:
+    """The negations, contrasts and numbers in the window words between consecutive fragments.
+
+    A word ``isolated`` says belongs to a sentence the elision left out whole does not count.
+    """
+    cut: list[str] = []
+    for a, b in zip(spans, spans[1:], strict=False):
+        for j in range(a.hi, b.lo):
+            word = hay.tokens[j]
+            if meaning_cut([word]) and not (isolated and isolated(j, a.hi, b.lo)):
+                cut.append(word)
+    return tuple(cut)
 
 
 def _best_span(k: int, fragment: list[str], hay: Haystack, lo: int) -> Span | None:

@@ -3,7 +3,9 @@
 A quote is ``verbatim`` when its comparison form (``normalize``) occurs in one stored
 passage, or across adjacent passages of one document (passages are cut at about 1,200
 characters, and a quote may straddle a cut); a quote with elisions (``…``) is verbatim
-when every fragment occurs, in order, in one such window. Otherwise it is
+when every fragment occurs, in order, in one such window and no elision cuts a negation,
+a contrast or a number (``elision``): one that does is at best approximate, its note says
+what was cut, and its diff shows each elision with the words it left out. Otherwise it is
 ``approximate`` when the best window aligns with similarity ≥ ``APPROXIMATE_MIN`` (see
 ``align``), and ``not_found`` below that, with the closest window kept for reference.
 
@@ -33,6 +35,7 @@ from ..backend_sql import is_postgres, matching_passages, matching_passages_many
 from ..moments import moment, timeline_of
 from ..store import Store
 from .align import STOPWORDS, Alignment, Haystack, align_approx, align_exact
+from .elision import cut_whole, describe
 from .normalize import Word, elided_fragments, norms, strip_invisible, words
 
 VERBATIM = "verbatim"
@@ -121,8 +124,10 @@ class QuoteResult:
     ``score`` is 1.0 for verbatim, the best window's similarity otherwise (0.0 when no
     candidate shares a word). ``location`` is set for verbatim and approximate quotes;
     ``closest`` only for not_found ones whose best window scored at least ``CLOSEST_MIN``
-    and shares at least ``CLOSEST_WORDS`` content words (shown for reference: it is not a source).
-    ``diff`` is empty for verbatim quotes.
+    and shares at least ``CLOSEST_WORDS`` content words (shown for reference: it is not a source),
+    or whose elision cut a negation, contrast or number (the words are there; the cut is wrong).
+    ``diff`` is empty for a verbatim quote without elisions; for an elided quote it shows each
+    elision (``…``) with the corpus words it left out.
     """
 
     text: str
@@ -189,6 +194,12 @@ class _Window:
         base = int(self.parts[0].row["start"])
         return "".join(p.row["text"] for p in self.parts)[start - base : end - base]
 
+    def isolated(self, j: int, lo: int, hi: int) -> bool:
+        """True when word ``j``, cut by an elision with words ``[lo, hi)``, is in a sentence cut whole."""
+        before = self.text(self.span(lo - 1)[2], self.span(j)[1]) if lo > 0 else "."
+        after = self.text(self.span(j)[2], self.span(hi)[1]) if hi < len(self.hay.tokens) else "."
+        return cut_whole(before, after)
+
 
 @dataclass
 class _Quote:
@@ -235,27 +246,34 @@ class Locator:
 
     def _exact(self, quote: _Quote, windows: list[_Window]) -> QuoteResult | None:
         for window in windows:
-            alignment = align_exact(quote.tokens, window.hay)
-            if alignment is not None:
-                return QuoteResult("", VERBATIM, 1.0, location=_location(window, alignment))
+            alignment = align_exact(quote.tokens, window.hay, window.isolated)
+            if alignment is not None and alignment.exact:
+                diff = _diff(quote, window, alignment) if len(quote.fragments) > 1 else []
+                return QuoteResult("", VERBATIM, 1.0, location=_location(window, alignment), diff=diff)
         return None
 
     def _approximate(self, quote: _Quote, windows: list[_Window]) -> QuoteResult:
         best: tuple[Alignment, _Window] | None = None
         for window in windows:
-            alignment = align_approx(quote.tokens, window.hay)
-            if alignment.spans and (best is None or alignment.score > best[0].score):
+            # subtle: an exact alignment that is not verbatim (its elision cuts a negation) scores n / (n + k)
+            tried = (
+                align_exact(quote.tokens, window.hay, window.isolated),
+                align_approx(quote.tokens, window.hay, window.isolated),
+            )
+            alignment = max((a for a in tried if a is not None and a.spans), key=lambda a: a.score, default=None)
+            if alignment is not None and (best is None or alignment.score > best[0].score):
                 best = (alignment, window)
         if best is None:
             return QuoteResult("", NOT_FOUND, 0.0)
         alignment, window = best
         location = _location(window, alignment)
         diff = _diff(quote, window, alignment)
+        note = describe(list(alignment.cut)) if alignment.cut else None
         if alignment.score >= APPROXIMATE_MIN:
-            return QuoteResult("", APPROXIMATE, alignment.score, location=location, diff=diff)
+            return QuoteResult("", APPROXIMATE, alignment.score, location=location, diff=diff, note=note)
         shared = _shared_content_words(quote.tokens, alignment)
-        closest = location if alignment.score >= CLOSEST_MIN and shared >= CLOSEST_WORDS else None
-        return QuoteResult("", NOT_FOUND, alignment.score, closest=closest, diff=diff if closest else [])
+        closest = location if alignment.cut or (alignment.score >= CLOSEST_MIN and shared >= CLOSEST_WORDS) else None
+        return QuoteResult("", NOT_FOUND, alignment.score, closest=closest, diff=diff if closest else [], note=note)
 
     # -- candidates ----------------------------------------------------------------
 
@@ -562,7 +580,9 @@ def _diff(quote: _Quote, window: _Window, alignment: Alignment) -> list[DiffOp]:
     by_fragment = {span.fragment: span for span in alignment.spans}
     for k, fragment in enumerate(quote.fragments):
         if k:
-            ops.append(DiffOp("elision", "…", ""))
+            before, after = by_fragment.get(k - 1), by_fragment.get(k)
+            cut = _corpus_text(window, before.hi, after.lo) if before and after else ""
+            ops.append(DiffOp("elision", "…", cut))
         span = by_fragment.get(k)
         if span is None:
             ops.append(DiffOp("delete", _quote_text(quote, fragment, 0, len(fragment)), ""))

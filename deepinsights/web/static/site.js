@@ -451,6 +451,7 @@
     else if (check.location) parts = describeLocation(check.location, check.status === "verbatim" ? "Found in " : "Closest wording in ");
     else if (check.closest) parts = describeLocation(check.closest, "Not in the corpus. Nearest passage, for reference only: ");
     else parts = [textNode("Not in the corpus.")];
+    if (check.note && !check.gap) parts.push(textNode(" (" + check.note + ")"));
     detail.replaceChildren.apply(detail, parts);
     detail.hidden = false;
   }
