@@ -126,7 +126,7 @@ def recheck() -> dict[str, object]:
     for row in stored["rows"]:
         if "answer" not in row:
             continue
-        passages = retrieve(store, row["q"], thinker="karpathy")
+        passages = retrieve(store, row["q"], SearchFilter(thinker="karpathy"))
         sentences = check_answer(row["answer"], {p.n: p.text for p in passages})
         before += row["labels"]
         after += [s.label for s in sentences]
