@@ -1,36 +1,65 @@
-"""Eras: change points in the monthly theme mix.
+"""Eras: change points in the monthly topic mix, named by the topics that rise in them.
 
-Each month with dated items becomes a vector of theme shares (the share of that month's
-documents using each of the corpus's top themes). The months are then cut into at most
-``max_eras`` contiguous segments by exact dynamic programming, minimising the within-segment
-squared distance to each segment's mean plus a penalty per extra segment, so the result
-is the same on every run. ``seed`` only chooses a 90% subsample of documents, which is how
-the stability check asks "would slightly different data move the boundaries?".
+Each month with dated own-word documents becomes a vector of topic shares (the share of that
+month's documents with a passage in each topic). The months are cut into at most ``max_eras``
+contiguous segments by exact dynamic programming, minimising the within-segment squared
+distance to each segment's mean plus a penalty per extra segment, so the result is the same
+on every run. An era is named by its rising topics (share in the era minus share in the era
+before; the first era against the rest of the corpus), shows 2–3 own-word passages of those
+topics from inside the era, and says so when its first month is where one feed of the corpus
+ends or another begins: that boundary may be a change of source, not a change of mind.
 
-This module does not read the store; it works on the counts ``measure.ThemeCounter`` made.
+``robustness`` re-finds the eras on 90% document subsamples (seeds 1–3) and reports how far
+the boundaries move. This module does not cluster (``topics.py``) and reads no store.
 """
 
 from __future__ import annotations
 
-import random
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
+
+from .own import OwnPassage
+from .topics import Topic, TopicModel
+from .vectors import Matrix
 
 MIN_MONTHS = 2
 MIN_DOCUMENTS = 3  # an era holds at least this many documents, and at least 2% of them all
 PENALTY_DIVISOR = 4  # penalty per extra era: the one-era cost / (4 × max eras)
+MAX_ERAS = 6
+RISING = 3
+REPRESENTATIVES = 3
+FEED_SHARE = 0.2  # a feed that starts or ends at a boundary matters when it holds this share of a side
+ROBUSTNESS_SEEDS = (1, 2, 3)
 
 
 @dataclass
 class FoundEra:
-    """A span of months with its distinctive themes."""
+    """A span of months, the topics that rise in it, passages that show them, and a source note."""
 
     start: str
     end: str
     months: int
     documents: int
-    themes: list[str] = field(default_factory=list)
+    rising: list[tuple[Topic, float, float]] = field(default_factory=list)  # (topic, share before, share in)
+    representatives: list[OwnPassage] = field(default_factory=list)
+    source_change: str | None = None
+
+    @property
+    def name(self) -> str:
+        """The era's name: the first phrase of each of its two most rising topics."""
+        names = [t.phrases[0] for t, _, _ in self.rising[:2] if t.phrases]
+        return " · ".join(names) or f"{self.start} – {self.end}"
+
+    @property
+    def reason(self) -> str:
+        """Why the era is one: how its rising topics' shares moved."""
+        moves = [
+            f"topic {t.number} ({t.label}) {before:.0%} → {inside:.0%} of documents" for t, before, inside in self.rising
+        ]
+        return "Rising: " + "; ".join(moves) if moves else "The only era."
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -38,56 +67,74 @@ class FoundEra:
             "end": self.end,
             "months": self.months,
             "documents": self.documents,
-            "themes": self.themes,
+            "name": self.name,
+            "reason": self.reason,
+            "rising_topics": [
+                {"topic": t.number, "label": t.label, "share_before": round(b, 3), "share": round(s, 3)}
+                for t, b, s in self.rising
+            ],
+            "source_change": self.source_change,
+            "representatives": [p.as_example() for p in self.representatives],
         }
 
 
-def subsample(document_ids: list[str], seed: int | None, share: float = 0.9) -> set[str] | None:
-    """The documents kept for a run with this seed (None: keep all)."""
-    if seed is None:
-        return None
-    rng = random.Random(seed)
-    return {d for d in sorted(document_ids) if rng.random() < share}
+@dataclass
+class MonthlyMix:
+    """Documents per month, and per topic per month (a document counts once per topic)."""
+
+    documents: Counter[str] = field(default_factory=Counter)
+    topics: dict[str, Counter[int]] = field(default_factory=lambda: defaultdict(Counter))
+
+    @classmethod
+    def of(cls, passages: list[OwnPassage], assignment: list[int], keep: set[str] | None = None) -> MonthlyMix:
+        """The mix of the dated passages (of the documents in ``keep``, when given)."""
+        mix = cls()
+        seen: set[tuple[str, int]] = set()
+        counted: set[str] = set()
+        for passage, topic in zip(passages, assignment, strict=True):
+            month = passage.month
+            if month is None or (keep is not None and passage.document_id not in keep):
+                continue
+            if passage.document_id not in counted:
+                counted.add(passage.document_id)
+                mix.documents[month] += 1
+            if (passage.document_id, topic) not in seen:
+                seen.add((passage.document_id, topic))
+                mix.topics[month][topic] += 1
+        return mix
 
 
 def find_eras(
-    by_month: dict[str, Counter[str]],
-    documents_by_month: Counter[str],
-    themes: list[str],
-    *,
-    max_eras: int = 6,
-    penalty: float | None = None,
-    count: int | None = None,
+    model: TopicModel, passages: list[OwnPassage], vectors: Matrix, *, count: int | None = None
 ) -> list[FoundEra]:
-    """Split the months into eras; each era lists the themes most over-represented in it."""
-    months = sorted(m for m in by_month if documents_by_month[m])
-    if len(months) < MIN_MONTHS * 2:
-        overall = _theme_totals(months, by_month, themes)
-        return [_era(months, by_month, documents_by_month, themes, overall)] if months else []
-    vectors = [[by_month[m][t] / documents_by_month[m] for t in themes] for m in months]
-    weights = [min(documents_by_month[m], 10) for m in months]
-    documents = [documents_by_month[m] for m in months]
+    """Cut the months into eras and describe each (rising topics, passages, source changes)."""
+    mix = MonthlyMix.of(passages, model.assignment)
+    spans = segment_months(mix, [t.number for t in model.topics], count=count)
+    eras = [_era(span, mix) for span in spans]
+    by_number = {t.number: t for t in model.topics}
+    for i, era in enumerate(eras):
+        era.rising = _rising(eras, i, mix, spans, by_number)
+        era.representatives = _representatives(era, passages, vectors, model.assignment)
+    _mark_source_changes(eras, passages)
+    return eras
+
+
+def segment_months(mix: MonthlyMix, topics: list[int], *, count: int | None = None) -> list[list[str]]:
+    """The months (with documents) cut into eras: a list of month lists, in order."""
+    months = sorted(m for m in mix.documents if mix.documents[m])
+    if len(months) < MIN_MONTHS * 2 or not topics:
+        return [months] if months else []
+    vectors = np.asarray([[mix.topics[m][t] / mix.documents[m] for t in topics] for m in months], dtype=np.float64)
+    weights = np.asarray([min(mix.documents[m], 10) for m in months], dtype=np.float64)
+    documents = [mix.documents[m] for m in months]
     minimum = max(MIN_DOCUMENTS, sum(documents) // 50)
-    cuts = _segment(vectors, weights, documents, minimum, count or max_eras, penalty, exact=count is not None)
+    cuts = _segment(vectors, weights, documents, minimum, count or MAX_ERAS, exact=count is not None)
     bounds = [0, *cuts, len(months)]
-    overall = _theme_totals(months, by_month, themes)
-    spans = zip(bounds, bounds[1:], strict=False)
-    return [_era(months[a:b], by_month, documents_by_month, themes, overall) for a, b in spans]
-
-
-def _theme_totals(months: list[str], by_month: dict[str, Counter[str]], themes: list[str]) -> dict[str, int]:
-    return {t: sum(by_month[m][t] for m in months) for t in themes}
+    return [months[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
 
 
 def _segment(
-    vectors: list[list[float]],
-    weights: list[int],
-    documents: list[int],
-    minimum: int,
-    max_segments: int,
-    penalty: float | None,
-    *,
-    exact: bool = False,
+    vectors: Any, weights: Any, documents: list[int], minimum: int, max_segments: int, *, exact: bool = False
 ) -> list[int]:
     """Cut points of the best segmentation into spans of at least MIN_MONTHS months and
     ``minimum`` documents; ``exact`` forces ``max_segments`` segments."""
@@ -96,7 +143,7 @@ def _segment(
     before = [0]
     for d in documents:
         before.append(before[-1] + d)
-    beta = penalty if penalty is not None else cost[0][n] / (PENALTY_DIVISOR * max_segments)
+    beta = cost[0][n] / (PENALTY_DIVISOR * max_segments)
     best: dict[tuple[int, int], tuple[float, list[int]]] = {(0, 0): (0.0, [])}  # (segments, end) -> (cost, cuts)
     for k in range(1, max_segments + 1):
         for end in range(MIN_MONTHS * k, n + 1):
@@ -112,42 +159,129 @@ def _segment(
     return min(choices, key=lambda c: c[0])[1] if choices else []
 
 
-def _cost_table(vectors: list[list[float]], weights: list[int]) -> list[list[float]]:
+def _cost_table(vectors: Any, weights: Any) -> list[list[float]]:
     """cost[a][b]: weighted squared distance of months a..b-1 to their weighted mean."""
-    n, dims = len(vectors), len(vectors[0]) if vectors else 0
+    n = len(vectors)
+    zero = np.zeros((1, vectors.shape[1]))
+    sums = np.vstack([zero, np.cumsum(weights[:, None] * vectors, axis=0)])
+    squares = np.concatenate([[0.0], np.cumsum(weights * (vectors**2).sum(axis=1))])
+    total = np.concatenate([[0.0], np.cumsum(weights)])
     table = [[0.0] * (n + 1) for _ in range(n + 1)]
     for a in range(n):
-        sums, squares, weight = [0.0] * dims, 0.0, 0
-        for b in range(a, n):
-            w, v = weights[b], vectors[b]
-            weight += w
-            squares += w * sum(x * x for x in v)
-            for i in range(dims):
-                sums[i] += w * v[i]
-            table[a][b + 1] = squares - sum(s * s for s in sums) / weight
+        spans = sums[a + 1 :] - sums[a]
+        costs = squares[a + 1 :] - squares[a] - (spans**2).sum(axis=1) / (total[a + 1 :] - total[a])
+        table[a][a + 1 :] = np.maximum(costs, 0.0).tolist()
     return table
 
 
-def _era(
-    months: list[str],
-    by_month: dict[str, Counter[str]],
-    documents_by_month: Counter[str],
-    themes: list[str],
-    everywhere: dict[str, int],
-) -> FoundEra:
-    docs = sum(documents_by_month[m] for m in months)
-    inside = _theme_totals(months, by_month, themes)
-    all_docs = sum(documents_by_month.values())
-    lift = {t: (inside[t] / docs) / (everywhere[t] / all_docs) for t in themes if inside[t] >= 2 and everywhere[t]}
-    top = sorted(lift, key=lambda t: (-lift[t], -inside[t], t))[:8]
-    return FoundEra(start=months[0], end=months[-1], months=len(months), documents=docs, themes=top)
+def _era(months: list[str], mix: MonthlyMix) -> FoundEra:
+    return FoundEra(
+        start=months[0], end=months[-1], months=len(months), documents=sum(mix.documents[m] for m in months)
+    )
 
 
-def boundary_shift(a: list[FoundEra], b: list[FoundEra]) -> int | None:
+def _rising(
+    eras: list[FoundEra], i: int, mix: MonthlyMix, spans: list[list[str]], topics: dict[int, Topic]
+) -> list[tuple[Topic, float, float]]:
+    """The era's topics whose share of documents grew most against the era before (the first
+    era: against all later months), each held by at least two of the era's documents."""
+    inside = _shares(spans[i], mix)
+    before = _shares(spans[i - 1] if i else [m for span in spans[1:] for m in span], mix)
+    held = {t for m in spans[i] for t, n in mix.topics[m].items() if n} if spans[i] else set()
+    counts = Counter({t: sum(mix.topics[m][t] for m in spans[i]) for t in held})
+    rise = {t: inside.get(t, 0.0) - before.get(t, 0.0) for t in held if counts[t] >= 2 and t in topics}
+    best = sorted(rise, key=lambda t: (-rise[t], t))[:RISING]
+    return [(topics[t], before.get(t, 0.0), inside.get(t, 0.0)) for t in best if rise[t] > 0]
+
+
+def _shares(months: list[str], mix: MonthlyMix) -> dict[int, float]:
+    documents = sum(mix.documents[m] for m in months)
+    totals: Counter[int] = Counter()
+    for m in months:
+        totals.update(mix.topics[m])
+    return {t: n / documents for t, n in totals.items()} if documents else {}
+
+
+def _representatives(
+    era: FoundEra, passages: list[OwnPassage], vectors: Matrix, assignment: list[int]
+) -> list[OwnPassage]:
+    """Own-word passages from inside the era, of its rising topics in turn, nearest each topic's
+    centre, one per document."""
+    chosen: list[OwnPassage] = []
+    documents: set[str] = set()
+    for topic, _, _ in era.rising or []:
+        members = [i for i, t in enumerate(assignment) if t == topic.number]
+        within = [i for i in members if passages[i].month and era.start <= str(passages[i].month) <= era.end]
+        if not within:
+            continue
+        centre = vectors[members].mean(axis=0)
+        for j in np.argsort(-(vectors[within] @ centre), kind="stable"):
+            passage = passages[within[int(j)]]
+            if passage.document_id not in documents:
+                chosen.append(passage)
+                documents.add(passage.document_id)
+                break
+    return chosen[:REPRESENTATIVES] if len(chosen) >= 2 else _fill(era, passages, chosen, documents)
+
+
+def _fill(era: FoundEra, passages: list[OwnPassage], chosen: list[OwnPassage], seen: set[str]) -> list[OwnPassage]:
+    """Top up to two passages with the era's longest own-word passages of other documents."""
+    inside = [p for p in passages if p.month and era.start <= p.month <= era.end and p.document_id not in seen]
+    for passage in sorted(inside, key=lambda p: (-len(p.text), p.passage_id)):
+        if len(chosen) >= 2:
+            break
+        if passage.document_id not in seen:
+            chosen.append(passage)
+            seen.add(passage.document_id)
+    return chosen
+
+
+def _mark_source_changes(eras: list[FoundEra], passages: list[OwnPassage]) -> None:
+    """Note each boundary where a feed that matters on its side ends just before or starts at it."""
+    months = sorted({p.month for p in passages if p.month})
+    position = {m: i for i, m in enumerate(months)}
+    feeds: dict[str, list[str]] = defaultdict(list)
+    documents: dict[str, set[str]] = defaultdict(set)
+    for p in passages:
+        if p.month:
+            feeds[p.feed].append(p.month)
+            documents[p.feed].add(p.document_id)
+    for before, era in zip(eras, eras[1:], strict=False):
+        notes = []
+        at = position[era.start]
+        for feed, seen in sorted(feeds.items()):
+            first, last = position[min(seen)], position[max(seen)]
+            if at - 2 <= last < at and len(documents[feed]) >= FEED_SHARE * before.documents:
+                notes.append(f"{feed} ends {max(seen)}")
+            if at <= first <= at + 1 and first > 0 and len(documents[feed]) >= FEED_SHARE * era.documents:
+                notes.append(f"{feed} starts {min(seen)}")
+        if notes:
+            era.source_change = "Boundary coincides with a change of source: " + "; ".join(notes)
+
+
+def robustness(model: TopicModel, passages: list[OwnPassage], eras: list[FoundEra]) -> dict[str, Any]:
+    """Re-find the same number of eras on 90% document subsamples and report how far the
+    boundaries move (the era finder itself is deterministic)."""
+    documents = sorted({p.document_id for p in passages})
+    shifts: dict[str, int | None] = {}
+    for seed in ROBUSTNESS_SEEDS:
+        keep = {d for d, r in zip(documents, np.random.default_rng(seed).random(len(documents))) if r < 0.9}
+        mix = MonthlyMix.of(passages, model.assignment, keep)
+        again = segment_months(mix, [t.number for t in model.topics], count=len(eras))
+        shifts[str(seed)] = boundary_shift([e.start for e in eras], [span[0] for span in again])
+    worst = [s for s in shifts.values() if s is not None]
+    return {
+        "seeds": shifts,
+        "max_shift_months": max(worst) if worst else None,
+        "within_one_month": bool(worst) and len(worst) == len(shifts) and max(worst) <= 1,
+    }
+
+
+def boundary_shift(a: list[str], b: list[str]) -> int | None:
     """Largest distance in months between matching era starts of two runs (None if counts differ)."""
     if len(a) != len(b):
         return None
-    return max((abs(_months(x.start) - _months(y.start)) for x, y in zip(a, b, strict=True)), default=0)
+    return max((abs(_months(x) - _months(y)) for x, y in zip(a, b, strict=True)), default=0)
 
 
 def _months(value: str) -> int:

@@ -1,0 +1,95 @@
+"""Prose: the part of a passage that reads as sentences, and the words in it that may name a topic.
+
+Stored passage text is already plain (importers strip HTML and markdown), but code blocks,
+shell commands, LaTeX, URLs and repeated boilerplate ("Thanks for reading … Subscribe") survive
+as lines of text. Topic labels, framings and signature vocabulary must never be built from
+them, so every measured section reads passages through ``prose()`` and counts only the words
+``words()`` accepts. ``Boilerplate`` finds the lines a corpus repeats verbatim across documents.
+
+This module does not decide whose words a passage holds (see ``own.py``) and reads no store.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+
+# Not prose inside a line: URLs and host names, e-mail addresses, LaTeX, HTML tags and entities.
+MARKUP = re.compile(
+    r"\b(?:https?://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|io|dev|ai|edu|gov|co|uk|html?|md|py|js)\b\S*"
+    r"|\b[\w.+-]+@[\w-]+\.[\w.-]+\b"
+    r"|\$\$.*?\$\$|\$[^$\n]{1,200}\$|\\\(.*?\\\)|\\\[.*?\\\]|\\[A-Za-z]+(?:\{[^}\n]*\})*"
+    r"|</?[A-Za-z][^>\n]{0,200}>|&[a-z]+;|&#\d+;"
+)
+MAYBE_MARKUP = re.compile(r"[@$\\<&/]|\.[A-Za-z]")  # cheap test before MARKUP's slower scan
+SYMBOL = re.compile(r"[^\w\s,.'’?!-]")
+LONG_LINE = 300  # longer lines are code only when symbols are dense (minified code, data)
+# A line is code when it carries syntax prose does not: assignment, calls, brackets, flags,
+# comments, prompts, identifiers with underscores or dots, or a leading keyword.
+CODE_LINE = re.compile(
+    r"(?:^\s*(?:[$>#]|//|\.\.\.|def |class |import |from \S+ import|return\b|for \w+ in |if .*:\s*$|"
+    r"print\(|pip |npm |git |brew |cd |sudo |export |SELECT |CREATE |INSERT |curl ))|"
+    r"[{};]\s*$|[=!<>]=|\b\w+\s*=\s*\S|\w\(\S*\)|->|=>|::|\b\w+_\w+\b|\b[a-z]\w*\.[a-z_]\w*\(|"
+    r"(?:^|\s)--?[a-z][\w-]*(?:\s|$)|`",
+)
+SENTENCE_END = re.compile(r"[.!?:;…\"”)]\s*$")
+# Words that can label a topic: letters (digits after the first letter, inner hyphens and
+# apostrophes allowed), not glued to code punctuation ("p.grad", "n_layer", "@simonw", "#tag").
+WORD = re.compile(r"(?<![\w./@#$\\-])[A-Za-z][A-Za-z0-9]*(?:['’-][A-Za-z0-9]+)*(?![\w(/@=\\]|\.\w)")
+ACRONYM = re.compile(r"[A-Z][A-Z0-9]{1,5}")
+MIN_WORDS = 4
+BOILERPLATE_DOCUMENTS = 3
+BOILERPLATE_CHARS = 200  # a longer line is never boilerplate (and is not compared)
+DIGITS = str.maketrans("0123456789", "0000000000")
+
+
+def prose(text: str, boilerplate: frozenset[str] = frozenset()) -> str:
+    """The lines of ``text`` that read as prose, with URLs, e-mail addresses, HTML and LaTeX removed."""
+    kept = []
+    for line in text.splitlines():
+        if (len(line) <= BOILERPLATE_CHARS and normalized(line) in boilerplate) or is_code(line):
+            continue
+        if MAYBE_MARKUP.search(line):
+            line = MARKUP.sub(" ", line)
+        if len(line.split()) >= MIN_WORDS:
+            kept.append(line.strip())
+    return "\n".join(kept)
+
+
+def is_code(line: str) -> bool:
+    """True for a line with code syntax, or too short and unpunctuated to be a sentence or title."""
+    stripped = line.strip()
+    if not stripped:
+        return True
+    dense = len(SYMBOL.findall(stripped)) > 0.1 * len(stripped)
+    if len(stripped) > LONG_LINE:
+        return dense
+    return dense or bool(CODE_LINE.search(stripped))
+
+
+def words(text: str) -> list[str]:
+    """The label words of (already cleaned) ``text`` in order: lower case, except acronyms (AI, RL)."""
+    return [w if ACRONYM.fullmatch(w) else w.lower().replace("’", "'") for w in WORD.findall(text)]
+
+
+def normalized(line: str) -> str:
+    """A line as boilerplate is matched: lower case, single spaces, no digits."""
+    return " ".join(line.lower().translate(DIGITS).split())
+
+
+class Boilerplate:
+    """Lines that recur verbatim in ``BOILERPLATE_DOCUMENTS`` or more documents (footers, bylines,
+    "Thanks for reading … Subscribe", licence headers). Feed it every document's text, then read
+    ``lines()``."""
+
+    def __init__(self) -> None:
+        self.documents: Counter[str] = Counter()
+
+    def add(self, lines: Iterable[str]) -> None:
+        """Count one document's lines (each distinct line once)."""
+        seen = {normalized(line) for line in lines if len(line) <= BOILERPLATE_CHARS and line.count(" ") >= 2}
+        self.documents.update(seen)
+
+    def lines(self) -> frozenset[str]:
+        return frozenset(line for line, n in self.documents.items() if n >= BOILERPLATE_DOCUMENTS)
