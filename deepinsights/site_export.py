@@ -126,6 +126,7 @@ def _export(out_dir: Path, db_path: Db | None, store: Store | None, profiles: di
     single = len(profiles) == 1
     for slug, profile in profiles.items():
         inputs = _inputs(slug, profile, db_path, store, thinkers, measured, single, stamp)
+        inputs.variants = page.profile_variants(slug, list(profiles), lambda s: f"{s}.html")
         name = "index.html" if single else f"{slug}.html"
         _write(out_dir / name, page.render_profile(profile, inputs))
         report.pages.append(name)

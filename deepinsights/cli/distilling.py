@@ -61,7 +61,7 @@ def distill_(
         drafted = None
         if not no_llm:
             model = choose_model(model_name)
-            names = [t for t, _ in report.themes[:themes]]
+            names = [t.label for t in report.findings.topics.topics[:themes]]
             cache = path.with_suffix(".distill-cache.json")
             path.parent.mkdir(parents=True, exist_ok=True)
             drafted = draft_candidates(
@@ -74,7 +74,7 @@ def distill_(
                 progress=lambda t: err.print(f"[dim]drafting: {shown(t)}[/]"),
             )
         existing = _existing(path)
-        profile, changes = draft_profile(report, existing, drafted)
+        profile, changes = draft_profile(report, existing, drafted, name=min(own_names, default=None))
         path.parent.mkdir(parents=True, exist_ok=True)
         dump_profile(profile, path)
     if as_json:
@@ -109,6 +109,7 @@ def _existing(path: Path):  # type: ignore[no-untyped-def]
 
 
 def _print(report: DistillReport, drafted: Drafted | None, changes: list[str], path: Path) -> None:
+    found = report.findings
     table = Table(
         "lineage", "kind", "documents", "first", "last", title=f"{report.thinker}: {report.passages:,} passages"
     )
@@ -117,11 +118,18 @@ def _print(report: DistillReport, drafted: Drafted | None, changes: list[str], p
             shown(m.name), shown(m.kind), str(m.count), shown((m.first or "")[:10]), shown((m.last or "")[:10])
         )
     out.print(table)
-    out.print("[bold]Themes:[/] " + ", ".join(f"{shown(t)} ({n})" for t, n in report.themes[:20]))
-    for era in report.eras:
-        out.print(f"[bold]Era[/] {era.start} – {era.end} ({era.documents} items): {shown(', '.join(era.themes))}")
-    out.print(f"[bold]Predictions:[/] {len(report.predictions)} candidate sentences")
-    for pair in report.mind_changes:
+    topics = Table("topic", "label", "passages", "documents", title=f"Topics ({found.topics.vectors} vectors)")
+    for t in found.topics.topics[:30]:
+        topics.add_row(str(t.number), shown(", ".join(t.phrases[:5])), str(t.passages), str(t.documents))
+    out.print(topics)
+    for era in found.eras:
+        note = f" [yellow]({shown(era.source_change)})[/]" if era.source_change else ""
+        out.print(f"[bold]Era[/] {era.start} – {era.end} ({era.documents} documents): {shown(era.name)}{note}")
+    models = ", ".join(f"{shown(f.key)} ({len(f.documents)})" for f in found.mental_models[:10])
+    out.print(f"[bold]Mental models:[/] {models or 'none recurring across topics'}")
+    out.print("[bold]Signature vocabulary:[/] " + ", ".join(shown(w.word) for w in found.vocabulary[:20]))
+    out.print(f"[bold]Predictions:[/] {len(found.predictions)} candidate sentences in own words")
+    for pair in found.mind_changes:
         out.print(
             f"[bold]Changed my mind[/] ({shown(', '.join(pair.themes))}): "
             f"{shown((pair.earlier.published_at or '')[:10])} → {shown((pair.later.published_at or '')[:10])} "

@@ -26,8 +26,8 @@ from .topics import Topic, TopicModel
 from .vectors import Matrix
 
 MIN_MONTHS = 2
-MIN_DOCUMENTS = 3  # an era holds at least this many documents, and at least 2% of them all
-PENALTY_DIVISOR = 4  # penalty per extra era: the one-era cost / (4 × max eras)
+MIN_DOCUMENTS = 5  # an era holds at least this many documents, and at least 2% of them all
+PENALTY_DIVISOR = 16  # penalty per extra era: the one-era cost / (16 × max eras)
 MAX_ERAS = 6
 RISING = 3
 REPRESENTATIVES = 3

@@ -1,9 +1,10 @@
 """Predictions: sentences in the thinker's own words that state an expectation about the future.
 
-A sentence qualifies when it carries a forecast cue ("I expect", "I predict", "I bet", "by 2030",
-"in ten years", "eventually", "will probably", "is going to change"…) and none of the marks of
-narration or instruction that use the same words: a question, a tutorial's "we will now …",
-"let's", "you'll need to", or code behaviour ("this will print", "will return"). Each keeps
+A sentence qualifies when it carries a strong forecast cue ("I expect", "I predict", "I bet",
+"I think … will", "in the next ten years", "the future of", "will inevitably") or a weaker one
+("X will replace Y", "by 2030") in a sentence without the marks of narration or instruction
+("we", "you", "let's", "this will"), and never a tutorial's "we will now …" or code behaviour
+("will return"). A question is never a prediction. Each keeps
 its date made, its horizon when it states one, the passage, and the later own-word passages
 that revisit the same claim: close to it in meaning (cosine of passage vectors) and sharing at
 least two of its distinctive words. Those are candidate evidence for resolving it, not verdicts.
@@ -22,32 +23,49 @@ import numpy as np
 from wordfreq import zipf_frequency
 
 from .own import OwnPassage
-from .prose import words
+from .prose import sentences, words
 from .topics import STOP_WORDS
 from .vectors import Matrix
 
-SENTENCE = re.compile(r"[^.!?\n]{20,400}[.!?]?")
-FORECAST = re.compile(
-    r"\b(?:by (?:19|20)\d\d|in (?:\d+|a few|the next|the coming|ten|five|two|three|twenty) (?:years|decades|months)|"
-    r"(?:this|the next|the coming) decade|the decade of|"
-    r"i (?:expect|predict|bet|suspect|anticipate|forecast)|(?:my|a) (?:prediction|bet|guess) is|"
-    r"i (?:think|believe|suspect|feel|imagine)\b[^.]{0,80}\b(?:will|won't|is going to|are going to)\b|"
-    r"eventually|in the (?:near |long )?(?:future|term)|one day|sooner or later|some day|someday|"
-    r"will (?:soon|probably|likely|eventually|never|inevitably|increasingly|almost certainly|"
-    r"become|be able|replace|change|take over|look like|disappear|win|matter|dominate)|"
-    r"(?:is|are) (?:going|about|likely|bound) to (?:be|change|become|happen|replace|take|get|win|matter))\b",
+MODAL = r"(?:will|won't|'ll|is going to|are going to|shall)"
+YEARS = r"(?:\d+|a few|a couple of|ten|five|two|three|four|twenty|fifty|a hundred)"
+# A forecast on its own: the speaker expects, predicts or bets; a horizon ahead; the future of
+# something; or a modal with a word that only forecasts use.
+STRONG = re.compile(
+    r"\b(?:i (?:fully |also |still )?(?:expect|predict|bet|anticipate|forecast)\b(?! to (?:happen|see (?:this|that|it)))|"
+    r"my (?:prediction|bet|forecast) is|"
+    r"in the (?:next|coming) " + YEARS + r" (?:years|decades|months)|" + YEARS + r" years from now|"
+    r"within (?:the next )?" + YEARS + r" years|(?:this|the next|the coming) decade|the decade of|"
+    r"the future of|sooner or later)\b",
+    re.IGNORECASE,
+)
+# Weaker: the speaker's belief about what will happen, or the world changing ("X will replace
+# Y", "will soon"); counted only in a sentence without the marks of narration.
+WEAK = re.compile(
+    r"\b(?:i(?:'m| am) (?:confident|convinced|certain|sure) (?:that )?[^.]{0,80}\b" + MODAL + r"|"
+    r"i (?:think|believe|suspect|imagine|guess|feel like)\b[^.]{0,80}\b" + MODAL + r"|"
+    r"(?:will|'ll|are going to|is going to) (?:soon|inevitably|eventually|increasingly|almost certainly|one day|someday)|"
+    r"(?:will|is going to|are going to) (?:probably |likely |never |not |also )?(?:become|replace|change|transform|"
+    r"take over|disappear|dominate|win|matter|look like|kill|eat)|"
+    r"by (?:19|20)\d\d)\b",
     re.IGNORECASE,
 )
 NARRATION = re.compile(
+    r"\b(?:let's|let us|we|we'll|we're|you|you'll|your|you're|here|below|above|next section|next video|"
+    r"this post|this video|this lecture|this code|this function|this will|that will|it will|i will|i'll)\b",
+    re.IGNORECASE,
+)
+# Tutorial and code narration even a strong cue does not survive: "we will now", "this will print"
+ALWAYS_NARRATION = re.compile(
     r"\b(?:let's|let us|we(?:'ll| will| are going to|'re going to) (?:now|then|next|also|just|see|look|"
-    r"implement|build|write|take|start|go|use|need|have|get|do|talk|come|try|train|cover)|"
-    r"you(?:'ll| will) (?:need|see|notice|find|want|have|get)|in the next (?:section|video|lecture|post|step|part)|"
-    r"this will (?:print|return|output|install|create|run|open|give you)|will (?:return|print|output|raise)|"
-    r"(?:function|method|script|command|variable|loop|call|file) will)\b",
+    r"implement|build|write|take|start|go|use|need|have|get|do|talk|come|try|train|cover|find|produce)|"
+    r"will (?:become|be made) (?:more )?clear|in the next (?:section|video|lecture|post|step|part)|"
+    r"(?:will|'ll) (?:return|print|output|raise))\b",
     re.IGNORECASE,
 )
 HORIZON = re.compile(
-    r"\b(?:by (?:19|20)\d\d|in (?:\d+|a few|the next|the coming|ten|five|two|three|twenty) (?:years|decades|months)|"
+    r"\b(?:by (?:19|20)\d\d|in the (?:next|coming) " + YEARS + r" (?:years|decades|months)|"
+    + YEARS + r" years from now|within (?:the next )?" + YEARS + r" years|"
     r"(?:this|the next|the coming) (?:decade|year)|the decade of \w+)\b",
     re.IGNORECASE,
 )
@@ -84,16 +102,26 @@ class Prediction:
 def predictions_in(passage: OwnPassage, index: int, limit_chars: int = 300) -> list[Prediction]:
     """The forecast sentences of one own-word passage (``index``: its row in the passage list)."""
     found = []
-    for match in SENTENCE.finditer(passage.text):
-        sentence = " ".join(match.group(0).split())
-        if sentence.endswith("?") or not FORECAST.search(sentence) or NARRATION.search(sentence):
+    for sentence in sentences(passage.text):
+        if sentence.endswith("?") or not is_forecast(sentence):
             continue
         horizon = HORIZON.search(sentence)
         made = (passage.published_at or "")[:10] or None
+        if horizon and made and _past(horizon.group(0), made) and not STRONG.search(sentence):
+            continue  # "by 2011" written in 2015 looks back
         found.append(
             Prediction(sentence[:limit_chars], made, horizon.group(0) if horizon else None, passage, index)
         )
     return found
+
+
+def is_forecast(sentence: str) -> bool:
+    """True for a sentence that states an expectation: a strong cue, or a weak one outside narration."""
+    if ALWAYS_NARRATION.search(sentence):
+        return False
+    if STRONG.search(sentence):
+        return True
+    return bool(WEAK.search(sentence)) and not NARRATION.search(sentence)
 
 
 def find_predictions(passages: list[OwnPassage], vectors: Matrix, limit: int = LIMIT) -> list[Prediction]:
@@ -130,6 +158,11 @@ def revisits(prediction: Prediction, passages: list[OwnPassage], vectors: Matrix
         if candidate.document_id != prediction.passage.document_id and len(distinctive & set(candidate.words)) >= SHARED_WORDS:
             out.append(candidate)
     return out
+
+
+def _past(horizon: str, made: str) -> bool:
+    year = re.search(r"(?:19|20)\d\d", horizon)
+    return bool(year) and year.group(0) <= made[:4]  # type: ignore[union-attr]
 
 
 def _distinctive(sentence: str) -> set[str]:

@@ -68,6 +68,16 @@ def is_code(line: str) -> bool:
     return dense or bool(CODE_LINE.search(stripped))
 
 
+# A sentence as written: it opens a line or follows a sentence end, starts with a capital letter
+# or digit (speech captions without punctuation give none), and ends with . ! or ?
+SENTENCE = re.compile(r"(?:(?<=^)|(?<=[.!?][ \t])|(?<=[.!?][\"”)][ \t]))[A-Z0-9\"“][^.!?\n]{18,300}[.!?]", re.M)
+
+
+def sentences(text: str) -> list[str]:
+    """The punctuated sentences of ``text`` (see ``SENTENCE``), whitespace collapsed."""
+    return [" ".join(m.group(0).split()) for m in SENTENCE.finditer(text)]
+
+
 def words(text: str) -> list[str]:
     """The label words of (already cleaned) ``text`` in order: lower case, except acronyms (AI, RL)."""
     return [w if ACRONYM.fullmatch(w) else w.lower().replace("’", "'") for w in WORD.findall(text)]

@@ -143,28 +143,42 @@ def cluster(vectors: Matrix, k: int, seed: int) -> NDArray[np.int64]:
 
 
 def label(passages: list[OwnPassage], assignment: list[int], own_names: set[str]) -> dict[int, list[str]]:
-    """Each topic's most distinctive words and two-word phrases by class-based TF-IDF, best first."""
-    joined: dict[int, list[str]] = defaultdict(list)
-    for passage, topic in zip(passages, assignment, strict=True):
-        joined[topic].append(" ".join(passage.words))
-    classes = sorted(joined)
-    counts, vocabulary = class_counts([" \n ".join(joined[c]) for c in classes], own_names)
+    """Each topic's most distinctive words and two-word phrases by class-based TF-IDF, best first.
+
+    subtle: a term counts once per passage (BERTopic counts every occurrence), so one long
+    passage repeating a word cannot label a cluster of many short ones.
+    """
+    counts, vocabulary = class_counts(passages, assignment, own_names)
     if counts.shape[1] == 0:
         return {}
     scores = ctfidf(counts)
-    return {c: _best_phrases(scores[i], vocabulary) for i, c in enumerate(classes)}
+    return {c: _best_phrases(scores[i], vocabulary) for i, c in enumerate(sorted(set(assignment)))}
 
 
-def class_counts(documents: list[str], own_names: set[str]) -> tuple[Any, NDArray[np.str_]]:
-    """(classes × labelable terms) counts of words and two-word phrases, and the terms."""
+def class_counts(
+    passages: list[OwnPassage], assignment: list[int], own_names: set[str]
+) -> tuple[Any, NDArray[np.str_]]:
+    """(topics × labelable terms) counts of the passages using each word or two-word phrase."""
+    from scipy.sparse import csr_matrix
     from sklearn.feature_extraction.text import CountVectorizer
 
-    vectorizer = CountVectorizer(ngram_range=(1, 2), token_pattern=r"[^\s]+", lowercase=False)
-    counts = vectorizer.fit_transform(documents)
+    vectorizer = CountVectorizer(
+        ngram_range=(1, 2), token_pattern=r"[^\s]+", lowercase=False, binary=True, min_df=2
+    )
+    try:
+        by_passage = vectorizer.fit_transform([" ".join(p.words) for p in passages])
+    except ValueError:  # no term in two passages
+        return np.zeros((len(set(assignment)), 0)), np.asarray([], dtype=np.str_)
+    topics = sorted(set(assignment))
+    row = {t: i for i, t in enumerate(topics)}
+    membership = csr_matrix(
+        (np.ones(len(assignment)), ([row[t] for t in assignment], np.arange(len(assignment)))),
+        shape=(len(topics), len(assignment)),
+    )
     vocabulary = vectorizer.get_feature_names_out()
     own = own_words(own_names)
     keep = np.flatnonzero([labelable(str(term), own) for term in vocabulary])
-    return counts[:, keep], vocabulary[keep]
+    return (membership @ by_passage)[:, keep], vocabulary[keep]
 
 
 def own_words(own_names: set[str]) -> set[str]:

@@ -51,6 +51,7 @@ __all__ = [
     "Reconstructable",
     "SectionText",
     "Sections",
+    "SignatureWord",
     "Simulator",
     "Slug",
     "SourceRef",
@@ -202,6 +203,8 @@ class MentalModel(Reconstructable):
     explanation: str = ""
     quotes: list[Quote] = []
     query: str | None = None
+    documents: int | None = Field(default=None, ge=0)  # measured by distill: documents using it
+    topics: int | None = Field(default=None, ge=0)  # measured by distill: topics it recurs in
 
 
 class Tension(Reconstructable):
@@ -222,6 +225,7 @@ class Prediction(Reconstructable):
     horizon: str | None = None
     status: Literal["open", "came_true", "failed", "unresolvable"] = "open"
     note: str | None = None
+    revisits: list[Quote] = []  # later passages on the same claim: evidence for resolving it
 
     def line(self) -> str:
         """The prediction as displayed: ``text (note)``."""
@@ -238,20 +242,37 @@ class Extension(Reconstructable):
 
 
 class Theme(_Model):
-    """A recurring term (measured by distill): documents using it overall and per year."""
+    """A topic (measured by distill): a cluster of own-word passages labelled by its distinctive
+    phrases, with documents overall and per year, and representative passages as ``quotes``."""
 
     term: Text
     documents: int = Field(ge=0)
     by_year: dict[str, int] = {}
+    phrases: list[Text] = []
+    passages: int | None = Field(default=None, ge=0)
+    stability: float | None = None
+    quotes: list[Quote] = []
 
 
 class Era(Reconstructable):
-    """A period of the thinker's output; ``end`` is ``None`` for an open era."""
+    """A period of the thinker's output; ``end`` is ``None`` for an open era. ``quotes``: passages
+    that show it; ``note``: what else explains its boundary (a change of source)."""
 
     name: Text
     start: PartialDate | None = None
     end: PartialDate | None = None
     summary: str = ""
+    quotes: list[Quote] = []
+    note: str | None = None
+
+
+class SignatureWord(_Model):
+    """A word the thinker uses far more than everyday English (measured by distill)."""
+
+    word: Text
+    count: int = Field(ge=0)
+    documents: int = Field(ge=0)
+    times_everyday_english: float | None = None
 
 
 class CorpusClaim(Reconstructable):
@@ -359,6 +380,7 @@ class Profile(_Model):
     extensions: list[Extension] = []
     eras: list[Era] = []
     themes: list[Theme] = []
+    vocabulary: list[SignatureWord] = []
     corpus_claims: list[CorpusClaim] = []
     known_gaps: list[Text] = []
     simulator: Simulator | None = None

@@ -47,6 +47,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("extensions", "extensions", "Extensions", ("extensions",)),
     Section("eras", "eras", "Eras", ("eras",)),
     Section("themes", "themes", "Themes over time", ("themes",)),
+    Section("vocabulary", "vocabulary", "Signature vocabulary", ("vocabulary",)),
     Section("search", "search", "Archive search", always=True),
     Section("corpus", "corpus", "Corpus", ("corpus_claims",), always=True),
     Section("known_gaps", "gaps", "Known gaps", ("known_gaps",)),

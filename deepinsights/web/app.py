@@ -211,6 +211,7 @@ def page_inputs(site: Site, slug: str, profile: Profile) -> page.PageInputs:
             "similar": "/api/similar/" if modes else None,
         },
     )
+    inputs.variants = page.profile_variants(slug, site.profiles.slugs(), lambda s: f"/profile/{s}")
     if status["available"]:
         inputs.thinkers = site.corpus.thinkers()
         inputs.measured = site.corpus.stats()

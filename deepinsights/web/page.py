@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -55,6 +56,22 @@ class PageInputs:
     quote_statuses: dict[str, str] | None = None  # verify's verdict per quote path: the prompt marks by it
     api: dict[str, str | None] = field(default_factory=dict)
     generated_at: str | None = None
+    variants: list[dict[str, Any]] = field(default_factory=list)  # the shipped and the distilled profile
+
+
+DRAFT_SUFFIX = "-draft"
+
+
+def profile_variants(slug: str, slugs: list[str], href: Callable[[str], str]) -> list[dict[str, Any]]:
+    """Links between a profile and its distilled draft (``SLUG`` and ``SLUG-draft``) when both exist."""
+    shipped = slug.removesuffix(DRAFT_SUFFIX)
+    draft = shipped + DRAFT_SUFFIX
+    if shipped not in slugs or draft not in slugs:
+        return []
+    return [
+        {"slug": shipped, "label": "Shipped profile", "detail": "claims, checked", "href": href(shipped)},
+        {"slug": draft, "label": "Distilled profile", "detail": "evidence from the corpus", "href": href(draft)},
+    ]
 
 
 @cache
@@ -153,6 +170,7 @@ def profile_context(profile: Profile, inputs: PageInputs) -> dict[str, Any]:
         "generated_at": inputs.generated_at,
         "ask": {"live": inputs.mode == "server" and bool(inputs.api.get("ask")), "model": inputs.api.get("model")},
         "page_json": json_script(_page_data(profile, inputs, thinker)),
+        "variants": inputs.variants,
     }
 
 
