@@ -35,7 +35,7 @@ def _docs():
                 kind="post",
                 thinker="ada",
                 title=f"Post {i}",
-                text=f"{body}{extra}",
+                text=f"{body}{extra} Entry {chr(65 + i)}.",  # no line repeats: that would be boilerplate
                 url=f"https://ada.example/{i}",
                 published_at=datetime(year, month, 15, tzinfo=UTC),
             )
@@ -203,7 +203,7 @@ def test_draft_carries_themes_and_references_per_year_for_the_page(corpus, tmp_p
 def test_changed_my_mind_pairs_link_a_later_reversal_to_the_earlier_view(store):
     early = "Convolutional networks on imagenet pixels will always beat transformers for vision."
     late = "I changed my mind: transformers now beat convolutional networks on imagenet pixels."
-    filler = [f"Tokenizers and logits, note {i}." for i in range(4)]
+    filler = [f"Tokenizers and logits, note {'abcd'[i]}." for i in range(4)]
     texts = [(early, datetime(2020, 3, 1, tzinfo=UTC)), (late, datetime(2023, 3, 1, tzinfo=UTC))]
     texts += [(t, datetime(2021, i + 1, 1, tzinfo=UTC)) for i, t in enumerate(filler)]
     texts += [(early.replace("always", "surely"), datetime(2020, 6, 1, tzinfo=UTC))]

@@ -200,6 +200,7 @@ def test_karpathy_has_every_item_of_the_seed(karpathy):
         "extensions": 5,
         "eras": 4,
         "themes": 0,
+        "vocabulary": 0,
         "corpus_claims": 4,
         "known_gaps": 6,
         "additional_models": 8,

@@ -81,6 +81,8 @@ def _item(name: str, text: str) -> dict[str, typing.Any]:
         "mental_models": {"rank": 1, "title": "M"},
         "additional_models": {"text": "T"},
         "other_sections": {"title": "O"},
+        "themes": {"term": "T", "documents": 1},
+        "eras": {"name": "E"},
     }
     return {**required.get(name, {}), "quotes": [{"text": text, "source": {"title": "Nowhere"}}]}
 

@@ -57,7 +57,8 @@ class FoundEra:
     def reason(self) -> str:
         """Why the era is one: how its rising topics' shares moved."""
         moves = [
-            f"topic {t.number} ({t.label}) {before:.0%} → {inside:.0%} of documents" for t, before, inside in self.rising
+            f"topic {t.number} ({t.label}) {before:.0%} → {inside:.0%} of documents"
+            for t, before, inside in self.rising
         ]
         return "Rising: " + "; ".join(moves) if moves else "The only era."
 
@@ -265,7 +266,8 @@ def robustness(model: TopicModel, passages: list[OwnPassage], eras: list[FoundEr
     documents = sorted({p.document_id for p in passages})
     shifts: dict[str, int | None] = {}
     for seed in ROBUSTNESS_SEEDS:
-        keep = {d for d, r in zip(documents, np.random.default_rng(seed).random(len(documents))) if r < 0.9}
+        draws = np.random.default_rng(seed).random(len(documents))
+        keep = {d for d, r in zip(documents, draws, strict=True) if r < 0.9}
         mix = MonthlyMix.of(passages, model.assignment, keep)
         again = segment_months(mix, [t.number for t in model.topics], count=len(eras))
         shifts[str(seed)] = boundary_shift([e.start for e in eras], [span[0] for span in again])

@@ -106,8 +106,9 @@ def names_of_slug(slug: str, passages: list[OwnPassage]) -> set[str]:
     wanted = slug.lower().replace("_", "").replace("-", "").replace(".", "")
     found = set()
     for (first, last), n in counts.items():
-        f, l = first.lower(), last.lower()
-        if n >= 2 and wanted in {f + l, f + l[0], f[0] + l, l + f, f + "_" + l}:
+        given, family = first.lower(), last.lower()
+        forms = {given + family, given + family[0], given[0] + family, family + given, given + "_" + family}
+        if n >= 2 and wanted in forms:
             found.add(f"{first} {last}")
     return found
 

@@ -16,7 +16,6 @@ This module reads sentences only; it does not judge whether a framing is apt.
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 

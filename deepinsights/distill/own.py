@@ -71,9 +71,7 @@ SQL = (
 )
 
 
-def own_passages(
-    store: Store, thinker: str, since: str | None = None, until: str | None = None
-) -> list[OwnPassage]:
+def own_passages(store: Store, thinker: str, since: str | None = None, until: str | None = None) -> list[OwnPassage]:
     """Every passage of ``thinker`` that keeps some own words after cleaning, in date order."""
     raw = list(_read(store, thinker, since, until))
     boilerplate = Boilerplate()

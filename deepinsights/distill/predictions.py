@@ -32,7 +32,8 @@ YEARS = r"(?:\d+|a few|a couple of|ten|five|two|three|four|twenty|fifty|a hundre
 # A forecast on its own: the speaker expects, predicts or bets; a horizon ahead; the future of
 # something; or a modal with a word that only forecasts use.
 STRONG = re.compile(
-    r"\b(?:i (?:fully |also |still )?(?:expect|predict|bet|anticipate|forecast)\b(?! to (?:happen|see (?:this|that|it)))|"
+    r"\b(?:i (?:fully |also |still )?(?:expect|predict|bet|anticipate|forecast)\b"
+    r"(?! to (?:happen|see (?:this|that|it)))|"
     r"my (?:prediction|bet|forecast) is|"
     r"in the (?:next|coming) " + YEARS + r" (?:years|decades|months)|" + YEARS + r" years from now|"
     r"within (?:the next )?" + YEARS + r" years|(?:this|the next|the coming) decade|the decade of|"
@@ -44,7 +45,8 @@ STRONG = re.compile(
 WEAK = re.compile(
     r"\b(?:i(?:'m| am) (?:confident|convinced|certain|sure) (?:that )?[^.]{0,80}\b" + MODAL + r"|"
     r"i (?:think|believe|suspect|imagine|guess|feel like)\b[^.]{0,80}\b" + MODAL + r"|"
-    r"(?:will|'ll|are going to|is going to) (?:soon|inevitably|eventually|increasingly|almost certainly|one day|someday)|"
+    r"(?:will|'ll|are going to|is going to) "
+    r"(?:soon|inevitably|eventually|increasingly|almost certainly|one day|someday)|"
     r"(?:will|is going to|are going to) (?:probably |likely |never |not |also )?(?:become|replace|change|transform|"
     r"take over|disappear|dominate|win|matter|look like|kill|eat)|"
     r"by (?:19|20)\d\d)\b",
@@ -64,16 +66,21 @@ ALWAYS_NARRATION = re.compile(
     re.IGNORECASE,
 )
 HORIZON = re.compile(
-    r"\b(?:by (?:19|20)\d\d|in the (?:next|coming) " + YEARS + r" (?:years|decades|months)|"
-    + YEARS + r" years from now|within (?:the next )?" + YEARS + r" years|"
+    r"\b(?:by (?:19|20)\d\d|in the (?:next|coming) "
+    + YEARS
+    + r" (?:years|decades|months)|"
+    + YEARS
+    + r" years from now|within (?:the next )?"
+    + YEARS
+    + r" years|"
     r"(?:this|the next|the coming) (?:decade|year)|the decade of \w+)\b",
     re.IGNORECASE,
 )
 LIMIT = 100
 REVISITS = 3
-REVISIT_COSINE = 0.55
+REVISIT_COSINE = 0.3
 SHARED_WORDS = 2
-DISTINCTIVE_ZIPF = 4.5
+DISTINCTIVE_ZIPF = 5.0
 
 
 @dataclass
@@ -109,9 +116,7 @@ def predictions_in(passage: OwnPassage, index: int, limit_chars: int = 300) -> l
         made = (passage.published_at or "")[:10] or None
         if horizon and made and _past(horizon.group(0), made) and not STRONG.search(sentence):
             continue  # "by 2011" written in 2015 looks back
-        found.append(
-            Prediction(sentence[:limit_chars], made, horizon.group(0) if horizon else None, passage, index)
-        )
+        found.append(Prediction(sentence[:limit_chars], made, horizon.group(0) if horizon else None, passage, index))
     return found
 
 
@@ -155,7 +160,10 @@ def revisits(prediction: Prediction, passages: list[OwnPassage], vectors: Matrix
         if closeness[j] < REVISIT_COSINE or len(out) == REVISITS:
             break
         candidate = passages[start + int(j)]
-        if candidate.document_id != prediction.passage.document_id and len(distinctive & set(candidate.words)) >= SHARED_WORDS:
+        if (
+            candidate.document_id != prediction.passage.document_id
+            and len(distinctive & set(candidate.words)) >= SHARED_WORDS
+        ):
             out.append(candidate)
     return out
 

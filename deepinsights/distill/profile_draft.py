@@ -18,7 +18,6 @@ from ..profile.schema import (
     Axiom,
     CorpusClaim,
     Era,
-    GeneratingFunction,
     Identity,
     LineageEntry,
     MentalModel,

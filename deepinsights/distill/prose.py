@@ -51,7 +51,7 @@ def prose(text: str, boilerplate: frozenset[str] = frozenset()) -> str:
         if (len(line) <= BOILERPLATE_CHARS and normalized(line) in boilerplate) or is_code(line):
             continue
         if MAYBE_MARKUP.search(line):
-            line = MARKUP.sub(" ", line)
+            line = " ".join(MARKUP.sub(" ", line).split())
         if len(line.split()) >= MIN_WORDS:
             kept.append(line.strip())
     return "\n".join(kept)

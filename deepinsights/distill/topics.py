@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -132,11 +133,15 @@ def cluster(vectors: Matrix, k: int, seed: int) -> NDArray[np.int64]:
     centres are fitted on a seeded sample and every row goes to its nearest centre, so the cost
     stops growing with the corpus (one thread: on a busy 2-core machine more threads were slower)."""
     from sklearn.cluster import KMeans
-    from threadpoolctl import threadpool_limits
+    from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+
+    from sklearn.exceptions import ConvergenceWarning
 
     rng = np.random.default_rng(seed)
     sample = np.sort(rng.choice(len(vectors), FIT_SAMPLE, replace=False)) if len(vectors) > FIT_SAMPLE else None
-    with threadpool_limits(limits=1):
+    with threadpool_limits(limits=1), warnings.catch_warnings():
+        # subtle: fewer distinct passages than clusters is a small corpus, not an error: fewer topics
+        warnings.simplefilter("ignore", ConvergenceWarning)
         fitted = KMeans(n_clusters=k, random_state=seed, n_init=1).fit(vectors if sample is None else vectors[sample])
         labels = fitted.labels_ if sample is None else fitted.predict(vectors)
     return np.asarray(labels, dtype=np.int64)
@@ -162,9 +167,7 @@ def class_counts(
     from scipy.sparse import csr_matrix
     from sklearn.feature_extraction.text import CountVectorizer
 
-    vectorizer = CountVectorizer(
-        ngram_range=(1, 2), token_pattern=r"[^\s]+", lowercase=False, binary=True, min_df=2
-    )
+    vectorizer = CountVectorizer(ngram_range=(1, 2), token_pattern=r"[^\s]+", lowercase=False, binary=True, min_df=2)
     try:
         by_passage = vectorizer.fit_transform([" ".join(p.words) for p in passages])
     except ValueError:  # no term in two passages
@@ -276,8 +279,8 @@ def measure_stability(vectors: Matrix, assignment: list[int], k: int, topics: li
         keep = np.flatnonzero(np.random.default_rng(seed).random(len(full)) < SUBSAMPLE)
         again = cluster(vectors[keep], k, seed)
         agreement.append(float(adjusted_rand_score(full[keep], again)))
-        for topic, jaccard in _best_overlaps(full[keep], again).items():
-            overlaps[topic].append(jaccard)
+        for number, jaccard in _best_overlaps(full[keep], again).items():
+            overlaps[number].append(jaccard)
     for topic in topics:
         topic.stability = round(float(np.mean(overlaps[topic.number])), 3) if overlaps[topic.number] else None
     measured = [t.stability for t in topics if t.stability is not None]

@@ -69,7 +69,14 @@ def lsa(texts: list[str], dimensions: int = LSA_DIMENSIONS) -> Matrix:
     from sklearn.decomposition import TruncatedSVD
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    tfidf = TfidfVectorizer(min_df=2, max_df=0.5, stop_words="english", sublinear_tf=True).fit_transform(texts)
+    small = len(texts) < 10  # a handful of passages: every word counts
+    vectorizer = TfidfVectorizer(
+        min_df=1 if small else 2, max_df=1.0 if small else 0.9, stop_words="english", sublinear_tf=True
+    )
+    try:
+        tfidf = vectorizer.fit_transform(texts)
+    except ValueError:  # no word left (stop words only)
+        return _unit(np.ones((len(texts), 1), dtype=np.float32))
     if tfidf.shape[1] < 3:
         return _unit(np.ones((len(texts), 1), dtype=np.float32))
     k = max(2, min(dimensions, tfidf.shape[1] - 1, len(texts) - 1))

@@ -1,0 +1,196 @@
+"""Distill on own words: prose cleaning, topics, eras with reasons, framings, vocabulary, predictions.
+
+A small self-made corpus in a real SQLite workspace (and PostgreSQL, where topics fall back to
+LSA vectors without pgvector): two subjects over two years and two feeds, with code, URLs,
+LaTeX, HTML, a repeated footer, the thinker's own name and host, quoted words of others.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from deepinsights.distill import distill, draft_profile
+from deepinsights.distill.own import own_text
+from deepinsights.distill.predictions import is_forecast
+from deepinsights.distill.prose import Boilerplate, is_code, prose, sentences, words
+from deepinsights.distill.topics import labelable, topic_count
+from deepinsights.models import Document, ImportReport
+
+VISION = [
+    "Convolutional networks learn image filters from pixels, and pooling layers summarise them.",
+    "Training a convnet on imagenet: the filters of the first layer look like edge detectors.",
+    "Data augmentation with crops and flips makes the image classifier far more robust.",
+    "Residual connections let very deep convolutional networks train on image datasets.",
+    "Batch normalization keeps the activations of each convolutional layer well scaled.",
+    "Transfer learning: reuse an imagenet convnet as the backbone for a new image task.",
+]
+LANGUAGE = [
+    "Tokenizers split text into tokens with byte pair encoding merges over a large vocabulary.",
+    "Attention lets every token look at the previous tokens and mix their values.",
+    "Sampling from the logits with a temperature decides how creative the language model is.",
+    "The transformer stacks attention and feed-forward blocks over token embeddings.",
+    "Next token prediction on web text teaches a language model grammar and facts.",
+    "A tokenizer trained on code handles indentation tokens much better than one trained on prose.",
+]
+FOOTER = "Thanks for reading Ada's Notebook! Subscribe for free to receive new posts."
+MARKUP = (
+    "\nfor i in range(10): print(model.forward(x_batch))\n"
+    "See https://ada.example.org/posts/convnets-and-tokens.html for the full code.\n"
+    "The loss is $\\mathbf{L} = -\\sum_i \\log p_i$ as usual in this note.\n"
+    '<div class="figure">&nbsp;</div>'
+)
+
+
+def corpus_documents() -> list[Document]:
+    """2020: vision posts (feed 'post'); 2021: language notes (feed 'note'), each with markup and a footer."""
+    docs = []
+    for i in range(24):
+        year, month = 2020 + i // 12, i % 12 + 1
+        kind, texts = ("post", VISION) if year == 2020 else ("note", LANGUAGE)
+        body = " ".join(texts[(i + k) % len(texts)] for k in range(3))
+        extra = " Ada Lovelace wrote this." if i % 3 == 0 else ""
+        extra += " A tokenizer is like a compiler for text." if i in (4, 15) else ""
+        extra += " A convnet is like a compiler for pixels." if i in (2, 20) else ""
+        extra += " I expect language models will replace most search engines by 2030." if i == 14 else ""
+        extra += " Language models are replacing search engines for many questions now." if i == 22 else ""
+        docs.append(
+            Document(
+                source="test",
+                source_id=str(i),
+                kind=kind,
+                thinker="ada",
+                title=f"Entry {i}",
+                text=f"{body}{extra} Entry number {chr(65 + i)}.{MARKUP}\n{FOOTER}",
+                url=f"https://ada.example.org/{i}",
+                published_at=datetime(year, month, 10, tzinfo=UTC),
+            )
+        )
+    return docs
+
+
+@pytest.fixture
+def corpus(store):
+    with store.transaction():
+        store.upsert_documents(corpus_documents(), ImportReport())
+    return store
+
+
+def test_prose_drops_code_urls_latex_html_and_boilerplate():
+    text = "Attention mixes the values of earlier tokens together." + MARKUP + "\n" + FOOTER
+    footer = Boilerplate()
+    for _ in range(3):
+        footer.add([FOOTER])
+    cleaned = prose(text, footer.lines())
+    assert cleaned.splitlines() == ["Attention mixes the values of earlier tokens together.", "See for the full code."]
+    assert is_code("x = torch.zeros(3)") and is_code("pip install llm") and not is_code("A plain sentence here.")
+    assert words("The GPU, AI and n_layer (p.grad) with @handle") == ["the", "GPU", "AI", "and", "with"]
+    assert sentences("first line lower case goes nowhere\nSecond one is a sentence. And a third one here!") == [
+        "Second one is a sentence.",
+        "And a third one here!",
+    ]
+
+
+def test_own_text_leaves_out_link_titles_and_quotations():
+    text = 'Big News From Elsewhere\n"The future belongs to those who prepare for it today." - Someone\nMy take: neat.'
+    assert own_text("link", "Big News From Elsewhere", 0, text).splitlines() == ["My take: neat."]
+    inline = 'They said "this will change everything for all of us soon" and I doubt it.'
+    assert own_text("post", None, 0, inline) == "They said   and I doubt it."
+    assert own_text("post", None, 0, 'I call it "prompt injection" now.') == 'I call it "prompt injection" now.'
+
+
+def test_labels_never_use_markup_stop_words_or_the_thinkers_own_name():
+    own = {"ada", "lovelace"}
+    assert labelable("tokenizer", own) and labelable("byte pair", own) and labelable("GPU", own)
+    for term in ("href", "nbsp", "mathbf", "the model", "lovelace", "ada's notebook", "ok", "time"):
+        assert not labelable(term, own), term
+    assert topic_count(3) == 2 and topic_count(300) == 10 and topic_count(10**6) == 60
+
+
+def test_topics_are_labelled_clusters_with_passages_and_dates(corpus):
+    report = distill(corpus, "ada", names={"Ada Lovelace"})
+    topics = report.topics.topics
+    assert len(topics) >= 2 and report.topics.vectors
+    labels = [phrase for t in topics for phrase in t.phrases]
+    assert {"convolutional", "tokenizers", "tokens", "image", "attention", "convnet"} & set(labels)
+    banned = {"http", "https", "org", "html", "div", "nbsp", "mathbf", "sum", "print", "range", "ada", "lovelace"}
+    assert not banned & {w.lower() for phrase in labels for w in phrase.split()}, labels
+    assert not any("subscribe" in phrase or "reading" in phrase for phrase in labels)  # the footer is boilerplate
+    for topic in topics:
+        assert topic.representatives and topic.passages >= topic.documents >= 1
+        assert all(m[:4] in ("2020", "2021") for m in topic.by_month)
+    assert report.topics.stability["mean_adjusted_rand"] is not None
+    again = distill(corpus, "ada", names={"Ada Lovelace"})
+    assert [t.as_dict() for t in again.topics.topics] == [t.as_dict() for t in topics]  # fixed seeds
+
+
+def test_eras_are_named_by_rising_topics_with_passages_and_source_changes(corpus):
+    report = distill(corpus, "ada")
+    assert [e.start for e in report.eras][:2] == ["2020-01", "2021-01"]
+    later = report.eras[1]
+    assert later.rising and later.name != f"{later.start} – {later.end}"
+    assert {"tokenizers", "tokens", "attention", "token", "language"} & {
+        p for t, _, _ in later.rising for p in t.phrases
+    }
+    assert all(len(e.representatives) >= 2 for e in report.eras)
+    assert all(e.start <= (p.month or "") <= e.end for e in report.eras for p in e.representatives)
+    assert later.source_change and "test/post ends 2020-12" in later.source_change
+    assert "test/note starts 2021-01" in later.source_change
+
+
+def test_framings_recurring_across_topics_are_mental_models(corpus):
+    report = distill(corpus, "ada", check_robustness=False)
+    models = {f.key: f for f in report.findings.mental_models}
+    assert "compiler" in models
+    compiler = models["compiler"]
+    assert len(compiler.documents) == 4 and len(compiler.topics) >= 2 and compiler.kind == "analogy"
+    draft, _ = draft_profile(report)
+    assert draft.mental_models_ordered_by_frequency and draft.mental_models[0].title == "compiler"
+    assert draft.mental_models[0].documents == 4 and draft.mental_models[0].quotes
+
+
+def test_signature_vocabulary_is_words_used_far_more_than_in_english(corpus):
+    report = distill(corpus, "ada", names={"Ada Lovelace"}, check_robustness=False)
+    words_found = [w.word for w in report.findings.vocabulary]
+    assert {"convnet", "tokenizers", "imagenet"} & set(words_found[:10]), words_found
+    assert not {"ada", "lovelace", "the", "subscribe", "notebook"} & {w.lower() for w in words_found}
+    assert all(w.ratio > 1 and w.documents >= 3 for w in report.findings.vocabulary)
+
+
+def test_predictions_come_from_own_words_with_revisits(corpus):
+    report = distill(corpus, "ada", check_robustness=False)
+    prediction = next(p for p in report.predictions if "replace most search engines" in p.text)
+    assert prediction.made == "2021-03-10" and prediction.horizon == "by 2030"
+    assert [r.published_at[:7] for r in prediction.revisits] == ["2021-11"]
+    assert not any("range" in p.text or "Subscribe" in p.text for p in report.predictions)
+    assert is_forecast("I think AGI will arrive within ten years.")
+    for narration in ("We will now implement backprop.", "This will print the loss.", "You will need more RAM."):
+        assert not is_forecast(narration), narration
+
+
+def test_quoted_forecasts_of_others_are_not_predictions(store):
+    quoted = 'Someone Else wrote: "Language models will replace every search engine within five years."'
+    own = "My own view: search engines will change, and I expect them to add chat within five years."
+    docs = [
+        Document(
+            source="t", source_id=str(i), kind="post", thinker="ada", text=t, published_at=datetime(2022, 1, i + 1)
+        )
+        for i, t in enumerate([quoted, own, *LANGUAGE])
+    ]
+    with store.transaction():
+        store.upsert_documents(docs, ImportReport())
+    texts = [p.text for p in distill(store, "ada", check_robustness=False).predictions]
+    assert any(t.startswith("My own view") for t in texts)
+    assert not any("every search engine" in t for t in texts)
+
+
+def test_cli_prints_topics_eras_and_writes_them_to_the_draft(corpus, db, run):
+    result = run("distill", "ada", "--no-llm", "--db", db, "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["topics"]["topics"] and data["eras"][1]["source_change"]
+    assert data["own_word_passages"] == 24 and "signature_vocabulary" in data
+    text = run("distill", "ada", "--no-llm", "--db", db)
+    assert text.exit_code == 0 and "Topics (" in text.output and "Era" in text.output
