@@ -12,8 +12,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from deepinsights import ownwords
 from deepinsights.distill import distill, draft_profile
-from deepinsights.distill.own import own_text
+from deepinsights.distill.own import with_gaps
 from deepinsights.distill.predictions import is_forecast
 from deepinsights.distill.prose import Boilerplate, is_code, prose, sentences, words
 from deepinsights.distill.topics import labelable, topic_count
@@ -93,12 +94,11 @@ def test_prose_drops_code_urls_latex_html_and_boilerplate():
     ]
 
 
-def test_own_text_leaves_out_link_titles_and_quotations():
-    text = 'Big News From Elsewhere\n"The future belongs to those who prepare for it today." - Someone\nMy take: neat.'
-    assert own_text("link", "Big News From Elsewhere", 0, text).splitlines() == ["My take: neat."]
-    inline = 'They said "this will change everything for all of us soon" and I doubt it.'
-    assert own_text("post", None, 0, inline) == "They said   and I doubt it."
-    assert own_text("post", None, 0, 'I call it "prompt injection" now.') == 'I call it "prompt injection" now.'
+def test_own_words_put_a_gap_where_others_words_were():
+    text = 'They said "this will change everything for all of us, very soon now" and I doubt it.'
+    spans = ownwords.normalise(ownwords.mark_text(text), text)
+    assert with_gaps(text, spans) == "They said  ¦  and I doubt it."
+    assert with_gaps("all mine", ()) == "all mine"
 
 
 def test_labels_never_use_markup_stop_words_or_the_thinkers_own_name():
@@ -175,7 +175,13 @@ def test_quoted_forecasts_of_others_are_not_predictions(store):
     own = "My own view: search engines will change, and I expect them to add chat within five years."
     docs = [
         Document(
-            source="t", source_id=str(i), kind="post", thinker="ada", text=t, published_at=datetime(2022, 1, i + 1)
+            source="t",
+            source_id=str(i),
+            kind="post",
+            thinker="ada",
+            text=t,
+            published_at=datetime(2022, 1, i + 1),
+            others=ownwords.normalise(ownwords.mark_text(t), t),  # as importers mark quotations
         )
         for i, t in enumerate([quoted, own, *LANGUAGE])
     ]

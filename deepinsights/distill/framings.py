@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .own import OwnPassage
+from .own import GAP, OwnPassage
 from .prose import is_code, sentences
 from .topics import STOP_WORDS
 
@@ -106,7 +106,7 @@ def framings_in(text: str) -> list[tuple[str, str, str]]:
     """(kind, key, sentence) for each framing in ``text``."""
     out: list[tuple[str, str, str]] = []
     for sentence in sentences(text):
-        if sentence.endswith("?"):
+        if sentence.endswith("?") or GAP.strip() in sentence:
             continue
         for kind, pattern in PATTERNS.items():
             for m in pattern.finditer(sentence):

@@ -1,10 +1,12 @@
 """Own words: the passages of a thinker's corpus as the thinker wrote them, and nothing else.
 
-Topics, eras, framings, signature vocabulary and predictions are measured on own words only:
-a repost, a link post's title (the linked page's words), a quoted paragraph or a long quoted
-span inside a sentence is someone else speaking. ``own_passages`` reads every passage once and
-keeps, per passage, the text that remains once those are taken out (``OwnPassage.text``),
-cleaned into prose (``prose.prose``) with the corpus's boilerplate lines removed.
+Topics, eras, framings, signature vocabulary and predictions are measured on own words only.
+Which characters are someone else's (a repost, a link post's title, a quoted block, code,
+a licence) is decided once, at import, by ``ownwords`` and stored as ``documents.others``;
+``own_passages`` reads every passage once, drops those with no own words (``passages.own``),
+puts ``GAP`` where other people's words were (so no phrase is read across them, and a
+sentence holding a gap is not wholly the thinker's), and cleans the rest into prose
+(``prose.prose``) without the corpus's repeated boilerplate lines.
 
 This module does not type entities or count references (lineage reads every word, its own
 and others', in ``measure.py``).
@@ -12,23 +14,21 @@ and others', in ``measure.py``).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from .. import ownwords
+from ..models import Span
 from ..store import Store
 from .prose import Boilerplate, prose, words
 
-NOT_OWN_KINDS = frozenset({"repost"})
-# A paragraph that is a quotation: it opens with a quote mark and its last quote mark closes it
-# (an attribution may follow: '"…" - Paul Ford').
-QUOTED_LINE = re.compile(r'^\s*["“«].*["”»](?:\s*[-—–]\s*[^"“”]{0,80})?\s*$')
-# A long quoted span inside a sentence (six words or more); short ones ("billion laughs") are the
-# thinker naming a thing.
-QUOTED_SPAN = re.compile(r'"[^"\n]*"|“[^”\n]*”')
-QUOTED_WORDS = 6
+GAP = " ¦ "  # where someone else's words were
+PASSAGE_SQL = (
+    "SELECT d.id, p.id, d.kind, d.source, d.published_at, coalesce(p.url, d.url), d.title, p.text, d.others, "
+    'p.start, p."end" FROM passages p JOIN documents d ON d.id = p.document_id WHERE d.thinker = ? AND p.own > 0'
+)
 
 
 @dataclass(frozen=True)
@@ -65,12 +65,6 @@ class OwnPassage:
         }
 
 
-SQL = (
-    "SELECT d.id, p.id, d.kind, d.source, d.published_at, coalesce(p.url, d.url), d.title, p.ordinal, p.text "
-    "FROM passages p JOIN documents d ON d.id = p.document_id WHERE d.thinker = ?"
-)
-
-
 def own_passages(store: Store, thinker: str, since: str | None = None, until: str | None = None) -> list[OwnPassage]:
     """Every passage of ``thinker`` that keeps some own words after cleaning, in date order."""
     raw = list(_read(store, thinker, since, until))
@@ -82,35 +76,35 @@ def own_passages(store: Store, thinker: str, since: str | None = None, until: st
         boilerplate.add(lines)
     repeated = boilerplate.lines()
     found = []
-    for document_id, passage_id, kind, source, published, url, title, ordinal, text in raw:
-        cleaned = prose(own_text(kind, title, ordinal, text), repeated)
+    for document_id, passage_id, kind, source, published, url, title, text in raw:
+        cleaned = prose(text, repeated)
         if cleaned:
             found.append(OwnPassage(document_id, passage_id, kind, f"{source}/{kind}", published, url, title, cleaned))
     return found
 
 
 def _read(store: Store, thinker: str, since: str | None, until: str | None) -> Iterator[tuple[Any, ...]]:
-    sql, params = SQL, [thinker]
+    """(document, passage, kind, source, date, url, title, own text) per passage, in date order."""
+    sql, params = PASSAGE_SQL, [thinker]
     if since:
         sql, params = sql + " AND d.published_at >= ?", [*params, since]
     if until:
         sql, params = sql + " AND d.published_at < ?", [*params, until + "~"]
     # subtle: NULLS FIRST is SQLite's default order and must be said to PostgreSQL (NULLS LAST there)
-    for row in store.stream(sql + " ORDER BY d.published_at NULLS FIRST, d.id, p.ordinal", params):
-        if row[2] not in NOT_OWN_KINDS:
-            yield tuple(row)
+    order = " ORDER BY d.published_at NULLS FIRST, d.id, p.ordinal"
+    for *head, text, others, start, end in store.stream(sql + order, params):
+        spans = ownwords.within(ownwords.loads(others), start, end) if others else ()
+        yield (*head, with_gaps(text, spans))
 
 
-def own_text(kind: str, title: str | None, ordinal: int, text: str) -> str:
-    """``text`` less the words that are not the thinker's: a link post's title line, quoted
-    paragraphs and long quoted spans."""
-    lines = text.splitlines()
-    if kind == "link" and ordinal == 0 and lines and title and lines[0].strip() == title.strip():
-        lines = lines[1:]
-    kept = [QUOTED_SPAN.sub(_unquote, line) for line in lines if not QUOTED_LINE.match(line)]
-    return "\n".join(kept)
-
-
-def _unquote(match: re.Match[str]) -> str:
-    """Drop a quoted span of ``QUOTED_WORDS`` words or more; keep a short one (a name for a thing)."""
-    return " " if len(match.group(0).split()) >= QUOTED_WORDS else match.group(0)
+def with_gaps(text: str, spans: tuple[Span, ...]) -> str:
+    """``text`` with each span of someone else's words replaced by ``GAP`` (line breaks kept)."""
+    if not spans:
+        return text
+    parts, at = [], 0
+    for span in spans:
+        parts.append(text[at : span.start])
+        parts.append(GAP + "\n" * text.count("\n", span.start, span.end))
+        at = span.end
+    parts.append(text[at:])
+    return "".join(parts)

@@ -4,7 +4,8 @@ A sentence qualifies when it carries a strong forecast cue ("I expect", "I predi
 "I think … will", "in the next ten years", "the future of", "will inevitably") or a weaker one
 ("X will replace Y", "by 2030") in a sentence without the marks of narration or instruction
 ("we", "you", "let's", "this will"), and never a tutorial's "we will now …" or code behaviour
-("will return"). A question is never a prediction. Each keeps
+("will return"). A question is never a prediction, nor a sentence that holds anyone else's
+words (a quotation inside it). Each keeps
 its date made, its horizon when it states one, the passage, and the later own-word passages
 that revisit the same claim: close to it in meaning (cosine of passage vectors) and sharing at
 least two of its distinctive words. Those are candidate evidence for resolving it, not verdicts.
@@ -22,7 +23,7 @@ from typing import Any
 import numpy as np
 from wordfreq import zipf_frequency
 
-from .own import OwnPassage
+from .own import GAP, OwnPassage
 from .prose import sentences, words
 from .topics import STOP_WORDS
 from .vectors import Matrix
@@ -110,7 +111,7 @@ def predictions_in(passage: OwnPassage, index: int, limit_chars: int = 300) -> l
     """The forecast sentences of one own-word passage (``index``: its row in the passage list)."""
     found = []
     for sentence in sentences(passage.text):
-        if sentence.endswith("?") or not is_forecast(sentence):
+        if sentence.endswith("?") or GAP.strip() in sentence or not is_forecast(sentence):
             continue
         horizon = HORIZON.search(sentence)
         made = (passage.published_at or "")[:10] or None

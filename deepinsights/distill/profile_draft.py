@@ -34,7 +34,7 @@ from .drafting import Candidate, Drafted
 from .eras import FoundEra
 from .framings import Framing
 from .measure import Mention
-from .own import OwnPassage
+from .own import GAP, OwnPassage
 from .predictions import Prediction as Forecast
 from .topics import Topic
 
@@ -162,8 +162,10 @@ def passage_quote(passage: OwnPassage, text: str | None = None) -> Quote:
 
 
 def _excerpt(text: str) -> str:
-    """The passage's first line, cut at a word boundary near ``QUOTE_CHARS``."""
-    line = text.strip().splitlines()[0] if text.strip() else text
+    """The passage's longest stretch of own words on one line, cut at a word boundary near
+    ``QUOTE_CHARS`` (so the quote is a span the thinker wrote, and verifies)."""
+    pieces = [piece.strip() for line in text.splitlines() for piece in line.split(GAP.strip())]
+    line = max(pieces, key=len, default="")
     return line if len(line) <= QUOTE_CHARS else line[:QUOTE_CHARS].rsplit(" ", 1)[0]
 
 

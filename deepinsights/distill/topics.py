@@ -133,9 +133,8 @@ def cluster(vectors: Matrix, k: int, seed: int) -> NDArray[np.int64]:
     centres are fitted on a seeded sample and every row goes to its nearest centre, so the cost
     stops growing with the corpus (one thread: on a busy 2-core machine more threads were slower)."""
     from sklearn.cluster import KMeans
-    from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
-
     from sklearn.exceptions import ConvergenceWarning
+    from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
     rng = np.random.default_rng(seed)
     sample = np.sort(rng.choice(len(vectors), FIT_SAMPLE, replace=False)) if len(vectors) > FIT_SAMPLE else None
