@@ -295,8 +295,8 @@ def test_distill_predictions_and_themes_come_from_own_words_only(store, fixtures
     said = " ".join(p["text"] for p in report["predictions"])
     assert "every laptop by 2030" in said
     assert "replace us all" not in said and "built before the decade" not in said and "mark my words" not in said
-    themes = {t["term"] for t in report["themes"]}
-    assert not themes & {"incidentally", "prompt", "invent"}
+    labels = {w for t in report["topics"]["topics"] for phrase in t["phrases"] for w in phrase.split()}
+    assert not labels & {"incidentally", "prompt", "invent"}
     assert report["text_used"]["predictions"].startswith("own words only")
     assert report["own_words"]["no_own_words"] >= 1
     assert {"blockquote", "code", "link-title", "repost"} <= set(report["own_words"]["others_characters_by_reason"])

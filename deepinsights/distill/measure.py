@@ -1,11 +1,11 @@
-"""The measured half of distill: lineage, themes by month, predictions and coverage.
+"""The measured lineage and coverage of distill (all text, own words and others').
 
 Everything here is counted from the stored corpus: deterministic, no model, no network.
 Counts are documents (not passages) so that one long post mentioning a name ten times
 counts once, the way "4 explicit references" is meant. Each finding keeps a few example
 passages (document id, passage id, date, url) so a person can check it.
 
-Eras are found in ``eras.py`` from the monthly theme mix computed here.
+Topics, eras, framings, vocabulary and predictions read own words only (``findings.py``).
 """
 
 from __future__ import annotations
@@ -33,22 +33,11 @@ RARE_ZIPF = 3.3
 NAME = re.compile(r"\b([A-Z][a-z]{1,20}(?:\s+(?:van|de|von|Le|La)?\s*[A-Z][a-z]{1,20}){1,2})\b")
 # Code-like project names: mixed case (nanoGPT, minGPT) or a C/C++ source name (llm.c, llama2.c)
 PROJECT = re.compile(r"\b([a-z]+[A-Z][A-Za-z0-9]*|[a-z][a-z0-9]*\.(?:c|cpp))\b")
-FUTURE = re.compile(
-    r"\b(by (?:19|20)\d\d|in (?:\d+|a few|the next|ten|five|two) (?:years|decades)|the decade of|"
-    r"i (?:expect|predict|bet|suspect)|i think [^.]{0,80}\bwill\b|eventually|in the future|"
-    r"will (?:soon|probably|likely|eventually|never|become|be able|replace|change|take over|look like)|"
-    r"going to (?:be|change|become|happen))\b",
-    re.IGNORECASE,
-)
-COMMON_ZIPF = 4.0  # wordfreq's scale: 4 ≈ once per 100k words; "data" is 5.3, "gradient" 3.5
-CLAUSE = re.compile(r"[.!?;:,()\[\]\n]+(?:\s|$)|\n")
-SENTENCE = re.compile(r"[^.!?\n]{20,400}[.!?]")
 CUES = {
     "credits": re.compile(r"\b(thanks to|credit|inspired by|shout ?out|h/t|hat tip|courtesy of)\b", re.I),
     "builds on": re.compile(r"\b(based on|builds? on|following|port of|fork of|on top of)\b", re.I),
     "disagrees": re.compile(r"\b(disagree|i don't think|wrong|not convinced|overrated)\b", re.I),
 }
-HORIZON = re.compile(r"\b(by (?:19|20)\d\d|in \d+ years|(?:this|the next) (?:decade|year)|the decade of \w+)\b", re.I)
 
 STOP = frozenset(
     """
@@ -129,25 +118,6 @@ class Mention:
             "first": self.first,
             "last": self.last,
             "examples": [e.as_dict() for e in self.examples],
-        }
-
-
-@dataclass
-class PredictionCandidate:
-    """A sentence that states an expectation about the future."""
-
-    text: str
-    made: str | None
-    horizon: str | None
-    example: Example
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "text": self.text,
-            "made": self.made,
-            "horizon": self.horizon,
-            "status": "open",
-            "source": self.example.as_dict(),
         }
 
 
@@ -323,83 +293,6 @@ def _example(row: Row, needle: str) -> Example:
     at = row.text.lower().find(needle.lower().lstrip("@"))
     start = max(0, at - 120) if at >= 0 else 0
     return Example(row.document_id, row.passage_id, row.published_at, row.url, row.text[start : start + 300])
-
-
-class ThemeCounter:
-    """Term and two-word-phrase document frequencies, overall and per month.
-
-    Rows must arrive grouped by document (``rows()`` orders them so): a term counts once per
-    document however many of its passages use it. ``only`` restricts counting to given terms.
-    """
-
-    def __init__(self, only: set[str] | None = None) -> None:
-        self.total: Counter[str] = Counter()
-        self.by_month: dict[str, Counter[str]] = defaultdict(Counter)
-        self.documents_by_month: Counter[str] = Counter()
-        self.only = only
-        self._document: str | None = None
-        self._counted: set[str] = set()
-
-    def add(self, row: Row) -> None:
-        if not row.published_at:
-            return
-        month = row.published_at[:7]
-        if row.document_id != self._document:
-            self._document, self._counted = row.document_id, set()
-            self.documents_by_month[month] += 1
-        new = terms_of(row.own_text) - self._counted
-        if self.only is not None:
-            new &= self.only
-        self._counted |= new
-        self.total.update(new)
-        self.by_month[month].update(new)
-
-    def top(self, n: int = 40, min_documents: int = 3, max_share: float = 0.9) -> list[tuple[str, int]]:
-        """The most frequent distinctive themes: not everyday English (wordfreq), not in most documents."""
-        ceiling = max_share * sum(self.documents_by_month.values())
-        return [(t, c) for t, c in self.total.most_common(n * 50) if min_documents <= c <= ceiling and distinctive(t)][
-            :n
-        ]
-
-
-def terms_of(text: str) -> set[str]:
-    """The words and two-word phrases of ``text`` that can be themes (no stopwords, no phrase
-    across a sentence break)."""
-    terms: set[str] = set()
-    for clause in CLAUSE.split(text):
-        words = [w.lower() for w in WORD.findall(clause)]
-        terms.update(w for w in words if len(w) > 2 and w not in STOP)
-        pairs = zip(words, words[1:], strict=False)
-        terms.update(f"{a} {b}" for a, b in pairs if a not in STOP and b not in STOP and len(a) > 2)
-    return terms
-
-
-def distinctive(term: str) -> bool:
-    """True for terms rarer than everyday English: a theme, not filler ("tokenizer", "neural net")."""
-    words = term.split()
-    if len(words) == 1:
-        return zipf_frequency(term, "en") < COMMON_ZIPF
-    return min(zipf_frequency(w, "en") for w in words) < COMMON_ZIPF + 0.5
-
-
-def predictions(row: Row, limit_chars: int = 300) -> Iterator[PredictionCandidate]:
-    """Sentences of the thinker's own words in ``row`` that state an expectation about the future.
-
-    A sentence that holds any of someone else's words (a quotation, inline code) is left out whole.
-    """
-    for match in SENTENCE.finditer(row.own_text):
-        if row.others and row.text[match.start() : match.end()] != match.group(0):
-            continue
-        sentence = match.group(0).strip()
-        if not FUTURE.search(sentence) or sentence.endswith("?"):
-            continue
-        horizon = HORIZON.search(sentence)
-        yield PredictionCandidate(
-            text=sentence[:limit_chars],
-            made=(row.published_at or "")[:10] or None,
-            horizon=horizon.group(0) if horizon else None,
-            example=Example(row.document_id, row.passage_id, row.published_at, row.url, sentence[:limit_chars]),
-        )
 
 
 def coverage(store: Store, thinker: str) -> dict[str, Any]:
