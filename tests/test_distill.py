@@ -8,13 +8,10 @@ from datetime import UTC, datetime
 import pytest
 
 from deepinsights.distill import distill, draft_profile
-from deepinsights.distill.drafting import draft_candidates
 from deepinsights.importers import ImportOptions
 from deepinsights.ingest import run_import
 from deepinsights.models import Document, ImportReport
 from deepinsights.profile import dump_profile, load_profile
-
-from . import llm_test_models
 
 TOPIC_A = "Convolutional networks and imagenet classification with gradient descent on pixels."
 TOPIC_B = "Transformers and tokenizers: attention over tokens, byte pair encoding and sampling logits."
@@ -121,42 +118,6 @@ def test_draft_keeps_user_edits_and_reports_changes(corpus, tmp_path):
     kept = next(e for e in again.lineage if e.name == "Grace Hopper")
     assert kept.text == "My own words." and kept.claimed_count == 7
     assert "lineage Grace Hopper: count 6 → 7" in changes
-
-
-def test_drafted_candidates_survive_only_with_verified_quotes_in_several_documents(corpus):
-    llm_test_models.install()
-    model = llm_test_models.SCRIPTED
-    model.replies.clear()
-    good = {
-        "kind": "axiom",
-        "title": "Gradients everywhere",
-        "statement": "Learning is descent.",
-        "quotes": [
-            "imagenet classification with gradient descent on pixels",
-            "attention over tokens, byte pair encoding",
-        ],
-    }
-    invented = {
-        "kind": "mental_model",
-        "title": "Invented",
-        "statement": "x",
-        "quotes": ["neural networks secretly dream of electric sheep every night"],
-    }
-    single = {
-        "kind": "tension",
-        "title": "One source",
-        "statement": "y",
-        "quotes": ["Thanks to Grace Hopper for the idea"],
-    }
-    model.enqueue(json.dumps(good), "Sure! " + json.dumps(invented), json.dumps(single), "not json at all")
-    drafted = draft_candidates(corpus, "ada", "Ada", ["gradient", "tokens", "hopper", "sampling"], model)
-    assert [c.title for c in drafted.kept] == ["Gradients everywhere"]
-    reasons = [d["reason"] for d in drafted.dropped]
-    assert "1 quote(s) not in the corpus" in reasons
-    assert any("document(s) only" in r for r in reasons)
-    assert "model reply was not the requested JSON" in reasons
-    profile, _ = draft_profile(distill(corpus, "ada", check_robustness=False), None, drafted)
-    assert profile.axioms[0].title == "Gradients everywhere" and len(profile.axioms[0].quotes) == 2
 
 
 def test_cli_distill_no_llm_writes_a_valid_draft(corpus, db, run):

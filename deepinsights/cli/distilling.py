@@ -24,9 +24,15 @@ out = Console(highlight=False, soft_wrap=True)
 @click.argument("slug")
 @click.option("--since", help="Only items published on or after this date.")
 @click.option("--until", help="Only items published on or before this date.")
-@click.option("--no-llm", is_flag=True, help="Measured parts only (lineage, themes, eras, predictions, coverage).")
+@click.option(
+    "--no-llm",
+    is_flag=True,
+    help="Measured parts only (lineage, topics, eras, mental models, vocabulary, predictions, coverage).",
+)
 @model_option
-@click.option("--themes", default=12, show_default=True, help="Themes the model drafts candidates for.")
+@click.option(
+    "--topics", "themes", default=6, show_default=True, help="Top topics the model drafts axioms and tensions from."
+)
 @click.option(
     "--out", type=click.Path(dir_okay=False, path_type=Path), help="Draft profile file [profiles/SLUG-draft.yaml]."
 )
@@ -45,9 +51,11 @@ def distill_(
 ) -> None:
     """Draft a profile of SLUG from the corpus; every element carries counts, dates and passages.
 
-    Re-running on a grown corpus updates the draft, keeps your edits and lists what changed.
-    Without --no-llm a model also drafts axioms and mental models; a candidate is kept only if
-    its quotes verify against the corpus in several documents.
+    Topics, eras, mental models, signature vocabulary and predictions are measured on the
+    thinker's own words. Re-running on a grown corpus updates the draft, keeps your edits and
+    lists what changed. Without --no-llm a model also drafts axioms, tensions, aesthetics and
+    the generating function from those measured sections; a candidate is kept only if its
+    quotes verify as the thinker's own words in several documents (the rest are counted).
 
     \b
     Example usage:
@@ -61,15 +69,15 @@ def distill_(
         drafted = None
         if not no_llm:
             model = choose_model(model_name)
-            names = [t.label for t in report.findings.topics.topics[:themes]]
             cache = path.with_suffix(".distill-cache.json")
             path.parent.mkdir(parents=True, exist_ok=True)
             drafted = draft_candidates(
                 store,
                 slug,
-                slug,
-                names,
+                min(own_names, default=slug),
+                report.findings,
                 model,
+                topics=themes,
                 cache=cache,
                 progress=lambda t: err.print(f"[dim]drafting: {shown(t)}[/]"),
             )
@@ -141,7 +149,11 @@ def _print(report: DistillReport, drafted: Drafted | None, changes: list[str], p
         f"{len(gaps)} empty months, {report.coverage.get('undated_items', 0)} undated items"
     )
     if drafted is not None:
-        out.print(f"[bold]Drafted:[/] {len(drafted.kept)} kept, {len(drafted.dropped)} dropped")
+        reasons = "; ".join(f"{n} {shown(reason)}" for reason, n in drafted.reasons().items())
+        out.print(
+            f"[bold]Drafted:[/] {len(drafted.kept)} kept, {len(drafted.dropped)} dropped"
+            + (f" ({reasons})" if reasons else "")
+        )
     for change in changes:
         out.print(f"[yellow]changed:[/] {shown(change)}")
     err.print(f"Wrote {path}")

@@ -18,6 +18,7 @@ from ..profile.schema import (
     Axiom,
     CorpusClaim,
     Era,
+    GeneratingFunction,
     Identity,
     LineageEntry,
     MentalModel,
@@ -91,33 +92,33 @@ def _identity(report: DistillReport, name: str | None) -> Identity:
 
 
 def _drafted_sections(base: Profile, kept: list[Candidate], changes: list[str]) -> dict[str, Any]:
-    """Add surviving candidates that the profile does not already hold (matched by title)."""
-    titles = {x.title.lower() for x in base.axioms} | {x.title.lower() for x in base.mental_models}
-    titles |= {x.title.lower() for x in base.tensions}
+    """Add surviving candidates that the profile does not already hold (matched by title); a
+    generating function only where the profile has none."""
+    titles = {x.title.lower() for x in base.axioms} | {x.title.lower() for x in base.tensions}
     new = [c for c in kept if c.title.lower() not in titles]
-    if new and (base.axioms or base.mental_models):
+    if new and (base.axioms or base.tensions):
         changes.append(f"{len(new)} new drafted candidate(s)")
-    axioms, models, tensions = list(base.axioms), list(base.mental_models), list(base.tensions)
+    axioms, tensions = list(base.axioms), list(base.tensions)
     aesthetics = list(base.simulator.aesthetics) if base.simulator else []
+    generating = base.generating_function
     for c in new:
         quotes = [_quote(q) for q in c.quotes if q.get("location")]
         if c.kind == "axiom":
             axioms.append(Axiom(number=len(axioms) + 1, title=c.title, statement=c.statement, quotes=quotes))
         elif c.kind == "tension":
-            tensions.append(Tension(number=len(tensions) + 1, title=c.title, text=c.statement))
-        elif c.kind == "aesthetic":
+            tensions.append(Tension(number=len(tensions) + 1, title=c.title, text=c.statement, quotes=quotes))
+        elif c.kind == "aesthetic" and f"{c.title}: {c.statement}" not in aesthetics:
             aesthetics.append(f"{c.title}: {c.statement}")
-        else:
-            models.append(
-                MentalModel(
-                    rank=len(models) + 1, title=c.title, explanation=c.statement, quotes=quotes, query=f'"{c.theme}"'
-                )
+        elif c.kind == "generating_function" and generating is None:
+            note = "Drafted by a model from the measured sections; its quotes verify: " + " / ".join(
+                f"“{q.text}” ({q.source.title})" for q in quotes
             )
+            generating = GeneratingFunction(statement=c.statement or c.title, phases=c.phases, note=note)
     simulator = base.simulator or Simulator(opening=f"You are simulating the thinking of {base.name}.")
     return {
         "axioms": axioms,
-        "mental_models": models,
         "tensions": tensions,
+        "generating_function": generating,
         "simulator": simulator.model_copy(update={"aesthetics": aesthetics}),
     }
 

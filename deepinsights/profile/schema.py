@@ -208,11 +208,12 @@ class MentalModel(Reconstructable):
 
 
 class Tension(Reconstructable):
-    """Where two axioms pull against each other."""
+    """Where two axioms pull against each other; ``quotes``: the thinker's words on each side."""
 
     number: int = Field(ge=1)
     title: Text
     text: str = ""
+    quotes: list[Quote] = []
 
 
 class Prediction(Reconstructable):
