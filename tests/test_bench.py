@@ -59,3 +59,20 @@ def test_backend_benchmark_runs_at_a_tiny_size(tmp_path):
     assert lite["search"]["summary"]["queries"] == pg_result["search"]["summary"]["queries"] > 30
     assert sum(pg_result["verify"]["statuses"].values()) == 20
     assert compared["ratios"]["same_matched_count"] > 0 and "search_p95_ms" in compared["ratios"]
+
+
+@pytest.mark.slow
+def test_speech_benchmark_runs_at_a_tiny_size(tmp_path):
+    import shutil
+
+    from .speech_audio import INSTALLED, skip_or_fail
+
+    if shutil.which("espeak-ng") is None or not (INSTALLED / "faster-whisper-base" / "model.bin").is_file():
+        skip_or_fail("needs espeak-ng and the speech model (insights models install-speech) for bench_speech.py")
+    measured = run_bench("bench_speech.py", tmp_path / "speech", "--paragraphs", "1", "--models", "base",
+                         "--long-hours", "0.02")  # fmt: skip
+    base = measured["models"]["base"]
+    assert base["wer"] < 0.5 and base["rtf"] > 0 and base["language"] == "en"
+    assert base["timestamps"]["phrases"] == measured["text"]["sentences"] > 0
+    long = measured["long_recording"]
+    assert long["streaming"]["audio_s"] >= 290 and long["whole_decode"]["samples"] >= 290 * 16_000

@@ -23,14 +23,17 @@ import functools
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import EmptyImportError
 from ..hookspecs import hookimpl
-from ..models import Document
+from ..models import Anchor, Document
 from ..moments import MEDIA_SUFFIXES, clock
 from .base import ImportRun
 from .transcripts import SIDECAR_SUFFIX, Cue, Transcript, sidecar_header, sidecar_names, text_and_anchors, video_id
+
+if TYPE_CHECKING:
+    from ..speech.transcribe import Transcription
 
 AUDIO_SUFFIXES = MEDIA_SUFFIXES
 CAPTION_SUFFIXES = (".vtt", ".srt")
@@ -66,6 +69,7 @@ class AudioImporter:
 
 
 def _transcribe(path: Path, rel: str, options: ImportRun) -> Document:
+    """The recording's transcript as a Document; EmptyImportError when no speech is heard."""
     from ..speech.decode import tags
     from ..speech.transcribe import transcribe
 
@@ -83,16 +87,6 @@ def _transcribe(path: Path, rel: str, options: ImportRun) -> Document:
     cues = Transcript(cues=[Cue(s.start, clock(s.start), [s.text], len(s.text)) for s in result.segments])
     text, anchors = text_and_anchors(cues, url)
     video = video_id(url)
-    meta: dict[str, Any] = {
-        "transcribed_by": f"whisper-{result.model}",
-        "language": result.language,
-        "language_probability": result.language_probability,
-        "duration_s": round(result.duration, 1),
-        "segments": len(result.segments),
-        "timeline": [[a.offset, len(s.text), s.start, s.end] for a, s in zip(anchors, result.segments, strict=True)],
-    }
-    if video:
-        meta["video_id"] = video
     return Document(
         source="audio",
         source_id=video or rel,
@@ -104,9 +98,24 @@ def _transcribe(path: Path, rel: str, options: ImportRun) -> Document:
         url=url,
         published_at=options.date(header.get("date"), rel) or options.file_dates.get(rel),
         source_path=rel,
-        meta=meta,
+        meta=_meta(result, anchors, video),
         anchors=anchors,
     )
+
+
+def _meta(result: Transcription, anchors: tuple[Anchor, ...], video: str | None) -> dict[str, Any]:
+    """What the transcript's text does not say: the model, the language heard, the length, the timeline."""
+    meta: dict[str, Any] = {
+        "transcribed_by": f"whisper-{result.model}",
+        "language": result.language,
+        "language_probability": result.language_probability,
+        "duration_s": round(result.duration, 1),
+        "segments": len(result.segments),
+        "timeline": [[a.offset, len(s.text), s.start, s.end] for a, s in zip(anchors, result.segments, strict=True)],
+    }
+    if video:
+        meta["video_id"] = video
+    return meta
 
 
 def _header(path: Path, options: ImportRun, tags: dict[str, str]) -> dict[str, str]:
@@ -137,8 +146,13 @@ def captions_beside(recording: Path) -> Path | None:
     stem = recording.stem
     for name in _listing(recording.parent):
         suffix = os.path.splitext(name)[1]
-        if suffix.lower() in CAPTION_SUFFIXES and stem + SIDECAR_SUFFIX in sidecar_names(name):
-            return recording.with_name(name)
+        found = recording.with_name(name)
+        if (
+            suffix.lower() in CAPTION_SUFFIXES
+            and stem + SIDECAR_SUFFIX in sidecar_names(name)
+            and not found.is_symlink()
+        ):
+            return found
     return None
 
 
