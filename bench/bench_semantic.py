@@ -22,6 +22,12 @@ Three parts, each writing into bench/results/semantic.json:
   ``--reference-python``, the same windows through the reference implementation
   (transformers + torch, bench/reference_embed.py); and the time to embed one query per
   model and backend (p50/p95, no cache).
+* ``boilerplate`` — prose before boilerplate: the three labelled sets (within each thinker, as the
+  page searches) with passages that are mostly not the thinker's own words scaled down
+  (``hybrid.OWN_FLOOR``, shipped) and without (floor 1.0, the previous ranking): recall@10 and
+  MRR@20 per mode, how many queries have such a passage (own share below one half: a licence
+  header, page furniture, code, a long quotation) among their first three documents, and
+  where "software 2.0" puts the GPL header quoted in a post.
 * ``scale`` — hybrid query latency (p50/p95, query embedding included, no query cache) over
   N synthetic passages (Zipf text, random unit vectors) with the HNSW file, plus index size;
   the first ``WARMUP`` queries after loading (pages of the memory-mapped file still on disk)
@@ -191,6 +197,57 @@ def _metrics(ranks: list[int | None]) -> dict[str, float]:
 
 def _count(store: Store, table: str) -> int:
     return int(store.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+
+
+# -- boilerplate ---------------------------------------------------------------------
+
+BOILERPLATE_SHARE = 0.5  # a passage with less of the thinker's own words than this counts as boilerplate here
+EXAMPLE = "software 2.0"  # the issue's example: a GPL header quoted in a post was hybrid's top hit
+
+
+def boilerplate(model: str) -> dict[str, Any]:
+    """Ranking with the own-words floor on (shipped) and off, on the labelled sets searched per thinker."""
+    store = Store(corpus_db(model), read_only=True)
+    queries = [json.loads(line) for path in SETS.values() for line in path.read_text().splitlines() if line.strip()]
+    shipped = hybrid.OWN_FLOOR
+    out: dict[str, Any] = {"model": model, "queries": len(queries), "own_floor": shipped}
+    try:
+        for name, floor in (("off", 1.0), ("on", shipped)):
+            hybrid.OWN_FLOOR = floor
+            out[name] = {mode: _boilerplate_mode(store, queries, mode) for mode in MODES}
+            out[name]["example"] = {mode: _example(store, mode) for mode in MODES}
+    finally:
+        hybrid.OWN_FLOOR = shipped
+        store.close()
+    return out
+
+
+def _boilerplate_mode(store: Store, queries: list[dict[str, Any]], mode: str) -> dict[str, Any]:
+    ranks, polluted = [], 0
+    for q in queries:
+        thinker = q["targets"][0]["thinker"]
+        hits = hybrid_search(store, q["query"], SearchFilter(thinker=thinker, limit=50), mode=mode).hits
+        docs = list(dict.fromkeys(h.id for h in hits))
+        targets = _target_ids(store, q)
+        ranks.append(next((i + 1 for i, d in enumerate(docs[:20]) if d in targets), None))
+        best: dict[str, int] = {}
+        for hit in hits:
+            best.setdefault(hit.id, hit.passage_id)
+        polluted += any(_own(store, pid) < BOILERPLATE_SHARE for pid in list(best.values())[:3])
+    return {**_metrics(ranks), "boilerplate_in_top3": polluted}
+
+
+def _example(store: Store, mode: str) -> list[dict[str, Any]]:
+    """The first three documents for EXAMPLE in Karpathy's archive: title and the own share of the passage shown."""
+    hits = hybrid_search(store, EXAMPLE, SearchFilter(thinker="karpathy", limit=50), mode=mode).hits
+    best: dict[str, Any] = {}
+    for hit in hits:
+        best.setdefault(hit.id, hit)
+    return [{"title": h.title, "own": _own(store, h.passage_id)} for h in list(best.values())[:3]]
+
+
+def _own(store: Store, passage_id: int) -> float:
+    return float(store.conn.execute("SELECT own FROM passages WHERE id = ?", [passage_id]).fetchone()[0])
 
 
 # -- speed ---------------------------------------------------------------------------
@@ -440,6 +497,8 @@ def main() -> None:
     results: dict[str, Any] = {}
     if "quality" in args.parts:
         results["quality"] = [quality(m) for m in args.models.split(",")]
+    if "boilerplate" in args.parts:
+        results["boilerplate"] = boilerplate(DEFAULT_MODEL)
     if "speed" in args.parts:
         results["speed"] = speed(args.sample, args.reference_python)
     if "scale" in args.parts:
@@ -453,7 +512,7 @@ def _merged(results: dict[str, Any]) -> dict[str, Any]:
     """Parts not run this time keep their previous numbers; runs of one part merge by model or size."""
     path = OUT / "semantic.json"
     old = json.loads(path.read_text()) if path.exists() else {}
-    merged = {k: old[k] for k in ("quality", "speed", "scale") if k in old}
+    merged = {k: old[k] for k in ("quality", "boilerplate", "speed", "scale") if k in old}
     for part, value in results.items():
         if isinstance(value, list):
             new = {_key(part, v) for v in value}

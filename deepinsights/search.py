@@ -62,6 +62,10 @@ class SearchResults:
 
     ``capped``: more passages matched than were ranked (the most recently imported were).
     ``unweighted``: phrases that every hit contains but that did not count in the score.
+    The vector modes (``semantic.hybrid``) also say how they got there: ``nearest``, the number
+    of nearest passages fetched by meaning (a fixed depth, not a count of matches); ``words``,
+    the passages found by words; ``any_word``, True when no passage had every word and the
+    words side matched any of them instead.
     """
 
     query: str
@@ -70,6 +74,9 @@ class SearchResults:
     matched: int = 0
     capped: bool = False
     unweighted: list[str] = field(default_factory=list)
+    nearest: int | None = None
+    words: int | None = None
+    any_word: bool = False
 
 
 def build_fts_query(q: str, *, prefix_last: bool = False) -> str:

@@ -70,11 +70,21 @@ FEYNMAN = Document(
 )
 
 
+FILLER = "The rest of this part is about other things entirely, said at some length. " * 18
+ZEPPELIN = Document(
+    source="fixture",
+    source_id="zeppelin",
+    kind="note",
+    title="A long talk about airships",
+    text="\n\n".join(f"Part {i}: the zeppelin came up again. {FILLER}" for i in range(4)),  # four passages
+)
+
+
 @pytest.fixture(scope="module", params=BACKENDS)
 def workspace(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The --db value of the fixture corpus (for thinker karpathy), built once per backend."""
     with module_db(request, tmp_path_factory.mktemp("browser")) as db:
-        yield make_workspace(db, thinker="karpathy", docs=[*fixture_documents(), FEYNMAN])
+        yield make_workspace(db, thinker="karpathy", docs=[*fixture_documents(), FEYNMAN, ZEPPELIN])
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +127,7 @@ def _search(page: Any, text: str) -> list[str]:
     page.fill("#search-q", "")
     page.type("#search-q", text, delay=15)
     page.wait_for_function("q => document.getElementById('search-results').dataset.query === q", arg=text)
-    return [li.inner_text() for li in page.query_selector_all("#search-results li")]
+    return [li.inner_text() for li in page.query_selector_all("#search-results > li")]
 
 
 def _count(page: Any) -> int:
@@ -151,7 +161,7 @@ def test_search_as_you_type_highlights_the_word(watched: Watched, base_url: str)
     marks = page.eval_on_selector_all("#search-results mark", "ms => ms.map(m => m.textContent.toLowerCase())")
     assert marks and set(marks) == {"micrograd"}
     assert len(requests) < len("microgr"), "typing is debounced"
-    link = page.get_attribute("#search-results li a", "href")
+    link = page.get_attribute("#search-results > li a", "href")
     assert link and link.startswith("https://")
     _screenshot(page, "#search", "search-results.png")
     watched.assert_inert()
@@ -163,14 +173,14 @@ def test_filters_narrow_the_results(watched: Watched, base_url: str) -> None:
     _search(page, "micrograd")
     assert _count(page) == 4
     page.select_option("#search-kind", "tweet")
-    page.wait_for_function("() => document.querySelectorAll('#search-results li').length === 1")
+    page.wait_for_function("() => document.querySelectorAll('#search-results > li').length === 1")
     assert _count(page) == 1
     page.select_option("#search-kind", "")
     page.fill("#search-since", "2022-01-01")
-    page.wait_for_function("() => document.querySelectorAll('#search-results li').length === 2")
+    page.wait_for_function("() => document.querySelectorAll('#search-results > li').length === 2")
     page.fill("#search-until", "2022-10-01")
-    page.wait_for_function("() => document.querySelectorAll('#search-results li').length === 1")
-    assert "transcript" in page.inner_text("#search-results li .hit-meta")
+    page.wait_for_function("() => document.querySelectorAll('#search-results > li').length === 1")
+    assert "transcript" in page.inner_text("#search-results > li .hit-meta")
     watched.assert_inert()
 
 
@@ -200,7 +210,7 @@ def test_hostile_corpus_text_stays_inert(watched: Watched, base_url: str, worksp
     shown = any("<script>window.__pwned" in text for text in results)
     _assert_no_injection(page)
     page.goto(f"{base_url}/profile/karpathy?q=pwned#search")  # the server-rendered results, too
-    assert len(page.query_selector_all("#search-results li")) == 6
+    assert len(page.query_selector_all("#search-results > li")) == 6
     _assert_no_injection(page)
     _screenshot(page, "#search", "hostile-results.png")
     watched.assert_inert()
@@ -249,7 +259,7 @@ def test_static_export_searches_offline_from_file_urls(browser: Any, workspace: 
         marks = page.eval_on_selector_all("#search-results mark", "ms => ms.map(m => m.textContent.toLowerCase())")
         assert marks and all(m.startswith("tokeniz") for m in marks)
         page.select_option("#search-kind", "tweet")
-        page.wait_for_function("() => document.querySelectorAll('#search-results li').length === 1")
+        page.wait_for_function("() => document.querySelectorAll('#search-results > li').length === 1")
         page.select_option("#search-kind", "")
         _screenshot(page, "#search", "static-export-search.png")
         assert len(_search(page, "pwned")) == 6
@@ -368,6 +378,41 @@ def test_ask_panel_says_why_it_is_disabled(watched: Watched, base_url: str) -> N
     assert look[0] == "not-allowed" and look[1] != enabled, "a disabled button does not look like the active ones"
     _screenshot(page, "#ask", "ask-without-model.png")
     watched.assert_inert()
+
+
+def _one_document_with_more_passages(page: Any) -> None:
+    results = _search(page, "zeppelin")
+    assert len(results) == 1, "one entry for the document, not one per passage"
+    assert page.inner_text("#search-status") == "4 matching passages in 1 document."
+    more = page.query_selector("#search-results > li .more-passages")
+    assert more.inner_text().strip() == "3 more passages" and not more.get_attribute("open")
+    page.click("#search-results > li .more-passages summary")
+    shown = page.eval_on_selector_all("#search-results .more-passages .passages > li .hit-snippet", "s => s.length")
+    assert shown == 3 and page.is_visible("#search-results .more-passages .passages mark")
+
+
+def test_results_are_grouped_by_document_on_the_page(watched: Watched, base_url: str) -> None:
+    page = watched.page
+    page.goto(f"{base_url}/profile/karpathy")
+    _one_document_with_more_passages(page)
+    _screenshot(page, "#search", "search-grouped.png")
+    page.goto(f"{base_url}/profile/karpathy?q=zeppelin#search")  # rendered by the server, without script
+    assert len(page.query_selector_all("#search-results > li")) == 1
+    assert page.inner_text("#search-results > li .more-passages summary") == "3 more passages"
+    watched.assert_inert()
+
+
+def test_the_export_groups_results_by_document_too(browser: Any, workspace: str, tmp_path: Path) -> None:
+    export_site(tmp_path / "site", workspace, slug="karpathy")
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, reduced_motion="reduce")
+    context.set_offline(True)
+    try:
+        watched = Watched(context)
+        watched.page.goto((tmp_path / "site" / "index.html").as_uri())
+        _one_document_with_more_passages(watched.page)
+        watched.assert_inert()
+    finally:
+        context.close()
 
 
 def test_without_vectors_there_is_no_mode_selector_or_more_like_this(watched: Watched, base_url: str) -> None:

@@ -72,12 +72,13 @@ def test_a_command_loads_only_its_own_module():
         "    cli.main(['search', '--help'], standalone_mode=False)\n"
         "finally:\n"
         "    sys.stdout.flush()\n"
-        "heavy = ['deepinsights.cli.corpus', 'deepinsights.ask', 'deepinsights.distill', 'deepinsights.verify',\n"
+        "heavy = ['deepinsights.cli.searching', 'deepinsights.cli.corpus',\n"
+        "         'deepinsights.ask', 'deepinsights.distill', 'deepinsights.verify',\n"
         "         'deepinsights.web', 'llm', 'starlette', 'wordfreq', 'onnxruntime', 'deepinsights.ingest',\n"
         "         'deepinsights.importers.markdown', 'feedparser', 'markdown_it', 'selectolax', 'pypdf', 'httpx']\n"
         "print(json.dumps({m: m in sys.modules for m in heavy}))"
     )
-    assert loaded.pop("deepinsights.cli.corpus") is True
+    assert loaded.pop("deepinsights.cli.searching") is True
     assert loaded == dict.fromkeys(loaded, False)
 
 

@@ -91,9 +91,16 @@ def test_a_paraphrase_bm25_misses_is_found_by_semantic_and_hybrid(indexed):
 
 
 def test_a_hit_both_rankings_find_ranks_first_and_says_so(indexed):
-    top = hybrid_search(indexed, "sourdough bread starter", mode="hybrid").hits[0]
-    assert top.id == note("baking").id
-    assert set(top.found_by) == {"bm25", "semantic"}
+    found = hybrid_search(indexed, "sourdough starter", mode="hybrid")
+    assert found.hits[0].id == note("baking").id and not found.any_word
+    assert set(found.hits[0].found_by) == {"bm25", "semantic"}
+
+
+def test_the_any_word_fallback_is_labelled_as_it_is(indexed):
+    """No passage has all of "sourdough bread starter": the words side matched any of them, and says so."""
+    found = hybrid_search(indexed, "sourdough bread starter", mode="hybrid")
+    assert found.any_word and found.hits[0].id == note("baking").id
+    assert set(found.hits[0].found_by) == {"any-word", "semantic"}, "not 'bm25': BM25 alone finds nothing"
 
 
 def test_default_mode_is_bm25_until_the_workspace_has_vectors(store, embedder):

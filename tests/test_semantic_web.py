@@ -156,7 +156,7 @@ def _results_for(page: Any, text: str) -> list[Any]:
     page.fill("#search-q", text)
     page.wait_for_function(
         "q => document.getElementById('search-results').dataset.query === q && "
-        "/match/.test(document.getElementById('search-status').textContent)",
+        "/match|nearest/.test(document.getElementById('search-status').textContent)",
         arg=text,
     )
     return list(page.query_selector_all("#search-results > li"))
@@ -175,7 +175,8 @@ def test_the_page_offers_modes_shows_found_by_and_more_like_this(watched: Watche
     hits = _results_for(page, PARAPHRASE)
     feynman = next(h for h in hits if note("feynman").text in h.inner_text())
     assert feynman.query_selector(".badge.found-semantic").inner_text() == "semantic"
-    assert {b.inner_text() for h in hits for b in h.query_selector_all(".found-by")} <= {"bm25", "semantic"}
+    badges = {b.inner_text() for h in hits for b in h.query_selector_all(":scope > .hit-meta .found-by")}
+    assert badges <= {"bm25", "any word", "semantic"}
     _mode_settles(page, "bm25")
     page.wait_for_function("() => /^No match/.test(document.getElementById('search-status').textContent)")
     _mode_settles(page, "semantic")
@@ -184,6 +185,8 @@ def test_the_page_offers_modes_shows_found_by_and_more_like_this(watched: Watche
     assert note("feynman").text in texts[:2]
     badges = page.eval_on_selector_all("#search-results .found-by", "b => b.map(x => x.textContent)")
     assert set(badges) == {"semantic"}
+    status = page.inner_text("#search-status")
+    assert status.startswith("The nearest ") and "passages by meaning, in " in status, "a depth, not a count of matches"
     page.click("#search-results > li:first-child button.more-like-this")
     page.wait_for_function("() => document.querySelectorAll('.similar-results li').length > 0")
     similar = page.eval_on_selector_all("#search-results > li:first-child .similar-results li", "l => l.length")

@@ -18,7 +18,7 @@ __all__ = ["cli"]
 
 COMMAND_MODULES = {  # each built-in command, and the module of deepinsights.cli that defines it
     "import": "corpus",
-    "search": "corpus",
+    "search": "searching",
     "stats": "corpus",
     "imports": "corpus",
     "profile": "profiles",

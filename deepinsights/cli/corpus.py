@@ -1,4 +1,4 @@
-"""Corpus commands: import, search, stats, imports."""
+"""Corpus commands: import, stats, imports."""
 
 from __future__ import annotations
 
@@ -13,18 +13,15 @@ from rich.progress import BarColumn, Progress, ProgressColumn, Task, TaskID, Tex
 from rich.table import Table
 from rich.text import Text
 
-from .. import config
 from ..errors import EmbeddingError, ImporterError
 from ..importers import ImportOptions, url_template
 from ..importers.exclude import compile_patterns
-from ..models import ImportReport, SearchFilter
+from ..models import ImportReport
 from ..moments import clock
-from ..search import hit_dict, search
-from ..semantic import MODES, build_index, indexed_model
-from ..semantic.hybrid import search_any
+from ..semantic import build_index, indexed_model
 from ..store import Store
 from ..workspace import Db
-from .common import db_option, echo_json, errors_as_messages, json_option, marked, open_store, shown
+from .common import db_option, echo_json, errors_as_messages, json_option, open_store, shown
 
 err = Console(stderr=True)
 out = Console(highlight=False, soft_wrap=True)
@@ -227,83 +224,6 @@ def problem_lines(report: ImportReport) -> list[str]:
     return lines
 
 
-@click.command(name="search")
-@click.argument("query")
-@click.option("--kind", multiple=True, help="Only this kind (tweet, post, transcript…); repeatable.")
-@click.option("--thinker", help="Only this thinker.")
-@click.option("--since", help="Only items published on or after this date (YYYY-MM-DD).")
-@click.option("--until", help="Only items published on or before this date (YYYY-MM-DD).")
-@click.option("--limit", default=10, show_default=True, help="Number of hits.")
-@click.option("--fts", "raw", is_flag=True, help="Treat QUERY as raw SQLite FTS5 syntax (AND, OR, NEAR, prefix*).")
-@click.option(
-    "--mode",
-    type=click.Choice(MODES),
-    help="bm25 (all words), semantic (meaning) or hybrid (both, fused). Default: hybrid once 'insights index' has run.",
-)
-@click.option(
-    "--embedding-model",
-    "model",
-    envvar=config.EMBEDDING_MODEL.envvars,
-    help="Embedding model (default: the workspace's).",
-)
-@db_option
-@json_option
-def search_(
-    query: str,
-    kind: tuple[str, ...],
-    thinker: str | None,
-    since: str | None,
-    until: str | None,
-    limit: int,
-    raw: bool,
-    mode: str | None,
-    model: str | None,
-    db_path: Db,
-    as_json: bool,
-) -> None:
-    """Search the workspace: by words (BM25), by meaning (semantic) or both fused (hybrid).
-
-    Plain text is always safe: quotes, hyphens and operators are searched as words. Each
-    hit says which ranking found it; 'insights similar ID' finds more like it.
-
-    \b
-    Example usage:
-        insights search "software 2.0"
-        insights search "learning by building things" --mode semantic
-        insights search tokenizer --kind transcript --since 2023-01-01 --json
-    """
-    if raw and mode not in (None, "bm25"):
-        raise click.UsageError("--fts is raw full-text syntax: it works with --mode bm25 only")
-    with open_store(db_path) as store, errors_as_messages():
-        filters = SearchFilter(kinds=kind, thinker=thinker, since=since, until=until, limit=limit)
-        if raw:
-            results, notice = search(store, query, filters, raw=True), None
-        else:
-            results, notice = search_any(store, query, filters, mode=mode, model=model)
-    if notice:
-        err.print(f"[yellow]{shown(notice)}[/]")
-    if as_json:
-        echo_json([hit_dict(h) for h in results.hits])
-        return
-    if not results.hits:
-        err.print(f"No matches for {shown(query)!r}.")
-        return
-    for hit in results.hits:
-        when = (hit.published_at or "")[:10]
-        found = "+".join(hit.found_by) or "bm25"
-        at = f" @ {hit.anchor_label}" if hit.anchor_label else ""
-        head = f"[bold]{shown(f'{hit.title or hit.kind}{at}')}[/] [dim]{shown(f'{hit.kind} · {hit.thinker} · {when}')}"
-        out.print(f"{head} · {found} · {shown(hit.id)}[/]")
-        out.print("  " + marked(hit.snippet))
-        if hit.url:
-            out.print(f"  [blue]{shown(hit.url)}[/]")
-    if results.capped:
-        err.print(f"[dim]Ranked the most recent {results.matched:,} matches; narrow the query for more.[/]")
-    if results.unweighted:
-        words = ", ".join(shown(p) for p in results.unweighted)
-        err.print(f"[dim]Too common to rank by (still required): {words}.[/]")
-
-
 @click.command(name="stats")
 @click.option("--thinker", help="Only this thinker.")
 @db_option
@@ -364,4 +284,4 @@ def imports(db_path: Db, as_json: bool) -> None:
     out.print(table)
 
 
-COMMANDS = [import_, search_, stats, imports]
+COMMANDS = [import_, stats, imports]

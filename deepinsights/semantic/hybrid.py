@@ -9,7 +9,14 @@
 * ``hybrid`` — both, fused by weighted reciprocal-rank fusion (k=10). When no passage has
   all the words, its BM25 side asks for any of them (stopwords dropped) at a fifth of the
   weight, because a question in a reader's words rarely has every word of the passage and
-  a passage sharing one of its words is weak evidence.
+  a passage sharing one of its words is weak evidence; such hits say ``any-word``, not
+  ``bm25``, in ``found_by``.
+
+In every mode a passage that is mostly not prose in the thinker's words (``passages.own``,
+see ``ownwords``: a licence header, page furniture, code, a quotation) can have its score
+scaled by ``OWN_FLOOR`` + (1 − ``OWN_FLOOR``) × its own-words share, so that it does not
+outrank prose that answers as well; bench/bench_semantic.py's ``boilerplate`` part measures
+it on the labelled sets, and it stays off (``OWN_FLOOR`` 1.0) until that says it helps.
 
 The default mode is ``hybrid`` once the workspace has vectors, else ``bm25``. Query vectors
 are cached per process. Filters on the vector side are applied to an over-fetched ANN
@@ -43,6 +50,7 @@ ANY_WORD_WEIGHT = 0.2  # an any-word BM25 match is weaker evidence than an all-w
 DEPTH = 50  # BM25 hits fused
 SEMANTIC_DEPTH = 100  # nearest passages fetched: enough for a document's other passages to show up
 AGREEMENT = 0.1  # weight of the mean cosine of a document's 2nd and 3rd nearest passages (see _agreement)
+OWN_FLOOR = 1.0  # the score share kept by a passage with no own words at all (see _own_factors); 1.0: off
 FILTER_FALLBACK_MAX = 200_000
 SNIPPET_CHARS = 240
 STOPWORDS = frozenset(
@@ -84,7 +92,7 @@ def hybrid_search(
     bm25 = _Bm25(prefix_last, candidates)
     if mode == "bm25":
         results = search(store, q, filters, prefix_last=prefix_last, candidates=candidates)
-        results.hits = [_tag(h, ("bm25",), h.score) for h in results.hits]
+        results.hits = _prose_first(store, [_tag(h, ("bm25",), h.score) for h in results.hits])
         return results
     results = SearchResults(query=q, fts_query=build_fts_query(q))
     if not any(ch.isalnum() or not ch.isascii() for ch in q):  # nothing a person could be asking for
@@ -96,6 +104,8 @@ def hybrid_search(
     lexical, weight = _lexical(store, q, filters, bm25, depth) if mode == "hybrid" else ([], 1.0)
     results.hits = _fuse(store, lexical, semantic, weight, wanted=filters.offset + filters.limit)[filters.offset :]
     results.matched = len({h.passage_id for h in lexical} | {pid for pid, _ in semantic})
+    results.nearest, results.any_word = len(semantic), weight < 1.0
+    results.words = len(lexical) if mode == "hybrid" else None
     return results
 
 
@@ -306,14 +316,17 @@ def _fuse(
     """
     scores: dict[int, float] = {}
     found: dict[int, list[str]] = {}
+    label = "bm25" if weight >= 1.0 else "any-word"
     for rank, hit in enumerate(lexical):
         scores[hit.passage_id] = scores.get(hit.passage_id, 0.0) + weight / (RRF_K + rank + 1)
-        found.setdefault(hit.passage_id, []).append("bm25")
+        found.setdefault(hit.passage_id, []).append(label)
     for rank, (pid, _) in enumerate(semantic):
         scores[pid] = scores.get(pid, 0.0) + 1.0 / (RRF_K + rank + 1)
         found.setdefault(pid, []).append("semantic")
     if not lexical:  # semantic mode: the cosine is the more useful score to show
         scores = {pid: score for pid, score in semantic}
+    factors = _own_factors(store, list(scores))
+    scores = {pid: score * factors.get(pid, 1.0) for pid, score in scores.items()}
     by_id = {h.passage_id: h for h in lexical}
     order = sorted(scores, key=lambda pid: -scores[pid])
     need = len(order) if wanted is None else wanted
@@ -325,6 +338,31 @@ def _fuse(
         by_id.update(_semantic_hits(store, [pid for pid in chunk if pid not in by_id]))
         kept.extend(_tag(by_id[pid], tuple(found[pid]), scores[pid]) for pid in chunk if pid in by_id)
     return kept
+
+
+def _own_factors(store: Store, ids: list[int]) -> dict[int, float]:
+    """Each passage's score factor: ``OWN_FLOOR`` + (1 − ``OWN_FLOOR``) × its own-words share (1 when unknown).
+
+    subtle: only passages with something not their own are listed; prose keeps its score as is.
+    A workspace opened read-only before ``m010_own_words`` has no shares yet: all count as prose.
+    """
+    factors: dict[int, float] = {}
+    if OWN_FLOOR >= 1.0 or "m010_own_words" in store.unmigrated:
+        return factors
+    for i in range(0, len(ids), 900):  # subtle: SQLite takes at most 999 parameters
+        chunk = ids[i : i + 900]
+        sql = f"SELECT id, own FROM passages WHERE id IN ({', '.join('?' * len(chunk))}) AND own < 1"
+        factors.update((pid, OWN_FLOOR + (1 - OWN_FLOOR) * float(own)) for pid, own in store.stream(sql, chunk))
+    return factors
+
+
+def _prose_first(store: Store, hits: list[SearchHit]) -> list[SearchHit]:
+    """BM25's hits in rank order, each rank's reciprocal scaled by ``_own_factors``: prose before boilerplate."""
+    factors = _own_factors(store, [h.passage_id for h in hits])
+    if not factors:
+        return hits
+    keyed = [(factors.get(h.passage_id, 1.0) / (RRF_K + rank + 1), rank, h) for rank, h in enumerate(hits)]
+    return [h for _, _, h in sorted(keyed, key=lambda item: (-item[0], item[1]))]
 
 
 def _semantic_hits(store: Store, ids: list[int]) -> dict[int, SearchHit]:

@@ -35,7 +35,8 @@ from ..display import visible
 from ..errors import StoreError
 from ..models import HIGHLIGHT_END, HIGHLIGHT_START, SearchFilter, SearchHit
 from ..semantic import MODES, default_mode, indexed_model
-from ..semantic.hybrid import search_any, warm_up
+from ..semantic.groups import grouped_search
+from ..semantic.hybrid import warm_up
 from ..store import Store
 from ..workspace import Db, exists, is_url
 
@@ -217,15 +218,23 @@ class Corpus:
             pending.done.set()
 
     def _search(self, store: Store, params: SearchParams) -> dict[str, Any]:
-        results, notice = search_any(
+        """One page of documents: each hit is a document's best passage, its other passages in ``more``."""
+        grouped, notice = grouped_search(
             store, params.q, params.filters, mode=params.mode or None, prefix_last=True, candidates=self.candidates
         )
-        hits = [hit_json(hit) for hit in results.hits]
+        found = grouped.results
         return {
             "query": params.q,
-            "matched": results.matched,
-            "capped": results.capped,
-            "hits": hits,
+            "matched": found.matched,
+            "capped": found.capped,
+            "documents": grouped.documents,
+            "passages": len(found.hits),
+            "complete": grouped.complete,
+            "nearest": found.nearest,
+            "words": found.words,
+            "any_word": found.any_word,
+            "status": grouped.summary(),
+            "hits": [{**hit_json(g.best), "more": [hit_json(h) for h in g.more]} for g in grouped.groups],
             "notice": notice,
         }
 

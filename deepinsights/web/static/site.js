@@ -7,6 +7,7 @@
 
   var DEBOUNCE_MS = 180;
   var SNIPPET_CHARS = 240;
+  var MORE_SHOWN = 4;  // a document's other passages the offline search shows (the server's PASSAGES_PER_DOCUMENT - 1)
   var WORD = /[\p{L}\p{N}_]/u;
   var WORDS = /[\p{L}\p{N}_]+/gu;
   var SAFE_URL = /^https?:\/\//i;
@@ -45,17 +46,57 @@
 
   /* ---------------------------------------------------------------- rendering hits */
 
-  function renderHit(hit, similarApi) {
-    var li = el("li");
+  /* which ranking found a hit, as its badge says it: hybrid's any-word fallback is not "bm25" */
+  var FOUND_BY = { bm25: ["bm25", "bm25"], "any-word": ["any", "any word"], semantic: ["semantic", "semantic"] };
+
+  function metaLine(hit) {
     var meta = [hit.kind];
     if (hit.published_at) meta.push(String(hit.published_at).slice(0, 10));
     if (hit.anchor) meta.push(hit.anchor);
-    var metaLine = el("div", "hit-meta", meta.join(" · "));
+    var line = el("div", "hit-meta", meta.join(" · "));
     (hit.found_by || []).forEach(function (by) {
-      metaLine.appendChild(textNode(" "));
-      metaLine.appendChild(el("span", "badge found-by found-" + (by === "bm25" ? "bm25" : "semantic"), by));
+      var look = FOUND_BY[by] || ["semantic", by];
+      line.appendChild(textNode(" "));
+      line.appendChild(el("span", "badge found-by found-" + look[0], look[1]));
     });
-    li.appendChild(metaLine);
+    return line;
+  }
+
+  function renderSnippet(hit) {
+    var snippet = el("p", "hit-snippet");
+    (hit.snippet || []).forEach(function (part) {
+      snippet.appendChild(part[1] ? el("mark", null, part[0]) : textNode(part[0]));
+    });
+    return snippet;
+  }
+
+  /* a document's other matching passages, folded under its best one: "3 more passages" */
+  function morePassages(hit) {
+    var box = el("details", "more-passages");
+    box.appendChild(el("summary", null, plural(hit.more.length, "more passage")));
+    var list = el("ol", "passages");
+    hit.more.forEach(function (passage) {
+      var item = el("li");
+      var line = metaLine(passage);
+      var url = safeUrl(passage.url);
+      if (url && url !== safeUrl(hit.url)) {
+        var link = el("a", null, "open");
+        link.href = url;
+        link.rel = "noopener noreferrer";
+        line.appendChild(textNode(" · "));
+        line.appendChild(link);
+      }
+      item.appendChild(line);
+      item.appendChild(renderSnippet(passage));
+      list.appendChild(item);
+    });
+    box.appendChild(list);
+    return box;
+  }
+
+  function renderHit(hit, similarApi) {
+    var li = el("li");
+    li.appendChild(metaLine(hit));
     var title = el("div", "hit-title");
     var url = safeUrl(hit.url);
     var label = hit.title || hit.kind;
@@ -68,11 +109,8 @@
       title.textContent = visible(label);
     }
     li.appendChild(title);
-    var snippet = el("p", "hit-snippet");
-    (hit.snippet || []).forEach(function (part) {
-      snippet.appendChild(part[1] ? el("mark", null, part[0]) : textNode(part[0]));
-    });
-    li.appendChild(snippet);
+    li.appendChild(renderSnippet(hit));
+    if (hit.more && hit.more.length) li.appendChild(morePassages(hit));
     if (typeof similarApi === "string" && hit.id) li.appendChild(moreLikeThis(hit, similarApi));
     return li;
   }
@@ -123,9 +161,8 @@
     ui.results.replaceChildren.apply(ui.results, hits);
     ui.results.setAttribute("data-query", query);
     if (!query.trim()) { ui.status.textContent = ""; return; }
-    var text = plural(result.matched, "match");
-    if (result.capped) text += " (most recent ranked)";
-    if (!result.matched) text = "No matches for “" + query + "”.";
+    var text = result.status ? result.status.charAt(0).toUpperCase() + result.status.slice(1) + "." : "";
+    if (!result.hits.length) text = "No matches for “" + query + "”.";
     if (result.notice) text += " " + result.notice;
     ui.status.textContent = visible(text);
   }
@@ -182,8 +219,19 @@
       if (score > 0) scored.push([score / Math.sqrt(1 + text.length / 1000), i, first]);
     }
     scored.sort(function (a, b) { return b[0] - a[0] || a[1] - b[1]; });
-    var hits = scored.slice(0, params.limit).map(function (s) { return staticHit(index, s[1], s[2], wanted); });
-    return { matched: scored.length, capped: false, hits: hits };
+    var groups = [], byDoc = {};
+    scored.forEach(function (s) {  // one entry per document, best passage first, as the server groups them
+      var doc = index.passages[s[1]][0];
+      if (byDoc[doc] === undefined) { byDoc[doc] = groups.length; groups.push([]); }
+      groups[byDoc[doc]].push(s);
+    });
+    var hits = groups.slice(0, params.limit).map(function (group) {
+      var best = staticHit(index, group[0][1], group[0][2], wanted);
+      best.more = group.slice(1, 1 + MORE_SHOWN).map(function (s) { return staticHit(index, s[1], s[2], wanted); });
+      return best;
+    });
+    var status = scored.length ? plural(scored.length, "matching passage") + " in " + plural(groups.length, "document") : "";
+    return { matched: scored.length, capped: false, documents: groups.length, status: status, hits: hits };
   }
 
   function staticHit(index, i, first, wanted) {

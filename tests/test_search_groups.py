@@ -1,0 +1,64 @@
+"""Search results grouped by document: one entry per document at its best passage, the rest behind it (both backends).
+
+A long talk matching a word in many passages fills one place, not ten; the page and the CLI
+say how many more of its passages match, and the count of documents is over what was ranked.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from deepinsights.models import Document, ImportReport, SearchFilter
+from deepinsights.semantic.groups import grouped_search
+from deepinsights.store import Store
+
+FILLER = "The rest of this part is about other things entirely, said at some length. " * 18
+
+
+def _talk() -> Document:
+    """A long transcript: five parts of ~1,400 characters, four of them naming the zeppelin."""
+    parts = [f"Part {i}: {'the zeppelin came up again. ' if i != 2 else ''}{FILLER}" for i in range(5)]
+    return Document("fixture", "talk", "transcript", "\n\n".join(parts), title="A long talk")
+
+
+@pytest.fixture
+def corpus(store: Store) -> Store:
+    docs = [
+        _talk(),
+        Document("fixture", "note", "note", "A short note on the zeppelin.", title="A note"),
+        Document("fixture", "other", "post", "Nothing to see here.", title="Other"),
+    ]
+    with store.transaction():
+        store.upsert_documents(docs, ImportReport(), thinker="ada")
+    return store
+
+
+def test_one_entry_per_document_with_its_other_passages(corpus: Store) -> None:
+    grouped, notice = grouped_search(corpus, "zeppelin", SearchFilter(limit=10))
+    assert notice is None
+    assert sorted(g.best.title or "" for g in grouped.groups) == ["A long talk", "A note"]
+    talk = next(g for g in grouped.groups if g.best.title == "A long talk")
+    assert len(talk.more) == 3 and {h.id for h in talk.more} == {talk.best.id}
+    assert len({h.passage_id for h in [talk.best, *talk.more]}) == 4
+    assert grouped.results.matched == 5 and grouped.documents == 2 and grouped.complete
+    assert grouped.summary() == "5 matching passages in 2 documents"
+
+
+def test_the_limit_and_offset_count_documents(corpus: Store) -> None:
+    first, _ = grouped_search(corpus, "zeppelin", SearchFilter(limit=1))
+    second, _ = grouped_search(corpus, "zeppelin", SearchFilter(limit=1, offset=1))
+    assert len(first.groups) == len(second.groups) == 1
+    assert first.groups[0].best.id != second.groups[0].best.id
+
+
+def test_the_cli_lists_documents_and_says_how_many_more_passages(corpus: Store, db: str, run) -> None:
+    result = run("search", "zeppelin", "--db", db)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.count("A long talk") == 1 and "+ 3 more passages" in result.stdout
+    assert "5 matching passages in 2 documents." in result.stderr
+    data = json.loads(run("search", "zeppelin", "--db", db, "--json").stdout)
+    assert len(data) == 2 and sorted(len(d["more"]) for d in data) == [0, 3]
+    flat = json.loads(run("search", "zeppelin", "--db", db, "--json", "--passages").stdout)
+    assert len(flat) == 5 and "more" not in flat[0]
