@@ -51,7 +51,7 @@ import bench_search  # noqa: E402
 import bench_verify  # noqa: E402
 from common import CACHE, Timer, fresh_db, table, write_result  # noqa: E402
 
-from deepinsights.models import ImportReport, SearchFilter  # noqa: E402
+from deepinsights.models import ImportReport  # noqa: E402
 from deepinsights.pg.cluster import Cluster, ClusterError, find_bin_dir  # noqa: E402
 from deepinsights.search import search  # noqa: E402
 from deepinsights.store import Store  # noqa: E402
@@ -212,16 +212,16 @@ def measure_search(store: Any, repeat: int) -> dict[str, Any]:
     plan = bench_search.queries()
     before = load()
     for _, query, options in plan:
-        search(store, query, SearchFilter(limit=bench_search.LIMIT), **options)
+        search(store, query, bench_search.filter_of(options), prefix_last=bool(options.get("prefix_last")))
     timings: list[list[float]] = [[] for _ in plan]
     for _ in range(repeat):
         for i, (_, query, options) in enumerate(plan):
             with Timer() as timer:
-                search(store, query, SearchFilter(limit=bench_search.LIMIT), **options)
+                search(store, query, bench_search.filter_of(options), prefix_last=bool(options.get("prefix_last")))
             timings[i].append(round(timer.seconds * 1000, 2))
     rows = []
     for (category, query, options), runs in zip(plan, timings, strict=True):
-        found = search(store, query, SearchFilter(limit=bench_search.LIMIT), **options)
+        found = search(store, query, bench_search.filter_of(options), prefix_last=bool(options.get("prefix_last")))
         top = [h.passage_id for h in found.hits]
         rows.append({"category": category, "query": query, "ms": runs, "matched": found.matched, "top": top})
     return {"summary": _search_summary(rows), "queries": rows, "load_average_before_after": [before, load()]}

@@ -190,19 +190,26 @@ def same_top(ours: list[tuple[int, float]], reference: list[tuple[int, float]]) 
 # -- measuring -----------------------------------------------------------------------------------
 
 
+def filter_of(options: dict[str, Any]) -> SearchFilter:
+    """A query's filter options as the one value ``search`` takes."""
+    kind = options.get("kind")
+    kinds = (kind,) if isinstance(kind, str) else tuple(kind or ())
+    return SearchFilter(kinds, options.get("thinker"), options.get("since"), options.get("until"), limit=LIMIT)
+
+
 def measure(store: Store, repeat: int, naive_repeat: int) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     plan = queries()
     timings: list[list[float]] = [[] for _ in plan]
     for _, query, options in plan:  # warm-up, not measured: a server's page cache is warm
-        search(store, query, SearchFilter(limit=LIMIT), **options)
+        search(store, query, filter_of(options), prefix_last=bool(options.get("prefix_last")))
     for _ in range(repeat):  # subtle: rounds interleave queries, so a burst of load hits them all alike
         for i, (_, query, options) in enumerate(plan):
             with Timer() as timer:
-                search(store, query, SearchFilter(limit=LIMIT), **options)
+                search(store, query, filter_of(options), prefix_last=bool(options.get("prefix_last")))
             timings[i].append(timer.seconds * 1000)
     for (category, query, options), runs in zip(plan, timings, strict=True):
-        results = search(store, query, SearchFilter(limit=LIMIT), **options)
+        results = search(store, query, filter_of(options), prefix_last=bool(options.get("prefix_last")))
         ours = [(h.passage_id, h.score) for h in results.hits]
         naive_ms, reference = [], []
         for _ in range(naive_repeat):

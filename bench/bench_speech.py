@@ -221,6 +221,7 @@ def timestamps(recording: Path, starts: list[tuple[float, str]], user_dir: Path,
     os.environ["DEEPINSIGHTS_SPEECH_MODEL"] = model
     from deepinsights.importers import ImportOptions
     from deepinsights.ingest import run_import
+    from deepinsights.models import SearchFilter
     from deepinsights.search import search
     from deepinsights.store import Store
 
@@ -230,7 +231,7 @@ def timestamps(recording: Path, starts: list[tuple[float, str]], user_dir: Path,
     each: list[dict[str, Any]] = []
     for truth, sentence in starts:
         phrase = " ".join(_words(sentence)[:4])
-        hits = search(store, f'"{phrase}"', raw=True, limit=1).hits
+        hits = search(store, f'"{phrase}"', SearchFilter(limit=1), raw=True).hits
         found = _seconds(hits[0].anchor_label) if hits and hits[0].anchor_label else None
         each.append({"phrase": phrase, "truth_s": round(truth, 2), "found_s": found})
         if found is not None:

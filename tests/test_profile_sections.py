@@ -12,6 +12,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from deepinsights.models import Document, ImportReport
 from deepinsights.profile.schema import Profile, Quote, SourceRef
 from deepinsights.profile.sections import SECTIONS
 from deepinsights.prompt import FROM_PAGE_SECTIONS
@@ -70,24 +71,47 @@ def a_profile_quoting_nothing_real() -> Profile:
         where = data
         for parent in parents:
             where = where.setdefault(parent, {"opening": "You are Nobody."} if parent == "simulator" else {})
-        where[name] = [_item(name, f"zqx {path} never said this")]
+        where[name] = [_item(path, f"zqx {path} never said this")]
     return Profile.model_validate(data)
 
 
-def _item(name: str, text: str) -> dict[str, typing.Any]:
-    required = {
-        "axioms": {"number": 1, "title": "A"},
-        "lineage": {"name": "N"},
-        "mental_models": {"rank": 1, "title": "M"},
-        "additional_models": {"text": "T"},
-        "other_sections": {"title": "O"},
-        "themes": {"term": "T", "documents": 1},
-        "eras": {"name": "E"},
-    }
-    return {**required.get(name, {}), "quotes": [{"text": text, "source": {"title": "Nowhere"}}]}
+def _item(path: str, text: str) -> dict[str, typing.Any]:
+    """An item of the list at ``path``: its required fields filled by type, and one quote of ``text``."""
+    model = item_lists()[path]
+    assert model is not None
+    filled: dict[str, typing.Any] = {}
+    for name, info in model.model_fields.items():
+        if info.is_required() and name != "quotes":
+            filled[name] = _placeholder(info.annotation)
+    return {**filled, "quotes": [{"text": text, "source": {"title": "Nowhere"}}]}
+
+
+def _placeholder(annotation: object) -> typing.Any:
+    """A valid value for a required field of this type (the section tests care only about quotes)."""
+    for arg in (annotation, *typing.get_args(annotation)):
+        if arg is int:
+            return 1
+        if arg is float:
+            return 1.0
+        if arg is str:
+            return "X"
+        if typing.get_origin(arg) is typing.Literal:
+            return typing.get_args(arg)[0]
+        if typing.get_origin(arg) is list:
+            return []
+    return "X"
 
 
 def test_verify_reports_a_made_up_quote_in_every_quoted_list(store):
+    """Every quote is looked for: cited to a source the corpus holds, a made-up one is a failure.
+
+    (Cited to a source the workspace never imported, it would be 'unverifiable here' instead.)
+    """
+    report = ImportReport()
+    with store.transaction():
+        report.import_id = store.begin_import(["nowhere"], "nobody")
+        store.upsert_documents([Document("markdown", "nowhere.md", "post", "Plain words.", title="Nowhere")], report)
+        store.finish_import(report)
     profile = a_profile_quoting_nothing_real()
     failed = {failure.split(": ")[0] for failure in verify_profile(profile, store).failures()}
     assert failed == {f"{path}[0].quotes[0]" for path in quoted_lists()}
