@@ -29,8 +29,10 @@ install-test: $(BIN)/python
 
 # Import Karpathy's writing (the shared corpus if present, without its SOURCES.md, which is the
 # corpus's provenance, not his writing; else his blog's git repository when there is a network),
-# embed its passages for semantic search (the first time only; see the README for how long) and
-# serve the shipped Karpathy profile on http://127.0.0.1:$(PORT)/
+# embed its passages for semantic search (the first time only; see the README for how long),
+# distill a profile from it (profiles/karpathy-draft.yaml: topics, eras, mental models,
+# predictions, each with its passages) and serve the shipped Karpathy profile on
+# http://127.0.0.1:$(PORT)/ with a switch to the distilled one
 demo: install
 	@if [ -d "$(CORPUS)" ]; then \
 		$(BIN)/insights import "$(CORPUS)" --thinker karpathy --exclude SOURCES.md \
@@ -41,6 +43,7 @@ demo: install
 			&& $(BIN)/insights index) \
 		|| echo "No corpus imported (no $(CORPUS) and no network): the page still works; search is empty."; \
 	fi
+	$(BIN)/insights distill karpathy --no-llm > /dev/null || echo "Nothing to distill yet: the page shows the shipped profile only."
 	$(BIN)/insights serve karpathy --port $(PORT)
 
 test: install-test

@@ -11,7 +11,7 @@ from rich.table import Table
 from .. import workspace
 from ..distill import DistillReport, distill, draft_profile
 from ..distill.drafting import Drafted, draft_candidates
-from ..errors import ProfileError
+from ..errors import DeepInsightsError, ProfileError
 from ..profile import dump_profile, load_profile
 from ..workspace import Db
 from .common import choose_model, db_option, echo_json, errors_as_messages, json_option, model_option, open_store, shown
@@ -66,6 +66,10 @@ def distill_(
     with open_store(db_path) as store, errors_as_messages():
         own_names, handles = _identity(slug, db_path)
         report = distill(store, slug, since=since, until=until, handles=handles, names=own_names)
+        if not report.passages:
+            raise DeepInsightsError(
+                f"No passages of '{slug}' in {store.path}: import some first (insights import PATH --thinker {slug})"
+            )
         drafted = None
         if not no_llm:
             model = choose_model(model_name)

@@ -37,7 +37,7 @@ SENTENCE_END = re.compile(r"[.!?:;…\"”)]\s*$")
 # Words that can label a topic: letters (digits after the first letter, inner hyphens and
 # apostrophes allowed), not glued to code punctuation ("p.grad", "n_layer", "@simonw", "#tag").
 WORD = re.compile(r"(?<![\w./@#$\\-])[A-Za-z][A-Za-z0-9]*(?:['’-][A-Za-z0-9]+)*(?![\w(/@=\\]|\.\w)")
-ACRONYM = re.compile(r"[A-Z][A-Z0-9]{1,5}")
+ACRONYM_CHARS = 6  # an all-capitals word this short keeps its case: GPU, AI, RLHF
 MIN_WORDS = 4
 BOILERPLATE_DOCUMENTS = 3
 BOILERPLATE_CHARS = 200  # a longer line is never boilerplate (and is not compared)
@@ -80,7 +80,7 @@ def sentences(text: str) -> list[str]:
 
 def words(text: str) -> list[str]:
     """The label words of (already cleaned) ``text`` in order: lower case, except acronyms (AI, RL)."""
-    return [w if ACRONYM.fullmatch(w) else w.lower().replace("’", "'") for w in WORD.findall(text)]
+    return [w if w.isupper() and len(w) <= ACRONYM_CHARS else w.lower() for w in WORD.findall(text.replace("’", "'"))]
 
 
 def normalized(line: str) -> str:

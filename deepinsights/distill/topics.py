@@ -17,6 +17,7 @@ This module does not find eras (``eras.py`` reads ``Topic.by_month``).
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import warnings
@@ -36,6 +37,7 @@ STABILITY_SEEDS = (1, 2, 3)
 SUBSAMPLE = 0.9
 MAX_TOPICS = 60
 FIT_SAMPLE = 20_000
+LABEL_SAMPLE = 30_000
 PHRASES = 8
 REPRESENTATIVES = 3
 COMMON_ZIPF = 5.3  # a single word this common in everyday English ("time", "way") labels nothing
@@ -152,6 +154,9 @@ def label(passages: list[OwnPassage], assignment: list[int], own_names: set[str]
     subtle: a term counts once per passage (BERTopic counts every occurrence), so one long
     passage repeating a word cannot label a cluster of many short ones.
     """
+    if len(passages) > LABEL_SAMPLE:  # labels are statistics: a seeded sample of passages is enough
+        keep = np.sort(np.random.default_rng(SEED).choice(len(passages), LABEL_SAMPLE, replace=False))
+        passages, assignment = [passages[i] for i in keep], [assignment[i] for i in keep]
     counts, vocabulary = class_counts(passages, assignment, own_names)
     if counts.shape[1] == 0:
         return {}
@@ -178,7 +183,7 @@ def class_counts(
         shape=(len(topics), len(assignment)),
     )
     vocabulary = vectorizer.get_feature_names_out()
-    own = own_words(own_names)
+    own = frozenset(own_words(own_names))
     keep = np.flatnonzero([labelable(str(term), own) for term in vocabulary])
     return (membership @ by_passage)[:, keep], vocabulary[keep]
 
@@ -188,19 +193,28 @@ def own_words(own_names: set[str]) -> set[str]:
     return {w.lower() for name in own_names for w in re.split(r"[\s@._/-]+", name) if len(w) >= 3}
 
 
-def labelable(term: str, own: set[str]) -> bool:
+def labelable(term: str, own: set[str] | frozenset[str]) -> bool:
     """True for a word or phrase that may label a topic: no stop word or filler at either end, no
     markup residue, nothing of the thinker's own name or host, not everyday English alone."""
     parts = term.split()
-    if any((len(p) < 3 and not p.isupper()) or _markup_or_own(p.lower(), own) for p in parts):
+    own = frozenset(own)
+    if not all(_usable(p, own) for p in parts):
         return False
     if parts[0].lower() in STOP_WORDS or parts[-1].lower() in STOP_WORDS:
         return False
-    return len(parts) > 1 or zipf_frequency(term, "en") < COMMON_ZIPF
+    return len(parts) > 1 or not _everyday(term)
 
 
-def _markup_or_own(word: str, own: set[str]) -> bool:
-    return word in MARKUP_WORDS or any(o in word for o in own)
+@functools.lru_cache(maxsize=200_000)
+def _usable(word: str, own: frozenset[str]) -> bool:
+    """A word that may stand in a label: long enough (or an acronym), not markup, not the thinker's name."""
+    lower = word.lower()
+    return (len(word) >= 3 or word.isupper()) and lower not in MARKUP_WORDS and not any(o in lower for o in own)
+
+
+@functools.lru_cache(maxsize=200_000)
+def _everyday(word: str) -> bool:
+    return zipf_frequency(word, "en") >= COMMON_ZIPF
 
 
 def ctfidf(counts: Any) -> NDArray[np.float64]:

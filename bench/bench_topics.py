@@ -1,0 +1,278 @@
+"""Topics, eras and predictions of ``insights distill`` on the two shared corpora, against a baseline.
+
+For Karpathy's and Simon Willison's corpora (``../shared/corpora-raw``, imported and indexed
+into bench/.cache/topics/ once), it runs ``distill`` and checks, with rules that do not use
+distill's own filters:
+
+* **labels** — no markup, boilerplate or own-name word among the labels of the 30 largest
+  topics (their first three phrases; all eight phrases reported too) or any era name. A word is
+  *markup* when at least half of its occurrences in the stored text fall inside a URL, an
+  HTML tag or entity, LaTeX, or a span the importer marked as code or math; *boilerplate* when
+  at least half fall inside lines repeated in three or more documents or spans marked as
+  boilerplate or licence; *own name* when it holds a part of the thinker's name, handle or host.
+  The baseline is distill's token themes before topics (``token_themes.py``), checked alike.
+* **eras** — every era has at least two representative passages, each found in the own-word
+  text of its document (``ownwords.own_text``), and a boundary where a feed ends or starts is
+  reported as such.
+* **predictions** — each prediction sentence is found in the own-word text of its document;
+  precision of "states an expectation about the future" on the blind-labelled sample
+  (``bench/labelled/predictions.jsonl``; ``--sample`` writes the sample to label, see
+  ``bench/labelled/README.md``).
+
+    python bench/bench_topics.py [--sample 60]
+
+Writes bench/results/topics.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import bisect
+import hashlib
+import json
+import random
+import re
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+
+from token_themes import token_themes  # noqa: E402
+
+from deepinsights import ownwords  # noqa: E402
+from deepinsights.distill import distill  # noqa: E402
+from deepinsights.distill.own import GAP  # noqa: E402
+from deepinsights.importers import ImportOptions  # noqa: E402
+from deepinsights.ingest import run_import  # noqa: E402
+from deepinsights.semantic import build_index  # noqa: E402
+from deepinsights.store import Store  # noqa: E402
+
+CORPORA = HERE.parent.parent / "shared" / "corpora-raw"
+WORK = HERE / ".cache" / "topics"
+LABELLED = HERE / "labelled" / "predictions.jsonl"
+SAMPLE = HERE / "labelled" / "predictions-sample.jsonl"
+TO_LABEL = HERE / ".cache" / "predictions-to-label.jsonl"
+# folder → (slug, the thinker's own names, handles and hosts)
+THINKERS = {
+    "karpathy": ("karpathy", ["Andrej", "Karpathy", "karpathy.github.io"]),
+    "simon-willison": ("simonw", ["Simon", "Willison", "simonw", "simonwillison.net"]),
+}
+TOP = 30
+URLISH = re.compile(
+    r"https?://\S+|www\.\S+|\b[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|io|dev|ai|edu|gov|co|uk|html?|md|py|js)\b\S*"
+)
+MARKUP_CONTEXT = re.compile(URLISH.pattern + r"|<[^<>\n]{1,300}>|&#?\w+;|\$[^$\n]{1,300}\$|\\[A-Za-z]+")
+TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9'-]*")
+
+
+def workspace(folder: str, slug: str) -> Store:
+    """The corpus imported (own words marked) and indexed, cached in bench/.cache/topics/."""
+    WORK.mkdir(parents=True, exist_ok=True)
+    path = WORK / f"{slug}.db"
+    store = Store(path)
+    if not store.document_count():
+        run_import(store, [str(CORPORA / folder)], ImportOptions(thinker=slug, exclude=("SOURCES.md",)))
+    build_index(store)
+    return store
+
+
+class WordContexts:
+    """For every word of a thinker's stored text: occurrences, and those inside markup or boilerplate."""
+
+    def __init__(self, store: Store, thinker: str) -> None:
+        self.total: Counter[str] = Counter()
+        self.markup: Counter[str] = Counter()
+        self.boilerplate: Counter[str] = Counter()
+        documents = store.rows("SELECT text, others FROM documents WHERE thinker = ?", [thinker])
+        lines = Counter(line for d in documents for line in {_norm(x) for x in d["text"].splitlines() if x.strip()})
+        repeated = {line for line, n in lines.items() if n >= 3 and len(line.split()) >= 2}
+        for d in documents:
+            self._add(d["text"], ownwords.loads(d["others"]), repeated)
+
+    def _add(self, text: str, spans: tuple[Any, ...], repeated: set[str]) -> None:
+        markup = [(m.start(), m.end()) for m in MARKUP_CONTEXT.finditer(text)]
+        markup += [(s.start, s.end) for s in spans if s.reason in ("code", "math")]
+        boiler = [(s.start, s.end) for s in spans if s.reason in ("boilerplate", "license")]
+        at = 0
+        for line in text.splitlines(keepends=True):
+            if _norm(line) in repeated:
+                boiler.append((at, at + len(line)))
+            at += len(line)
+        inside_markup, inside_boiler = _membership(markup), _membership(boiler)
+        for m in TOKEN.finditer(text):
+            word = m.group(0).lower().strip("'-")
+            self.total[word] += 1
+            self.markup[word] += inside_markup(m.start())
+            self.boilerplate[word] += inside_boiler(m.start())
+
+    def verdict(self, word: str, own: list[str]) -> str | None:
+        """'markup', 'boilerplate', 'own name' or None for a clean word."""
+        lower = word.lower()
+        if any(part in lower for part in own):
+            return "own name"
+        n = self.total[lower]
+        if n and self.markup[lower] >= n / 2:
+            return "markup"
+        if n and self.boilerplate[lower] >= n / 2:
+            return "boilerplate"
+        return None
+
+
+def _norm(line: str) -> str:
+    return " ".join(re.sub(r"\d+", "0", line.lower()).split())
+
+
+def _membership(ranges: list[tuple[int, int]]) -> Any:
+    """A test 'is offset x inside one of these ranges' (ranges merged, bisected)."""
+    merged: list[list[int]] = []
+    for start, end in sorted(ranges):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    starts = [r[0] for r in merged]
+
+    def inside(x: int) -> bool:
+        i = bisect.bisect_right(starts, x) - 1
+        return i >= 0 and x < merged[i][1]
+
+    return inside
+
+
+def check_labels(labels: list[str], contexts: WordContexts, own: list[str]) -> dict[str, Any]:
+    """Every word of every label judged; the labels holding a bad word, with the reason."""
+    bad = []
+    for label in labels:
+        reasons = {w: contexts.verdict(w, own) for w in TOKEN.findall(label)}
+        found = {w: r for w, r in reasons.items() if r}
+        if found:
+            bad.append({"label": label, "words": found})
+    return {"labels": len(labels), "bad": len(bad), "bad_labels": bad}
+
+
+def own_text_of(store: Store, document_id: str) -> str:
+    row = store.rows("SELECT text, others FROM documents WHERE id = ?", [document_id])[0]
+    return " ".join(ownwords.own_text(row["text"], ownwords.loads(row["others"])).split())
+
+
+def in_own_words(store: Store, document_id: str, text: str) -> bool:
+    """True when the longest gap-free stretch of ``text`` (first 80 characters) is in the document's own words."""
+    piece = max((" ".join(p.split()) for p in text.split(GAP.strip())), key=len)[:80]
+    return bool(piece) and piece in own_text_of(store, document_id)
+
+
+def measure(folder: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    slug, own_names = THINKERS[folder]
+    own = [n.lower().split(".")[0] for n in own_names]
+    store = workspace(folder, slug)
+    started = time.perf_counter()
+    report = distill(store, slug)
+    seconds = time.perf_counter() - started
+    contexts = WordContexts(store, slug)
+    topics = report.topics.topics[:TOP]
+    baseline = [term for term, _ in token_themes(store, slug, TOP)]
+    eras = report.eras
+    era_checks = [
+        {
+            "era": f"{e.start} – {e.end}",
+            "name": e.name,
+            "representatives": len(e.representatives),
+            "own_word_representatives": sum(in_own_words(store, p.document_id, p.text) for p in e.representatives),
+            "source_change": e.source_change,
+        }
+        for e in eras
+    ]
+    predictions = report.predictions
+    own_predictions = sum(in_own_words(store, p.passage.document_id, p.text) for p in predictions)
+    result = {
+        "thinker": slug,
+        "passages": report.passages,
+        "own_word_passages": report.findings.passages,
+        "distill_seconds": round(seconds, 1),
+        "vectors": report.topics.vectors,
+        "topics": len(report.topics.topics),
+        "topic_stability": report.topics.stability,
+        "top_labels": [t.label for t in topics],
+        "labels_check": check_labels([t.label for t in topics], contexts, own),
+        "all_phrases_check": check_labels([p for t in topics for p in t.phrases], contexts, own),
+        "era_labels_check": check_labels([e.name for e in eras], contexts, own),
+        "baseline_token_themes": baseline,
+        "baseline_check": check_labels(baseline, contexts, own),
+        "eras": era_checks,
+        "every_era_has_two_own_word_passages": all(e["own_word_representatives"] >= 2 for e in era_checks),
+        "era_robustness": report.findings.era_robustness,
+        "predictions": len(predictions),
+        "predictions_in_own_words": own_predictions,
+        "mental_models": [f.key for f in report.findings.mental_models[:12]],
+        "signature_vocabulary": [w.word for w in report.findings.vocabulary[:20]],
+    }
+    candidates = [_candidate(store, slug, p) for p in predictions]
+    store.close()
+    return result, candidates
+
+
+def _candidate(store: Store, slug: str, prediction: Any) -> dict[str, Any]:
+    row = store.rows("SELECT source_id FROM documents WHERE id = ?", [prediction.passage.document_id])[0]
+    key = hashlib.sha1(f"{slug}\n{row['source_id']}\n{prediction.text}".encode()).hexdigest()[:12]
+    return {
+        "id": key,
+        "thinker": slug,
+        "source_id": row["source_id"],
+        "made": prediction.made,
+        "text": prediction.text,
+        "context": prediction.passage.text[:600],
+    }
+
+
+def precision(candidates: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Precision on the blind labels, over the labelled candidates distill still finds."""
+    if not LABELLED.exists():
+        return None
+    labels = {r["id"]: r["label"] for r in map(json.loads, LABELLED.read_text().splitlines()) if r.get("label")}
+    found = {c["id"] for c in candidates}
+    judged = [labels[i] for i in labels if i in found]
+    yes = sum(label == "yes" for label in judged)
+    return {
+        "labelled": len(labels),
+        "still_found": len(judged),
+        "yes": yes,
+        "precision": round(yes / len(judged), 3) if judged else None,
+    }
+
+
+def write_sample(candidates: list[dict[str, Any]], n: int) -> None:
+    """A seeded random sample to label blind: ids (committed) and texts (cache only, never committed)."""
+    sample = random.Random(18).sample(candidates, min(n, len(candidates)))
+    SAMPLE.parent.mkdir(exist_ok=True)
+    SAMPLE.write_text("".join(json.dumps({k: c[k] for k in ("id", "thinker", "source_id")}) + "\n" for c in sample))
+    TO_LABEL.write_text("".join(json.dumps(c) + "\n" for c in sample))
+    print(f"wrote {len(sample)} ids to {SAMPLE} and their texts to {TO_LABEL} (to label; never commit it)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sample", type=int, help="write a blind-labelling sample of this many predictions")
+    args = parser.parse_args()
+    results, candidates = [], []
+    for folder in THINKERS:
+        result, found = measure(folder)
+        results.append(result)
+        candidates += found
+        print(json.dumps({k: result[k] for k in ("thinker", "labels_check", "baseline_check")}, indent=1)[:2000])
+    if args.sample:
+        write_sample(candidates, args.sample)
+    out = {
+        "benchmark": "distill topics, eras and predictions",
+        "corpora": results,
+        "predictions": precision(candidates),
+    }
+    (HERE / "results" / "topics.json").write_text(json.dumps(out, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
