@@ -6,8 +6,9 @@ distill's own filters:
 
 * **labels** — no markup, boilerplate or own-name word among the labels of the 30 largest
   topics (their first three phrases; all eight phrases reported too) or any era name. A word is
-  *markup* when at least half of its occurrences in the stored text fall inside a URL, an
-  HTML tag or entity, LaTeX, or a span the importer marked as code or math; *boilerplate* when
+  *markup* when nine in ten of its occurrences in the stored text fall inside a URL, an HTML
+  tag or entity, LaTeX, or a span the importer marked as code or math (a word the thinker also
+  writes in prose, such as "pytest" or "text", is not); *boilerplate* when
   at least half fall inside lines repeated in three or more documents or spans marked as
   boilerplate or licence; *own name* when it holds a part of the thinker's name, handle or host.
   The baseline is distill's token themes before topics (``token_themes.py``), checked alike.
@@ -62,7 +63,10 @@ THINKERS = {
     "karpathy": ("karpathy", ["Andrej", "Karpathy", "karpathy.github.io"]),
     "simon-willison": ("simonw", ["Simon", "Willison", "simonw", "simonwillison.net"]),
 }
+# the other two shared corpora add prediction candidates to the blind sample only
+MORE_PREDICTIONS = {"andreruffert": "andreruffert", "dealingwith": "dealingwith"}
 TOP = 30
+MARKUP_SHARE = 0.9  # a word is markup when nine in ten of its occurrences are inside markup
 URLISH = re.compile(
     r"https?://\S+|www\.\S+|\b[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|io|dev|ai|edu|gov|co|uk|html?|md|py|js)\b\S*"
 )
@@ -116,7 +120,7 @@ class WordContexts:
         if any(part in lower for part in own):
             return "own name"
         n = self.total[lower]
-        if n and self.markup[lower] >= n / 2:
+        if n and self.markup[lower] >= MARKUP_SHARE * n:
             return "markup"
         if n and self.boilerplate[lower] >= n / 2:
             return "boilerplate"
@@ -229,20 +233,48 @@ def _candidate(store: Store, slug: str, prediction: Any) -> dict[str, Any]:
     }
 
 
+def more_candidates() -> list[dict[str, Any]]:
+    """Prediction candidates of the two other shared corpora (no vectors needed: no revisits)."""
+    import numpy as np
+
+    from deepinsights.distill.own import own_passages
+    from deepinsights.distill.predictions import find_predictions
+
+    found = []
+    for folder, slug in MORE_PREDICTIONS.items():
+        path = WORK / f"{slug}.db"
+        store = Store(path)
+        if not store.document_count():
+            run_import(store, [str(CORPORA / folder)], ImportOptions(thinker=slug, exclude=("SOURCES.md",)))
+        passages = own_passages(store, slug)
+        predictions = find_predictions(passages, np.zeros((0, 1), dtype=np.float32))
+        found += [_candidate(store, slug, p) for p in predictions]
+        store.close()
+    return found
+
+
 def precision(candidates: list[dict[str, Any]]) -> dict[str, Any] | None:
     """Precision on the blind labels, over the labelled candidates distill still finds."""
     if not LABELLED.exists():
         return None
     labels = {r["id"]: r["label"] for r in map(json.loads, LABELLED.read_text().splitlines()) if r.get("label")}
     found = {c["id"] for c in candidates}
-    judged = [labels[i] for i in labels if i in found]
-    yes = sum(label == "yes" for label in judged)
+    judged = [(i, labels[i]) for i in labels if i in found]
+    thinker = {c["id"]: c["thinker"] for c in candidates}
+    by_thinker: dict[str, list[str]] = {}
+    for i, label in judged:
+        by_thinker.setdefault(thinker[i], []).append(label)
     return {
         "labelled": len(labels),
         "still_found": len(judged),
-        "yes": yes,
-        "precision": round(yes / len(judged), 3) if judged else None,
+        "precision": _share([label for _, label in judged]),
+        "by_thinker": {t: _share(found_labels) for t, found_labels in sorted(by_thinker.items())},
     }
+
+
+def _share(labels: list[str]) -> dict[str, Any]:
+    yes = sum(label == "yes" for label in labels)
+    return {"yes": yes, "of": len(labels), "precision": round(yes / len(labels), 3) if labels else None}
 
 
 def write_sample(candidates: list[dict[str, Any]], n: int) -> None:
@@ -264,6 +296,7 @@ def main() -> None:
         results.append(result)
         candidates += found
         print(json.dumps({k: result[k] for k in ("thinker", "labels_check", "baseline_check")}, indent=1)[:2000])
+    candidates += more_candidates()
     if args.sample:
         write_sample(candidates, args.sample)
     out = {

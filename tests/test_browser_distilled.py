@@ -19,11 +19,18 @@ from deepinsights.profile import dump_profile
 from deepinsights.store import Store
 from deepinsights.web.app import create_app
 
-from .test_browser import ARTIFACTS, Watched, browser, watched  # noqa: F401 - fixtures
+from .test_browser import ARTIFACTS, Watched, browser  # noqa: F401 - browser is a fixture
 from .test_distill_topics import corpus_documents
 from .webutil import make_workspace, serving
 
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def reader(browser: Any) -> Iterator[Watched]:  # noqa: F811 - the fixture imported above
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, reduced_motion="reduce")
+    yield Watched(context)
+    context.close()
 
 
 @pytest.fixture(scope="module")
@@ -41,8 +48,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
-def test_a_reader_switches_between_the_shipped_and_the_distilled_profile(watched: Watched, site: str) -> None:
-    page: Any = watched.page
+def test_a_reader_switches_between_the_shipped_and_the_distilled_profile(reader: Watched, site: str) -> None:
+    page: Any = reader.page
     page.goto(f"{site}/profile/karpathy")
     assert page.get_attribute('#profile-variants a[aria-current="page"]', "data-variant") == "karpathy"
     assert len(page.query_selector_all(".axiom")) == 10  # the shipped profile's claims
@@ -59,11 +66,11 @@ def test_a_reader_switches_between_the_shipped_and_the_distilled_profile(watched
     page.screenshot(path=str(ARTIFACTS / "profile-distilled.png"), full_page=True)
     page.click('#profile-variants a[data-variant="karpathy"]')
     page.wait_for_url(f"{site}/profile/karpathy")
-    watched.assert_inert()
+    reader.assert_inert()
 
 
-def test_no_switch_without_a_distilled_profile(watched: Watched, tmp_path: Path) -> None:
+def test_no_switch_without_a_distilled_profile(reader: Watched, tmp_path: Path) -> None:
     with serving(create_app(None, tmp_path, default_slug="karpathy")) as url:
-        watched.page.goto(f"{url}/profile/karpathy")
-        assert watched.page.query_selector("#profile-variants") is None
-    watched.assert_inert()
+        reader.page.goto(f"{url}/profile/karpathy")
+        assert reader.page.query_selector("#profile-variants") is None
+    reader.assert_inert()

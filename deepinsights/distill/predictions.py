@@ -34,12 +34,19 @@ YEARS = r"(?:\d+|a few|a couple of|ten|five|two|three|four|twenty|fifty|a hundre
 # something; or a modal with a word that only forecasts use.
 STRONG = re.compile(
     r"\b(?:i (?:fully |also |still )?(?:expect|predict|bet|anticipate|forecast)\b"
-    r"(?! to (?:happen|see (?:this|that|it)))|"
+    r"(?= to [a-z]+|[^.]{0,100}\b(?:will|'ll|won't|going to|soon|eventually|future|years|decade|next)\b)|"
     r"my (?:prediction|bet|forecast) is|"
     r"in the (?:next|coming) " + YEARS + r" (?:years|decades|months)|" + YEARS + r" years from now|"
     r"within (?:the next )?" + YEARS + r" years|(?:this|the next|the coming) decade|the decade of|"
-    r"the future of|sooner or later)\b",
+    r"the future of)\b",
     re.IGNORECASE,
+)
+# Every forecast looks ahead in its own words: a future modal, "to <verb>" after an expectation,
+# or a word of time ahead. Case-sensitive "future": "the Future of Web Apps" is a conference.
+AHEAD = re.compile(
+    r"\b(?:will|'ll|won't|going to|gonna|shall|soon|eventually|someday|sooner or later|next|coming|future|"
+    r"years from now|(?:expect|anticipate)\w* (?:it |them |this |that |these )?to)\b"
+    r"|\bby (?:19|20)\d\d\b"
 )
 # Weaker: the speaker's belief about what will happen, or the world changing ("X will replace
 # Y", "will soon"); counted only in a sentence without the marks of narration.
@@ -48,7 +55,7 @@ WEAK = re.compile(
     r"i (?:think|believe|suspect|imagine|guess|feel like)\b[^.]{0,80}\b" + MODAL + r"|"
     r"(?:will|'ll|are going to|is going to) "
     r"(?:soon|inevitably|eventually|increasingly|almost certainly|one day|someday)|"
-    r"(?:will|is going to|are going to) (?:probably |likely |never |not |also )?(?:become|replace|change|transform|"
+    r"(?:will|is going to|are going to) (?:probably |likely |never |not |also )?(?:replace|change|transform|"
     r"take over|disappear|dominate|win|matter|look like|kill|eat)|"
     r"by (?:19|20)\d\d)\b",
     re.IGNORECASE,
@@ -123,7 +130,7 @@ def predictions_in(passage: OwnPassage, index: int, limit_chars: int = 300) -> l
 
 def is_forecast(sentence: str) -> bool:
     """True for a sentence that states an expectation: a strong cue, or a weak one outside narration."""
-    if ALWAYS_NARRATION.search(sentence):
+    if ALWAYS_NARRATION.search(sentence) or not AHEAD.search(sentence):
         return False
     if STRONG.search(sentence):
         return True
