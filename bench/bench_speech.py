@@ -223,9 +223,9 @@ def timestamps(recording: Path, starts: list[tuple[float, str]], user_dir: Path,
     from deepinsights.ingest import run_import
     from deepinsights.models import SearchFilter
     from deepinsights.search import search
-    from deepinsights.store import Store
+    from deepinsights.workspace import open_store
 
-    store = Store(user_dir / "bench.db")
+    store = open_store(str(user_dir / "bench.db"))
     run_import(store, [str(recording)], ImportOptions(thinker="bench"))
     errors: list[float] = []
     each: list[dict[str, Any]] = []
