@@ -11,7 +11,9 @@
      ├── SpeechError                the speech-to-text model or its runtime is missing or cannot run
      ├── ProfileError               a profile YAML file is missing or invalid
      ├── VerificationError          a verification input cannot be read
-     └── AskError                   a model could not be reached or answered badly
+     ├── AskError                   a model could not be reached or answered badly
+     ├── CompareError               two thinkers cannot be compared (one has no own words here)
+     └── EvalError                  a simulator cannot be evaluated (too little dated text to hold out)
 
 Messages are shown as-is by the CLI: each names the object and, where there is one, the fix.
 This module imports nothing from the package.
@@ -66,3 +68,11 @@ class VerificationError(DeepInsightsError):
 
 class AskError(DeepInsightsError):
     """A model could not be reached or returned an unusable answer."""
+
+
+class CompareError(DeepInsightsError):
+    """Two thinkers cannot be compared: one of them has no own-word passages in the workspace."""
+
+
+class EvalError(DeepInsightsError):
+    """A simulator cannot be evaluated: too few dated own-word passages to hold any out."""

@@ -30,6 +30,7 @@ COMMAND_MODULES = {  # each built-in command, and the module of deepinsights.cli
     "chat": "asking",
     "models": "asking",
     "distill": "distilling",
+    "compare": "comparing",
     "index": "semantic",
     "similar": "semantic",
     "db": "database",

@@ -205,7 +205,7 @@ def judge(job: Job, answer: str, store: Store, thinker: str, drafted: Drafted) -
     if not quoted:
         return _drop(drafted, job, "no supporting quotes")
     results = check_quotes([q for q, _ in quoted], store, thinker=thinker)
-    reason = _rejected(results, store, thinker)
+    reason = quotes_rejected(results, store, thinker)
     documents = sorted({r.location.document_id for r in results if r.location})
     sides = {side for (_, side), r in zip(quoted, results, strict=True) if r.location}
     if reason:
@@ -229,7 +229,7 @@ def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value] if value else []
 
 
-def _rejected(results: list[QuoteResult], store: Store, thinker: str) -> str | None:
+def quotes_rejected(results: list[QuoteResult], store: Store, thinker: str) -> str | None:
     """Why the quotes fail: not in the corpus, another thinker's words, or someone else's words
     inside the thinker's documents. None when every quote is the thinker's own."""
     missing = [r for r in results if not r.found]

@@ -1,0 +1,138 @@
+"""Distinctive vocabulary between two thinkers: the log-odds ratio with an informative Dirichlet prior.
+
+Monroe, Colaresi & Quinn (2008), "Fightin' Words", section 3.5: for each word w with counts
+y_a, y_b in the two corpora (n_a, n_b tokens in all) and a prior α_w taken from the pooled
+corpus (α_w = α₀ · (y_a + y_b) / (n_a + n_b), α₀ = ``PRIOR_SHARE`` · (n_a + n_b)),
+
+    δ_w = log((y_a + α_w) / (n_a + α₀ − y_a − α_w)) − log((y_b + α_w) / (n_b + α₀ − y_b − α_w))
+    σ²(δ_w) ≈ 1 / (y_a + α_w) + 1 / (y_b + α_w)
+
+and a word is ranked by z = δ_w / σ(δ_w): positive for A's words, negative for B's. The prior
+shrinks rare words towards no difference, so a word used twice by one side and never by the
+other does not top the list, and swapping A and B flips every z-score's sign exactly.
+
+Words are the own-word label words of ``distill.prose.words`` (no code, URLs or markup), never a
+stop word, a filler, or either thinker's own name; a word must appear in at least
+``MIN_DOCUMENTS`` documents of the side it is distinctive for.
+
+This module reads no store: it takes the two sides' own-word passages.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..distill.own import OwnPassage
+from ..distill.topics import STOP_WORDS, labelable, own_words
+
+PRIOR_SHARE = 0.1  # α₀ as a share of the pooled tokens: how strongly rare words are shrunk
+MIN_DOCUMENTS = 3
+LIMIT = 25
+
+
+@dataclass(frozen=True)
+class DistinctiveWord:
+    """A word that separates the two sides, with both sides' counts and a passage using it."""
+
+    word: str
+    z: float
+    count_a: int
+    count_b: int
+    documents_a: int
+    documents_b: int
+    example: OwnPassage
+
+    @property
+    def side(self) -> str:
+        return "a" if self.z > 0 else "b"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "word": self.word,
+            "z": round(self.z, 2),
+            "count_a": self.count_a,
+            "count_b": self.count_b,
+            "documents_a": self.documents_a,
+            "documents_b": self.documents_b,
+            "example": self.example.as_example(),
+        }
+
+
+@dataclass
+class SideCounts:
+    """One side's word counts, documents per word and the first passage using each word."""
+
+    counts: Counter[str]
+    documents: dict[str, set[str]]
+    first: dict[str, OwnPassage]
+    total: int
+
+
+def count_words(passages: Sequence[OwnPassage]) -> SideCounts:
+    """Count the label words of ``passages`` (lower-cased), once per occurrence."""
+    counts: Counter[str] = Counter()
+    documents: dict[str, set[str]] = {}
+    first: dict[str, OwnPassage] = {}
+    for passage in passages:
+        found = [w.lower() for w in passage.words]
+        counts.update(found)
+        for word in set(found):
+            documents.setdefault(word, set()).add(passage.document_id)
+            first.setdefault(word, passage)
+    return SideCounts(counts, documents, first, sum(counts.values()))
+
+
+def distinctive_words(
+    a: Sequence[OwnPassage], b: Sequence[OwnPassage], own_names: set[str], limit: int = LIMIT
+) -> tuple[list[DistinctiveWord], list[DistinctiveWord]]:
+    """A's ``limit`` most distinctive words (highest z first) and B's (lowest z first)."""
+    side_a, side_b = count_words(a), count_words(b)
+    own = own_words(own_names)
+    scored = [
+        _score(word, side_a, side_b)
+        for word in side_a.counts.keys() | side_b.counts.keys()
+        if _enough(word, side_a, side_b) and word not in STOP_WORDS and labelable(word, own)
+    ]
+    for_a = [w for w in scored if w.z > 0 and w.documents_a >= MIN_DOCUMENTS]
+    for_b = [w for w in scored if w.z < 0 and w.documents_b >= MIN_DOCUMENTS]
+    return (
+        sorted(for_a, key=lambda w: (-w.z, w.word))[:limit],
+        sorted(for_b, key=lambda w: (w.z, w.word))[:limit],
+    )
+
+
+def _enough(word: str, a: SideCounts, b: SideCounts) -> bool:
+    return len(a.documents.get(word, ())) >= MIN_DOCUMENTS or len(b.documents.get(word, ())) >= MIN_DOCUMENTS
+
+
+def log_odds_z(y_a: float, y_b: float, n_a: float, n_b: float) -> float:
+    """The z-score of one word's log-odds ratio under the pooled informative Dirichlet prior."""
+    if y_a + y_b <= 0:
+        return 0.0  # a word neither side uses separates nothing
+    prior = PRIOR_SHARE * (n_a + n_b)
+    alpha = prior * (y_a + y_b) / max(1.0, n_a + n_b)
+    delta = _log_odds(y_a + alpha, n_a + prior) - _log_odds(y_b + alpha, n_b + prior)
+    return delta / math.sqrt(1 / (y_a + alpha) + 1 / (y_b + alpha))
+
+
+def _log_odds(count: float, total: float) -> float:
+    return math.log(count / max(total - count, 1e-9))
+
+
+def _score(word: str, a: SideCounts, b: SideCounts) -> DistinctiveWord:
+    y_a, y_b = a.counts.get(word, 0), b.counts.get(word, 0)
+    z = log_odds_z(y_a, y_b, a.total, b.total)
+    example = a.first.get(word) if z > 0 else b.first.get(word)
+    return DistinctiveWord(
+        word,
+        z,
+        y_a,
+        y_b,
+        len(a.documents.get(word, ())),
+        len(b.documents.get(word, ())),
+        example or (a.first.get(word) or b.first[word]),
+    )
