@@ -7,7 +7,8 @@ reason instead of becoming a plausible wrong date or aborting the import:
 
 * a time-zone offset of 24 hours or more (``+24:00``, ``+9999``), or a moment that its
   offset pushes before year 1 or after 9999;
-* year 0, text without a year (dateutil fills what a text lacks from today, so ``-1`` was
+* year 0, a year written ``00NN`` or with one digit (dateutil reads ``0001`` and ``1`` as
+  2001), text without a year (dateutil fills what a text lacks from today, so ``-1`` was
   the 1st of this month), and "no date" placeholders (``0001-01-01``, the Unix epoch);
 * a number that is no plausible timestamp: zero or negative, or of a length that is
   neither seconds (10 digits), milliseconds (13), microseconds (16) nor nanoseconds (19)
@@ -35,6 +36,7 @@ PLACEHOLDERS = {
     datetime(1970, 1, 1, tzinfo=UTC): "the Unix epoch, a 'no date' placeholder",
 }
 _NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")
+_DIGITS = re.compile(r"\d+")
 _EARLY_YEAR = re.compile(r"(?<![\d:.+-])00\d\d(?![\d:])")  # dateutil reads "0001" as 2001
 _EPOCH_UNITS = {10: 1, 9: 1, 13: 1_000, 16: 1_000_000, 19: 1_000_000_000}  # integer digits -> per second
 _PROBE_YEARS = (datetime(1, 1, 1), datetime(2, 1, 1))  # subtle: two defaults tell a written year from a filled one
@@ -128,6 +130,9 @@ def _dateutil(text: str) -> datetime:
             raise DateError(f"{shown(text)} is not a date ({_reason(ex, text)})") from None
     if first.year != second.year:
         raise DateError(f"{shown(text)} has no year")
+    numbers = _DIGITS.findall(text)
+    if f"{first.year:04d}" not in numbers and any(len(n) == 1 and int(n) == first.year % 100 for n in numbers):
+        raise DateError(f"{shown(text)} has a one-digit year")  # dateutil made "1" the year 2001
     return first
 
 

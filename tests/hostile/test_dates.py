@@ -57,6 +57,7 @@ def test_offset_pushing_past_year_1_or_9999_is_no_date(value):
         ("0000-01-01", "year 0000"),
         ("Mon, 01 Jan 0000 00:00:00 GMT", "year 0000"),  # dateutil made it 2000-01-01
         ("Mon Jan 01 00:00:00 -0500 0001", "year 0001"),  # dateutil made it 2001
+        ("Mon, 01 Jan 1 00:00:00 +0500", "one-digit year"),  # dateutil made it 2000-12-31
         ("0001-01-01T00:00:00Z", "year 1"),  # the 'no date' of .NET and Go
         ("1970-01-01T00:00:00Z", "Unix epoch"),
         ("Jan 5", "no year"),  # dateutil filled in this year
@@ -264,7 +265,7 @@ def test_offset_of_24_hours_or_more_imports_the_record_undated(tmp_path, fmt, of
 
 
 @pytest.mark.parametrize("bad", ["0001-01-01T00:00:00+05:00", "9999-12-31T23:00:00-05:00"])
-@pytest.mark.parametrize("fmt", ["markdown", "markdown-quoted", "mastodon", "atom", "jsonl", "html", "vtt"])
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
 def test_offset_pushing_past_year_1_or_9999_imports_the_record_undated(tmp_path, fmt, bad):
     report, dates = _import(tmp_path, FORMATS[fmt], bad)
     assert report.added == 2 and dates == ["2023-01-02T10:00:00Z", "None"]
