@@ -15,8 +15,7 @@ migrations = Migrations("deepinsights")
 # it cannot be migrated) as well as writable. m006 is a write-buffer setting; m007 is a no-op here;
 # m008 adds a column that only writing reads (and ``db copy``, which asks for it: ``Store.unmigrated``);
 # m009 changes how the index is declared for Datasette, not what it holds; m010's own-words
-# columns are read by distill, which opens the workspace writable (migrating it), and by search's
-# ranking, which counts every passage as prose where they are missing (``Store.unmigrated``).
+# columns are read only by distill, which opens the workspace writable (migrating it).
 READ_COMPATIBLE = frozenset(
     {"m006_fts_hashsize", "m007_fold_diacritics", "m008_document_identity", "m009_datasette_fts", "m010_own_words"}
 )

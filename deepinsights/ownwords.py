@@ -80,6 +80,34 @@ def mark_text(text: str) -> list[Span]:
     return spans
 
 
+LICENCE_LINES = 3
+LICENCE_LINE_CHARS = 100  # a licence header is wrapped text; a paragraph about licences is one long line
+# A line of a licence text, wherever it stands (prose, or a comment block in code: `` * ``, ``#``, ``//``).
+_LICENCE_WORDS = re.compile(
+    r"copyright|all rights reserved|licen[cs]ed? |licen[cs]e (?:version|for more)|warranty|merchantability|"
+    r"free software foundation|permission is hereby granted|spdx-license-identifier|redistribut",
+    re.I,
+)
+
+
+def furniture_share(text: str) -> float:
+    """The share of ``text`` in licence lines and page furniture (0.0 to 1.0), for ranking.
+
+    Unlike ``mark_text`` it also looks inside code, where a licence header quoted in a post
+    lives (a code span keeps its own reason when the spans are stored), so search can tell a
+    passage that is mostly a licence header from one that is mostly code. Licence lines count
+    only when short (wrapped, as headers are) and at least ``LICENCE_LINES`` of them: a post
+    that discusses licences is prose.
+    """
+    if not text:
+        return 0.0
+    lines = text.splitlines()
+    licence = [line for line in lines if len(line) <= LICENCE_LINE_CHARS and _LICENCE_WORDS.search(line)]
+    furniture = sum(map(len, licence)) if len(licence) >= LICENCE_LINES else 0
+    furniture += sum(len(line) for line in lines if _BOILERPLATE_LINE.fullmatch(line))
+    return min(1.0, furniture / len(text))
+
+
 def replaced(
     text: str, spans: Iterable[Span], edits: list[tuple[int, int, str]], reason: str | None = None
 ) -> tuple[str, list[Span]]:

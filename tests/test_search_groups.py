@@ -62,3 +62,46 @@ def test_the_cli_lists_documents_and_says_how_many_more_passages(corpus: Store, 
     assert len(data) == 2 and sorted(len(d["more"]) for d in data) == [0, 3]
     flat = json.loads(run("search", "zeppelin", "--db", db, "--json", "--passages").stdout)
     assert len(flat) == 5 and "more" not in flat[0]
+
+
+GPL = """Sometimes the model recites a licence before the code:
+
+/*
+ * Copyright (c) 2006-2010, Example Communications. All rights reserved.
+ *
+ * This program is free software; you can redistribute it and/or modify it
+ * under the terms of the GNU General Public License version 2 as published by
+ * the Free Software Foundation.
+ *
+ * This program is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.
+ */
+"""
+
+
+def test_furniture_share_counts_licence_blocks_not_talk_about_licences() -> None:
+    from deepinsights.ownwords import furniture_share
+
+    assert 0.4 < furniture_share(GPL) < 0.9
+    assert furniture_share("I bought a Sublime license for $30; the license is fair.") == 0.0
+    paragraph = "Openly licensed models, licensed content and copyright lawsuits: all about licences. " * 5
+    assert furniture_share(paragraph) == 0.0, "one long line of prose about licences"
+    assert furniture_share("A post.\nPosted by Ada\nFiled under: engines") > 0.5
+
+
+def test_a_licence_header_does_not_outrank_prose(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    from deepinsights.semantic import hybrid
+
+    docs = [
+        Document("fixture", "gpl", "post", GPL, title="A quoted licence"),
+        Document("fixture", "prose", "post", "Free software changed how I build. " + FILLER[:900], title="Prose"),
+    ]
+    with store.transaction():
+        store.upsert_documents(docs, ImportReport(), thinker="ada")
+    monkeypatch.setattr(hybrid, "FURNITURE_WEIGHT", 0.0)  # as before: BM25 alone
+    before = hybrid.hybrid_search(store, "free software", mode="bm25").hits
+    monkeypatch.undo()
+    after = hybrid.hybrid_search(store, "free software", mode="bm25").hits
+    assert [h.title for h in before] == ["A quoted licence", "Prose"], "BM25 alone puts the licence first"
+    assert [h.title for h in after] == ["Prose", "A quoted licence"]

@@ -18,6 +18,7 @@ from deepinsights.errors import EmbeddingError, SearchError
 from deepinsights.models import Document, ImportReport, SearchFilter
 from deepinsights.semantic import hybrid, index, registry, static
 from deepinsights.semantic import model as model_module
+from deepinsights.semantic.groups import grouped_search
 from deepinsights.semantic.hybrid import default_mode, hybrid_search, search_any, similar
 from deepinsights.semantic.index import VectorIndex, index_passages, indexed_model
 from deepinsights.store import Store
@@ -101,6 +102,12 @@ def test_the_any_word_fallback_is_labelled_as_it_is(indexed):
     found = hybrid_search(indexed, "sourdough bread starter", mode="hybrid")
     assert found.any_word and found.hits[0].id == note("baking").id
     assert set(found.hits[0].found_by) == {"any-word", "semantic"}, "not 'bm25': BM25 alone finds nothing"
+
+    grouped, _ = grouped_search(indexed, "sourdough bread starter", mode="hybrid")
+    assert grouped.summary().startswith("no passage with every word, 1 passage with some of them and the nearest ")
+    semantic, _ = grouped_search(indexed, "sourdough bread starter", mode="semantic")
+    assert semantic.summary().startswith(f"the nearest {semantic.results.nearest} passages by meaning, in ")
+    assert not semantic.complete, "a depth of neighbours is never 'every match'"
 
 
 def test_default_mode_is_bm25_until_the_workspace_has_vectors(store, embedder):

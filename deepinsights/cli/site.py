@@ -59,6 +59,8 @@ def serve(
         click.echo(f"Warning: listening on {host}: anyone who can reach this address can read the corpus.", err=True)
     if not workspace.exists(db_path):
         click.echo(f"No workspace at {db_path}: serving the profile without a corpus.", err=True)
+    if not app.state.site.model_name:
+        click.echo("The page's Ask panel is off: no model. Serve with -m MODEL to answer questions.", err=True)
     click.echo(f"Serving on {address}  (Ctrl-C to stop)", err=True)
     click.echo(address)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
