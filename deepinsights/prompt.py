@@ -35,6 +35,7 @@ from .profile.sections import SECTIONS
 
 __all__ = [
     "CLAIMED_MARKER",
+    "EXPORT_FORMATS",
     "FORMATS",
     "MEASURED_MARKER",
     "NOT_CHECKED",
@@ -53,6 +54,8 @@ __all__ = [
 Stats = Sequence[Mapping[str, Any]]
 Format = Literal["text", "llm-template", "json"]
 FORMATS: tuple[Format, ...] = ("text", "llm-template", "json")
+EXPORT_FORMATS = ("skill", "character-card", "eliza")
+"""The prompt's other forms, for tools that load a character or a skill: built by ``deepinsights.exports``."""
 
 CLAIMED_MARKER = "(The counts above are the profile's claims; they have not been measured against a corpus.)"
 MEASURED_MARKER = (

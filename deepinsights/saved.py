@@ -7,7 +7,8 @@ as ``comparisons/A--B.json`` and ``insights eval SLUG`` each run as
 ``latest_eval`` and ``saved_comparison`` read them back for the page; an unreadable file reads
 as none.
 
-This module decides the paths and does the file I/O; it does not compute anything.
+This module decides the paths and does the file I/O (``write_whole`` is also how exports write
+files); it does not compute anything.
 """
 
 from __future__ import annotations
@@ -34,12 +35,17 @@ def eval_folder(folder: Path, slug: str) -> Path:
 
 
 def write_json(path: Path, data: Any) -> Path:
-    """Write ``data`` to ``path`` whole: a temporary file beside it, then renamed."""
+    """Write ``data`` as JSON to ``path`` whole (``write_whole``)."""
+    return write_whole(path, json.dumps(data, indent=2, ensure_ascii=False, default=str).encode("utf-8"))
+
+
+def write_whole(path: Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` whole: a temporary file beside it, then renamed over it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(data, out, indent=2, ensure_ascii=False, default=str)
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

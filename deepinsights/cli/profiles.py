@@ -8,14 +8,19 @@ the ``profiles/`` folder beside the workspace database, then among the packaged 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from .. import workspace
 from ..profile import Profile, dump_profile, list_profiles, load_profile, new_profile
-from ..prompt import FORMATS, NOT_CHECKED, UNCONFIRMED, Checked, render_prompt
+from ..prompt import EXPORT_FORMATS, FORMATS, NOT_CHECKED, UNCONFIRMED, Checked, compile_prompt, render_prompt
+from ..saved import write_whole
 from ..store import Store
 from ..workspace import Db
+
+if TYPE_CHECKING:
+    from ..exports import Evidence
 from .common import db_option, echo_data, echo_json, errors_as_messages, json_option, open_store, plain
 
 
@@ -144,7 +149,12 @@ def export(slug: str, fmt: str, db_path: Db) -> None:
 
 @click.command(name="prompt")
 @click.argument("slug")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice([*FORMATS, *EXPORT_FORMATS]), default="text", show_default=True)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    help="Write to this file (a card ending in .png: the PNG with the card embedded), or for skill this folder.",
+)
 @click.option(
     "--unverified-quotes",
     "unverified",
@@ -155,8 +165,8 @@ def export(slug: str, fmt: str, db_path: Db) -> None:
     "does not hold): mark those words, omit the items, or keep them as written.",
 )
 @db_option
-def prompt(slug: str, fmt: str, unverified: str, db_path: Db) -> None:
-    """Compile a profile's simulator prompt (text, an llm template, or JSON).
+def prompt(slug: str, fmt: str, out: Path | None, unverified: str, db_path: Db) -> None:
+    """Compile a profile's simulator prompt (text, an llm template, JSON) or export it to load elsewhere.
 
     When the workspace holds documents for the thinker, the counts in the prompt are
     measured from it (labelled by what was counted); otherwise they are the profile's
@@ -165,24 +175,54 @@ def prompt(slug: str, fmt: str, unverified: str, db_path: Db) -> None:
     An llm template has every '$' doubled, so that llm shows the profile's text as it is
     (a '$5' or '$input' in it is not a template variable).
 
+    Exports: skill (an Agent Skills folder: SKILL.md, the measured sections as reference
+    files; needs --out FOLDER, named like the skill), character-card (Character Card V3
+    JSON, or with --out NAME.png the PNG chat front-ends import) and eliza (an elizaOS
+    character.json). Their example messages are only quotes verified verbatim in the
+    thinker's own words in the workspace.
+
     \b
     Example usage:
         llm -s "$(insights prompt karpathy)" "What do you make of this design?"
         insights prompt karpathy --format llm-template > "$(llm templates path)/karpathy.yaml"
         insights prompt karpathy --unverified-quotes omit
+        insights prompt karpathy --format skill --out ~/.claude/skills/karpathy
+        insights prompt karpathy --format character-card --out karpathy.png
+        insights prompt karpathy --format eliza --out karpathy.character.json
     """
     with errors_as_messages():
         profile = load_profile(slug, _workspace(db_path))
-    from ..verify import verify_profile  # subtle: here, so that the other profile commands do not load it
+    # subtle: here, so that the other profile commands do not load verify, distill and llm
+    from ..exports import Evidence, gather
+    from ..verify import verify_profile
 
-    stats, checked = None, NOT_CHECKED
+    stats, checked, evidence = None, NOT_CHECKED, Evidence()
     if workspace.exists(db_path):
         with open_store(db_path, read_only=True) as store, errors_as_messages():
             stats = _stats(store, profile.slug)
-            if stats is not None and unverified != "keep":
-                checked = Checked(verify_profile(profile, store).quote_statuses(), unverified)
+            if stats is not None and (unverified != "keep" or fmt in EXPORT_FORMATS):
+                report = verify_profile(profile, store)
+                checked = Checked(report.quote_statuses(), unverified)
+                evidence = gather(profile, report, store) if fmt in EXPORT_FORMATS else evidence
     with errors_as_messages():
-        echo_data(render_prompt(profile, fmt, stats, checked))
+        if fmt in EXPORT_FORMATS:
+            _export(profile, fmt, compile_prompt(profile, stats, checked), evidence, out)
+        elif out is not None:
+            click.echo(f"Wrote {write_whole(out, render_prompt(profile, fmt, stats, checked).encode())}", err=True)
+        else:
+            echo_data(render_prompt(profile, fmt, stats, checked))
+
+
+def _export(profile: Profile, fmt: str, text: str, evidence: Evidence, out: Path | None) -> None:
+    from ..exports import render_export, write_export
+
+    export = render_export(profile, fmt, text, evidence, out)
+    if out is None:
+        echo_data(export.text)
+        return
+    written = write_export(export, out)
+    examples = f"{len(evidence.quotes)} verified quote(s) as examples" if evidence.quotes else "no verified quotes"
+    click.echo(f"Wrote {written} ({examples})", err=True)
 
 
 def _stats(store: Store, slug: str) -> list[dict[str, object]] | None:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ..distill.own import OwnPassage
@@ -44,7 +44,7 @@ class DistinctiveWord:
     count_b: int
     documents_a: int
     documents_b: int
-    example: OwnPassage
+    example: OwnPassage | None = None  # the first passage of the side using it
 
     @property
     def side(self) -> str:
@@ -58,32 +58,49 @@ class DistinctiveWord:
             "count_b": self.count_b,
             "documents_a": self.documents_a,
             "documents_b": self.documents_b,
-            "example": self.example.as_example(),
+            "example": self.example.as_example() if self.example else None,
         }
 
 
 @dataclass
 class SideCounts:
-    """One side's word counts, documents per word and the first passage using each word."""
+    """One side's word counts (tokens) and documents per word."""
 
     counts: Counter[str]
-    documents: dict[str, set[str]]
-    first: dict[str, OwnPassage]
+    documents: Counter[str]
     total: int
 
 
 def count_words(passages: Sequence[OwnPassage]) -> SideCounts:
-    """Count the label words of ``passages`` (lower-cased), once per occurrence."""
+    """Count the label words of ``passages`` (lower-cased): tokens, and documents using each word.
+
+    subtle: a document's passages come one after another (``own_passages`` reads in document
+    order), so its words are counted once when the next document starts.
+    """
     counts: Counter[str] = Counter()
-    documents: dict[str, set[str]] = {}
-    first: dict[str, OwnPassage] = {}
+    documents: Counter[str] = Counter()
+    current: str | None = None
+    seen: set[str] = set()
     for passage in passages:
+        if passage.document_id != current:
+            documents.update(seen)
+            current, seen = passage.document_id, set()
         found = [w.lower() for w in passage.words]
         counts.update(found)
-        for word in set(found):
-            documents.setdefault(word, set()).add(passage.document_id)
+        seen.update(found)
+    documents.update(seen)
+    return SideCounts(counts, documents, sum(counts.values()))
+
+
+def first_passages(passages: Sequence[OwnPassage], words: set[str]) -> dict[str, OwnPassage]:
+    """The first passage using each of ``words``."""
+    first: dict[str, OwnPassage] = {}
+    for passage in passages:
+        for word in words.intersection(w.lower() for w in passage.words):
             first.setdefault(word, passage)
-    return SideCounts(counts, documents, first, sum(counts.values()))
+        if len(first) == len(words):
+            break
+    return first
 
 
 def distinctive_words(
@@ -97,16 +114,18 @@ def distinctive_words(
         for word in side_a.counts.keys() | side_b.counts.keys()
         if _enough(word, side_a, side_b) and word not in STOP_WORDS and labelable(word, own)
     ]
-    for_a = [w for w in scored if w.z > 0 and w.documents_a >= MIN_DOCUMENTS]
-    for_b = [w for w in scored if w.z < 0 and w.documents_b >= MIN_DOCUMENTS]
-    return (
-        sorted(for_a, key=lambda w: (-w.z, w.word))[:limit],
-        sorted(for_b, key=lambda w: (w.z, w.word))[:limit],
-    )
+    for_a = sorted((w for w in scored if w.z > 0 and w.documents_a >= MIN_DOCUMENTS), key=lambda w: (-w.z, w.word))
+    for_b = sorted((w for w in scored if w.z < 0 and w.documents_b >= MIN_DOCUMENTS), key=lambda w: (w.z, w.word))
+    return _with_examples(for_a[:limit], a), _with_examples(for_b[:limit], b)
+
+
+def _with_examples(words: list[DistinctiveWord], passages: Sequence[OwnPassage]) -> list[DistinctiveWord]:
+    first = first_passages(passages, {w.word for w in words})
+    return [replace(w, example=first[w.word]) for w in words]
 
 
 def _enough(word: str, a: SideCounts, b: SideCounts) -> bool:
-    return len(a.documents.get(word, ())) >= MIN_DOCUMENTS or len(b.documents.get(word, ())) >= MIN_DOCUMENTS
+    return a.documents[word] >= MIN_DOCUMENTS or b.documents[word] >= MIN_DOCUMENTS
 
 
 def log_odds_z(y_a: float, y_b: float, n_a: float, n_b: float) -> float:
@@ -124,15 +143,5 @@ def _log_odds(count: float, total: float) -> float:
 
 
 def _score(word: str, a: SideCounts, b: SideCounts) -> DistinctiveWord:
-    y_a, y_b = a.counts.get(word, 0), b.counts.get(word, 0)
-    z = log_odds_z(y_a, y_b, a.total, b.total)
-    example = a.first.get(word) if z > 0 else b.first.get(word)
-    return DistinctiveWord(
-        word,
-        z,
-        y_a,
-        y_b,
-        len(a.documents.get(word, ())),
-        len(b.documents.get(word, ())),
-        example or (a.first.get(word) or b.first[word]),
-    )
+    y_a, y_b = a.counts[word], b.counts[word]
+    return DistinctiveWord(word, log_odds_z(y_a, y_b, a.total, b.total), y_a, y_b, a.documents[word], b.documents[word])

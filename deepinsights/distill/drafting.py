@@ -239,13 +239,13 @@ def quotes_rejected(results: list[QuoteResult], store: Store, thinker: str) -> s
             who = sorted({r.location.thinker for r in elsewhere if r.location})
             return f"{len(elsewhere)} quote(s) are another thinker's words ({', '.join(who)})"
         return f"{len(missing)} quote(s) not in the corpus"
-    borrowed = [r for r in results if r.location and not _own_words(store, r)]
+    borrowed = [r for r in results if r.location and not in_own_words(store, r)]
     if borrowed:
         return f"{len(borrowed)} quote(s) are someone else's words in the thinker's documents"
     return None
 
 
-def _own_words(store: Store, result: QuoteResult) -> bool:
+def in_own_words(store: Store, result: QuoteResult) -> bool:
     """True when at most ``MAX_OTHERS_SHARE`` of the located quote lies in others' words."""
     where = result.location
     if where is None:

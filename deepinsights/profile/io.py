@@ -256,9 +256,10 @@ def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
 _BlockDumper.add_representer(str, _represent_str)
 
 
-def dump_yaml(data: Any) -> str:
-    """Plain data as YAML (key order kept, multi-line strings as blocks); used for ``llm`` templates."""
-    return yaml.dump(data, Dumper=_BlockDumper, sort_keys=False, allow_unicode=True, width=120)
+def dump_yaml(data: Any, width: int = 120) -> str:
+    """Plain data as YAML (key order kept, multi-line strings as blocks); used for ``llm`` templates and
+    skill front matter (``width`` large: one line per value)."""
+    return yaml.dump(data, Dumper=_BlockDumper, sort_keys=False, allow_unicode=True, width=width)
 
 
 TEMPLATE = """\
