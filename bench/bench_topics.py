@@ -31,6 +31,7 @@ import argparse
 import bisect
 import hashlib
 import json
+import os
 import random
 import re
 import sys
@@ -53,7 +54,7 @@ from deepinsights.ingest import run_import  # noqa: E402
 from deepinsights.semantic import build_index  # noqa: E402
 from deepinsights.store import Store  # noqa: E402
 
-CORPORA = HERE.parent.parent / "shared" / "corpora-raw"
+CORPORA = Path(os.environ.get("DEEPINSIGHTS_SHARED", HERE.parent.parent / "shared")) / "corpora-raw"
 WORK = HERE / ".cache" / "topics"
 LABELLED = HERE / "labelled" / "predictions.jsonl"
 SAMPLE = HERE / "labelled" / "predictions-sample.jsonl"

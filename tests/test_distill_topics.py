@@ -200,3 +200,69 @@ def test_cli_prints_topics_eras_and_writes_them_to_the_draft(corpus, db, run):
     assert data["own_word_passages"] == 24 and "signature_vocabulary" in data
     text = run("distill", "ada", "--no-llm", "--db", db)
     assert text.exit_code == 0 and "Topics (" in text.output and "Era" in text.output
+
+
+# -- the real corpora ----------------------------------------------------------------------
+
+MARKUP_TOKENS = {"http", "https", "www", "com", "org", "html", "href", "div", "span", "nbsp", "amp", "quot", "src"}
+LATEX_TOKENS = {"mathbf", "mathrm", "frac", "sqrt", "cdot", "ldots", "begin", "textbf"}
+
+
+def _label_words(report) -> set[str]:
+    labels = [t.label for t in report.topics.topics[:30]] + [e.name for e in report.eras]
+    return {w.lower() for label in labels for w in label.replace(",", " ").replace("·", " ").split()}
+
+
+def _assert_own_words(store, report) -> None:
+    """Every era shows two own-word passages; every prediction is a sentence of own words."""
+    own = {}
+    for row in store.rows("SELECT id, text, others FROM documents"):
+        own[row["id"]] = " ".join(ownwords.own_text(row["text"], ownwords.loads(row["others"])).split())
+    assert report.eras and all(len(e.representatives) >= 2 for e in report.eras)
+    for prediction in report.predictions:
+        assert prediction.text[:80] in own[prediction.passage.document_id], prediction.text
+
+
+@pytest.mark.shared
+@pytest.mark.slow
+def test_karpathy_topics_are_labelled_by_prose_not_markup_or_his_name(corpora, tmp_path):
+    from deepinsights.importers import ImportOptions
+    from deepinsights.ingest import run_import
+    from deepinsights.store import Store
+
+    store = Store(tmp_path / "k.db")
+    try:
+        run_import(store, [str(corpora / "karpathy")], ImportOptions(thinker="karpathy", exclude=("SOURCES.md",)))
+        report = distill(store, "karpathy", names={"Andrej Karpathy"})
+        assert report.topics.vectors == "all-MiniLM-L6-v2" and len(report.topics.topics) >= 15
+        words = _label_words(report)
+        assert not words & (MARKUP_TOKENS | LATEX_TOKENS | {"karpathy", "andrej"}), words
+        assert {"tokenizer", "tokens", "gradient", "gpu", "loss"} & words
+        _assert_own_words(store, report)
+    finally:
+        store.close()
+
+
+@pytest.mark.shared
+@pytest.mark.slow
+def test_simon_willisons_topics_and_the_source_change_of_his_last_era(corpora, tmp_path):
+    """Simon Willison's blog backup, on LSA vectors (no embedding model: faster in CI, and the
+    fallback path on real data): his name is inferred from the slug, the last era starts where
+    his notes feed starts, and it says so."""
+    from deepinsights.importers import ImportOptions
+    from deepinsights.ingest import run_import
+    from deepinsights.store import Store
+
+    store = Store(tmp_path / "s.db")
+    try:
+        folder = corpora / "simon-willison" / "blog-backup"
+        run_import(store, [str(folder)], ImportOptions(thinker="simonw", exclude=("guides_guidesection.*",)))
+        report = distill(store, "simonw", embedding_model="no-such-model")
+        assert report.topics.vectors.startswith("lsa") and "Simon Willison" in report.findings.own_names
+        words = _label_words(report)
+        assert not words & (MARKUP_TOKENS | {"simon", "willison", "simonw", "simonwillison"}), words
+        notes = [e for e in report.eras if e.source_change and "note starts" in e.source_change]
+        assert notes, [(e.start, e.source_change) for e in report.eras]
+        _assert_own_words(store, report)
+    finally:
+        store.close()

@@ -86,12 +86,14 @@ def distill(
     handles: set[str] | None = None,
     names: set[str] | None = None,
     check_robustness: bool = True,
+    embedding_model: str | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> DistillReport:
     """Measure ``thinker``'s corpus. Deterministic: the same corpus gives the same report.
 
     ``handles`` and ``names`` (besides the slug) are the thinker's own: never their lineage, never
-    a topic label. ``progress`` reports embedding progress when passages have no vectors yet.
+    a topic label. Passages without vectors are embedded first (with ``embedding_model``, the
+    default model when None; LSA when none loads), ``progress`` reporting how far.
     """
     own_names = {thinker, *(names or set())}
     lineage = LineageCounter(handles, own_projects(store, thinker), own_names=own_names)
@@ -108,6 +110,7 @@ def distill(
         since=since,
         until=until,
         check_robustness=check_robustness,
+        embedding_model=embedding_model,
         progress=progress,
     )
     return DistillReport(thinker, count, lineage.ranked(), findings, coverage(store, thinker), own)

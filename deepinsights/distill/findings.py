@@ -78,12 +78,13 @@ def measure_own_words(
     since: str | None = None,
     until: str | None = None,
     check_robustness: bool = True,
+    embedding_model: str | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Findings:
     """Every own-word section of ``thinker``'s corpus (``own_names``: their slug, names, handles)."""
     passages = own_passages(store, thinker, since, until)
     names = own_names | own_hosts(passages) | names_of_slug(thinker, passages)
-    vectors = vectors_for(store, passages, progress=progress)
+    vectors = vectors_for(store, passages, model=embedding_model, progress=progress)
     topics = find_topics(passages, vectors.matrix, vectors.source, names, stability=check_robustness)
     found = Findings(passages=len(passages), topics=topics, own_names=sorted(names))
     found.eras = find_eras(topics, passages, vectors.matrix)

@@ -36,14 +36,19 @@ class PassageVectors:
 
 
 def vectors_for(
-    store: Store, passages: list[OwnPassage], *, progress: Callable[[int, int], None] | None = None
+    store: Store,
+    passages: list[OwnPassage],
+    *,
+    model: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> PassageVectors:
-    """The passages' vectors, in order: stored ones, else computed into the workspace, else LSA."""
+    """The passages' vectors, in order: stored ones, else computed into the workspace (with
+    ``model``, the default embedding model when None), else LSA."""
     if not passages:
         return PassageVectors(np.zeros((0, 1), dtype=np.float32), "none")
     try:
         if indexed_model(store) is None:
-            build_index(store, progress=progress)
+            build_index(store, model, progress=progress)
         matrix, missing = _stored(store, passages)
         if missing:  # passages imported since the last 'insights index'
             build_index(store, indexed_model(store), progress=progress)
