@@ -48,7 +48,7 @@ from token_themes import token_themes  # noqa: E402
 
 from deepinsights import ownwords  # noqa: E402
 from deepinsights.distill import distill  # noqa: E402
-from deepinsights.distill.own import GAP  # noqa: E402
+from deepinsights.distill.prose import GAP  # noqa: E402
 from deepinsights.importers import ImportOptions  # noqa: E402
 from deepinsights.ingest import run_import  # noqa: E402
 from deepinsights.semantic import build_index  # noqa: E402

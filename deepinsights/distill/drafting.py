@@ -29,7 +29,8 @@ from .. import ownwords
 from ..ask.models import Model, run
 from ..store import Store
 from ..verify import check_quotes
-from .own import GAP, OwnPassage
+from .own import OwnPassage
+from .prose import GAP
 
 if TYPE_CHECKING:
     from ..verify.locate import QuoteResult

@@ -19,8 +19,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .own import GAP, OwnPassage
-from .prose import is_code, sentences
+from .own import OwnPassage
+from .prose import GAP, is_code, sentences
 from .topics import STOP_WORDS
 
 ARTICLE = r"(?:an?|the|your|my|our|this|some|one|kind of an?|sort of an?)"

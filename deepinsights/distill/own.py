@@ -22,9 +22,8 @@ from typing import Any
 from .. import ownwords
 from ..models import Span
 from ..store import Store
-from .prose import Boilerplate, prose, words
+from .prose import GAP, Boilerplate, prose, words
 
-GAP = " ¦ "  # where someone else's words were
 PASSAGE_SQL = (
     "SELECT d.id, p.id, d.kind, d.source, d.published_at, coalesce(p.url, d.url), d.title, p.text, d.others, "
     'p.start, p."end" FROM passages p JOIN documents d ON d.id = p.document_id WHERE d.thinker = ? AND p.own > 0'

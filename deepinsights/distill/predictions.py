@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 from wordfreq import zipf_frequency
 
-from .own import GAP, OwnPassage
-from .prose import sentences, words
+from .own import OwnPassage
+from .prose import GAP, sentences, words
 from .topics import STOP_WORDS
 from .vectors import Matrix
 
@@ -54,7 +54,7 @@ WEAK = re.compile(
     r"\b(?:i(?:'m| am) (?:confident|convinced|certain|sure) (?:that )?[^.]{0,80}\b" + MODAL + r"|"
     r"i (?:think|believe|suspect|imagine|guess|feel like)\b[^.]{0,80}\b" + MODAL + r"|"
     r"(?:will|'ll|are going to|is going to) "
-    r"(?:soon|inevitably|eventually|increasingly|almost certainly|one day|someday)|"
+    r"(?:soon|inevitably|eventually|increasingly|almost certainly|one day|someday|probably|likely)|"
     r"(?:will|is going to|are going to) (?:probably |likely |never |not |also )?(?:replace|change|transform|"
     r"take over|disappear|dominate|win|matter|look like|kill|eat)|"
     r"by (?:19|20)\d\d)\b",

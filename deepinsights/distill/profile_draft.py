@@ -35,8 +35,9 @@ from .drafting import Candidate, Drafted
 from .eras import FoundEra
 from .framings import Framing
 from .measure import Mention
-from .own import GAP, OwnPassage
+from .own import OwnPassage
 from .predictions import Prediction as Forecast
+from .prose import GAP
 from .topics import Topic
 
 if TYPE_CHECKING:

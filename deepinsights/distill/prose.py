@@ -38,6 +38,7 @@ SENTENCE_END = re.compile(r"[.!?:;…\"”)]\s*$")
 # apostrophes allowed), not glued to code punctuation ("p.grad", "n_layer", "@simonw", "#tag").
 WORD = re.compile(r"(?<![\w./@#$\\-])[A-Za-z][A-Za-z0-9]*(?:['’-][A-Za-z0-9]+)*(?![\w(/@=\\]|\.\w)")
 ACRONYM_CHARS = 6  # an all-capitals word this short keeps its case: GPU, AI, RLHF
+GAP = " ¦ "  # where words were cut out: someone else's, or markup
 MIN_WORDS = 4
 BOILERPLATE_DOCUMENTS = 3
 BOILERPLATE_CHARS = 200  # a longer line is never boilerplate (and is not compared)
@@ -45,13 +46,14 @@ DIGITS = str.maketrans("0123456789", "0000000000")
 
 
 def prose(text: str, boilerplate: frozenset[str] = frozenset()) -> str:
-    """The lines of ``text`` that read as prose, with URLs, e-mail addresses, HTML and LaTeX removed."""
+    """The lines of ``text`` that read as prose, with URLs, e-mail addresses, HTML and LaTeX cut
+    out (``GAP`` in their place)."""
     kept = []
     for line in text.splitlines():
         if (len(line) <= BOILERPLATE_CHARS and normalized(line) in boilerplate) or is_code(line):
             continue
-        if MAYBE_MARKUP.search(line):
-            line = " ".join(MARKUP.sub(" ", line).split())
+        if MAYBE_MARKUP.search(line):  # what is cut is a gap: no sentence across it is quoted
+            line = " ".join(MARKUP.sub(GAP, line).split())
         if len(line.split()) >= MIN_WORDS:
             kept.append(line.strip())
     return "\n".join(kept)
