@@ -76,6 +76,16 @@ def saved_comparison(folder: Path, a: str, b: str) -> dict[str, Any] | None:
     return _read(comparison_path(folder, a, b))
 
 
+def comparisons(folder: Path) -> list[tuple[str, str]]:
+    """The (a, b) slug pairs of every saved comparison, sorted."""
+    pairs = []
+    for path in sorted((folder / "comparisons").glob("*--*.json")):
+        a, _, b = path.stem.partition("--")
+        if _SLUG.match(a) and _SLUG.match(b):
+            pairs.append((a, b))
+    return pairs
+
+
 def _read(path: Path) -> dict[str, Any] | None:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))

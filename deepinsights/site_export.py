@@ -1,7 +1,8 @@
 """Write the profile site as static files that work when opened from ``file://``, search included.
 
 ``export_site(out_dir, db_path)`` renders the same page templates as the server (in
-"static" mode), copies the one CSS and one JS file, and writes ``search-index.js``: every
+"static" mode), the comparisons kept beside the workspace (``compare-A--B.html``) and the
+latest eval scores, copies the one CSS and one JS file, and writes ``search-index.js``: every
 passage of the exported thinkers as a JavaScript file that assigns
 ``window.DEEPINSIGHTS_INDEX`` (browsers refuse ``fetch()`` of a JSON file from ``file://``;
 a script tag still loads). The page's script searches that index in the browser.
@@ -27,7 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
-from . import workspace
+from . import saved, workspace
 from .errors import DeepInsightsError, ProfileError
 from .profile import Profile
 from .store import Store
@@ -124,20 +125,36 @@ def _export(out_dir: Path, db_path: Db | None, store: Store | None, profiles: di
     thinkers = store.thinkers() if store is not None else []
     measured = store.stats() if store is not None else []
     single = len(profiles) == 1
+    folder = workspace.folder(db_path) if db_path is not None else None
+    pairs = saved.comparisons(folder) if folder is not None else []
     for slug, profile in profiles.items():
         inputs = _inputs(slug, profile, db_path, store, thinkers, measured, single, stamp)
         inputs.variants = page.profile_variants(slug, list(profiles), lambda s: f"{s}.html")
+        inputs.evaluation = saved.latest_eval(folder, slug) if folder is not None else None
+        inputs.comparisons = page.comparison_links(slug, pairs, compare_file)
         name = "index.html" if single else f"{slug}.html"
         _write(out_dir / name, page.render_profile(profile, inputs))
         report.pages.append(name)
     if not single:
         _write(out_dir / "index.html", _index_page(profiles, store, stamp))
         report.pages.append("index.html")
+    for a, b in pairs:
+        data = saved.saved_comparison(folder, a, b) if folder is not None else None
+        if data is not None:
+            html = page.render_compare(data, mode="static", static="static/", home="index.html",
+                                       generated_at=f"exported {stamp}")  # fmt: skip
+            _write(out_dir / compare_file(a, b), html)
+            report.pages.append(compare_file(a, b))
     for asset in ("site.css", "site.js"):
         _copy(STATIC_DIR / asset, out_dir / "static" / asset)
     wanted = sorted({page.search_thinker(p, thinkers) for p in profiles.values()})
     _write_index(out_dir / INDEX_FILE, store, [] if "" in wanted else wanted, report)
     return report
+
+
+def compare_file(a: str, b: str) -> str:
+    """The exported page of the comparison of ``a`` with ``b``."""
+    return f"compare-{a}--{b}.html"
 
 
 def _inputs(

@@ -31,6 +31,22 @@ class ScriptedModel(llm.Model):
             yield reply[i : i + 7]
 
 
+class FunctionModel(llm.Model):
+    """Replies with ``respond(prompt, system)``: a test sets it to a behaviour (copy, go off topic,
+    never decline, judge by word overlap) that must hold for every prompt, in any order."""
+
+    model_id = "function-test"
+    can_stream = True
+
+    def __init__(self) -> None:
+        self.respond: Any = lambda prompt, system: "I have nothing to add."
+        self.prompts: list[Any] = []
+
+    def execute(self, prompt, stream, response, conversation) -> Iterator[str]:  # type: ignore[no-untyped-def]
+        self.prompts.append(prompt)
+        yield str(self.respond(prompt.prompt, prompt.system))
+
+
 class RemoteScriptedModel(ScriptedModel):
     """Looks remote to deep-insights: it needs an API key."""
 
@@ -40,6 +56,9 @@ class RemoteScriptedModel(ScriptedModel):
 
 SCRIPTED = ScriptedModel()
 REMOTE = RemoteScriptedModel()
+FUNCTION = FunctionModel()
+JUDGE = FunctionModel()
+JUDGE.model_id = "function-judge-test"
 
 
 class Plugin:
@@ -47,6 +66,8 @@ class Plugin:
     def register_models(self, register):  # type: ignore[no-untyped-def]
         register(SCRIPTED)
         register(REMOTE)
+        register(FUNCTION)
+        register(JUDGE)
 
 
 def install() -> None:

@@ -130,15 +130,18 @@ def ask(
     period: SearchFilter | None = None,
     on_chunk: Callable[[str], None] | None = None,
     history: list[tuple[str, str]] | None = None,
+    gate: bool = True,
 ) -> Answer:
     """Answer ``question`` in the thinker's voice from the corpus, every sentence checked.
 
     ``period`` narrows the passages (its ``since``/``until``); they are always the profile's thinker's.
+    ``gate=False`` always asks the model, even when no passage is relevant (``insights eval``
+    measures whether the model itself declines).
     """
     filters = replace(period or TOP, thinker=profile.slug, limit=TOP_K, offset=0)
     passages = retrieve(store, question, filters)
     model_id = model.model_id
-    if not passages or not is_relevant(question, passages[0]):
+    if gate and (not passages or not is_relevant(question, passages[0])):
         return _decline(question, profile, passages, model_id)
     # subtle: whether to answer is decided on the BM25 passages (the measured threshold); which
     # passages the model reads comes from hybrid search when the workspace has vectors
@@ -149,7 +152,7 @@ def ask(
     if budget:
         simulator = brief(simulator, budget // 3)
         passages = passages[:4]
-        passage_chars = min(MAX_PASSAGE_CHARS, (budget * 2 // 3) // len(passages))
+        passage_chars = min(MAX_PASSAGE_CHARS, (budget * 2 // 3) // max(1, len(passages)))
     system = system_prompt(simulator, profile.name, items)
     text = _complete(model, system, user_prompt(question, passages, passage_chars), history or [], on_chunk)
     numbered = {p.n: p.text for p in passages}

@@ -31,6 +31,7 @@ COMMAND_MODULES = {  # each built-in command, and the module of deepinsights.cli
     "models": "asking",
     "distill": "distilling",
     "compare": "comparing",
+    "eval": "evaluating",
     "index": "semantic",
     "similar": "semantic",
     "db": "database",

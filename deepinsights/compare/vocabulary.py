@@ -13,7 +13,7 @@ other does not top the list, and swapping A and B flips every z-score's sign exa
 
 Words are the own-word label words of ``distill.prose.words`` (no code, URLs or markup), never a
 stop word, a filler, or either thinker's own name; a word must appear in at least
-``MIN_DOCUMENTS`` documents of the side it is distinctive for.
+``MIN_DOCUMENTS`` documents of the side it is distinctive for, and its |z| must reach ``MIN_Z``.
 
 This module reads no store: it takes the two sides' own-word passages.
 """
@@ -31,6 +31,7 @@ from ..distill.topics import STOP_WORDS, labelable, own_words
 
 PRIOR_SHARE = 0.1  # α₀ as a share of the pooled tokens: how strongly rare words are shrunk
 MIN_DOCUMENTS = 3
+MIN_Z = 1.96  # |z| below this (p > 0.05, two-sided) separates nothing worth listing
 LIMIT = 25
 
 
@@ -114,8 +115,8 @@ def distinctive_words(
         for word in side_a.counts.keys() | side_b.counts.keys()
         if _enough(word, side_a, side_b) and word not in STOP_WORDS and labelable(word, own)
     ]
-    for_a = sorted((w for w in scored if w.z > 0 and w.documents_a >= MIN_DOCUMENTS), key=lambda w: (-w.z, w.word))
-    for_b = sorted((w for w in scored if w.z < 0 and w.documents_b >= MIN_DOCUMENTS), key=lambda w: (w.z, w.word))
+    for_a = sorted((w for w in scored if w.z >= MIN_Z and w.documents_a >= MIN_DOCUMENTS), key=lambda w: (-w.z, w.word))
+    for_b = sorted((w for w in scored if w.z <= -MIN_Z and w.documents_b >= MIN_DOCUMENTS), key=lambda w: (w.z, w.word))
     return _with_examples(for_a[:limit], a), _with_examples(for_b[:limit], b)
 
 

@@ -3,6 +3,7 @@
 ``create_app(db_path, profiles_dir)`` returns a Starlette app:
 
 * ``/`` lists the profiles (or redirects to the only one), ``/profile/{slug}`` is the page;
+* ``/compare/{a}/{b}`` shows the comparison ``insights compare A B`` kept beside the workspace;
 * ``/api/search?q=&kind=&since=&until=&thinker=&limit=&offset=`` searches the archive,
   ``/api/profile/{slug}``, ``/api/profiles``, ``/api/stats`` and ``/api/verify/{slug}``
   return JSON;
@@ -34,7 +35,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from .. import config, workspace
+from .. import config, saved, workspace
 from ..errors import DeepInsightsError, EmbeddingError, ProfileError, SearchError, StoreError
 from ..models import SearchFilter
 from ..profile import Profile
@@ -130,6 +131,7 @@ def _routes(site: Site) -> list[Route | Mount]:
     return [
         Route("/", bind(index)),
         Route("/profile/{slug}", bind(profile_page)),
+        Route("/compare/{a}/{b}", bind(compare_page)),
         Route("/api/search", bind(api_search)),
         Route("/api/similar/{doc_id}", bind(api_similar)),
         Route("/api/profiles", bind(api_profiles)),
@@ -191,6 +193,17 @@ def _render_profile(site: Site, slug: str, query: dict[str, str]) -> str | None:
     return page.render_profile(profile, inputs)
 
 
+async def compare_page(site: Site, request: Request) -> Response:
+    """A comparison ``insights compare A B`` kept beside the workspace."""
+    a, b = request.path_params["a"], request.path_params["b"]
+    data = saved.saved_comparison(workspace.folder(site.db_path), a, b) if site.db_path is not None else None
+    if data is None:
+        return _error_page(404, "No comparison yet", f"No comparison of '{a}' with '{b}' in this workspace yet: run "
+                           f"'insights compare {a} {b}' (add -m MODEL for positions), then reload")  # fmt: skip
+    html = await run_in_threadpool(page.render_compare, data)
+    return HTMLResponse(html)
+
+
 def page_inputs(site: Site, slug: str, profile: Profile) -> page.PageInputs:
     """Measure what the page shows from the corpus (when there is one) and compile the prompt."""
     status = site.corpus.status()
@@ -212,6 +225,10 @@ def page_inputs(site: Site, slug: str, profile: Profile) -> page.PageInputs:
         },
     )
     inputs.variants = page.profile_variants(slug, site.profiles.slugs(), lambda s: f"/profile/{s}")
+    if site.db_path is not None:
+        folder = workspace.folder(site.db_path)
+        inputs.evaluation = saved.latest_eval(folder, slug)
+        inputs.comparisons = page.comparison_links(slug, saved.comparisons(folder), lambda a, b: f"/compare/{a}/{b}")
     if status["available"]:
         inputs.thinkers = site.corpus.thinkers()
         inputs.measured = site.corpus.stats()

@@ -57,6 +57,8 @@ class PageInputs:
     api: dict[str, str | None] = field(default_factory=dict)
     generated_at: str | None = None
     variants: list[dict[str, Any]] = field(default_factory=list)  # the shipped and the distilled profile
+    evaluation: dict[str, Any] | None = None  # the latest ``insights eval`` run of this thinker (``saved``)
+    comparisons: list[dict[str, str]] = field(default_factory=list)  # saved comparisons with others: label, href
 
 
 DRAFT_SUFFIX = "-draft"
@@ -171,7 +173,30 @@ def profile_context(profile: Profile, inputs: PageInputs) -> dict[str, Any]:
         "ask": {"live": inputs.mode == "server" and bool(inputs.api.get("ask")), "model": inputs.api.get("model")},
         "page_json": json_script(_page_data(profile, inputs, thinker)),
         "variants": inputs.variants,
+        "evaluation": inputs.evaluation,
+        "comparisons": inputs.comparisons,
     }
+
+
+def render_compare(
+    data: dict[str, Any],
+    *,
+    mode: str = "server",
+    static: str = "/static/",
+    home: str = "/",
+    generated_at: str | None = None,
+) -> str:
+    """The page of a saved comparison (``Comparison.as_dict()``, as ``insights compare`` keeps it)."""
+    positions = (data.get("positions") or {}).get("kept", [])
+    return render(
+        "compare.html", data=data, positions=positions, mode=mode, static=static, home=home,
+        csp=STATIC_CSP if mode == "static" else CSP, generated_at=generated_at, saved_at=None,
+    )  # fmt: skip
+
+
+def comparison_links(slug: str, pairs: list[tuple[str, str]], href: Callable[[str, str], str]) -> list[dict[str, str]]:
+    """Links from ``slug``'s page to the saved comparisons it is part of (``pairs``: (a, b) slugs)."""
+    return [{"label": b if a == slug else a, "href": href(a, b)} for a, b in pairs if slug in (a, b)]
 
 
 def holdings(rows: list[dict[str, Any]]) -> str | None:
