@@ -106,9 +106,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--passages", type=int, default=100_000, help="passages per thinker")
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--cache", type=Path, default=CACHE)
     args = parser.parse_args()
-    CACHE.mkdir(parents=True, exist_ok=True)
-    store = build(CACHE / f"compare-{args.passages}.db", args.passages)
+    args.cache.mkdir(parents=True, exist_ok=True)
+    store = build(args.cache / f"compare-{args.passages}.db", args.passages)
     baseline = bare_pass(store)
     cpu = time.process_time()
     with Timer() as timer:

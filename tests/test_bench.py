@@ -41,6 +41,14 @@ def test_benchmarks_run_at_a_tiny_size(tmp_path):
 
 
 @pytest.mark.slow
+def test_compare_benchmark_runs_at_a_tiny_size(tmp_path):
+    compared = run_bench("bench_compare.py", tmp_path / "compare", "--passages", "600")
+    assert compared["passages_per_thinker"] == 600 and compared["bar_seconds"] == 30
+    assert compared["topics"]["both"] and compared["topics"]["a"] and compared["topics"]["b"]
+    assert compared["cpu_seconds"] > 0 and compared["ratio_to_baseline"] > 0
+
+
+@pytest.mark.slow
 @pytest.mark.postgresql
 def test_backend_benchmark_runs_at_a_tiny_size(tmp_path):
     from . import pg
