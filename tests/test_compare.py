@@ -47,6 +47,7 @@ def test_topics_only_one_covers_are_the_extensions(both) -> None:
     running = next(t for t in shared if t is not language)
     assert any(s in running.a.representative.text and s in running.b.representative.text for s in two_thinkers.RUNNING)
     assert all(t.first == "a" and t.lead_days > 300 for t in shared)  # Ada wrote about both two years earlier
+    assert all(t.before_other_corpus for t in shared)  # ... before Bo's corpus even begins
 
 
 def test_distinctive_vocabulary_both_ways(both) -> None:

@@ -114,6 +114,7 @@ def _topics(comparison: Comparison, name_a: str, name_b: str) -> None:
         for t in comparison.covered(coverage)[:ROWS]:
             first = {"a": name_a, "b": name_b}.get(t.first or "", "")
             lead = f"{shown(first)} by {t.lead_days:,} days" if t.first else ""
+            lead += " (before the other's corpus)" if t.before_other_corpus else ""
             table.add_row(shown(t.label), who[coverage], str(t.a.documents), str(t.b.documents), lead)
     out.print(table)
     for t in comparison.covered("both")[:5]:

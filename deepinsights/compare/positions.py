@@ -24,7 +24,8 @@ from typing import Any
 
 from ..ask.models import Model, run
 from ..distill.drafting import quotes_rejected
-from ..distill.own import GAP, OwnPassage
+from ..distill.own import OwnPassage
+from ..distill.prose import GAP
 from ..store import Store
 from ..verify import check_quotes
 from .topics import JointTopic

@@ -62,6 +62,7 @@ def _topics(topics: dict[str, list[dict[str, Any]]], a: dict[str, Any], b: dict[
     for t in topics["shared"][:TOPICS]:
         first = {"a": a["name"], "b": b["name"]}.get(t["first"] or "", "same time")
         lead = f" by {t['lead_days']:,} days" if t["first"] else ""
+        lead += " (before the other's corpus begins)" if t.get("before_other_corpus") else ""
         lines.append(f"| {esc(t['label'])} | {_docs(t['a'])} | {_docs(t['b'])} | {esc(first)}{lead} |")
     for key, who, other in (("only_a", a, b), ("only_b", b, a)):
         lines += ["", f"### Only {esc(who['name'])} ({len(topics[key])}): where {esc(who['name'])} goes beyond "

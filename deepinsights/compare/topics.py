@@ -10,7 +10,9 @@ A side **covers** a topic when it has at least ``MIN_DOCUMENTS`` documents there
 holds at least ``COVER_SHARE`` of an even share (1/topics) of the side's passages. A topic
 both cover is *shared*; one only A covers is A's *extension* beyond B (the seed's "where your
 framework extends beyond his"), and the other way round. For a shared topic, who reached it
-first is the side with the earlier first dated passage there, with the lead in days.
+first is the side with the earlier first dated passage there, with the lead in days, marked
+when it falls before the other side's corpus even begins (then the lead says more about what was
+imported than about who got there first).
 
 This module does not cluster or label (``distill.topics`` does) and reads no store.
 """
@@ -71,6 +73,7 @@ class JointTopic:
     coverage: str  # "both", "a", "b" or "neither" (too small on both sides)
     first: str | None = None  # "a", "b", or None (same day or undated)
     lead_days: int | None = None
+    before_other_corpus: bool = False  # the first side wrote on it before the other's corpus even begins
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -80,6 +83,7 @@ class JointTopic:
             "coverage": self.coverage,
             "first": self.first,
             "lead_days": self.lead_days,
+            "before_other_corpus": self.before_other_corpus,
             "a": self.a.as_dict(),
             "b": self.b.as_dict(),
         }
@@ -88,6 +92,8 @@ class JointTopic:
 def joint_topics(model: TopicModel, passages: list[OwnPassage], sides: list[str], vectors: Matrix) -> list[JointTopic]:
     """The joint topics, both sides' parts measured; ``sides[i]`` is "a" or "b" for ``passages[i]``."""
     totals = {side: max(1, sides.count(side)) for side in ("a", "b")}
+    starts = {side: min((p.published_at for p, s in zip(passages, sides, strict=True) if s == side and p.published_at),
+                        default=None) for side in ("a", "b")}  # fmt: skip
     even = 1 / max(1, len(model.topics))
     by_topic: dict[int, list[int]] = {}
     for i, number in enumerate(model.assignment):
@@ -100,7 +106,7 @@ def joint_topics(model: TopicModel, passages: list[OwnPassage], sides: list[str]
             side: _side(passages, vectors, [i for i in members if sides[i] == side], totals[side], centre)
             for side in ("a", "b")
         }
-        found.append(_joint(topic, parts["a"], parts["b"], even))
+        found.append(_joint(topic, parts["a"], parts["b"], even, starts))
     return found
 
 
@@ -122,7 +128,7 @@ def _side(passages: list[OwnPassage], vectors: Matrix, members: list[int], total
     )
 
 
-def _joint(topic: Topic, a: SideInTopic, b: SideInTopic, even: float) -> JointTopic:
+def _joint(topic: Topic, a: SideInTopic, b: SideInTopic, even: float, starts: dict[str, str | None]) -> JointTopic:
     covers = {side: part.documents >= MIN_DOCUMENTS and part.share >= COVER_SHARE * even for side, part in
               (("a", a), ("b", b))}  # fmt: skip
     coverage = "both" if all(covers.values()) else "a" if covers["a"] else "b" if covers["b"] else "neither"
@@ -130,6 +136,10 @@ def _joint(topic: Topic, a: SideInTopic, b: SideInTopic, even: float) -> JointTo
     if coverage == "both" and a.first and b.first:
         days = (_day(b.first) - _day(a.first)).days
         joint.first, joint.lead_days = ("a" if days > 0 else "b" if days < 0 else None), abs(days)
+        if joint.first:
+            other = starts["b" if joint.first == "a" else "a"] or ""
+            first = (a if joint.first == "a" else b).first
+            joint.before_other_corpus = bool(first and (first.published_at or "")[:10] < other[:10])
     return joint
 
 
