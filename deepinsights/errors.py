@@ -9,6 +9,7 @@
      ├── SearchError                a raw full-text query is malformed
      ├── EmbeddingError             an embedding model or vector index is missing or mismatched
      ├── SpeechError                the speech-to-text model or its runtime is missing or cannot run
+     ├── EntityModelError           the offline named-entity model is missing or not the pinned one
      ├── ProfileError               a profile YAML file is missing or invalid
      ├── VerificationError          a verification input cannot be read
      ├── AskError                   a model could not be reached or answered badly
@@ -56,6 +57,10 @@ class EmbeddingError(DeepInsightsError):
 
 class SpeechError(DeepInsightsError):
     """The speech-to-text model or its runtime is not installed, or cannot run."""
+
+
+class EntityModelError(DeepInsightsError):
+    """The offline named-entity model (spaCy's small English pipeline) is not installed, or not the pinned one."""
 
 
 class ProfileError(DeepInsightsError):

@@ -130,6 +130,12 @@ def _print(report: DistillReport, drafted: Drafted | None, changes: list[str], p
             shown(m.name), shown(m.kind), str(m.count), shown((m.first or "")[:10]), shown((m.last or "")[:10])
         )
     out.print(table)
+    for kind, typed in report.entities.sections.items():
+        if typed:
+            listed = ", ".join(f"{shown(e.name)} ({e.count})" for e in typed[:12])
+            out.print(f"[bold]{kind.capitalize()}s:[/] {listed}")
+    if report.entities.projects:
+        out.print("[bold]Project lineage:[/] " + " → ".join(shown(p.name) for p in report.entities.projects))
     topics = Table("topic", "label", "passages", "documents", title=f"Topics ({found.topics.vectors} vectors)")
     for t in found.topics.topics[:30]:
         topics.add_row(str(t.number), shown(", ".join(t.phrases[:5])), str(t.passages), str(t.documents))

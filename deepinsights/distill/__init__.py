@@ -1,6 +1,6 @@
 """Distill: from a corpus to a draft profile whose every element carries its evidence.
 
-``distill(store, slug)`` measures lineage and coverage (``measure.py``) and, on the thinker's
+``distill(store, slug)`` measures typed lineage (``lineage.py``), coverage (``measure.py``) and, on the thinker's
 own words, topics, eras, framings and mental models, signature vocabulary, predictions and
 "changed my mind" pairs (``findings.py``); no model. ``draft_profile(report, existing)``
 (``drafting_profile.py``) turns that into a ``Profile`` in the shipped schema, keeping every
@@ -17,10 +17,13 @@ from typing import Any
 from ..store import Store
 from .eras import FoundEra
 from .findings import Findings, measure_own_words
-from .measure import LineageCounter, Mention, OwnWordsTally, coverage, own_projects, rows
+from .lineage import Entity, Lineage, LineageCollector
+from .measure import OwnWordsTally, coverage, rows
 from .mind import MindChange
 from .predictions import Prediction
 from .profile_draft import draft_profile
+from .projects import readme_projects
+from .references import credit_fields
 from .topics import TopicModel
 
 __all__ = ["DistillReport", "distill", "draft_profile"]
@@ -44,10 +47,11 @@ class DistillReport:
 
     thinker: str
     passages: int
-    lineage: list[Mention] = field(default_factory=list)
+    lineage: list[Entity] = field(default_factory=list)
     findings: Findings = field(default_factory=Findings)
     coverage: dict[str, Any] = field(default_factory=dict)
     own_words: OwnWordsTally = field(default_factory=lambda: OwnWordsTally())
+    entities: Lineage = field(default_factory=lambda: Lineage([], {}, []))
 
     @property
     def topics(self) -> TopicModel:
@@ -72,6 +76,7 @@ class DistillReport:
             "own_words": self.own_words.as_dict(),
             "text_used": TEXT_USED,
             "lineage": [m.as_dict() for m in self.lineage],
+            **{k: v for k, v in self.entities.as_dict().items() if k != "lineage"},
             **self.findings.as_dict(),
             "coverage": self.coverage,
         }
@@ -96,7 +101,9 @@ def distill(
     default model when None; LSA when none loads), ``progress`` reporting how far.
     """
     own_names = {thinker, *(names or set())}
-    lineage = LineageCounter(handles, own_projects(store, thinker), own_names=own_names)
+    lineage = LineageCollector(thinker, names=names, handles=handles, readmes=readme_projects(store, thinker))
+    for credit in credit_fields(store, thinker):
+        lineage.add_credit(credit)
     count = 0
     own = OwnWordsTally()
     for row in rows(store, thinker, since, until):
@@ -113,4 +120,5 @@ def distill(
         embedding_model=embedding_model,
         progress=progress,
     )
-    return DistillReport(thinker, count, lineage.ranked(), findings, coverage(store, thinker), own)
+    typed = lineage.finish()
+    return DistillReport(thinker, count, typed.people_and_works, findings, coverage(store, thinker), own, typed)

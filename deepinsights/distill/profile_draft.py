@@ -34,7 +34,7 @@ from ..profile.schema import (
 from .drafting import Candidate, Drafted
 from .eras import FoundEra
 from .framings import Framing
-from .measure import Mention
+from .lineage import Entity
 from .own import OwnPassage
 from .predictions import Prediction as Forecast
 from .prose import GAP
@@ -218,7 +218,7 @@ def _every_year(counts: dict[str, int]) -> dict[str, int]:
     return {str(y): counts.get(str(y), 0) for y in range(min(years), max(years) + 1)}
 
 
-def _merge_lineage(current: list[LineageEntry], mentions: list[Mention], changes: list[str]) -> list[LineageEntry]:
+def _merge_lineage(current: list[LineageEntry], mentions: list[Entity], changes: list[str]) -> list[LineageEntry]:
     by_name = {entry.name.lower(): entry for entry in current}
     merged = list(current)
     for mention in mentions:
@@ -236,7 +236,7 @@ def _merge_lineage(current: list[LineageEntry], mentions: list[Mention], changes
     return merged
 
 
-def _lineage(m: Mention) -> LineageEntry:
+def _lineage(m: Entity) -> LineageEntry:
     relations = ", ".join(f"{k} ×{v}" for k, v in m.relations.most_common())
     dates = f"first seen {(m.first or '?')[:10]}, last {(m.last or '?')[:10]}"
     text = f"{m.kind}; {dates}" + (f"; {relations}" if relations else "")
@@ -251,7 +251,7 @@ def _lineage(m: Mention) -> LineageEntry:
     )
 
 
-def _dated(m: Mention) -> dict[str, int]:
+def _dated(m: Entity) -> dict[str, int]:
     """References per year, leaving out undated documents (the page draws years)."""
     return _every_year(dict(m.by_year))
 
