@@ -31,10 +31,20 @@ from typing import Any
 
 from wordfreq import zipf_frequency
 
-from .measure import Example, Row
+from ..store import Store
+from .measure import Example, Row, rows
 from .ner import Votes, entity_types
-from .projects import ProjectOrder
-from .references import NAME, Credit, Reference, host_alias, opens_sentence, references, sentence_at
+from .projects import ProjectOrder, readme_projects
+from .references import (
+    NAME,
+    Credit,
+    Reference,
+    credit_fields,
+    host_alias,
+    opens_sentence,
+    references,
+    sentence_at,
+)
 
 MIN_DOCUMENTS = 2
 NER_SURFACES = 400
@@ -150,6 +160,18 @@ class Lineage:
             **{kind: [e.as_dict() for e in found] for kind, found in self.sections.items()},
             "project_lineage": [e.as_dict() for e in self.projects],
         }
+
+
+def measure_lineage(
+    store: Store, thinker: str, *, names: set[str] | None = None, handles: set[str] | None = None
+) -> Lineage:
+    """Typed lineage alone (what ``distill`` reports under ``lineage`` and beside it), in one pass."""
+    collector = LineageCollector(thinker, names=names, handles=handles, readmes=readme_projects(store, thinker))
+    for credit in credit_fields(store, thinker):
+        collector.add_credit(credit)
+    for row in rows(store, thinker):
+        collector.add(row)
+    return collector.finish()
 
 
 class LineageCollector:
