@@ -339,3 +339,39 @@ def test_real_archives_mark_retweets_boosts_link_titles_and_licences(corpora, tm
         assert 0.5 < own < 0.95  # prose around code: most of it is his, not all
     finally:
         store.close()
+
+
+@pytest.mark.postgresql
+def test_a_postgresql_workspace_from_before_own_words_gets_its_reposts_marked(pg_url):
+    import psycopg
+
+    from deepinsights.pg import migrations as pg_migrations
+    from deepinsights.pg.store import PgStore
+
+    with psycopg.connect(pg_url) as conn, conn.transaction():
+        conn.execute(f"CREATE TABLE {pg_migrations.TABLE} (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+        for name, script in pg_migrations.MIGRATIONS[: pg_migrations.known().index("m010_own_words")]:
+            conn.execute(script)
+            conn.execute(f"INSERT INTO {pg_migrations.TABLE} VALUES (%s, 'then')", (name,))
+        for doc, kind, text in [("d1", "post", "mine"), ("r1", "repost", "RT @b: theirs")]:
+            conn.execute(
+                "INSERT INTO documents (id, thinker, kind, source, source_id, text, words, content_hash) "
+                "VALUES (%s, 'ada', %s, 'x-archive', %s, %s, 2, 'h')",
+                (doc, kind, doc, text),
+            )
+            conn.execute(
+                'INSERT INTO passages (document_id, ordinal, start, "end", text) VALUES (%s, 0, 0, %s, %s)',
+                (doc, len(text), text),
+            )
+    store = PgStore(pg_url)
+    try:
+        assert store.rows("SELECT id, others FROM documents ORDER BY id") == [
+            {"id": "d1", "others": None},
+            {"id": "r1", "others": '[[0,13,"repost"]]'},
+        ]
+        assert store.rows("SELECT document_id, own FROM passages ORDER BY document_id") == [
+            {"document_id": "d1", "own": 1.0},
+            {"document_id": "r1", "own": 0.0},
+        ]
+    finally:
+        store.close()
