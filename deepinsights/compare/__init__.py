@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..distill.findings import names_of_slug, own_hosts
-from ..distill.measure import LineageCounter, Mention, own_projects, rows
+from ..distill.lineage import Entity, measure_lineage
 from ..distill.own import OwnPassage, own_passages
 from ..distill.topics import find_topics
 from ..distill.vectors import vectors_for
@@ -144,14 +144,9 @@ def add_positions(
     return comparison.positions
 
 
-def thinker_lineage(store: Store, who: Identity) -> list[Mention]:
-    """The thinker's lineage as distill counts it (all their text, own words and others')."""
-    counter = LineageCounter(
-        set(who.handles), own_projects(store, who.slug), own_names={who.slug, *who.names, who.name}
-    )
-    for row in rows(store, who.slug):
-        counter.add(row)
-    return counter.ranked()
+def thinker_lineage(store: Store, who: Identity) -> list[Entity]:
+    """The thinker's lineage as distill measures it (all their text, own words and others')."""
+    return measure_lineage(store, who.slug, names={*who.names, who.name}, handles=set(who.handles)).people_and_works
 
 
 def _side(store: Store, who: Identity) -> Side:

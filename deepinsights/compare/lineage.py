@@ -18,7 +18,7 @@ LIMIT = 30
 
 
 class LineageEntry(Protocol):
-    """What compare needs of a lineage entry (``distill``'s ``Mention``)."""
+    """What compare needs of a lineage entry (``distill``'s lineage ``Entity``)."""
 
     name: str
     kind: str

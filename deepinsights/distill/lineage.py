@@ -78,7 +78,7 @@ PERSON_AFTER = re.compile(
     r"^(?:['’]s\s+(?:blog|weblog|post|talk|essay|article|paper|book|newsletter|thread|tweets?|piece|write-?up|notes|"
     r"site|work|team|company|startup|podcast|keynote|lecture|course)\b|\s+(?:said|says|wrote|writes|thinks|argues|"
     r"argued|explains|explained|described|describes|tweeted|points out|pointed out|suggests|suggested|who|built|"
-    r"created|talked|told|asked|replied|gave|presented|put it|puts it)\b|\s*\(@\w+\))",
+    r"created|talked|told|asked|replied|gave|presented|put it|puts it|agrees|agreed|would agree)\b|\s*\(@\w+\))",
     re.I,
 )
 THING_BEFORE = re.compile(
