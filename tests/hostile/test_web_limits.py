@@ -46,6 +46,7 @@ PATH_VALUES = ["\x00", "..", "x" * 5000, "%2e%2e", "a b", "ü", "<script>"]
 ROUTES = {
     "/": [],
     "/profile/{slug}": ["q", "kind", "since", "until", "mode"],
+    "/compare/{a}/{b}": [],
     "/api/search": ["q", "kind", "thinker", "since", "until", "limit", "offset", "mode"],
     "/api/similar/{doc_id}": ["limit"],
     "/api/profiles": [],
@@ -105,7 +106,9 @@ def _assert_handled(status: int, body: bytes, content_type: str, where: str) -> 
 
 
 def _path(template: str, value: str) -> str:
-    return template.replace("{slug}", quote(value, safe="")).replace("{doc_id}", quote(value, safe=""))
+    for name in ("{slug}", "{doc_id}", "{a}", "{b}"):
+        template = template.replace(name, quote(value, safe=""))
+    return template
 
 
 def test_the_walk_covers_every_route_of_the_app(tmp_path):
