@@ -44,6 +44,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
+from baseline_predictions import baseline_predictions  # noqa: E402
 from token_themes import token_themes  # noqa: E402
 
 from deepinsights import ownwords  # noqa: E402
@@ -56,9 +57,15 @@ from deepinsights.store import Store  # noqa: E402
 
 CORPORA = Path(os.environ.get("DEEPINSIGHTS_SHARED", HERE.parent.parent / "shared")) / "corpora-raw"
 WORK = HERE / ".cache" / "topics"
-LABELLED = HERE / "labelled" / "predictions.jsonl"
+LABELLED = HERE / "labelled" / "predictions-labels.jsonl"
 SAMPLE = HERE / "labelled" / "predictions-sample.jsonl"
-TO_LABEL = HERE / ".cache" / "predictions-to-label.jsonl"
+# the texts to label hold corpus text: outside the repository, where the labeller reads them
+TO_LABEL = Path(os.environ.get("DEEPINSIGHTS_LABEL_DIR", "/work/label-predictions")) / "predictions-to-label.jsonl"
+CONTEXT = 300  # characters of the passage shown on each side of a candidate sentence
+QUESTION = (
+    "Does the sentence, read in its context, state an expectation about the future: the writer or speaker "
+    "expects, predicts or bets that something will happen or be the case later?"
+)
 # folder → (slug, the thinker's own names, handles and hosts)
 THINKERS = {
     "karpathy": ("karpathy", ["Andrej", "Karpathy", "karpathy.github.io"]),
@@ -66,6 +73,7 @@ THINKERS = {
 }
 # the other two shared corpora add prediction candidates to the blind sample only
 MORE_PREDICTIONS = {"andreruffert": "andreruffert", "dealingwith": "dealingwith"}
+PROFILED = {slug for slug, _ in THINKERS.values()}
 TOP = 30
 MARKUP_SHARE = 0.9  # a word is markup when nine in ten of its occurrences are inside markup
 URLISH = re.compile(
@@ -75,14 +83,15 @@ MARKUP_CONTEXT = re.compile(URLISH.pattern + r"|<[^<>\n]{1,300}>|&#?\w+;|\$[^$\n
 TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9'-]*")
 
 
-def workspace(folder: str, slug: str) -> Store:
-    """The corpus imported (own words marked) and indexed, cached in bench/.cache/topics/."""
+def workspace(folder: str, slug: str, *, index: bool = True) -> Store:
+    """The corpus imported (own words marked) and, with ``index``, indexed; cached in bench/.cache/topics/."""
     WORK.mkdir(parents=True, exist_ok=True)
     path = WORK / f"{slug}.db"
     store = Store(path)
     if not store.document_count():
         run_import(store, [str(CORPORA / folder)], ImportOptions(thinker=slug, exclude=("SOURCES.md",)))
-    build_index(store)
+    if index:
+        build_index(store)
     return store
 
 
@@ -171,7 +180,7 @@ def in_own_words(store: Store, document_id: str, text: str) -> bool:
     return bool(piece) and piece in own_text_of(store, document_id)
 
 
-def measure(folder: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def measure(folder: str) -> dict[str, Any]:
     slug, own_names = THINKERS[folder]
     own = [n.lower().split(".")[0] for n in own_names]
     store = workspace(folder, slug)
@@ -216,96 +225,130 @@ def measure(folder: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         "mental_models": [f.key for f in report.findings.mental_models[:12]],
         "signature_vocabulary": [w.word for w in report.findings.vocabulary[:20]],
     }
-    candidates = [_candidate(store, slug, p) for p in predictions]
     store.close()
-    return result, candidates
+    return result
 
 
-def _candidate(store: Store, slug: str, prediction: Any) -> dict[str, Any]:
-    row = store.rows("SELECT source_id FROM documents WHERE id = ?", [prediction.passage.document_id])[0]
-    key = hashlib.sha1(f"{slug}\n{row['source_id']}\n{prediction.text}".encode()).hexdigest()[:12]
+def _candidate(store: Store, slug: str, passage: Any, sentence: str) -> dict[str, Any]:
+    """A prediction candidate as the labeller sees it: id, sentence, date and the passage around it."""
+    row = store.rows("SELECT source_id FROM documents WHERE id = ?", [passage.document_id])[0]
+    key = hashlib.sha1(f"{slug}\n{row['source_id']}\n{sentence}".encode()).hexdigest()[:12]
+    at = max(0, " ".join(passage.text.split()).find(sentence[:60]))
+    context = " ".join(passage.text.split())
     return {
         "id": key,
         "thinker": slug,
         "source_id": row["source_id"],
-        "made": prediction.made,
-        "text": prediction.text,
-        "context": prediction.passage.text[:600],
+        "made": passage.published_at[:10] if passage.published_at else None,
+        "text": sentence,
+        "context": context[max(0, at - CONTEXT) : at + len(sentence) + CONTEXT],
     }
 
 
-def more_candidates() -> list[dict[str, Any]]:
-    """Prediction candidates of the two other shared corpora (no vectors needed: no revisits)."""
+def prediction_candidates(slug: str, store: Store) -> dict[str, list[dict[str, Any]]]:
+    """Every prediction candidate of distill and of the baseline regex on one corpus's own words
+    (no vectors needed: revisits are not judged)."""
     import numpy as np
 
     from deepinsights.distill.own import own_passages
     from deepinsights.distill.predictions import find_predictions
 
-    found = []
+    passages = own_passages(store, slug)
+    distilled = find_predictions(passages, np.zeros((0, 1), dtype=np.float32), limit=100_000)
+    return {
+        "distill": [_candidate(store, slug, p.passage, p.text) for p in distilled],
+        "baseline": [_candidate(store, slug, passage, s[:300]) for passage, s in baseline_predictions(passages)],
+    }
+
+
+def all_candidates() -> dict[str, dict[str, list[dict[str, Any]]]]:
+    """thinker → method → candidates, on the two profiled corpora and the two others."""
+    found = {}
+    for folder, (slug, _) in THINKERS.items():
+        store = workspace(folder, slug, index=False)
+        found[slug] = prediction_candidates(slug, store)
+        store.close()
     for folder, slug in MORE_PREDICTIONS.items():
-        path = WORK / f"{slug}.db"
-        store = Store(path)
-        if not store.document_count():
-            run_import(store, [str(CORPORA / folder)], ImportOptions(thinker=slug, exclude=("SOURCES.md",)))
-        passages = own_passages(store, slug)
-        predictions = find_predictions(passages, np.zeros((0, 1), dtype=np.float32))
-        found += [_candidate(store, slug, p) for p in predictions]
+        store = workspace(folder, slug, index=False)
+        found[slug] = prediction_candidates(slug, store)
         store.close()
     return found
 
 
-def precision(candidates: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """Precision on the blind labels, over the labelled candidates distill still finds."""
+def precision(found: dict[str, dict[str, list[dict[str, Any]]]]) -> dict[str, Any] | None:
+    """Per method and thinker: labelled 'yes' among the labelled candidates the method finds now,
+    and how many of its candidates are labelled (distill's are all in the sample; the baseline's
+    are a seeded random sample of them)."""
     if not LABELLED.exists():
         return None
     labels = {r["id"]: r["label"] for r in map(json.loads, LABELLED.read_text().splitlines()) if r.get("label")}
-    found = {c["id"] for c in candidates}
-    judged = [(i, labels[i]) for i in labels if i in found]
-    thinker = {c["id"]: c["thinker"] for c in candidates}
-    by_thinker: dict[str, list[str]] = {}
-    for i, label in judged:
-        by_thinker.setdefault(thinker[i], []).append(label)
-    return {
-        "labelled": len(labels),
-        "still_found": len(judged),
-        "precision": _share([label for _, label in judged]),
-        "by_thinker": {t: _share(found_labels) for t, found_labels in sorted(by_thinker.items())},
-    }
+    out: dict[str, Any] = {"labelled": len(labels), "question": QUESTION}
+    for method in ("distill", "baseline"):
+        per: dict[str, Any] = {}
+        pooled: list[str] = []
+        for slug, methods in found.items():
+            judged = [labels[c["id"]] for c in methods[method] if c["id"] in labels]
+            per[slug] = _share(judged) | {"candidates": len(methods[method])}
+            if slug in PROFILED:
+                pooled += judged
+        out[method] = {"karpathy_and_simonw": _share(pooled), "by_thinker": per}
+    return out
 
 
 def _share(labels: list[str]) -> dict[str, Any]:
     yes = sum(label == "yes" for label in labels)
-    return {"yes": yes, "of": len(labels), "precision": round(yes / len(labels), 3) if labels else None}
+    return {"yes": yes, "labelled": len(labels), "precision": round(yes / len(labels), 3) if labels else None}
 
 
-def write_sample(candidates: list[dict[str, Any]], n: int) -> None:
-    """A seeded random sample to label blind: ids (committed) and texts (cache only, never committed)."""
-    sample = random.Random(18).sample(candidates, min(n, len(candidates)))
-    SAMPLE.parent.mkdir(exist_ok=True)
+def write_sample(found: dict[str, dict[str, list[dict[str, Any]]]], baseline_per_thinker: int) -> None:
+    """The sample to label blind: every distill candidate of the four corpora, and a seeded random
+    ``baseline_per_thinker`` of the baseline's on Karpathy's and Simon Willison's, shuffled together
+    (seed 18) so nothing says which method found which. Ids (committed) and texts (outside the
+    repository: they hold corpus text) are written apart."""
+    rng = random.Random(18)
+    chosen: dict[str, dict[str, Any]] = {}
+    for slug, methods in found.items():
+        for c in methods["distill"]:
+            chosen[c["id"]] = c
+        if slug in PROFILED:
+            baseline = methods["baseline"]
+            for c in rng.sample(baseline, min(baseline_per_thinker, len(baseline))):
+                chosen[c["id"]] = c
+    sample = sorted(chosen.values(), key=lambda c: c["id"])
+    rng.shuffle(sample)
     SAMPLE.write_text("".join(json.dumps({k: c[k] for k in ("id", "thinker", "source_id")}) + "\n" for c in sample))
-    TO_LABEL.write_text("".join(json.dumps(c) + "\n" for c in sample))
+    TO_LABEL.parent.mkdir(parents=True, exist_ok=True)
+    fields = ("id", "thinker", "made", "text", "context")
+    TO_LABEL.write_text("".join(json.dumps({k: c[k] for k in fields}) + "\n" for c in sample))
     print(f"wrote {len(sample)} ids to {SAMPLE} and their texts to {TO_LABEL} (to label; never commit it)")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--sample", type=int, help="write a blind-labelling sample of this many predictions")
+    parser.add_argument(
+        "--sample", type=int, help="write the blind sample, with this many baseline candidates per thinker"
+    )
+    parser.add_argument("--predictions-only", action="store_true", help="prediction candidates and precision only")
     args = parser.parse_args()
-    results, candidates = [], []
-    for folder in THINKERS:
-        result, found = measure(folder)
-        results.append(result)
-        candidates += found
-        print(json.dumps({k: result[k] for k in ("thinker", "labels_check", "baseline_check")}, indent=1)[:2000])
-    candidates += more_candidates()
+    found = all_candidates()
     if args.sample:
-        write_sample(candidates, args.sample)
+        write_sample(found, args.sample)
+    results = []
+    if not args.predictions_only:
+        for folder in THINKERS:
+            result = measure(folder)
+            results.append(result)
+            print(json.dumps({k: result[k] for k in ("thinker", "labels_check", "baseline_check")}, indent=1)[:2000])
     out = {
         "benchmark": "distill topics, eras and predictions",
         "corpora": results,
-        "predictions": precision(candidates),
+        "prediction_candidates": {slug: {m: len(c) for m, c in methods.items()} for slug, methods in found.items()},
+        "predictions": precision(found),
     }
-    (HERE / "results" / "topics.json").write_text(json.dumps(out, indent=2) + "\n")
+    (HERE / "results" / ("predictions.json" if args.predictions_only else "topics.json")).write_text(
+        json.dumps(out, indent=2) + "\n"
+    )
+    print(json.dumps(out["predictions"], indent=1))
 
 
 if __name__ == "__main__":

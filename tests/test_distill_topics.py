@@ -16,7 +16,7 @@ from deepinsights import ownwords
 from deepinsights.distill import distill, draft_profile
 from deepinsights.distill.own import with_gaps
 from deepinsights.distill.predictions import is_forecast
-from deepinsights.distill.prose import Boilerplate, is_code, prose, sentences, words
+from deepinsights.distill.prose import SPOKEN_MAX_WORDS, Boilerplate, is_code, is_unpunctuated, prose, sentences, words
 from deepinsights.distill.topics import labelable, topic_count
 from deepinsights.models import Document, ImportReport
 
@@ -171,6 +171,58 @@ def test_predictions_come_from_own_words_with_revisits(corpus):
     assert is_forecast("I think AGI will arrive within ten years.")
     for narration in ("We will now implement backprop.", "This will print the loss.", "You will need more RAM."):
         assert not is_forecast(narration), narration
+
+
+FORECASTS = [
+    "I expect other browser makers will follow suit.",
+    "I imagine we'll see it shipped in every phone pretty soon.",
+    "Expect to see this pattern all over the place in the next few months.",
+    "One day a computer will look at a page of pixels and read it as a person does.",
+    "Any feature that can store state will eventually be used for tracking.",
+    "I doubt it will be long before someone builds an open alternative.",
+    "Whichever way it goes, I expect this case to have a profound impact on the field.",
+    "I suspect it will feature heavy use of reinforcement learning.",
+]
+NOT_FORECASTS = [
+    "I'll write more about this next week.",  # the writer's own plan
+    "I expect to use it for all sorts of projects.",
+    "Hopefully this will suck less.",  # a hope
+    "Jane Doe argues that browsers will disappear within a decade.",  # someone else's view
+    "If the file exists it will be overwritten.",  # what code does
+    "This is always harder than I think it will be.",
+    "Eventually I figured out the recipe that works.",  # the past
+    "The Future of Web Apps conference is in London.",
+    "Let's see what happens when we train it for longer.",
+]
+
+
+@pytest.mark.parametrize("sentence", FORECASTS)
+def test_forecasts_are_predictions(sentence):
+    assert is_forecast(sentence)
+
+
+@pytest.mark.parametrize("sentence", NOT_FORECASTS)
+def test_plans_hopes_reports_and_narration_are_not(sentence):
+    assert not is_forecast(sentence)
+
+
+SPOKEN = (
+    "okay so now we are going to build the tokenizer and um this is going to take a while "
+    "so I think eventually these models will be trained on every language in the world "
+    "and that is the whole point um so what's going to happen is the loss is going to come down "
+    "and then we will see that the tokens merge okay so let's run it and see what happens here "
+)
+
+
+def test_unpunctuated_speech_is_read_as_spoken_clauses():
+    text = SPOKEN * 2
+    assert is_unpunctuated(text) and not is_unpunctuated(" ".join(FORECASTS * 3))
+    clauses = sentences(text)
+    assert all(c in " ".join(text.split()) for c in clauses)  # each a verbatim run of words
+    assert all(5 <= len(c.split()) <= SPOKEN_MAX_WORDS for c in clauses)
+    assert any(c.startswith("so I think eventually these models will be trained") for c in clauses), clauses
+    forecasts = [c for c in clauses if is_forecast(c, spoken=True)]
+    assert forecasts and all("every language" in c for c in forecasts)  # narration is not a forecast
 
 
 def test_quoted_forecasts_of_others_are_not_predictions(store):

@@ -76,8 +76,41 @@ SENTENCE = re.compile(r"(?:(?<=^)|(?<=[.!?][ \t])|(?<=[.!?][\"”)][ \t]))[A-Z0-
 
 
 def sentences(text: str) -> list[str]:
-    """The punctuated sentences of ``text`` (see ``SENTENCE``), whitespace collapsed."""
+    """The sentences of ``text``, whitespace collapsed: as written (``SENTENCE``), or for speech
+    captions without punctuation, spoken clauses (``spoken_clauses``)."""
+    if is_unpunctuated(text):
+        return spoken_clauses(text)
     return [" ".join(m.group(0).split()) for m in SENTENCE.finditer(text)]
+
+
+# Speech captions (YouTube's auto-captions) carry no punctuation, and spaCy's parser and senter
+# find no boundary in them either (measured: none in a 1,000-character caption passage). A
+# speaker marks a new clause with a discourse marker or a filler ("so", "okay", "now", "um"),
+# so clauses are cut before those, and never run past ``SPOKEN_MAX_WORDS``.
+SENTENCE_MARK = re.compile(r"[.!?](?:[\"”)]?)(?:\s|$)")
+UNPUNCTUATED_WORDS = 60  # fewer sentence ends than one per this many words: speech captions
+SPOKEN_MARKERS = frozenset("so okay ok now um uh alright anyway basically but because well".split())
+SPOKEN_MIN_WORDS = 5
+SPOKEN_MAX_WORDS = 40
+
+
+def is_unpunctuated(text: str) -> bool:
+    """True for running text of 60 words or more with almost no sentence ends (auto-captions)."""
+    words_in = text.count(" ") + 1
+    return words_in >= UNPUNCTUATED_WORDS and len(SENTENCE_MARK.findall(text)) * UNPUNCTUATED_WORDS < words_in
+
+
+def spoken_clauses(text: str) -> list[str]:
+    """Clauses of unpunctuated speech: cut before a discourse marker or filler once a clause has
+    ``SPOKEN_MIN_WORDS`` words, and at ``SPOKEN_MAX_WORDS``; each is a verbatim run of words."""
+    clauses: list[list[str]] = [[]]
+    for word in text.split():
+        current = clauses[-1]
+        marker = word.lower() in SPOKEN_MARKERS
+        if (marker and len(current) >= SPOKEN_MIN_WORDS) or len(current) >= SPOKEN_MAX_WORDS:
+            clauses.append(current := [])
+        current.append(word)
+    return [" ".join(c) for c in clauses if len(c) >= SPOKEN_MIN_WORDS]
 
 
 def words(text: str) -> list[str]:
