@@ -18,7 +18,10 @@ Three parts, each writing into bench/results/semantic.json:
   (texts in input order, padded per batch, 3-D matmuls: the straightforward port), our
   numpy path (length-bucketed, 2-D matmuls), the same with the layers in ONNX Runtime
   (``onnxruntime``, with its speed-up over numpy and the lowest cosine between the two), the
-  static distillation and, when installed, all-mpnet-base-v2 on both backends; with
+  static distillation and, when installed, all-mpnet-base-v2 on both backends; passages through
+  the int8 layers as ``insights index`` runs them (``onnxruntime-int8``: speed-up over float32
+  and numpy, lowest and mean cosine to float32; quantising once per process timed apart), word
+  pieces/s beside passages/s, and the time tokenising takes; with
   ``--reference-python``, the same windows through the reference implementation
   (transformers + torch, bench/reference_embed.py); and the time to embed one query per
   model and backend (p50/p95, no cache).
@@ -33,7 +36,9 @@ Three parts, each writing into bench/results/semantic.json:
   the first ``WARMUP`` queries after loading (pages of the memory-mapped file still on disk)
   are reported apart.
 
-Run: ``.venv/bin/python bench/bench_semantic.py quality speed scale --scale 100000``.
+Run: ``.venv/bin/python bench/bench_semantic.py quality speed scale --scale 100000``; what int8
+passages cost in recall: ``… quality --models all-MiniLM-L6-v2 --precisions fp32,int8``
+(``precision_recall`` in the JSON: recall@10 per set and mode at each precision).
 """
 
 from __future__ import annotations
@@ -56,6 +61,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import CACHE, RESULTS, ROOT, ZipfText, write_result  # noqa: E402
+from deepinsights import config  # noqa: E402
 from deepinsights.errors import EmbeddingError  # noqa: E402
 from deepinsights.importers import ImportOptions  # noqa: E402
 from deepinsights.ingest import run_import  # noqa: E402
@@ -65,7 +71,7 @@ from deepinsights.models import (  # noqa: E402
     SearchFilter,  # noqa: E402
 )
 from deepinsights.ownwords import furniture_share  # noqa: E402
-from deepinsights.semantic import hybrid, index  # noqa: E402
+from deepinsights.semantic import hybrid, index, registry  # noqa: E402
 from deepinsights.semantic.hybrid import hybrid_search  # noqa: E402
 from deepinsights.semantic.index import VectorIndex, build_index  # noqa: E402
 from deepinsights.semantic.model import Encoder, MiniLM, blas_threads, normalize, one_blas_thread  # noqa: E402
@@ -73,7 +79,7 @@ from deepinsights.semantic.mpnet import MPNet  # noqa: E402
 from deepinsights.semantic.registry import DEFAULT_MODEL, get_embedder  # noqa: E402
 from deepinsights.store import Store  # noqa: E402
 
-CORPORA = ROOT.parent / "shared" / "corpora-raw"
+CORPORA = Path(os.environ.get("DEEPINSIGHTS_SHARED", ROOT.parent / "shared")) / "corpora-raw"  # as tests/conftest.py
 THINKERS = {
     "karpathy": "karpathy",
     "simon-willison": "simonw",
@@ -95,10 +101,10 @@ BACKENDS = ("numpy", "onnxruntime")
 # -- quality -------------------------------------------------------------------------
 
 
-def corpus_db(model: str) -> Path:
-    """The real corpora imported and indexed with ``model`` (cached between runs)."""
+def corpus_db(model: str, precision: str = "auto") -> Path:
+    """The real corpora imported and indexed with ``model`` at ``precision`` (cached between runs)."""
     WORK.mkdir(parents=True, exist_ok=True)
-    path = WORK / f"corpora-{model}.db"
+    path = WORK / (f"corpora-{model}.db" if precision == "auto" else f"corpora-{model}-{precision}.db")
     base = WORK / "corpora.db"
     if not base.exists():
         store = Store(base)
@@ -109,15 +115,18 @@ def corpus_db(model: str) -> Path:
         shutil.copy(base, path)
     store = Store(path)
     started = time.monotonic()
+    os.environ[config.EMBEDDING_PRECISION.env] = precision
+    registry._loaded.clear()  # subtle: a model loaded at another precision would be reused
     report = build_index(store, model, progress=lambda done, total: print(f"\r  {model}: {done}/{total}", end=""))
     print(f"\n  indexed {report.as_dict()} in {time.monotonic() - started:.0f}s")
     store.close()
     return path
 
 
-def quality(model: str) -> dict[str, Any]:
-    store = Store(corpus_db(model), read_only=True)
-    out: dict[str, Any] = {"model": model, **_paraphrases(store, QUERIES), "passages": _count(store, "passages")}
+def quality(model: str, precision: str = "auto") -> dict[str, Any]:
+    store = Store(corpus_db(model, precision), read_only=True)
+    out: dict[str, Any] = {"model": model, "precision": precision, **_paraphrases(store, QUERIES)}
+    out["passages"] = _count(store, "passages")
     out["titles"] = _titles(store)
     out["held_out"] = _paraphrases(store, HELD_OUT)
     out["blind"] = _paraphrases(store, BLIND)
@@ -126,6 +135,23 @@ def quality(model: str) -> dict[str, Any]:
     within["all_paraphrases"] = _combined([p for found in within.values() for p in found["per_query"]])
     out["within_thinker"] = within
     store.close()
+    return out
+
+
+def precision_recall(entries: list[dict[str, Any]], precisions: list[str]) -> dict[str, Any]:
+    """recall@10 per model, labelled set and mode at each precision, and each one's difference to the first."""
+    out: dict[str, Any] = {}
+    sets = {"paraphrases": lambda e: e, "held_out": lambda e: e["held_out"], "blind": lambda e: e["blind"]}
+    sets["all_paraphrases"] = lambda e: e["all_paraphrases"]
+    for model in dict.fromkeys(e["model"] for e in entries):
+        found = {e["precision"]: e for e in entries if e["model"] == model}
+        table: dict[str, Any] = {}
+        for name, pick in sets.items():
+            for mode in ("semantic", "hybrid"):
+                row = {p: pick(found[p])[mode]["recall@10"] for p in precisions}
+                row.update({f"{p}-{precisions[0]}": round(row[p] - row[precisions[0]], 3) for p in precisions[1:]})
+                table[f"{name}/{mode}"] = row
+        out[model] = table
     return out
 
 
@@ -277,21 +303,40 @@ def speed(sample: int, reference_python: str | None = None) -> dict[str, Any]:
     runs = {"numpy-baseline": lambda: _baseline(model, windows), "static": lambda: static.embed(texts)}
     for name, encoder in models.items():
         for backend, key in zip(BACKENDS, _keys(name), strict=True):
-            twin = encoder.using(backend)
-            twin.embed(["warm up"])  # subtle: ONNX Runtime's session is built before the clock starts
+            twin = encoder.using(backend, "fp32")
+            twin.embed_windows(["warm up"])  # subtle: ONNX Runtime's session is built before the clock starts
             runs[key] = functools.partial(_embed_windows, twin, texts)
+        if encoder.int8_allowed:
+            int8 = encoder.using("onnxruntime", "int8")
+            started = time.perf_counter()
+            int8.embed_windows(["warm up"])  # quantising is timed apart: once per process
+            results[f"{_keys(name)[1]}-int8-load_s"] = round(time.perf_counter() - started, 2)
+            runs[f"{_keys(name)[1]}-int8"] = functools.partial(_embed_windows, int8, texts)
+    tokenising = time.perf_counter()
+    model.window_ids(texts)
+    results["tokenise_s"] = round(time.perf_counter() - tokenising, 3)
     vectors: dict[str, np.ndarray] = {}
     for name, run in runs.items():
         started = time.perf_counter()
         vectors[name] = run()
         seconds = time.perf_counter() - started
-        results[name] = {"passages_per_s": round(sample / seconds, 1), "seconds": round(seconds, 2)}
+        results[name] = {
+            "passages_per_s": round(sample / seconds, 1),
+            "word_pieces_per_s": round(results["word_pieces"] / seconds),
+            "seconds": round(seconds, 2),
+        }
     # same model, same windows: the vectors must agree
     results["numpy"]["min_cosine_to_baseline"] = _min_cosine(vectors["numpy"], vectors["numpy-baseline"])
     for name in models:
         plain, onnx = _keys(name)
         results[onnx]["speedup_over_numpy"] = round(results[plain]["seconds"] / results[onnx]["seconds"], 2)
         results[onnx]["min_cosine_to_numpy"] = _min_cosine(vectors[onnx], vectors[plain])
+        if f"{onnx}-int8" in vectors:
+            int8 = results[f"{onnx}-int8"]
+            int8["speedup_over_fp32"] = round(results[onnx]["seconds"] / int8["seconds"], 2)
+            int8["speedup_over_numpy"] = round(results[plain]["seconds"] / int8["seconds"], 2)
+            int8["min_cosine_to_fp32"] = _min_cosine(vectors[f"{onnx}-int8"], vectors[onnx])
+            int8["mean_cosine_to_fp32"] = round(float(np.mean(np.sum(vectors[f"{onnx}-int8"] * vectors[onnx], 1))), 6)
         if reference_python:
             ours = {backend: vectors[key] for backend, key in zip(BACKENDS, _keys(name), strict=True)}
             results[f"{name}-reference"] = _reference(reference_python, models[name], texts, sample, ours)
@@ -482,6 +527,12 @@ def main() -> None:
     parser.add_argument("parts", nargs="*", default=["quality", "speed", "scale"])
     parser.add_argument("--models", default=DEFAULT_MODELS, help="Models for quality (and scale, when named).")
     parser.add_argument("--scale", default="100000", help="Comma-separated passage counts for the scale test.")
+    parser.add_argument(
+        "--precisions",
+        default="auto",
+        help="quality: comma-separated passage precisions (auto, int8, fp32), each in its own workspace, "
+        "with recall@10 per set side by side (fp32,int8 measures what int8 costs).",
+    )
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--sample", type=int, default=256)
     parser.add_argument(
@@ -496,7 +547,10 @@ def main() -> None:
     WORK.mkdir(parents=True, exist_ok=True)
     results: dict[str, Any] = {}
     if "quality" in args.parts:
-        results["quality"] = [quality(m) for m in args.models.split(",")]
+        precisions = args.precisions.split(",")
+        results["quality"] = [quality(m, p) for m in args.models.split(",") for p in precisions]
+        if len(precisions) > 1:
+            results["precision_recall"] = precision_recall(results["quality"], precisions)
     if "boilerplate" in args.parts:
         results["boilerplate"] = boilerplate(DEFAULT_MODEL)
     if "speed" in args.parts:
@@ -512,7 +566,7 @@ def _merged(results: dict[str, Any]) -> dict[str, Any]:
     """Parts not run this time keep their previous numbers; runs of one part merge by model or size."""
     path = OUT / "semantic.json"
     old = json.loads(path.read_text()) if path.exists() else {}
-    merged = {k: old[k] for k in ("quality", "boilerplate", "speed", "scale") if k in old}
+    merged = {k: old[k] for k in ("quality", "precision_recall", "boilerplate", "speed", "scale") if k in old}
     for part, value in results.items():
         if isinstance(value, list):
             new = {_key(part, v) for v in value}
@@ -525,7 +579,7 @@ def _merged(results: dict[str, Any]) -> dict[str, Any]:
 def _key(part: str, entry: dict[str, Any]) -> tuple[Any, ...]:
     """A quality entry is one model's; a scale entry one model at one size."""
     if part == "quality":
-        return (entry["model"],)
+        return (entry["model"], entry.get("precision", "auto"))
     return (entry["passages"], entry.get("model", DEFAULT_MODEL))
 
 

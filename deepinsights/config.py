@@ -116,6 +116,13 @@ EMBEDDING_BACKEND = Setting(
     "What runs the built-in embedding models' layers: onnxruntime (about twice as fast), numpy, or auto "
     "(onnxruntime when it can be imported, else numpy).",
 )
+EMBEDDING_PRECISION = Setting(
+    "embedding_precision",
+    "auto",
+    "Precision of the built-in models' layers in ONNX Runtime when passages are indexed: int8 (about 2.5 times "
+    "as fast), fp32, or auto (int8 for all-MiniLM-L6-v2; fp32 for all-mpnet-base-v2, whose vectors int8 moves "
+    "too far). Queries are always embedded in fp32.",
+)
 SPEECH_MODEL = Setting(
     "speech_model",
     "base",
@@ -149,6 +156,7 @@ SETTINGS = (
     MODEL,
     EMBEDDING_MODEL,
     EMBEDDING_BACKEND,
+    EMBEDDING_PRECISION,
     USER_PATH,
     MAX_FETCH_BYTES,
     MAX_MEDIA_BYTES,

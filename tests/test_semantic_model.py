@@ -14,7 +14,15 @@ import pytest
 from deepinsights.errors import EmbeddingError
 from deepinsights.semantic import model as model_module
 from deepinsights.semantic import static
-from deepinsights.semantic.model import Encoder, MiniLM, choose_backend, model_dir, one_blas_thread, verify_weights
+from deepinsights.semantic.model import (
+    Encoder,
+    MiniLM,
+    choose_backend,
+    choose_precision,
+    model_dir,
+    one_blas_thread,
+    verify_weights,
+)
 
 BACKENDS = ("onnxruntime", "numpy")
 
@@ -88,8 +96,8 @@ def test_hostile_text_gives_a_unit_vector(minilm, text):
 
 
 def lowest_cosine(encoder: Encoder, embed: Callable[[Encoder], np.ndarray]) -> float:
-    """The lowest cosine between the rows ``embed`` gets from the encoder on ONNX Runtime and on numpy."""
-    onnx, plain = (embed(encoder.using(backend)) for backend in BACKENDS)
+    """The lowest cosine between the rows ``embed`` gets from the encoder on ONNX Runtime and on numpy (float32)."""
+    onnx, plain = (embed(encoder.using(backend, "fp32")) for backend in BACKENDS)
     return float(np.min(np.sum(onnx * plain, axis=1)))
 
 
@@ -119,6 +127,32 @@ def test_onnxruntime_runs_the_layers_unless_numpy_is_asked_for(loaded, monkeypat
     assert np.array_equal(forced.embed(texts), loaded.using("numpy").embed(texts))
     assert not np.array_equal(forced.embed(texts), loaded.using("onnxruntime").embed(texts))
     assert MiniLM(backend="onnxruntime").backend == "onnxruntime"  # the argument wins over the setting
+
+
+def test_passages_run_in_int8_close_to_float32_and_queries_stay_float32(loaded):
+    int8, fp32 = loaded.using("onnxruntime", "auto"), loaded.using("onnxruntime", "fp32")
+    assert int8.passages_int8 and not fp32.passages_int8
+    quantised, exact = (np.vstack(encoder.embed_windows(LONG_TEXTS)) for encoder in (int8, fp32))
+    cosines = np.sum(quantised * exact, axis=1)
+    assert not np.allclose(quantised, exact, atol=1e-4)  # it is another computation
+    assert cosines.min() >= 0.95 and cosines.mean() >= 0.98  # bench/bench_semantic.py measures recall with it
+    assert np.array_equal(int8.embed(LONG_TEXTS), fp32.embed(LONG_TEXTS))  # a query is never quantised
+    assert int8.layer_stack(int8=True) is int8.layer_stack(int8=True)  # quantised once per process
+
+
+def test_precision_follows_the_setting_and_the_model(loaded, monkeypatch):
+    assert not loaded.using("numpy", "int8").passages_int8  # numpy has no int8 layers
+    monkeypatch.setenv("DEEPINSIGHTS_EMBEDDING_PRECISION", "fp32")
+    assert not MiniLM().passages_int8
+    monkeypatch.setenv("DEEPINSIGHTS_EMBEDDING_PRECISION", "bf16")
+    with pytest.raises(EmbeddingError, match="Unknown embedding precision 'bf16'.*auto, int8, fp32"):
+        MiniLM()
+    monkeypatch.delenv("DEEPINSIGHTS_EMBEDDING_PRECISION")
+    strict = loaded.using("onnxruntime")
+    strict.int8_allowed = False  # as all-mpnet-base-v2 says of itself
+    assert not choose_precision(strict, "auto")
+    with pytest.raises(EmbeddingError, match="is not run in int8"):
+        choose_precision(strict, "int8")
 
 
 def test_without_onnxruntime_auto_falls_back_and_asking_for_it_names_the_install(monkeypatch):

@@ -158,6 +158,7 @@ class MPNet(Encoder):
     eps = 1e-5
     max_tokens = 384
     start_token, end_token, pad_id = "<s>", "</s>", 1
+    int8_allowed = False  # subtle: its activation outliers moved int8 vectors to a mean cosine of 0.77-0.90
 
     def __init__(self, folder: Path | None = None, *, verify: bool = True, backend: str | None = None) -> None:
         sha256 = WEIGHTS_SHA256 if verify else None
