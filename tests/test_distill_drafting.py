@@ -18,7 +18,6 @@ from deepinsights.distill import distill, draft_profile
 from deepinsights.distill.drafting import draft_candidates, jobs
 from deepinsights.models import Document, ImportReport
 
-from . import llm_test_models
 from .test_distill_topics import VISION, corpus_documents
 
 BOB = "Bob believes that gardens are the best teachers of patience and of care."
@@ -49,10 +48,8 @@ def reply(**fields):
     return json.dumps(fields)
 
 
-def test_only_verified_own_word_quotes_from_two_documents_survive(corpus):
-    llm_test_models.install()
-    model = llm_test_models.SCRIPTED
-    model.replies.clear()
+def test_only_verified_own_word_quotes_from_two_documents_survive(corpus, scripted):
+    model = scripted
     report = distill(corpus, "ada", check_robustness=False)
     keys = [job.key for job in jobs(report.findings, "Ada", topics=2)]
     assert keys[2:] == [f"tension:{keys[0][6:]}-{keys[1][6:]}", "aesthetic", "generating_function"]
@@ -79,10 +76,8 @@ def test_only_verified_own_word_quotes_from_two_documents_survive(corpus):
     assert profile.generating_function.phases == ["small", "run"]
 
 
-def test_a_tension_needs_a_quote_on_each_side_and_bad_replies_are_counted(corpus, tmp_path):
-    llm_test_models.install()
-    model = llm_test_models.SCRIPTED
-    model.replies.clear()
+def test_a_tension_needs_a_quote_on_each_side_and_bad_replies_are_counted(corpus, scripted, tmp_path):
+    model = scripted
     report = distill(corpus, "ada", check_robustness=False)
     one_sided = reply(title="One side", statement="t", side_a=[VISION[0], VISION[3]], side_b=[])
     model.enqueue("not json", reply(title="No quotes", statement="s", quotes=[]), one_sided, "", "")
@@ -99,10 +94,8 @@ def test_a_tension_needs_a_quote_on_each_side_and_bad_replies_are_counted(corpus
     assert len(model.prompts) == asked and again.reasons() == drafted.reasons()  # answers come from the cache
 
 
-def test_cli_distill_with_the_scripted_model_reports_what_was_dropped(corpus, db, run):
-    llm_test_models.install()
-    llm_test_models.SCRIPTED.replies.clear()
-    llm_test_models.SCRIPTED.enqueue(*["no json"] * 5)
+def test_cli_distill_with_the_scripted_model_reports_what_was_dropped(corpus, db, run, scripted):
+    scripted.enqueue(*["no json"] * 5)
     result = run("distill", "ada", "-m", "scripted-test", "--topics", "2", "--db", db, "--json")
     assert result.exit_code == 0, result.output
     drafted = json.loads(result.stdout)["drafted"]
