@@ -144,6 +144,12 @@ LLAMA_THREADS = Setting("llama_threads", "0", "CPU threads for the installed loc
 LOAD_PLUGINS = Setting(
     "load_plugins", "*", "Plugins to load: `*` for every installed one, else a comma-separated list of names."
 )
+PROGRESS_EVERY = Setting(
+    "progress_every",
+    "5",
+    "Seconds between the progress lines of a long step (indexing, importing, distilling) when stderr is no "
+    "terminal, such as a log file.",
+)
 PG_BIN = Setting(
     "pg_bin",
     "",
@@ -172,6 +178,7 @@ SETTINGS = (
     LLAMA_THREADS,
     LOAD_PLUGINS,
     PG_BIN,
+    PROGRESS_EVERY,
     SPEECH_MODEL,
     SPEECH_LANGUAGE,
 )

@@ -15,9 +15,17 @@ migrations = Migrations("deepinsights")
 # it cannot be migrated) as well as writable. m006 is a write-buffer setting; m007 is a no-op here;
 # m008 adds a column that only writing reads (and ``db copy``, which asks for it: ``Store.unmigrated``);
 # m009 changes how the index is declared for Datasette, not what it holds; m010's own-words
-# columns are read only by distill, which opens the workspace writable (migrating it).
+# columns are read only by distill, which opens the workspace writable (migrating it); m011's lease
+# is read by the page only where it exists (``semantic.lease``).
 READ_COMPATIBLE = frozenset(
-    {"m006_fts_hashsize", "m007_fold_diacritics", "m008_document_identity", "m009_datasette_fts", "m010_own_words"}
+    {
+        "m006_fts_hashsize",
+        "m007_fold_diacritics",
+        "m008_document_identity",
+        "m009_datasette_fts",
+        "m010_own_words",
+        "m011_index_lease",
+    }
 )
 
 
@@ -258,5 +266,33 @@ def m010_own_words(db: Database) -> None:
         UPDATE documents SET others = json_array(json_array(0, length(text), 'repost'))
             WHERE kind = 'repost' AND length(text) > 0;
         UPDATE passages SET own = 0 WHERE document_id IN (SELECT id FROM documents WHERE kind = 'repost');
+        """
+    )
+
+
+@migrations()
+def m011_index_lease(db: Database) -> None:
+    """Who is computing passage vectors now (``semantic.lease``): one row while a process holds it.
+
+    ``host``, ``pid`` and ``pid_started`` (the process's start time, so a reused pid is not
+    taken for the holder) let a process on the same machine see at once that the holder died,
+    even by ``kill -9``; ``heartbeat_at`` (Unix seconds) ages a holder on another machine out.
+    ``scope`` is ``all`` (``insights index``) or ``import`` (an import embedding only its own
+    passages); ``done``/``total`` are its progress, for the page.
+    """
+    db.executescript(
+        """
+        CREATE TABLE index_lease (
+            name TEXT PRIMARY KEY,
+            holder TEXT NOT NULL,
+            scope TEXT NOT NULL,
+            host TEXT NOT NULL,
+            pid INTEGER NOT NULL,
+            pid_started TEXT NOT NULL,
+            acquired_at REAL NOT NULL,
+            heartbeat_at REAL NOT NULL,
+            done INTEGER NOT NULL DEFAULT 0,
+            total INTEGER NOT NULL DEFAULT 0
+        );
         """
     )

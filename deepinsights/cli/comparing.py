@@ -15,6 +15,7 @@ from ..errors import ProfileError
 from ..profile import load_profile
 from ..workspace import Db
 from .common import choose_model, db_option, echo_data, echo_json, errors_as_messages, model_option, open_store, shown
+from .progress import progress
 
 err = Console(stderr=True)
 out = Console(highlight=False, soft_wrap=True)
@@ -51,11 +52,12 @@ def compare_(
     """
     folder = workspace.folder(db_path)
     with open_store(db_path) as store, errors_as_messages():
-        comparison = compare(store, _identity(a, db_path), _identity(b, db_path), progress=_embedding_progress)
+        with progress(err, "embedding passages", "passages", quiet=as_json) as tick:
+            comparison = compare(store, _identity(a, db_path), _identity(b, db_path), progress=tick)
         if model_name:
             model = choose_model(model_name)
-            progress = lambda label: err.print(f"[dim]labelling: {shown(label)}[/]")  # noqa: E731
-            add_positions(store, comparison, model, limit=positions, progress=progress)
+            labelling = lambda label: err.print(f"[dim]labelling: {shown(label)}[/]")  # noqa: E731
+            add_positions(store, comparison, model, limit=positions, progress=labelling)
         data = comparison.as_dict()
     with errors_as_messages():
         path = saved.write_json(saved.comparison_path(folder, a, b), data)
@@ -75,11 +77,6 @@ def _identity(slug: str, db_path: Db) -> Identity:
     except ProfileError:
         return Identity(slug, slug)
     return Identity(slug, identity.name, frozenset({identity.name}), frozenset(identity.handles))
-
-
-def _embedding_progress(done: int, total: int) -> None:
-    if done == 0 or done == total:
-        err.print(f"[dim]embedding passages: {done:,}/{total:,}[/]")
 
 
 def _print(comparison: Comparison, data: dict[str, Any]) -> None:

@@ -19,9 +19,12 @@ from ..importers.exclude import compile_patterns
 from ..models import ImportReport
 from ..moments import clock
 from ..semantic import build_index, indexed_model
+from ..semantic.index import pending_passages
+from ..semantic.lease import Holder
 from ..store import Store
 from ..workspace import Db
 from .common import db_option, echo_json, errors_as_messages, json_option, open_store, shown
+from .progress import progress
 
 err = Console(stderr=True)
 out = Console(highlight=False, soft_wrap=True)
@@ -85,21 +88,24 @@ def import_(sources: tuple[str, ...], db_path: Db, as_json: bool, strict: bool, 
     from ..ingest import run_import  # subtle: here, so that search and stats do not load httpx and the pipeline
 
     options = ImportOptions(**fields)
-    with open_store(db_path) as store, _progress(as_json) as progress:
-        task = progress.add_task("importing", total=None)
+    with open_store(db_path) as store:
+        with _progress(as_json) as bar, progress(err, "importing", "items", quiet=as_json or err.is_terminal) as log:
+            task = bar.add_task("importing", total=None)
 
-        def tick(label: str, n: int) -> None:
-            progress.update(task, advance=n, description=shown(Path(label).name))
+            def tick(label: str, n: int) -> None:
+                bar.update(task, advance=n, description=shown(Path(label).name))
+                log(int(bar.tasks[0].completed), None)
 
-        with errors_as_messages():
-            report = run_import(
-                store, list(sources), options, progress=tick, strict=strict, audio_progress=_audio_bar(progress)
-            )
-        _update_vectors(store, report, progress)
+            with errors_as_messages():
+                report = run_import(
+                    store, list(sources), options, progress=tick, strict=strict, audio_progress=_audio_bar(bar)
+                )
+        vectors = _update_vectors(store, report, as_json)
     if as_json:
-        echo_json(report.as_dict())
+        echo_json({**report.as_dict(), "vectors": vectors})
     else:
         _print_report(report)
+        _print_vectors(vectors)
 
 
 def _checked_globs(value: tuple[str, ...]) -> tuple[str, ...]:
@@ -117,20 +123,44 @@ def _checked_template(value: str | None) -> str | None:
         raise click.BadParameter(str(ex).removeprefix(f"--url-template {value!r}: ")) from None
 
 
-def _update_vectors(store: Store, report: ImportReport, progress: Progress) -> None:
-    """Keep semantic search current: embed the new passages when the workspace has vectors."""
+def _update_vectors(store: Store, report: ImportReport, quiet: bool) -> dict[str, Any] | None:
+    """Keep semantic search current: embed this import's new passages when the workspace has vectors.
+
+    Only the passages this import wrote: older ones still waiting (an interrupted index) stay
+    for ``insights index``, and are counted as ``pending``. When ``insights index`` runs in
+    another process, nothing is embedded here: that process embeds these passages too.
+    """
     model = indexed_model(store)
-    if not model or not (report.added or report.updated):
+    if not model:
+        return None
+    done: dict[str, Any] = {"embedded": 0, "busy": None, "error": None}
+    if report.added or report.updated:
+        try:
+            with progress(err, "embedding new passages", "passages", quiet=quiet) as tick:
+                index = build_index(store, model, progress=tick, import_id=report.import_id)
+            done.update(embedded=index.embedded + index.reused, busy=index.busy)
+        except EmbeddingError as ex:
+            done["error"] = str(ex)
+    return {**done, "pending": pending_passages(store)}
+
+
+def _print_vectors(vectors: dict[str, Any] | None) -> None:
+    if vectors is None:
         return
-    task = progress.add_task("embedding", total=None)
-
-    def tick(done: int, total: int) -> None:
-        progress.update(task, completed=done, total=total)
-
-    try:
-        build_index(store, model, progress=tick)
-    except EmbeddingError as ex:
-        err.print(f"[yellow]{shown(str(ex))}[/] Semantic search misses the new passages until 'insights index' runs.")
+    if vectors["error"]:
+        err.print(
+            f"[yellow]{shown(vectors['error'])}[/] Semantic search misses the new passages until 'insights index' runs."
+        )
+    elif vectors["busy"]:
+        who = Holder(**vectors["busy"]).describe()
+        err.print(f"Vectors: {shown(who)} is computing vectors; it embeds the new passages too.")
+    elif vectors["embedded"]:
+        err.print(f"Vectors: {vectors['embedded']:,} new passages embedded for semantic search.")
+    if vectors["pending"] and not vectors["busy"]:
+        err.print(
+            f"{vectors['pending']:,} passages have no vector yet (found by their words only): "
+            "run 'insights index' (or 'insights index --background') to embed them."
+        )
 
 
 def _audio_bar(progress: Progress) -> Callable[[str, float, float | None], None]:

@@ -15,6 +15,7 @@ from ..errors import DeepInsightsError, ProfileError
 from ..profile import dump_profile, load_profile
 from ..workspace import Db
 from .common import choose_model, db_option, echo_json, errors_as_messages, json_option, model_option, open_store, shown
+from .progress import progress
 
 err = Console(stderr=True)
 out = Console(highlight=False, soft_wrap=True)
@@ -65,7 +66,8 @@ def distill_(
     path = out or workspace.folder(db_path) / "profiles" / f"{slug}-draft.yaml"
     with open_store(db_path) as store, errors_as_messages():
         own_names, handles = _identity(slug, db_path)
-        report = distill(store, slug, since=since, until=until, handles=handles, names=own_names)
+        with progress(err, "embedding passages", "passages", quiet=as_json) as tick:
+            report = distill(store, slug, since=since, until=until, handles=handles, names=own_names, progress=tick)
         if not report.passages:
             raise DeepInsightsError(
                 f"No passages of '{slug}' in {store.path}: import some first (insights import PATH --thinker {slug})"

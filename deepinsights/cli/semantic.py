@@ -3,19 +3,23 @@ and install-embedding (the offline model; attached to the ``models`` group)."""
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from .. import config
+from .. import config, workspace
 from ..search import hit_dict
 from ..semantic import DEFAULT_MODEL, build_index, install_embedding_model, similar
 from ..semantic.install import INSTALLABLE, pip_command
+from ..semantic.lease import Holder
 from ..workspace import Db
 from .common import db_option, echo_json, errors_as_messages, json_option, marked, open_store, shown
+from .progress import progress
 
 F = TypeVar("F", bound=Callable[..., Any])
 err = Console(stderr=True)
@@ -39,26 +43,37 @@ def embedding_model_option(func: F) -> F:
 @click.command(name="index")
 @embedding_model_option
 @click.option("--rebuild", is_flag=True, help="Drop all vectors and embed everything again (to switch models).")
+@click.option(
+    "--background",
+    is_flag=True,
+    help="Run in a separate process and return at once; it writes its progress to a log beside the workspace.",
+)
 @db_option
 @json_option
-def index_(model: str | None, rebuild: bool, db_path: Db, as_json: bool) -> None:
+def index_(model: str | None, rebuild: bool, background: bool, db_path: Db, as_json: bool) -> None:
     """Compute passage vectors for semantic and hybrid search (only new or changed passages).
 
-    Safe to interrupt: finished batches are kept and the next run resumes. The vector
-    index is stored in the workspace and a .usearch file beside it.
+    Safe to interrupt: finished batches are kept and the next run resumes. One process
+    embeds at a time (a lease in the workspace, freed when its holder dies, even by kill -9):
+    a second run waits for the first, then embeds only what is left. Search keeps working
+    meanwhile; passages not yet embedded are found by their words. The vector index is
+    stored in the workspace and a .usearch file beside it.
 
     \b
     Example usage:
         insights index
+        insights index --background
         insights index --embedding-model all-MiniLM-L6-v2-static --rebuild
     """
-    with open_store(db_path) as store, errors_as_messages(), _bar(as_json) as bar:
-        task = bar.add_task("embedding", total=None)
-
-        def tick(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        report = build_index(store, model, rebuild=rebuild, progress=tick)
+    if background:
+        _index_in_background(db_path, model, rebuild, as_json)
+        return
+    with (
+        open_store(db_path) as store,
+        errors_as_messages(),
+        progress(err, "embedding", "passages", quiet=as_json) as tick,
+    ):
+        report = build_index(store, model, rebuild=rebuild, progress=tick, waiting=None if as_json else _waiting)
     if as_json:
         echo_json(report.as_dict())
         return
@@ -68,16 +83,32 @@ def index_(model: str | None, rebuild: bool, db_path: Db, as_json: bool) -> None
     )
 
 
-def _bar(quiet: bool) -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=err,
-        transient=True,
-        disable=quiet or not err.is_terminal,
-    )
+def _waiting(holder: Holder) -> None:
+    err.print(f"[dim]Waiting for {shown(holder.describe())} to finish; then only what is left is embedded.[/]")
+
+
+def _index_in_background(db_path: Db, model: str | None, rebuild: bool, as_json: bool) -> None:
+    """Start ``insights index`` as its own process in its own session (closing the terminal does not stop it).
+
+    subtle: ``posix_spawn``, not ``subprocess.Popen``: nothing here waits for the child, and a
+    Popen dropped while its child runs warns (ResourceWarning).
+    """
+    log = Path("insights-index.log") if workspace.is_url(db_path) else Path(f"{db_path}.index.log")
+    command = [sys.executable, "-m", "deepinsights", "index", "--db", str(db_path)]
+    command += ["--embedding-model", model] if model else []
+    command += ["--rebuild"] if rebuild else []
+    sink = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        actions: list[tuple[Any, ...]] = [(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0)]
+        actions += [(os.POSIX_SPAWN_DUP2, sink, 1), (os.POSIX_SPAWN_DUP2, sink, 2)]
+        pid = os.posix_spawn(sys.executable, command, os.environ, file_actions=actions, setsid=True)
+    finally:
+        os.close(sink)
+    if as_json:
+        echo_json({"pid": pid, "log": str(log)})
+        return
+    click.echo(f"Indexing in the background (process {pid}); progress in {log}.")
+    click.echo("Search works meanwhile: passages not yet embedded are found by their words.")
 
 
 @click.command(name="similar")

@@ -173,14 +173,40 @@ MIGRATIONS: list[tuple[str, str]] = [
         UPDATE passages SET own = 0 FROM documents d WHERE d.id = passages.document_id AND d.kind = 'repost';
         """,
     ),
+    # Who is computing passage vectors now, as SQLite's m011 (semantic.lease).
+    (
+        "m011_index_lease",
+        """
+        CREATE TABLE index_lease (
+            name TEXT COLLATE "C" PRIMARY KEY,
+            holder TEXT NOT NULL,
+            scope TEXT NOT NULL,
+            host TEXT NOT NULL,
+            pid BIGINT NOT NULL,
+            pid_started TEXT NOT NULL,
+            acquired_at DOUBLE PRECISION NOT NULL,
+            heartbeat_at DOUBLE PRECISION NOT NULL,
+            done BIGINT NOT NULL DEFAULT 0,
+            total BIGINT NOT NULL DEFAULT 0
+        );
+        """,
+    ),
 ]
 
 
 # Migrations that reading does not need (both record nothing here): see deepinsights.migrations.
 # m007 is not one: a query is folded, so passages indexed unfolded would not match it.
-# m010's own-words columns are read only by distill, which opens the workspace writable (migrating it).
+# m010's own-words columns are read only by distill, which opens the workspace writable (migrating it);
+# m011's lease is read by the page only where it exists.
 READ_COMPATIBLE = frozenset(
-    {"m005_fts_prefix_3", "m006_fts_hashsize", "m008_document_identity", "m009_datasette_fts", "m010_own_words"}
+    {
+        "m005_fts_prefix_3",
+        "m006_fts_hashsize",
+        "m008_document_identity",
+        "m009_datasette_fts",
+        "m010_own_words",
+        "m011_index_lease",
+    }
 )
 
 

@@ -28,7 +28,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,7 @@ from numpy.typing import NDArray
 from ..backend_sql import is_postgres
 from ..errors import EmbeddingError
 from ..store import Store
+from . import lease
 from .model import Vectors, normalize
 from .registry import Embedder, canonical_name, get_embedder
 
@@ -63,9 +64,17 @@ class IndexReport:
     empty: int = 0
     removed: int = 0
     seconds: float = 0.0
+    busy: dict[str, Any] | None = None  # another process held the lease: who, and how far it had got
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
+
+    def merge(self, other: IndexReport) -> None:
+        """Add a later run's counts (the catch-up run after letting go of the lease)."""
+        for name in ("embedded", "reused", "empty", "removed"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.total = max(self.total, other.total)
+        self.seconds = round(self.seconds + other.seconds, 3)
 
 
 def model_input(title: str | None, text: str) -> str:
@@ -109,41 +118,114 @@ def check_model(store: Store, model: str) -> None:
 
 
 def build_index(
-    store: Store, model: str | None = None, *, rebuild: bool = False, progress: IndexProgress | None = None
+    store: Store,
+    model: str | None = None,
+    *,
+    rebuild: bool = False,
+    progress: IndexProgress | None = None,
+    import_id: int | None = None,
+    waiting: Callable[[lease.Holder], None] | None = None,
 ) -> IndexReport:
     """``index_passages`` with the named model, checked against the workspace before it is loaded."""
     _require_vector_search(store)
     if not rebuild:
         check_model(store, canonical_name(model))
-    return index_passages(store, get_embedder(model), rebuild=rebuild, progress=progress)
+    found = lease.holder(store)
+    if found is not None and not _waits_for(found, import_id):  # subtle: before loading a model it would not use
+        return IndexReport(model=canonical_name(model), busy=found.as_dict())
+    embedder = get_embedder(model)
+    return index_passages(store, embedder, rebuild=rebuild, progress=progress, import_id=import_id, waiting=waiting)
 
 
 def index_passages(
-    store: Store, embedder: Embedder, *, rebuild: bool = False, progress: IndexProgress | None = None
+    store: Store,
+    embedder: Embedder,
+    *,
+    rebuild: bool = False,
+    progress: IndexProgress | None = None,
+    import_id: int | None = None,
+    waiting: Callable[[lease.Holder], None] | None = None,
 ) -> IndexReport:
     """Embed every passage that has no current vector; return what was done.
 
     Idempotent: a second run embeds nothing. ``rebuild=True`` drops all vectors first (the
     way to switch models). Each batch of ``BATCH`` passages is its own transaction, so an
     interrupted run keeps its finished batches and the next run resumes after them.
+    ``import_id``: only the passages of the documents that import wrote (what an import
+    embeds itself; the rest stays for ``insights index``).
+
+    Single-flight: the run holds the workspace's lease (``semantic.lease``) while it embeds,
+    and plans what to embed only once it holds it, so no passage is embedded twice. A run
+    for everything waits for a holder (``waiting`` is told whom), then embeds what is left.
+    An import's run does not wait for a run for everything: that one looks again before it
+    lets go, so it embeds the import's passages too; ``busy`` then names it.
     """
     started = time.monotonic()
     _require_vector_search(store)
     if not rebuild:
         check_model(store, embedder.name)
     report = IndexReport(model=embedder.name)
-    _start(store, embedder, rebuild)
-    todo, report.unchanged = _plan(store)
-    report.total = len(todo) + report.unchanged
-    spare = _take_orphans(store, report)
-    for done in range(0, len(todo), BATCH):
-        _write_batch(store, embedder, todo[done : done + BATCH], spare, report)
-        if progress:
-            progress(min(done + BATCH, len(todo)), len(todo))
-    if todo or report.removed or rebuild or is_postgres(store):  # PostgreSQL: also after 'db copy' wrote vectors
-        open_vector_index(store, embedder.name).sync()
-    report.seconds = round(time.monotonic() - started, 3)
+    scope = "all" if import_id is None else "import"
+    held = lease.take(store, scope, wait_for=lambda h: _waits_for(h, import_id), waiting=waiting)
+    if isinstance(held, lease.Holder):
+        report.busy = held.as_dict()
+        return report
+    try:
+        with held:
+            _embed_all(store, embedder, report, held, rebuild=rebuild, import_id=import_id, progress=progress)
+    finally:
+        report.seconds = round(time.monotonic() - started, 3)
+    if import_id is None and _plan(store)[0]:  # subtle: imported after its last plan, before it let go
+        report.merge(index_passages(store, embedder, progress=progress, waiting=waiting))
     return report
+
+
+def _waits_for(holder: lease.Holder, import_id: int | None) -> bool:
+    """Whether a run waits for ``holder``: an import's run not for a run over everything (which embeds its passages)."""
+    return import_id is None or holder.scope != "all"
+
+
+def _embed_all(
+    store: Store,
+    embedder: Embedder,
+    report: IndexReport,
+    held: lease.Lease,
+    *,
+    rebuild: bool,
+    import_id: int | None,
+    progress: IndexProgress | None,
+) -> None:
+    """Plan, embed and write until nothing is left (once for an import's passages), then sync the ANN index."""
+    _start(store, embedder, rebuild)
+    spare = _take_orphans(store, report)
+    while True:
+        todo, unchanged, known = _plan(store, import_id)
+        report.unchanged = report.unchanged or unchanged
+        report.total = max(report.total, len(todo) + unchanged)
+        known.spare = spare
+        for done in range(0, len(todo), BATCH):
+            _write_batch(store, embedder, todo[done : done + BATCH], known, report)
+            held.renew(min(done + BATCH, len(todo)), len(todo))
+            if progress:
+                progress(min(done + BATCH, len(todo)), len(todo))
+        if not todo or import_id is not None:
+            break
+    if report.embedded or report.reused or report.removed or rebuild or is_postgres(store):
+        open_vector_index(store, embedder.name).sync()  # PostgreSQL: also after 'db copy' wrote vectors
+
+
+def _busy(store: Store) -> dict[str, Any] | None:
+    found = lease.holder(store)
+    return found.as_dict() if found else None
+
+
+def pending_passages(store: Store) -> int:
+    """Passages with no vector yet (imported since the last index run); 0 when the workspace has no vectors."""
+    if indexed_model(store) is None:
+        return 0
+    missing = "NOT EXISTS (SELECT 1 FROM passage_vectors v WHERE v.passage_id = p.id)"
+    rows = store.rows(f"SELECT count(*) AS n FROM passages p WHERE {missing}")
+    return int(rows[0]["n"])
 
 
 def _require_vector_search(store: Store) -> None:
@@ -165,21 +247,48 @@ def _start(store: Store, embedder: Embedder, rebuild: bool) -> None:
             store.execute("INSERT INTO vector_meta (key, value) VALUES (?, ?) ON CONFLICT DO NOTHING", (key, value))
 
 
-def _plan(store: Store) -> tuple[list[tuple[int, str]], int]:
-    """(passage id, text hash) of every passage needing a vector, and how many are current."""
+@dataclass
+class _Known:
+    """Vectors that exist for a text already: passages' current ones by text hash, and deleted passages' ones.
+
+    subtle: an exact duplicate (a repost, a licence header, boilerplate) is embedded once and
+    its vector copied; a copy is the same vector, so nothing about search changes.
+    """
+
+    current: dict[str, int] = field(default_factory=dict)  # text hash → a passage whose vector is current
+    spare: dict[str, bytes] = field(default_factory=dict)  # text hash → a deleted passage's vector
+
+    def blob(self, store: Store, digest: str) -> bytes | None:
+        if digest in self.spare:
+            return self.spare[digest]
+        pid = self.current.get(digest)
+        if pid is None:
+            return None
+        rows = store.rows("SELECT vector FROM passage_vectors WHERE passage_id = ?", (pid,))
+        return bytes(rows[0]["vector"]) if rows else None
+
+
+def _plan(store: Store, import_id: int | None = None) -> tuple[list[tuple[int, str]], int, _Known]:
+    """(passage id, text hash) of every passage needing a vector, how many are current, and their vectors.
+
+    ``import_id``: only passages of documents that import wrote need one.
+    """
     todo: list[tuple[int, str]] = []
-    unchanged = 0
+    known = _Known()
     cursor = store.stream(
-        "SELECT p.id, p.title, p.text, v.text_hash FROM passages p "
+        "SELECT p.id, p.title, p.text, v.text_hash, d.import_id FROM passages p "
+        "JOIN documents d ON d.id = p.document_id "
         "LEFT JOIN passage_vectors v ON v.passage_id = p.id ORDER BY p.id"
     )
-    for pid, title, text, old in cursor:
+    unchanged = 0
+    for pid, title, text, old, imported_by in cursor:
         digest = text_hash(model_input(title, text))
         if digest == old:
             unchanged += 1
-        else:
+            known.current.setdefault(digest, pid)
+        elif import_id is None or imported_by == import_id:
             todo.append((pid, digest))
-    return todo, unchanged
+    return todo, unchanged, known
 
 
 def _take_orphans(store: Store, report: IndexReport) -> dict[str, bytes]:
@@ -201,29 +310,33 @@ def _bump(store: Store) -> int:
 
 
 def _write_batch(
-    store: Store, embedder: Embedder, batch: list[tuple[int, str]], spare: dict[str, bytes], report: IndexReport
+    store: Store, embedder: Embedder, batch: list[tuple[int, str]], known: _Known, report: IndexReport
 ) -> None:
+    """Embed one batch (each distinct text once; texts with a vector already reuse it) and write it."""
     texts = _texts(store, [pid for pid, _ in batch])
     blobs: dict[int, bytes] = {}
-    need = []
+    need: dict[str, list[int]] = {}  # text hash → the passages of this batch with that text
     for pid, digest in batch:
         text = texts.get(pid, "")
         if not text.strip():
             blobs[pid] = b""
             report.empty += 1
-        elif digest in spare:
-            blobs[pid] = spare[digest]
+        elif (blob := known.blob(store, digest)) is not None:
+            blobs[pid] = blob
             report.reused += 1
         else:
-            need.append(pid)
+            need.setdefault(digest, []).append(pid)
     if need:
-        for pid, rows in zip(need, embed_passages(embedder, [texts[pid] for pid in need]), strict=True):
-            blobs[pid] = rows.astype(STORED).tobytes()
+        firsts = [pids[0] for pids in need.values()]
+        for pids, rows in zip(need.values(), embed_passages(embedder, [texts[p] for p in firsts]), strict=True):
+            blobs.update(dict.fromkeys(pids, rows.astype(STORED).tobytes()))
         report.embedded += len(need)
+        report.reused += sum(len(pids) - 1 for pids in need.values())
     with store.transaction():
         generation = _bump(store)
         for pid, digest in batch:
             store.execute(_UPSERT_VECTOR, (pid, embedder.name, digest, generation, blobs[pid]))
+    known.current.update({digest: pids[0] for digest, pids in need.items()})
 
 
 _UPSERT_VECTOR = (

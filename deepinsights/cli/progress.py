@@ -1,0 +1,109 @@
+"""Progress of long steps on stderr, with the rate and the time left, in a terminal and in a log.
+
+In a terminal a rich bar shows done/total, the rate and the time left, and disappears when
+the step ends. When stderr is no terminal (a log file, a CI job, ``nohup``), a plain line is
+written every few seconds instead (``$DEEPINSIGHTS_PROGRESS_EVERY``), and a last one when the
+step ends, so a log shows that a long step is alive and when it will end (a step shorter than
+that leaves no line):
+
+    embedding: 2,304 of 8,874 passages (26%), 48.1/s, 2:16 left
+
+``--json`` commands show neither. This module does not measure anything itself: the library
+reports ``(done, total)`` through the callback it is given.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, Task, TextColumn, TimeRemainingColumn
+from rich.text import Text
+
+from .. import config
+from ..moments import clock
+
+Tick = Callable[[int, int | None], None]  # (done, total or None when unknown)
+
+
+class Rate(ProgressColumn):
+    """Items per second (rich's own speed column measures bytes)."""
+
+    def __init__(self, unit: str) -> None:
+        super().__init__()
+        self.unit = unit
+
+    def render(self, task: Task) -> Text:
+        return Text(f"{task.speed:,.1f} {self.unit}/s" if task.speed else "")
+
+
+def bar(console: Console, unit: str, *, quiet: bool = False) -> Progress:
+    """A transient rich bar with done/total, rate and time left (shown only in a terminal)."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        Rate(unit),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+        disable=quiet or not console.is_terminal,
+    )
+
+
+class LogLines:
+    """Progress as a plain line every ``every`` seconds, for stderr that is no terminal."""
+
+    def __init__(self, console: Console, label: str, unit: str, *, every: float | None = None) -> None:
+        self.console, self.label, self.unit = console, label, unit
+        self.every = every if every is not None else float(config.PROGRESS_EVERY.value())
+        self.started = self.last = time.monotonic()
+        self.done: int = 0
+        self.total: int | None = None
+        self.shown_done = -1
+
+    def __call__(self, done: int, total: int | None) -> None:
+        self.done, self.total = done, total
+        now = time.monotonic()
+        if now - self.last >= self.every:
+            self.last = now
+            self._print(now)
+
+    def finish(self) -> None:
+        """The last line, for a step that has shown any (a short step leaves none)."""
+        if self.shown_done >= 0 and self.done != self.shown_done:
+            self._print(time.monotonic())
+
+    def _print(self, now: float) -> None:
+        self.shown_done = self.done
+        self.console.print(f"{self.label}: {line(self.done, self.total, now - self.started, self.unit)}",
+                           markup=False, highlight=False, soft_wrap=True)  # fmt: skip
+
+
+def line(done: int, total: int | None, seconds: float, unit: str) -> str:
+    """``2,304 of 8,874 passages (26%), 48.1/s, 2:16 left`` (without a total: ``2,304 passages, 48.1/s``)."""
+    rate = done / seconds if seconds > 0 else 0.0
+    if total:
+        text = f"{done:,} of {total:,} {unit} ({done * 100 // total}%), {rate:,.1f}/s"
+        if done < total and rate > 0:
+            return f"{text}, {clock((total - done) / rate)} left"
+        return f"{text}, done in {clock(seconds)}" if done >= total else text
+    return f"{done:,} {unit}, {rate:,.1f}/s"
+
+
+@contextmanager
+def progress(console: Console, label: str, unit: str, *, quiet: bool = False) -> Iterator[Tick]:
+    """A ``(done, total)`` callback showing one step's progress: a bar in a terminal, else log lines."""
+    if quiet:
+        yield lambda done, total: None
+        return
+    if not console.is_terminal:
+        lines = LogLines(console, label, unit)
+        yield lines
+        lines.finish()
+        return
+    with bar(console, unit) as shown:
+        task = shown.add_task(label, total=None)
+        yield lambda done, total: shown.update(task, completed=done, total=total)

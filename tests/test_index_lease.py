@@ -1,0 +1,201 @@
+"""Single-flight, incremental indexing: one process embeds at a time, an import embeds only its own passages.
+
+The other processes here are real ones (``python -m deepinsights index``, or a small script
+that takes the lease), and a holder dies by a real SIGKILL. Each test runs on SQLite and on
+PostgreSQL with pgvector (``db`` from tests/test_semantic_search.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from deepinsights.models import Document
+from deepinsights.semantic import lease
+from deepinsights.semantic.index import index_passages, pending_passages
+from deepinsights.workspace import open_store
+
+from . import test_semantic_search as semantic
+from .test_semantic_search import add
+
+db = semantic.db  # fixtures: a PostgreSQL workspace with pgvector, the default embedding model
+embedder = semantic.embedder
+
+HOLD = """
+import sys, time
+from deepinsights.workspace import open_store
+from deepinsights.semantic import lease
+store = open_store(sys.argv[1])
+held = lease.acquire(store, sys.argv[2])
+print("held" if held else "busy", flush=True)
+time.sleep(120)
+"""
+
+
+def doc(i: int, text: str | None = None) -> Document:
+    return Document(
+        source="test",
+        source_id=f"n{i}",
+        kind="note",
+        text=text or f"Note {i}: the {['river', 'kernel', 'garden', 'violin'][i % 4]} changed on day {i}.",
+        thinker="t",
+        title=None,
+        published_at=datetime(2021, 1, 1 + i % 28, tzinfo=UTC),
+    )
+
+
+def vectors(store) -> int:
+    return int(store.rows("SELECT count(*) AS n FROM passage_vectors")[0]["n"])
+
+
+def holder_process(db: str, scope: str = "all") -> subprocess.Popen[str]:
+    """A real second process holding the lease (it sleeps, never releasing, until killed)."""
+    child = subprocess.Popen([sys.executable, "-c", HOLD, db, scope], stdout=subprocess.PIPE, text=True)
+    assert child.stdout is not None and child.stdout.readline().strip() == "held"
+    return child
+
+
+def kill(child: subprocess.Popen[str]) -> None:
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    if child.stdout is not None:
+        child.stdout.close()
+
+
+def insights(*args: str, **kwargs) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "deepinsights", *args], text=True, **kwargs)
+
+
+def test_a_second_process_cannot_take_a_held_lease_and_takes_it_at_once_after_kill_9(store, db):
+    child = holder_process(db)
+    try:
+        found = lease.holder(store)
+        assert found is not None and found.pid == child.pid and found.scope == "all"
+        assert lease.acquire(store) is None
+    finally:
+        kill(child)
+    assert lease.holder(store) is None, "a holder killed with -9 is seen to be gone (pid and start time)"
+    taken = lease.acquire(store)
+    assert taken is not None and lease.holder(store).pid == os.getpid()
+    taken.release()
+    assert lease.holder(store) is None
+
+
+def test_a_reused_pid_is_not_taken_for_the_holder(store):
+    held = lease.acquire(store)
+    assert held is not None
+    with store.transaction():  # as if this pid had belonged to an earlier process that died
+        store.execute("UPDATE index_lease SET pid_started = 'earlier'")
+    assert lease.holder(store) is None
+    assert lease.acquire(store) is not None
+
+
+def test_a_holder_on_another_machine_ages_out_by_its_heartbeat(store):
+    assert lease.acquire(store) is not None
+    with store.transaction():
+        store.execute("UPDATE index_lease SET host = 'elsewhere', heartbeat_at = ?", (time.time() - 30,))
+    assert lease.holder(store) is not None, "a fresh heartbeat from elsewhere is alive"
+    with store.transaction():
+        store.execute("UPDATE index_lease SET heartbeat_at = ?", (time.time() - lease.STALE_S - 1,))
+    assert lease.holder(store) is None
+
+
+def test_index_waits_for_a_holder_and_embeds_everything_after_it_is_killed(store, db, embedder, tmp_path):
+    add(store, *(doc(i) for i in range(40)))
+    child = holder_process(db)
+    log = tmp_path / "index.err"
+    with log.open("w") as sink:
+        waiter = insights("index", "--db", db, stdout=subprocess.PIPE, stderr=sink)
+        try:
+            _wait_for(lambda: "Waiting for process" in log.read_text())
+            assert f"process {child.pid} " in log.read_text() and vectors(store) == 0
+        finally:
+            kill(child)
+        out, _ = waiter.communicate(timeout=300)
+    assert waiter.returncode == 0, log.read_text()
+    assert out.startswith("40 embedded") and vectors(store) == 40
+
+
+def test_two_index_processes_never_embed_the_same_passage(store, db, embedder):
+    add(store, *(doc(i) for i in range(300)))
+    runs = [insights("index", "--db", db, "--json", stdout=subprocess.PIPE) for _ in range(2)]
+    reports = [json.loads(run.communicate(timeout=600)[0]) for run in runs]
+    assert all(run.returncode == 0 for run in runs)
+    assert sum(r["embedded"] + r["reused"] for r in reports) == 300
+    assert vectors(store) == 300
+
+
+def test_passages_imported_while_index_runs_are_embedded_before_it_ends(store, db, embedder):
+    add(store, *(doc(i) for i in range(3)))
+    late = [doc(100 + i) for i in range(2)]
+
+    def import_meanwhile(done, total):
+        if late:
+            other = open_store(db)  # another connection, as another process's import would be
+            add(other, late.pop(), late.pop())
+            other.close()
+
+    report = index_passages(store, embedder, progress=import_meanwhile)
+    assert report.embedded == 5 and vectors(store) == 5 and pending_passages(store) == 0
+
+
+def test_an_import_embeds_only_its_own_passages_and_counts_the_rest(store, db, embedder, run, tmp_path):
+    add(store, doc(0))
+    index_passages(store, embedder)
+    add(store, *(doc(i) for i in range(1, 6)))  # a backlog: imported, never indexed
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "one.md").write_text("# Tides\n\nThe moon pulls the sea twice a day.\n")
+    result = run("import", str(notes), "--thinker", "t", "--db", db)
+    assert "Vectors: 1 new passages embedded" in result.output
+    assert "5 passages have no vector yet" in result.output and "insights index" in result.output
+    assert vectors(store) == 2 and pending_passages(store) == 5
+
+
+def test_an_import_leaves_its_passages_to_a_running_index(store, db, embedder, run, tmp_path):
+    add(store, doc(0))
+    index_passages(store, embedder)
+    child = holder_process(db)
+    try:
+        notes = tmp_path / "notes"
+        notes.mkdir()
+        (notes / "one.md").write_text("# Tides\n\nThe moon pulls the sea twice a day.\n")
+        result = run("import", str(notes), "--thinker", "t", "--db", db, "--json")
+    finally:
+        kill(child)
+    data = json.loads(result.output)
+    assert data["vectors"]["busy"]["pid"] == child.pid and data["vectors"]["embedded"] == 0
+    assert vectors(store) == 1 and pending_passages(store) == 1
+
+
+@pytest.mark.sqlite_only(reason="the log beside a SQLite file; the PostgreSQL run is the same process")
+def test_index_background_returns_at_once_and_logs_progress(store, db, embedder, run, monkeypatch):
+    add(store, *(doc(i) for i in range(20)))
+    monkeypatch.setenv("DEEPINSIGHTS_PROGRESS_EVERY", "0")
+    result = run("index", "--db", db, "--background", "--json")
+    started = json.loads(result.output)
+    _wait_for(lambda: not Path(f"/proc/{started['pid']}").exists() or _zombie(started["pid"]), timeout=300)
+    os.waitpid(started["pid"], 0)
+    text = Path(started["log"]).read_text()
+    assert "embedding: 20 of 20 passages (100%)" in text and "20 embedded" in text
+    assert vectors(store) == 20
+
+
+def _zombie(pid: int) -> bool:
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return stat[stat.rindex(")") + 2] == "Z"
+
+
+def _wait_for(condition, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
