@@ -228,6 +228,13 @@ def pending_passages(store: Store) -> int:
     return int(rows[0]["n"])
 
 
+def backlog(store: Store) -> dict[str, Any]:
+    """Passages waiting for a vector (``pending``), and how far a process embedding now has got (``indexing``)."""
+    pending = pending_passages(store)
+    found = lease.holder(store) if pending else None
+    return {"pending": pending, "indexing": {"done": found.done, "total": found.total} if found else None}
+
+
 def _require_vector_search(store: Store) -> None:
     """On PostgreSQL: raise EmbeddingError (with the fix) unless the server has pgvector, before anything is written."""
     if is_postgres(store):

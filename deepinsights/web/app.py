@@ -208,6 +208,8 @@ def page_inputs(site: Site, slug: str, profile: Profile) -> page.PageInputs:
     """Measure what the page shows from the corpus (when there is one) and compile the prompt."""
     status = site.corpus.status()
     modes, default = site.corpus.search_modes() if status["available"] else ([], "bm25")
+    if modes:  # the page says how many passages are not yet searchable by meaning
+        status = {**status, **site.corpus.backlog()}
     inputs = page.PageInputs(
         slug=slug,
         home="/" if len(site.profiles.slugs()) > 1 else None,

@@ -37,6 +37,7 @@ from ..models import HIGHLIGHT_END, HIGHLIGHT_START, SearchFilter, SearchHit
 from ..semantic import MODES, default_mode, indexed_model
 from ..semantic.groups import grouped_search
 from ..semantic.hybrid import warm_up
+from ..semantic.index import backlog
 from ..store import Store
 from ..workspace import Db, exists, is_url
 
@@ -66,6 +67,7 @@ class Corpus:
         self._pending: dict[tuple[Any, ...], _Pending] = {}
         self._shared: Any = None  # the PostgreSQL workspace: one PgStore over a connection pool
         self._pool: Any = None
+        self._backlog: tuple[int, dict[str, Any]] | None = None  # (generation, semantic.index.backlog)
         self.warmed = threading.Event()  # set once warm_up has finished, whatever it found
 
     def store(self) -> Store | None:
@@ -166,6 +168,23 @@ class Corpus:
         store = self.store()
         return store.thinkers() if store is not None else []
 
+    def backlog(self) -> dict[str, Any]:
+        """Passages not yet searchable by meaning and the indexing under way (``semantic.index.backlog``).
+
+        Counted once per workspace generation: a count over every passage is too slow for each request.
+        """
+        store = self.store()
+        if store is None:
+            return {"pending": 0, "indexing": None}
+        generation = self.generation()
+        with self._lock:
+            if self._backlog is not None and self._backlog[0] == generation:
+                return self._backlog[1]
+        found = backlog(store)
+        with self._lock:
+            self._backlog = (generation, found)
+        return found
+
     def search_modes(self) -> tuple[list[str], str]:
         """The search modes the page offers and the API's default: all three once the workspace has vectors.
 
@@ -236,6 +255,7 @@ class Corpus:
             "status": grouped.summary(),
             "hits": [{**hit_json(g.best), "more": [hit_json(h) for h in g.more]} for g in grouped.groups],
             "notice": notice,
+            "pending": self.backlog()["pending"] if params.mode != "bm25" else 0,
         }
 
 

@@ -164,6 +164,7 @@
     var text = result.status ? result.status.charAt(0).toUpperCase() + result.status.slice(1) + "." : "";
     if (!result.hits.length) text = "No matches for “" + query + "”.";
     if (result.notice) text += " " + result.notice;
+    if (result.pending) text += " " + plural(result.pending, "passage") + " not yet searchable by meaning (found by their words only).";
     ui.status.textContent = visible(text);
   }
 
