@@ -400,11 +400,14 @@ def _hits(store: Store, fts: str, ranked: Sequence[tuple[int, float]]) -> list[S
     ids = [rowid for rowid, _ in ranked]
     marks = ", ".join("?" * len(ids))
     snippet = f"snippet(passages_fts, 1, '{HIGHLIGHT_START}', '{HIGHLIGHT_END}', '…', 24)"
-    snippets = dict(
-        store.conn.execute(
-            f"SELECT rowid, {snippet} FROM passages_fts WHERE passages_fts MATCH ? AND rowid IN ({marks})", [fts, *ids]
-        )
+    # subtle: one scan of the query's matches between the lowest and highest id, filtered by "+rowid IN"
+    # ("+": not handed to FTS5). A plain "rowid IN (…)" runs the full-text query once per id, and a
+    # prefix query expands its terms each time: 100 snippets of "kalo*" took 370 ms instead of 8.
+    sql = (
+        f"SELECT rowid, {snippet} FROM passages_fts WHERE passages_fts MATCH ? "
+        f"AND rowid BETWEEN ? AND ? AND +rowid IN ({marks})"
     )
+    snippets = dict(store.conn.execute(sql, [fts, min(ids), max(ids), *ids]))
     rows = store.rows(
         "SELECT p.id AS pid, d.id, d.thinker, d.kind, d.title, d.url AS doc_url, d.published_at, "
         f"p.url AS passage_url, p.anchor, p.text FROM passages p JOIN documents d ON d.id = p.document_id "

@@ -252,6 +252,15 @@ def test_hits_carry_snippet_url_and_date(store):
     assert set(hit_dict(hit)) >= HIT_KEYS and HIGHLIGHT_START not in hit_dict(hit)["snippet"]
 
 
+def test_every_hit_of_a_prefix_query_gets_its_snippet_however_far_apart(store):
+    """Snippets come from one scan between the lowest and highest hit (not one lookup per hit): none is lost."""
+    words = ["kalomi", "kalofa", "kalorun", "kalo"]
+    add(store, [doc(n, f"note {n} about {words[n % 4]}" if n % 50 == 0 else f"filler {n}") for n in range(1, 402)])
+    hits = search(store, "kalo", SearchFilter(limit=20), prefix_last=True).hits
+    assert len(hits) == 8
+    assert all(f"{HIGHLIGHT_START}kalo" in hit.snippet for hit in hits), [h.snippet for h in hits]
+
+
 def test_a_passage_hit_links_to_its_anchor(store):
     text = "intro words. " * 200 + "the tokenizer part starts here. " + "more words. " * 100
     anchors = (Anchor(0, "0:00", "https://v.example/x?t=0s"), Anchor(1300, "4:20", "https://v.example/x?t=260s"))
