@@ -140,6 +140,19 @@ def test_passages_run_in_int8_close_to_float32_and_queries_stay_float32(loaded):
     assert int8.layer_stack(int8=True) is int8.layer_stack(int8=True)  # quantised once per process
 
 
+def test_the_quantised_layers_are_kept_so_the_next_process_does_not_quantise(loaded, monkeypatch, tmp_path):
+    from deepinsights.semantic import onnx_layers
+
+    monkeypatch.setenv("DEEPINSIGHTS_USER_PATH", str(tmp_path))
+    first = onnx_layers.LayerStack(loaded.layers, loaded.heads, loaded.eps, int8=True)
+    (kept,) = (tmp_path / "models").glob("layers-int8-*.onnx")
+    monkeypatch.setattr(onnx_layers, "quantize", lambda *args: pytest.fail("quantised again"))
+    again = onnx_layers.LayerStack(loaded.layers, loaded.heads, loaded.eps, int8=True)
+    x = np.random.default_rng(0).standard_normal((2, 8, loaded.layers[0].qkv.shape[0])).astype(np.float32)
+    bias = np.zeros((2, 1, 1, 8), dtype=np.float32)
+    assert np.array_equal(first.run(x, bias), again.run(x, bias)) and kept.stat().st_size > 1_000_000
+
+
 def test_precision_follows_the_setting_and_the_model(loaded, monkeypatch):
     assert not loaded.using("numpy", "int8").passages_int8  # numpy has no int8 layers
     monkeypatch.setenv("DEEPINSIGHTS_EMBEDDING_PRECISION", "fp32")

@@ -24,7 +24,7 @@ from ..semantic.lease import Holder
 from ..store import Store
 from ..workspace import Db
 from .common import db_option, echo_json, errors_as_messages, json_option, open_store, shown
-from .progress import progress
+from .progress import Rate, progress
 
 err = Console(stderr=True)
 out = Console(highlight=False, soft_wrap=True)
@@ -193,6 +193,7 @@ class _progress(Progress):
             TextColumn("{task.description}"),
             BarColumn(),
             _Amount(),
+            Rate("items"),
             TimeElapsedColumn(),
             console=err,
             transient=True,

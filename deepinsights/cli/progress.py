@@ -36,6 +36,8 @@ class Rate(ProgressColumn):
         self.unit = unit
 
     def render(self, task: Task) -> Text:
+        if task.fields.get("audio"):
+            return Text("")
         return Text(f"{task.speed:,.1f} {self.unit}/s" if task.speed else "")
 
 

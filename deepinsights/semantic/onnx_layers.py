@@ -15,14 +15,19 @@ Embeddings, the bias and pooling stay in numpy, since they differ per model and 
 quantised per batch as they come): about 2.5 times as fast on one thread, vectors within a
 mean cosine of ~0.992 of the float32 ones. The quantiser reads a model that holds its weights,
 so that graph embeds copies of them and is quantised into a temporary folder that is deleted
-once the session has read it (about a second, once per process). It does not choose between
-the backends or precisions (``model.Encoder`` does).
+once the session has read it (two to three seconds). The quantised model is kept in the user
+directory (``models/layers-int8-<digest>.onnx``, keyed by the graph, its weights and ONNX
+Runtime's version), so only the first process quantises. It does not choose between the
+backends or precisions (``model.Encoder`` does).
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import logging
 import math
+import os
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -32,6 +37,8 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 from onnx import TensorProto, helper, numpy_helper
+
+from .. import config
 
 if TYPE_CHECKING:
     from .model import Layer, Vectors
@@ -69,6 +76,29 @@ class LayerStack:
 
 
 def quantized(graph: onnx.ModelProto, weights: dict[str, Vectors]) -> bytes:
+    """The serialised int8 model of ``graph`` and its ``weights``: from the user directory, else quantised there."""
+    path = _kept_path(graph, weights)
+    with contextlib.suppress(OSError):
+        return path.read_bytes()
+    model = quantize(graph, weights)
+    with contextlib.suppress(OSError):  # subtle: a read-only home only costs the next process the quantising
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
+        partial.write_bytes(model)
+        partial.replace(path)  # whole or absent: two processes may race, each writes the same bytes
+    return model
+
+
+def _kept_path(graph: onnx.ModelProto, weights: dict[str, Vectors]) -> Path:
+    digest = hashlib.sha256(graph.SerializeToString())
+    digest.update(f"onnxruntime {ort.__version__}".encode())
+    for name, value in weights.items():
+        digest.update(name.encode())
+        digest.update(np.ascontiguousarray(value).data)
+    return config.user_dir() / "models" / f"layers-int8-{digest.hexdigest()[:20]}.onnx"
+
+
+def quantize(graph: onnx.ModelProto, weights: dict[str, Vectors]) -> bytes:
     """The serialised int8 model of ``graph``, whose weights ``weights`` holds (see the module docstring).
 
     subtle: per output channel, because one scale per weight matrix moved the vectors to a mean
