@@ -6,10 +6,13 @@ generated from these by running them on an in-memory database.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 migrations = Migrations("deepinsights")
+MIGRATIONS_TABLE = Migrations.migrations_table
 
 # Migrations that reading does not need: a workspace lacking only these opens read-only (where
 # it cannot be migrated) as well as writable. m006 is a write-buffer setting; m007 is a no-op here;
@@ -32,6 +35,26 @@ READ_COMPATIBLE = frozenset(
 def known() -> list[str]:
     """Every migration this version knows, in order (the PostgreSQL ladder names the same ones)."""
     return [m.name for m in migrations._migrations]
+
+
+@lru_cache(maxsize=4)
+def created_schema(applied: tuple[str, ...]) -> dict[tuple[str, str], str | None]:
+    """(type, name) -> SQL of every schema object these migrations create, run in this order on an empty database.
+
+    Measured by running them on an in-memory database, so it is never a hand-kept list;
+    ``trust`` compares a workspace with it. Names this version does not know are left out.
+    """
+    by_name = {m.name: m for m in migrations._migrations}
+    replay = Migrations(migrations.name)
+    for name in applied:
+        if name in by_name:
+            replay(name=name)(by_name[name].fn)
+    db = Database(memory=True)
+    try:
+        replay.apply(db)
+        return {(kind, name): sql for kind, name, sql in db.execute("SELECT type, name, sql FROM sqlite_master")}
+    finally:
+        db.close()
 
 
 @migrations()

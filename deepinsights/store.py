@@ -29,9 +29,9 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from . import config
+from . import config, trust
 from .errors import StoreError
-from .migrations import READ_COMPATIBLE, known, migrations
+from .migrations import MIGRATIONS_TABLE, READ_COMPATIBLE, known, migrations
 from .models import Document, ImportReport, iso_utc
 from .ownwords import dumps as dump_spans
 from .ownwords import own_share
@@ -263,8 +263,12 @@ class CorpusReads:
 class Store(ImportWrites, CorpusReads):
     """A workspace database. ``Store(path)`` opens (and creates or migrates) it.
 
-    ``read_only=True`` opens the file with ``mode=ro`` and never migrates: the web server
-    uses it so that a bug in a request handler cannot change the corpus.
+    ``read_only=True`` never writes and never migrates (``PRAGMA query_only``, or ``mode=ro``
+    where the file cannot be written): reading commands and the web server use it, so that
+    a bug in a request handler cannot change the corpus. Any file that is not a
+    deep-insights workspace is refused before it is opened, and a writable store refuses a
+    damaged file or a schema holding objects the migrations did not create (unless
+    ``trust_schema``), before it migrates or writes (see ``trust``).
     ``busy_timeout_ms`` is how long a write waits for another process's write before the
     workspace is reported as locked (default: the ``DEEPINSIGHTS_BUSY_TIMEOUT`` setting).
     ``backend`` tells it from ``pg.store.PgStore`` (``"postgresql"``), which has the same interface.
@@ -272,9 +276,17 @@ class Store(ImportWrites, CorpusReads):
 
     backend = "sqlite"
 
-    def __init__(self, path: str | Path, *, read_only: bool = False, busy_timeout_ms: int | None = None) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        read_only: bool = False,
+        busy_timeout_ms: int | None = None,
+        trust_schema: bool = False,
+    ) -> None:
         self.path = Path(path)
         self.read_only = read_only
+        self.trust_schema = trust_schema
         self.unmigrated: list[str] = []  # migrations reading does not need, not applied (read-only)
         self.busy_timeout_ms = busy_timeout_ms if busy_timeout_ms is not None else _default_busy_timeout_ms()
         self.conn = self._connect()
@@ -292,6 +304,7 @@ class Store(ImportWrites, CorpusReads):
 
     def _connect(self) -> sqlite3.Connection:
         self._check_path()
+        trust.refuse_foreign(self.path)
         try:
             conn = self._open()
         except sqlite3.DatabaseError as ex:
@@ -301,11 +314,17 @@ class Store(ImportWrites, CorpusReads):
         except sqlite3.DatabaseError as ex:
             conn.close()
             raise self._error(ex) from None
+        except BaseException:
+            conn.close()
+            raise
         return conn
 
     def _configure(self, conn: sqlite3.Connection) -> None:
         conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
-        if not self.read_only:
+        if self.read_only:
+            conn.execute("PRAGMA query_only = ON")
+        else:
+            self._guard(conn)
             # subtle: takes effect only in a new, empty file (before WAL and the first table);
             # 16 KiB pages build the full-text index ~12% faster than the default 4 KiB
             conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
@@ -316,8 +335,24 @@ class Store(ImportWrites, CorpusReads):
         conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")  # subtle: shared OS pages, not a copy per connection
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
 
+    def _guard(self, conn: sqlite3.Connection) -> None:
+        """Before the first write (even the journal mode): refuse a damaged file or an untrusted schema."""
+        applied = _applied(conn)
+        if not applied:
+            return  # a new workspace: nothing in it yet
+        trust.check_intact(conn, self.path)
+        if not self.trust_schema:
+            trust.refuse_untrusted(conn, self.path, applied)
+
     def _open(self) -> sqlite3.Connection:
-        if self.read_only:
+        """A connection; a read-only one opens with ``mode=ro`` only where the file cannot be written.
+
+        subtle: a ``mode=ro`` connection cannot remove the ``-wal`` and ``-shm`` files a WAL
+        workspace needs, so they would stay beside it after every read; a writable connection
+        with ``query_only`` writes nothing either and removes them when it closes last.
+        """
+        writable = os.access(self.path, os.W_OK) and os.access(self.path.resolve().parent, os.W_OK)
+        if self.read_only and not writable:
             uri = f"{self.path.resolve().as_uri()}?mode=ro"
             return sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
         return sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
@@ -345,6 +380,11 @@ class Store(ImportWrites, CorpusReads):
             applied = [m.name for m in migrations.applied(self.db)]
         except sqlite3.DatabaseError as ex:
             raise self._error(ex) from None
+        if self.read_only and not applied:
+            raise StoreError(
+                f"Workspace '{self.path}' holds no deep-insights data yet. "
+                f"Create it with: insights import PATH --db {self.path}"
+            )
         self.unmigrated = check_schema(
             str(self.path),
             str(self.path),
@@ -467,6 +507,15 @@ class Store(ImportWrites, CorpusReads):
         except sqlite3.DatabaseError as ex:
             return f"full-text index: {ex}"
         return "ok"
+
+
+def _applied(conn: sqlite3.Connection) -> list[str]:
+    """The migrations recorded in ``conn``'s workspace, in the order they ran; [] for a new file."""
+    found = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [MIGRATIONS_TABLE])
+    if found.fetchone() is None:
+        return []
+    sql = f"SELECT name FROM {MIGRATIONS_TABLE} WHERE migration_set = ? ORDER BY rowid"
+    return [row[0] for row in conn.execute(sql, [migrations.name])]
 
 
 def write_in_batches(
@@ -741,8 +790,10 @@ def explain(path: str | Path, ex: sqlite3.DatabaseError) -> str:
         return f"Workspace '{name}' is locked by another process; wait for it to finish and try again."
     if "readonly" in text or "read-only" in text or "unable to open" in text:
         return _explain_unwritable(Path(path), text)
-    if "not a database" in text or "malformed" in text:
+    if "not a database" in text:
         return f"'{name}' is not a deep-insights workspace (not a valid SQLite database): {text}"
+    if "malformed" in text or "corrupt" in text:
+        return trust.damaged(path, text)
     if "disk is full" in text or "disk I/O" in text:
         return f"Cannot write workspace '{name}': {text}. Free some space and run the import again."
     return f"Workspace '{name}': {text}"

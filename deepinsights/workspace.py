@@ -56,13 +56,15 @@ def describe(db: str | Path) -> str:
     return mask(str(db))
 
 
-def open_store(db: Db, *, read_only: bool = False) -> AnyStore:
+def open_store(db: Db, *, read_only: bool = False, trust_schema: bool = False) -> AnyStore:
     """Open the workspace ``db``: a ``Store`` for a file path, a ``PgStore`` for a PostgreSQL URL.
 
-    Raises ``StoreError`` (with the reason and the fix) when it cannot be opened.
+    Raises ``StoreError`` (with the reason and the fix) when it cannot be opened: also when
+    ``db`` is not a deep-insights workspace, or (to write) is damaged or holds schema objects
+    the migrations did not create and ``trust_schema`` is not given (see ``trust``).
     """
     if is_url(db):
         from .pg.store import PgStore
 
-        return PgStore(str(db).strip(), read_only=read_only)
-    return Store(db, read_only=read_only)
+        return PgStore(str(db).strip(), read_only=read_only, trust_schema=trust_schema)
+    return Store(db, read_only=read_only, trust_schema=trust_schema)

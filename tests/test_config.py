@@ -6,6 +6,8 @@ import pytest
 
 from deepinsights import config
 
+from .conftest import FIXTURES
+
 
 def test_every_setting_is_named_with_the_one_prefix():
     assert all(s.env == "DEEPINSIGHTS_" + s.name.upper() for s in config.SETTINGS)
@@ -28,7 +30,7 @@ def test_the_new_name_wins_over_the_old_one_which_wins_over_the_default(monkeypa
 def test_an_old_name_still_works_and_the_cli_says_it_is_deprecated(run, tmp_path, monkeypatch):
     db = tmp_path / "old.db"
     monkeypatch.setenv("INSIGHTS_DB", str(db))
-    result = run("search", "anything")
+    result = run("import", FIXTURES / "blog")
     assert result.exit_code == 0
     assert "Warning: INSIGHTS_DB is deprecated; set DEEPINSIGHTS_DB instead." in result.stderr
     assert db.exists()  # the command used the workspace the old name gave
@@ -38,5 +40,6 @@ def test_an_old_name_still_works_and_the_cli_says_it_is_deprecated(run, tmp_path
 def test_both_names_of_the_workspace_reach_the_db_option(run, tmp_path, monkeypatch, name):
     db = tmp_path / f"{name}.db"
     monkeypatch.setenv(name, str(db))
-    assert run("stats", "--json").exit_code == 0
+    assert run("import", FIXTURES / "blog", "--json").exit_code == 0
     assert db.exists()
+    assert '"kind": "post"' in run("stats", "--json").output  # reading finds the workspace the same way

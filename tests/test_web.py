@@ -634,11 +634,13 @@ def test_serve_prints_its_address_and_serves(tmp_path, workspace, profiles):
         assert search_served(address, "factorio")["matched"] == 1
 
 
-def test_serve_brings_an_older_workspace_up_to_date_first(tmp_path, profiles):
+def test_serve_reads_an_older_workspace_without_changing_it(tmp_path, profiles):
     db = tmp_path / "older.db"
     older_workspace(db, "m006_fts_hashsize").close()  # as a previous version of deep-insights left it
+    before = db.read_bytes()
     with serve_command("ada", "--db", db, "--profiles", profiles) as address:
         assert search_served(address, "analytical")["matched"] == 1  # not "migrate it first"
+    assert db.read_bytes() == before
 
 
 def test_serve_refuses_an_unknown_profile(workspace, profiles, run):

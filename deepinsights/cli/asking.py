@@ -62,8 +62,9 @@ def ask_(
         insights ask karpathy "Why build things from scratch?" -m qwen2.5-coder-0.5b
         insights ask karpathy "What is a tokenizer for?" -m gpt-4o-mini --json
     """
-    with open_store(db_path) as store, errors_as_messages():
+    with errors_as_messages():
         profile, model = _prepare(slug, db_path, model_name)
+    with open_store(db_path, read_only=True) as store, errors_as_messages():
         stream = None if as_json else (lambda chunk: out.print(shown(chunk), end=""))
         period = SearchFilter(since=since, until=until)
         answer = ask(question, profile, store, model, period=period, on_chunk=stream)
@@ -102,8 +103,9 @@ def chat(slug: str, model_name: str | None, since: str | None, until: str | None
         insights chat karpathy -m qwen2.5-coder-0.5b
     """
     history: list[tuple[str, str]] = []
-    with open_store(db_path) as store, errors_as_messages():
+    with errors_as_messages():
         profile, model = _prepare(slug, db_path, model_name)
+    with open_store(db_path, read_only=True) as store, errors_as_messages():
         period = SearchFilter(since=since, until=until)
         while True:
             question = click.prompt("you", default="", show_default=False, err=True).strip()

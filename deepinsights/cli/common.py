@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -16,7 +17,7 @@ from .. import config, workspace
 from ..display import json_text, visible
 from ..errors import DeepInsightsError
 from ..models import HIGHLIGHT_END, HIGHLIGHT_START
-from ..store import Store
+from ..store import Store, explain
 from ..workspace import Db
 
 if TYPE_CHECKING:
@@ -70,23 +71,43 @@ def json_option(func: F) -> F:
 
 
 @contextmanager
-def errors_as_messages() -> Iterator[None]:
-    """Show library errors as one line on stderr and exit 1: never a traceback (and no raw control character)."""
+def errors_as_messages(db: Db | None = None) -> Iterator[None]:
+    """Show library errors as one line on stderr and exit 1: never a traceback (and no raw control character).
+
+    With ``db``, a SQLite error the library let through (a damaged page met while reading) is
+    one line too, naming that workspace and the way to recover it.
+    """
     try:
         yield
     except DeepInsightsError as ex:
         raise click.ClickException(plain(str(ex))) from None
+    except sqlite3.DatabaseError as ex:
+        if db is None:
+            raise
+        raise click.ClickException(plain(explain(workspace.describe(db), ex))) from None
+
+
+def trust_schema_option(func: F) -> F:
+    """``--trust-schema``: write to a workspace whose schema holds objects deep-insights did not create."""
+    return click.option(
+        "--trust-schema",
+        is_flag=True,
+        help="Write even though the workspace holds triggers, views, tables or indexes deep-insights did not "
+        "create (they run on every write; without this flag they are listed and nothing is written).",
+    )(func)
 
 
 @contextmanager
-def open_store(db_path: Db, *, read_only: bool = False) -> Iterator[Store]:
+def open_store(db_path: Db, *, read_only: bool = False, trust_schema: bool = False) -> Iterator[Store]:
     """The workspace ``db_path`` (either backend), closed after the block; errors become one line.
 
+    A SQLite error the library let through (a damaged page met while reading) is one line too,
+    naming the file and the way to recover it (``errors_as_messages``).
     subtle: typed ``Store`` because the library functions the commands call are; a ``PgStore``
     has the same public interface (``workspace.open_store``), checked by the parametrised tests.
     """
-    with errors_as_messages():
-        store = cast(Store, workspace.open_store(db_path, read_only=read_only))
+    with errors_as_messages(db_path):
+        store = cast(Store, workspace.open_store(db_path, read_only=read_only, trust_schema=trust_schema))
         try:
             yield store
         finally:

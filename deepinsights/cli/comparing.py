@@ -14,7 +14,17 @@ from ..compare.report import markdown_report
 from ..errors import ProfileError
 from ..profile import load_profile
 from ..workspace import Db
-from .common import choose_model, db_option, echo_data, echo_json, errors_as_messages, model_option, open_store, shown
+from .common import (
+    choose_model,
+    db_option,
+    echo_data,
+    echo_json,
+    errors_as_messages,
+    model_option,
+    open_store,
+    shown,
+    trust_schema_option,
+)
 from .progress import progress
 
 err = Console(stderr=True)
@@ -29,9 +39,17 @@ ROWS = 15
 @click.option("--positions", default=8, show_default=True, help="Shared topics the model labels (with -m).")
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @click.option("--markdown", "as_markdown", is_flag=True, help="Output a Markdown report.")
+@trust_schema_option
 @db_option
 def compare_(
-    a: str, b: str, model_name: str | None, positions: int, as_json: bool, as_markdown: bool, db_path: Db
+    a: str,
+    b: str,
+    model_name: str | None,
+    positions: int,
+    as_json: bool,
+    as_markdown: bool,
+    trust_schema: bool,
+    db_path: Db,
 ) -> None:
     """Compare thinkers A and B: vocabulary, topics, lineage, and (with -m) positions.
 
@@ -51,7 +69,7 @@ def compare_(
         insights compare karpathy simonw -m qwen2.5-coder-0.5b --json
     """
     folder = workspace.folder(db_path)
-    with open_store(db_path) as store, errors_as_messages():
+    with open_store(db_path, trust_schema=trust_schema) as store, errors_as_messages():
         with progress(err, "embedding passages", "passages", quiet=as_json) as tick:
             comparison = compare(store, _identity(a, db_path), _identity(b, db_path), progress=tick)
         if model_name:

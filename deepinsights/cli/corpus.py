@@ -23,7 +23,7 @@ from ..semantic.index import pending_passages
 from ..semantic.lease import Holder
 from ..store import Store
 from ..workspace import Db
-from .common import db_option, echo_json, errors_as_messages, json_option, open_store, shown
+from .common import db_option, echo_json, errors_as_messages, json_option, open_store, shown, trust_schema_option
 from .progress import Rate, progress
 
 err = Console(stderr=True)
@@ -69,9 +69,12 @@ out = Console(highlight=False, soft_wrap=True)
     "(an archive's media and private data, drafts, non-public posts), or on any warning (a date that is "
     "no date, a file holding fewer records than it claims).",
 )
+@trust_schema_option
 @db_option
 @json_option
-def import_(sources: tuple[str, ...], db_path: Db, as_json: bool, strict: bool, **fields: Any) -> None:
+def import_(
+    sources: tuple[str, ...], db_path: Db, as_json: bool, strict: bool, trust_schema: bool, **fields: Any
+) -> None:
     """Import archives, folders, files, URLs or git repositories into the workspace.
 
     The format of each file is detected from its content. The whole import is one
@@ -88,7 +91,7 @@ def import_(sources: tuple[str, ...], db_path: Db, as_json: bool, strict: bool, 
     from ..ingest import run_import  # subtle: here, so that search and stats do not load httpx and the pipeline
 
     options = ImportOptions(**fields)
-    with open_store(db_path) as store:
+    with open_store(db_path, trust_schema=trust_schema) as store:
         with _progress(as_json) as bar, progress(err, "importing", "items", quiet=as_json or err.is_terminal) as log:
             task = bar.add_task("importing", total=None)
 
@@ -267,7 +270,7 @@ def stats(thinker: str | None, db_path: Db, as_json: bool) -> None:
         insights stats
         insights stats --thinker karpathy --json
     """
-    with open_store(db_path) as store:
+    with open_store(db_path, read_only=True) as store:
         rows = store.stats(thinker)
     if as_json:
         echo_json(rows)
@@ -295,7 +298,7 @@ def imports(db_path: Db, as_json: bool) -> None:
     Example usage:
         insights imports --json
     """
-    with open_store(db_path) as store:
+    with open_store(db_path, read_only=True) as store:
         rows = store.imports()
     if as_json:
         echo_json(rows)

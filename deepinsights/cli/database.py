@@ -9,7 +9,7 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 from .. import workspace
 from ..dbcopy import copy_workspace
 from ..workspace import Db
-from .common import _parse_db, db_option, echo_json, errors_as_messages, json_option, open_store
+from .common import _parse_db, db_option, echo_json, errors_as_messages, json_option, open_store, trust_schema_option
 
 err = Console(stderr=True)
 
@@ -22,8 +22,9 @@ def db() -> None:
 @db.command(name="copy")
 @click.argument("source", metavar="SRC", callback=_parse_db)
 @click.argument("dest", metavar="DST", callback=_parse_db)
+@trust_schema_option
 @json_option
-def copy(source: Db, dest: Db, as_json: bool) -> None:
+def copy(source: Db, dest: Db, trust_schema: bool, as_json: bool) -> None:
     """Copy the workspace SRC into DST (a SQLite file or a postgresql:// URL), then verify it.
 
     Rows keep their ids. DST must be empty, or a copy that was interrupted: running the
@@ -37,7 +38,11 @@ def copy(source: Db, dest: Db, as_json: bool) -> None:
     """
     if workspace.describe(source) == workspace.describe(dest):
         raise click.BadParameter("SRC and DST are the same workspace")
-    with open_store(source, read_only=True) as src, open_store(dest) as dst, _bar(as_json) as bar:
+    with (
+        open_store(source, read_only=True) as src,
+        open_store(dest, trust_schema=trust_schema) as dst,
+        _bar(as_json) as bar,
+    ):
         tasks: dict[str, TaskID] = {}
 
         def tick(table: str, done: int, total: int) -> None:
@@ -58,15 +63,16 @@ def copy(source: Db, dest: Db, as_json: bool) -> None:
 
 
 @db.command(name="migrate")
+@trust_schema_option
 @db_option
-def migrate(db_path: Db) -> None:
+def migrate(trust_schema: bool, db_path: Db) -> None:
     """Bring the workspace's schema up to this version of deep-insights (any write command does too).
 
     \b
     Example usage:
         insights db migrate --db insights.db
     """
-    with open_store(db_path):
+    with open_store(db_path, trust_schema=trust_schema):
         pass  # opening a workspace for writing applies its pending migrations
     click.echo(f"{workspace.describe(db_path)}: schema up to date.")
 

@@ -14,7 +14,17 @@ from ..distill.drafting import Drafted, draft_candidates
 from ..errors import DeepInsightsError, ProfileError
 from ..profile import dump_profile, load_profile
 from ..workspace import Db
-from .common import choose_model, db_option, echo_json, errors_as_messages, json_option, model_option, open_store, shown
+from .common import (
+    choose_model,
+    db_option,
+    echo_json,
+    errors_as_messages,
+    json_option,
+    model_option,
+    open_store,
+    shown,
+    trust_schema_option,
+)
 from .progress import progress
 
 err = Console(stderr=True)
@@ -37,6 +47,7 @@ out = Console(highlight=False, soft_wrap=True)
 @click.option(
     "--out", type=click.Path(dir_okay=False, path_type=Path), help="Draft profile file [profiles/SLUG-draft.yaml]."
 )
+@trust_schema_option
 @db_option
 @json_option
 def distill_(
@@ -47,6 +58,7 @@ def distill_(
     model_name: str | None,
     themes: int,
     out: Path | None,
+    trust_schema: bool,
     db_path: Db,
     as_json: bool,
 ) -> None:
@@ -64,7 +76,7 @@ def distill_(
         insights distill simonw -m qwen2.5-coder-0.5b --out simonw-draft.yaml
     """
     path = out or workspace.folder(db_path) / "profiles" / f"{slug}-draft.yaml"
-    with open_store(db_path) as store, errors_as_messages():
+    with open_store(db_path, trust_schema=trust_schema) as store, errors_as_messages():
         own_names, handles = _identity(slug, db_path)
         with progress(err, "embedding passages", "passages", quiet=as_json) as tick:
             report = distill(store, slug, since=since, until=until, handles=handles, names=own_names, progress=tick)

@@ -78,7 +78,7 @@ def search_(
     """
     if raw and mode not in (None, "bm25"):
         raise click.UsageError("--fts is raw full-text syntax: it works with --mode bm25 only")
-    with open_store(db_path) as store, errors_as_messages():
+    with open_store(db_path, read_only=True) as store, errors_as_messages():
         filters = SearchFilter(kinds=kind, thinker=thinker, since=since, until=until, limit=limit)
         if by_passage:
             found = search(store, query, filters, raw=True) if raw else None

@@ -18,7 +18,16 @@ from ..semantic import DEFAULT_MODEL, build_index, install_embedding_model, simi
 from ..semantic.install import INSTALLABLE, pip_command
 from ..semantic.lease import Holder
 from ..workspace import Db
-from .common import db_option, echo_json, errors_as_messages, json_option, marked, open_store, shown
+from .common import (
+    db_option,
+    echo_json,
+    errors_as_messages,
+    json_option,
+    marked,
+    open_store,
+    shown,
+    trust_schema_option,
+)
 from .progress import progress
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -48,9 +57,10 @@ def embedding_model_option(func: F) -> F:
     is_flag=True,
     help="Run in a separate process and return at once; it writes its progress to a log beside the workspace.",
 )
+@trust_schema_option
 @db_option
 @json_option
-def index_(model: str | None, rebuild: bool, background: bool, db_path: Db, as_json: bool) -> None:
+def index_(model: str | None, rebuild: bool, background: bool, trust_schema: bool, db_path: Db, as_json: bool) -> None:
     """Compute passage vectors for semantic and hybrid search (only new or changed passages).
 
     Safe to interrupt: finished batches are kept and the next run resumes. One process
@@ -66,10 +76,10 @@ def index_(model: str | None, rebuild: bool, background: bool, db_path: Db, as_j
         insights index --embedding-model all-MiniLM-L6-v2-static --rebuild
     """
     if background:
-        _index_in_background(db_path, model, rebuild, as_json)
+        _index_in_background(db_path, model, rebuild, trust_schema, as_json)
         return
     with (
-        open_store(db_path) as store,
+        open_store(db_path, trust_schema=trust_schema) as store,
         errors_as_messages(),
         progress(err, "embedding", "passages", quiet=as_json) as tick,
     ):
@@ -87,7 +97,7 @@ def _waiting(holder: Holder) -> None:
     err.print(f"[dim]Waiting for {shown(holder.describe())} to finish; then only what is left is embedded.[/]")
 
 
-def _index_in_background(db_path: Db, model: str | None, rebuild: bool, as_json: bool) -> None:
+def _index_in_background(db_path: Db, model: str | None, rebuild: bool, trust_schema: bool, as_json: bool) -> None:
     """Start ``insights index`` as its own process in its own session (closing the terminal does not stop it).
 
     subtle: ``posix_spawn``, not ``subprocess.Popen``: nothing here waits for the child, and a
@@ -97,6 +107,7 @@ def _index_in_background(db_path: Db, model: str | None, rebuild: bool, as_json:
     command = [sys.executable, "-m", "deepinsights", "index", "--db", str(db_path)]
     command += ["--embedding-model", model] if model else []
     command += ["--rebuild"] if rebuild else []
+    command += ["--trust-schema"] if trust_schema else []
     sink = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         actions: list[tuple[Any, ...]] = [(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0)]

@@ -47,7 +47,7 @@ def serve(
 
     from ..web.app import create_app
 
-    _migrate(db_path)
+    _check_readable(db_path)
     with errors_as_messages():
         app = create_app(db_path, profiles_dir, default_slug=slug, allowed_hosts=_allowed_hosts(host), model=model_name)
         _check_slug(app.state.site.profiles.slugs(), slug)
@@ -67,18 +67,17 @@ def serve(
     server.run(sockets=[sock])
 
 
-def _migrate(db_path: Db) -> None:
-    """Bring an older SQLite workspace up to this version's schema before serving it read-only.
+def _check_readable(db_path: Db) -> None:
+    """Say on the terminal, before serving, why the workspace cannot be read; serve it anyway.
 
-    Every writing command migrates on open; the server opens the file read-only (a request
-    cannot change the corpus), so after an upgrade its archive search would only say "migrate
-    it". A file this process cannot write, or one another process is writing, is served as it
-    is: then the page's search says what is wrong and the command that fixes it.
+    The server only reads (a request cannot change the corpus, and serving never migrates or
+    converts a file): a workspace too old to read, another application's file or a damaged
+    one is served as it is, and the page's search says what is wrong and the command that fixes it.
     """
     if workspace.is_url(db_path) or not Path(db_path).is_file():
         return
     try:
-        Store(db_path, busy_timeout_ms=200).close()
+        Store(db_path, read_only=True, busy_timeout_ms=200).close()
     except StoreError as ex:
         click.echo(plain(f"Note: {ex}"), err=True)
 
@@ -139,7 +138,7 @@ def export_site(out_dir: Path, slug: str | None, profiles_dir: Path | None, db_p
     """
     from ..site_export import export_site as export
 
-    with errors_as_messages():
+    with errors_as_messages(db_path):
         report = export(out_dir, db_path if workspace.exists(db_path) else None, slug=slug, profiles_dir=profiles_dir)
     if as_json:
         echo_json(report.as_dict())

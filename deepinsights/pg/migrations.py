@@ -23,6 +23,7 @@ from typing import Any
 import psycopg
 
 TABLE = "_deepinsights_migrations"
+TABLE_SQL = f"CREATE TABLE IF NOT EXISTS {TABLE} (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
 LOCK_KEY = 0x6465657069  # pg_advisory_xact_lock key: "deepi"
 
 # Part of migration m007 (never edited): ``value`` with the accents of its Latin letters dropped.
@@ -237,7 +238,7 @@ def apply(conn: psycopg.Connection[Any]) -> list[str]:
     """
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
-        conn.execute(f"CREATE TABLE IF NOT EXISTS {TABLE} (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+        conn.execute(TABLE_SQL)
         todo = pending(conn)
         scripts = dict(MIGRATIONS)
         for name in todo:

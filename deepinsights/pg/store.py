@@ -37,7 +37,7 @@ from psycopg_pool import ConnectionPool
 
 from ..errors import StoreError
 from ..store import DOCUMENT_FIELDS, CorpusReads, ImportWrites, Rows, Stored, check_schema, storable
-from . import migrations
+from . import migrations, trust
 from .errors import explain, mask
 
 CONNECT_TIMEOUT_S = 10
@@ -122,13 +122,20 @@ class PgStore(ImportWrites, CorpusReads):
 
     ``read_only=True`` never migrates and makes the server refuse every write, as the web
     server needs. ``pool`` (implies read-only) borrows a connection per call instead of
-    holding ``conn``; the pool stays the caller's to close.
+    holding ``conn``; the pool stays the caller's to close. Another application's database is
+    refused, and so, to write, is a schema holding objects the migrations did not create
+    unless ``trust_schema`` (``pg.trust``).
     """
 
     backend = "postgresql"
 
     def __init__(
-        self, url: str, *, read_only: bool = False, pool: ConnectionPool[psycopg.Connection[Any]] | None = None
+        self,
+        url: str,
+        *,
+        read_only: bool = False,
+        pool: ConnectionPool[psycopg.Connection[Any]] | None = None,
+        trust_schema: bool = False,
     ) -> None:
         self.url = url
         self.location = mask(url)
@@ -139,6 +146,7 @@ class PgStore(ImportWrites, CorpusReads):
         self._conn = connect(url, read_only=self.read_only) if pool is None else None
         try:
             with self.connection() as conn:
+                self._guard(conn, trust_schema)
                 if not self.read_only:
                     self._migrate(conn)
                 self._check_version(conn)
@@ -165,6 +173,17 @@ class PgStore(ImportWrites, CorpusReads):
             with self._pool.connection() as conn:
                 yield conn
         except psycopg.OperationalError as ex:
+            raise StoreError(explain(self.url, ex)) from None
+
+    def _guard(self, conn: psycopg.Connection[Any], trust_schema: bool) -> None:
+        """Refuse another application's database, or (to write) objects the migrations did not create (``trust``)."""
+        try:
+            applied = migrations.applied(conn)
+            if not applied:
+                trust.refuse_foreign(conn, self.location)
+            elif not self.read_only and not trust_schema:
+                trust.refuse_untrusted(conn, self.location, applied)
+        except psycopg.Error as ex:
             raise StoreError(explain(self.url, ex)) from None
 
     def _migrate(self, conn: psycopg.Connection[Any]) -> None:
