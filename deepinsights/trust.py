@@ -39,7 +39,7 @@ def refuse_foreign(path: Path) -> None:
     if not path.is_file() or path.stat().st_size == 0:
         return
     try:
-        names = _table_names(path)
+        names, ours = _inspect(path)
     except sqlite3.DatabaseError as ex:
         if "not a database" in str(ex):
             raise StoreError(
@@ -47,7 +47,7 @@ def refuse_foreign(path: Path) -> None:
                 "Nothing was changed; choose another file with --db."
             ) from None
         raise StoreError(damaged(path, str(ex))) from None
-    if names and not _is_workspace(path, names):
+    if names and not ours:
         shown = ", ".join(sorted(names)[:LISTED]) + (f" and {len(names) - LISTED} more" if len(names) > LISTED else "")
         raise StoreError(
             f"'{path}' is not a deep-insights workspace: it holds another application's tables ({shown}). "
@@ -66,25 +66,22 @@ def _connect_unchanging(path: Path) -> sqlite3.Connection:
     return sqlite3.connect(f"{path.resolve().as_uri()}?{flags}", uri=True)
 
 
-def _table_names(path: Path) -> set[str]:
+def _inspect(path: Path) -> tuple[set[str], bool]:
+    """The file's table and view names, and whether deep-insights migrations are recorded in it."""
     conn = _connect_unchanging(path)
     try:
-        return {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
+        names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
+        return names, MIGRATIONS_TABLE in names and _recorded(conn)
     finally:
         conn.close()
 
 
-def _is_workspace(path: Path, names: set[str]) -> bool:
-    if MIGRATIONS_TABLE not in names:
-        return False
-    conn = _connect_unchanging(path)
+def _recorded(conn: sqlite3.Connection) -> bool:
     try:
         sql = f"SELECT count(*) FROM {MIGRATIONS_TABLE} WHERE migration_set = ?"
         return int(conn.execute(sql, [migrations.name]).fetchone()[0]) > 0
-    except sqlite3.DatabaseError:
+    except sqlite3.OperationalError:
         return False  # a table of that name in another shape: another application's
-    finally:
-        conn.close()
 
 
 def refuse_untrusted(conn: sqlite3.Connection, path: Path, applied: list[str]) -> None:

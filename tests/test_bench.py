@@ -39,6 +39,10 @@ def test_benchmarks_run_at_a_tiny_size(tmp_path):
     assert summary["exact_identical_to_naive"] == summary["exact_queries"] > 0
     assert searched["build"]["passages"] == 3000
 
+    opened = run_bench("bench_open.py", tmp_path / "open", "--passages", "2000", "--repeat", "1")
+    assert set(opened["seconds"]) == {"bare", "read_only", "writable", "writable_trusted", "quick_check"}
+    assert opened["workspace"]["passages"] == 2000 and "writable/bare" in opened["ratios"]
+
 
 @pytest.mark.slow
 def test_compare_benchmark_runs_at_a_tiny_size(tmp_path):
