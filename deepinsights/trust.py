@@ -22,6 +22,7 @@ It does not open workspaces for use (``store`` does) and knows nothing of Postgr
 
 from __future__ import annotations
 
+import os
 import shlex
 import sqlite3
 from pathlib import Path
@@ -39,7 +40,7 @@ def refuse_foreign(path: Path) -> None:
     if not path.is_file() or path.stat().st_size == 0:
         return
     try:
-        names, ours = _inspect(path)
+        names, ours = _look(path)
     except sqlite3.DatabaseError as ex:
         if "not a database" in str(ex):
             raise StoreError(
@@ -55,20 +56,50 @@ def refuse_foreign(path: Path) -> None:
         )
 
 
-def _connect_unchanging(path: Path) -> sqlite3.Connection:
-    """A connection that cannot change ``path`` or leave files beside it.
+def _look(path: Path) -> tuple[set[str], bool]:
+    """``_inspect`` without locks, confirmed with them before a file is called foreign or broken.
+
+    subtle: ``immutable=1`` takes no lock, so it could read a workspace of ours half-way through
+    another process's checkpoint; only what would be refused is read again, properly.
+    """
+    try:
+        names, ours = _inspect(_unlocked(path))
+    except sqlite3.DatabaseError:
+        return _inspect(_locked(path))
+    return _inspect(_locked(path)) if names and not ours else (names, ours)
+
+
+def _unlocked(path: Path) -> sqlite3.Connection:
+    """A connection that reads ``path`` with no lock and leaves nothing beside it.
 
     subtle: ``immutable=1`` ignores a ``-wal`` file, so a file being written through one is read
-    without it: then a plain read-only connection is used (the ``-wal`` is someone's already).
+    with a plain read-only connection instead (the ``-wal`` is someone's already).
     """
     wal = path.with_name(path.name + "-wal")
     flags = "mode=ro" if wal.is_file() and wal.stat().st_size else "mode=ro&immutable=1"
     return sqlite3.connect(f"{path.resolve().as_uri()}?{flags}", uri=True)
 
 
-def _inspect(path: Path) -> tuple[set[str], bool]:
-    """The file's table and view names, and whether deep-insights migrations are recorded in it."""
-    conn = _connect_unchanging(path)
+def _locked(path: Path) -> sqlite3.Connection:
+    """A connection that reads ``path`` with the usual locks, changes nothing and leaves nothing beside it.
+
+    subtle: ``mode=ro`` on a WAL file would create ``-wal`` and ``-shm`` and could not remove
+    them; a writable connection with ``query_only`` removes them when it closes. A file in
+    rollback-journal mode (byte 18 of the header is 1) is read with ``mode=ro``, which creates
+    nothing (and never rolls back another application's journal).
+    """
+    with path.open("rb") as f:
+        header = f.read(100)
+    wal_mode = len(header) > 18 and header[18] == 2
+    if wal_mode and os.access(path, os.W_OK) and os.access(path.resolve().parent, os.W_OK):
+        conn = sqlite3.connect(path)
+        conn.execute("PRAGMA query_only = ON")
+        return conn
+    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+
+
+def _inspect(conn: sqlite3.Connection) -> tuple[set[str], bool]:
+    """The table and view names of ``conn``'s file (closed after), and whether deep-insights migrations are recorded."""
     try:
         names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
         return names, MIGRATIONS_TABLE in names and _recorded(conn)
