@@ -58,10 +58,13 @@ def one_line_error(result, *needles: str) -> None:
 
 @pytest.fixture
 def profiles(tmp_path, monkeypatch, scripted):
+    """The profiles folder (the current folder holds it), and the scripted model ``ask`` answers with."""
     scripted.replies.append("An engine weaves patterns [1].")
     monkeypatch.chdir(tmp_path)
     write_profile(tmp_path / "profiles")
-    return tmp_path / "profiles"
+    yield tmp_path / "profiles"
+    scripted.replies.clear()  # subtle: the model is shared by the session; leave it as found
+    scripted.prompts.clear()
 
 
 # -- 5. another application's database --------------------------------------------------------
