@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
 
 import pytest
 
 from deepinsights.evaluation import Subject, flags_limits, run_eval
 from deepinsights.evaluation.judge import RUBRIC_VERSION
 from deepinsights.evaluation.plan import add_limits, add_questions, split
+from deepinsights.models import Document, ImportReport
 from deepinsights.profile import load_profile
 
 from . import llm_test_models, two_thinkers
@@ -110,6 +112,25 @@ def test_a_model_that_declines_off_corpus_passes_the_limits_test(ada) -> None:
     mine = {w.lower() for p in plan.earlier + plan.held_out for w in p.words}
     assert any("tomatoes" in q or "garden" in q or "compost" in q for q in plan.limits)  # Bo's words, never Ada's
     assert not {"tomatoes", "garden", "compost"} & mine
+
+
+def test_a_probe_is_asked_unless_the_thinker_writes_about_its_subject(ada) -> None:
+    recipe = "A good recipe for training: start small, overfit one batch, then scale the model up."
+    _add(ada, "recipe", recipe)
+    plan = split(ada, "ada")
+    add_limits(ada, plan, [], [], 6)
+    assert "What is your recipe for a good sourdough bread?" in plan.limits  # "recipe" and "good" are incidental
+    _add(ada, "starter", "My sourdough starter rose overnight, which I read as a sign to keep going.")
+    plan = split(ada, "ada")
+    add_limits(ada, plan, [], [], 6)
+    assert plan.limits and not any("sourdough" in q for q in plan.limits)
+
+
+def _add(store, source_id: str, text: str) -> None:  # type: ignore[no-untyped-def]
+    document = Document(source="test", source_id=source_id, kind="post", thinker="ada", text=text,
+                        published_at=datetime(2020, 6, 20, tzinfo=UTC))  # fmt: skip
+    with store.transaction():
+        store.upsert_documents([document], ImportReport())
 
 
 def test_the_baseline_is_the_same_model_without_the_profile(ada, tmp_path) -> None:

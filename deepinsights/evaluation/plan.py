@@ -14,7 +14,9 @@ question is a template, never written by a model that saw the passage, so it can
 
 **Limits.** Questions on topics the thinker never wrote about: the profile's known gaps, words
 other thinkers of the workspace use often that this thinker never uses (none of their passages
-holds them), and fixed everyday probes, each checked to have no passage of the thinker's.
+holds them), and fixed everyday probes; each is asked only when no passage of the thinker's uses
+its subject (a gap's words, the other thinker's word, a probe's subject words such as
+"sourdough": "recipe" and "good" appear in anyone's writing).
 
 This module calls no model.
 """
@@ -35,13 +37,15 @@ from ..store import Store
 
 HELD_OUT = 0.2
 MIN_HELD_OUT = 3
+# Everyday questions, each with its subject: a probe is asked only when no passage of the
+# thinker uses any subject word ("recipe" or "good" may well appear; "sourdough" should not)
 PROBES = (
-    "What is your recipe for a good sourdough bread?",
-    "Which football club should win the next Champions League?",
-    "How should I prune my roses in autumn?",
-    "What do you think of the latest season of your favourite reality TV show?",
-    "Which knitting pattern would you recommend for a first sweater?",
-    "What is the best way to train a puppy to walk on a leash?",
+    ("What is your recipe for a good sourdough bread?", ("sourdough", "bread", "baking")),
+    ("Which football club should win the next Champions League?", ("football", "soccer", "league")),
+    ("How should I prune my roses in autumn?", ("roses", "prune", "pruning", "gardening")),
+    ("What do you think of the latest season of your favourite reality TV show?", ("reality", "sitcom")),
+    ("Which knitting pattern would you recommend for a first sweater?", ("knitting", "sweater", "yarn")),
+    ("What is the best way to train a puppy to walk on a leash?", ("puppy", "leash", "dog", "dogs")),
 )
 
 
@@ -112,13 +116,14 @@ def add_questions(store: Store, plan: Plan, own_names: set[str], count: int) -> 
 
 def add_limits(store: Store, plan: Plan, gaps: list[str], others: list[str], count: int) -> None:
     """Questions on what ``plan.slug`` never wrote about: known ``gaps``, other thinkers' words, probes."""
-    candidates = [f"What did you say in {gap}?" for gap in gaps]
-    candidates += [f"What is your view on {word}?" for word in _foreign_words(store, plan, others)]
-    candidates += list(PROBES)
-    for question in candidates:
+    candidates = [(f"What did you say in {gap}?", _content_words(gap)) for gap in gaps]
+    candidates += [(f"What is your view on {word}?", {word.lower()}) for word in _foreign_words(store, plan, others)]
+    candidates += [(question, set(subject)) for question, subject in PROBES]
+    mine = Counter(w.lower() for p in plan.earlier + plan.held_out for w in p.words)
+    for question, subject in candidates:
         if len(plan.limits) == count:
             break
-        if question not in plan.limits and not _covered(plan, question):
+        if question not in plan.limits and not any(mine[w] for w in subject):
             plan.limits.append(question)
 
 
@@ -132,11 +137,9 @@ def _foreign_words(store: Store, plan: Plan, others: list[str], per_thinker: int
     return found
 
 
-def _covered(plan: Plan, question: str) -> bool:
-    """True when any content word of ``question`` (5 letters or more) is in one of the thinker's passages."""
-    words = {w.lower().strip("?.,") for w in question.split() if len(w.strip("?.,")) >= 5}
-    mine = Counter(w.lower() for p in plan.earlier + plan.held_out for w in p.words)
-    return any(mine[w] for w in words - GENERIC)
+def _content_words(text: str) -> set[str]:
+    """The words of ``text`` that name a subject: 5 letters or more, not generic."""
+    return {w.lower().strip("?.,:;()") for w in text.split() if len(w.strip("?.,:;()")) >= 5} - GENERIC
 
 
 GENERIC = frozenset(
