@@ -75,6 +75,8 @@ THINKERS = {
 MORE_PREDICTIONS = {"andreruffert": "andreruffert", "dealingwith": "dealingwith"}
 PROFILED = {slug for slug, _ in THINKERS.values()}
 TOP = 30
+FRAMING_DOCUMENTS = 3
+BASELINE_DRAW = 25  # baseline candidates drawn per profiled corpus into the blind sample
 MARKUP_SHARE = 0.9  # a word is markup when nine in ten of its occurrences are inside markup
 URLISH = re.compile(
     r"https?://\S+|www\.\S+|\b[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|io|dev|ai|edu|gov|co|uk|html?|md|py|js)\b\S*"
@@ -169,6 +171,38 @@ def check_labels(labels: list[str], contexts: WordContexts, own: list[str]) -> d
     return {"labels": len(labels), "bad": len(bad), "bad_labels": bad}
 
 
+def check_framings(framings: list[Any]) -> dict[str, Any]:
+    """Framings judged without distill's own filters: each example sentence must read as prose
+    (no code syntax, no cut markup, no quoted literal typed or clicked), and a mental model must
+    recur in at least ``FRAMING_DOCUMENTS`` own-word documents and two topics."""
+    models = [f for f in framings if f.mental_model]
+    not_prose = [f.key for f in framings if any(_not_prose(sentence) for _, sentence in f.examples)]
+    return {
+        "framings": len(framings),
+        "mental_models": len(models),
+        "mental_models_in_3_documents_and_2_topics": sum(
+            len(f.documents) >= FRAMING_DOCUMENTS and len(f.topics) >= 2 for f in models
+        ),
+        "with_an_example_not_prose": not_prose,
+        "by_kind": dict(Counter(f.kind for f in models)),
+        "models": [
+            {
+                "framing": f.key,
+                "kind": f.kind,
+                "wordings": [w for w, _ in f.wordings.most_common(3)],
+                "documents": len(f.documents),
+                "topics": len(f.topics),
+                "example": f.examples[0][1][:200] if f.examples else None,
+            }
+            for f in models[:12]
+        ],
+    }
+
+
+def _not_prose(sentence: str) -> bool:
+    return bool(re.search(r"[{};=<>]|\w\(|\w_\w|`", sentence)) or GAP.strip() in sentence
+
+
 def own_text_of(store: Store, document_id: str) -> str:
     row = store.rows("SELECT text, others FROM documents WHERE id = ?", [document_id])[0]
     return " ".join(ownwords.own_text(row["text"], ownwords.loads(row["others"])).split())
@@ -189,6 +223,7 @@ def measure(folder: str) -> dict[str, Any]:
     seconds = time.perf_counter() - started
     contexts = WordContexts(store, slug)
     topics = report.topics.topics[:TOP]
+    mixed = [t for t in report.topics.topics if t.mixed]
     baseline = [term for term, _ in token_themes(store, slug, TOP)]
     eras = report.eras
     era_checks = [
@@ -222,7 +257,9 @@ def measure(folder: str) -> dict[str, Any]:
         "era_robustness": report.findings.era_robustness,
         "predictions": len(predictions),
         "predictions_in_own_words": own_predictions,
-        "mental_models": [f.key for f in report.findings.mental_models[:12]],
+        "mixed_topics": [{"label": t.label, "passages": t.passages, "coherence": t.coherence} for t in mixed],
+        "largest_coherent_topic": next((t.label for t in report.topics.topics if not t.mixed), None),
+        "framings_check": check_framings(report.findings.framings),
         "signature_vocabulary": [w.word for w in report.findings.vocabulary[:20]],
     }
     store.close()
@@ -277,8 +314,9 @@ def all_candidates() -> dict[str, dict[str, list[dict[str, Any]]]]:
 
 def precision(found: dict[str, dict[str, list[dict[str, Any]]]]) -> dict[str, Any] | None:
     """Per method and thinker: labelled 'yes' among the labelled candidates the method finds now,
-    and how many of its candidates are labelled (distill's are all in the sample; the baseline's
-    are a seeded random sample of them)."""
+    and how many of its candidates are labelled. Every distill candidate is in the sample; the
+    baseline's labelled ones are its seeded random draw plus those distill also finds, so the
+    baseline is also scored on its random draw alone (``baseline_random_draw``: the fair figure)."""
     if not LABELLED.exists():
         return None
     labels = {r["id"]: r["label"] for r in map(json.loads, LABELLED.read_text().splitlines()) if r.get("label")}
@@ -286,18 +324,54 @@ def precision(found: dict[str, dict[str, list[dict[str, Any]]]]) -> dict[str, An
     for method in ("distill", "baseline"):
         per: dict[str, Any] = {}
         pooled: list[str] = []
+        every: list[str] = []
         for slug, methods in found.items():
             judged = [labels[c["id"]] for c in methods[method] if c["id"] in labels]
             per[slug] = _share(judged) | {"candidates": len(methods[method])}
-            if slug in PROFILED:
-                pooled += judged
-        out[method] = {"karpathy_and_simonw": _share(pooled), "by_thinker": per}
+            pooled += judged if slug in PROFILED else []
+            every += judged
+        out[method] = {"karpathy_and_simonw": _share(pooled), "all_four": _share(every), "by_thinker": per}
+    draw = baseline_draw(found, BASELINE_DRAW)
+    sampled = {json.loads(line)["id"] for line in SAMPLE.read_text().splitlines()} if SAMPLE.exists() else set()
+    out["baseline_random_draw"] = {
+        "per_thinker": BASELINE_DRAW,
+        "same_draw_as_the_sample": all(i in sampled for ids in draw.values() for i in ids),
+        "karpathy_and_simonw": _share([labels[i] for ids in draw.values() for i in ids if i in labels]),
+        "by_thinker": {slug: _share([labels[i] for i in ids if i in labels]) for slug, ids in draw.items()},
+    }
     return out
 
 
+def baseline_draw(
+    found: dict[str, dict[str, list[dict[str, Any]]]], per_thinker: int, rng: random.Random | None = None
+) -> dict[str, list[str]]:
+    """The seeded random ``per_thinker`` of the baseline's candidates on each profiled corpus, as
+    the blind sample drew them (``random.Random(18)``, corpora in order)."""
+    rng = rng or random.Random(18)
+    drawn = {}
+    for slug, methods in found.items():
+        if slug in PROFILED:
+            baseline = methods["baseline"]
+            drawn[slug] = [c["id"] for c in rng.sample(baseline, min(per_thinker, len(baseline)))]
+    return drawn
+
+
 def _share(labels: list[str]) -> dict[str, Any]:
-    yes = sum(label == "yes" for label in labels)
-    return {"yes": yes, "labelled": len(labels), "precision": round(yes / len(labels), 3) if labels else None}
+    """Labelled 'yes' among ``labels``, with a 95% Wilson interval (few labels: a wide one)."""
+    yes, n = sum(label == "yes" for label in labels), len(labels)
+    if not n:
+        return {"yes": 0, "labelled": 0, "precision": None, "interval_95": None}
+    p, z = yes / n, 1.96
+    centre, half = (
+        (p + z * z / (2 * n)) / (1 + z * z / n),
+        z * ((p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5) / (1 + z * z / n),
+    )
+    return {
+        "yes": yes,
+        "labelled": n,
+        "precision": round(p, 3),
+        "interval_95": [round(centre - half, 2), round(centre + half, 2)],
+    }
 
 
 def write_sample(found: dict[str, dict[str, list[dict[str, Any]]]], baseline_per_thinker: int) -> None:
@@ -305,15 +379,10 @@ def write_sample(found: dict[str, dict[str, list[dict[str, Any]]]], baseline_per
     ``baseline_per_thinker`` of the baseline's on Karpathy's and Simon Willison's, shuffled together
     (seed 18) so nothing says which method found which. Ids (committed) and texts (outside the
     repository: they hold corpus text) are written apart."""
+    chosen: dict[str, dict[str, Any]] = {c["id"]: c for methods in found.values() for c in methods["distill"]}
     rng = random.Random(18)
-    chosen: dict[str, dict[str, Any]] = {}
-    for slug, methods in found.items():
-        for c in methods["distill"]:
-            chosen[c["id"]] = c
-        if slug in PROFILED:
-            baseline = methods["baseline"]
-            for c in rng.sample(baseline, min(baseline_per_thinker, len(baseline))):
-                chosen[c["id"]] = c
+    drawn = {i for ids in baseline_draw(found, baseline_per_thinker, rng).values() for i in ids}
+    chosen |= {c["id"]: c for methods in found.values() for c in methods["baseline"] if c["id"] in drawn}
     sample = sorted(chosen.values(), key=lambda c: c["id"])
     rng.shuffle(sample)
     SAMPLE.write_text("".join(json.dumps({k: c[k] for k in ("id", "thinker", "source_id")}) + "\n" for c in sample))
@@ -326,7 +395,9 @@ def write_sample(found: dict[str, dict[str, list[dict[str, Any]]]], baseline_per
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument(
-        "--sample", type=int, help="write the blind sample, with this many baseline candidates per thinker"
+        "--sample",
+        type=int,
+        help=f"write the blind sample, with this many baseline candidates per thinker (it was {BASELINE_DRAW})",
     )
     parser.add_argument("--predictions-only", action="store_true", help="prediction candidates and precision only")
     args = parser.parse_args()

@@ -154,6 +154,105 @@ def test_framings_recurring_across_topics_are_mental_models(corpus):
     assert draft.mental_models[0].documents == 4 and draft.mental_models[0].quotes
 
 
+def test_named_terms_are_framings_and_literals_in_quotes_are_not():
+    from deepinsights.distill.framings import framings_in
+
+    found = framings_in(
+        "I coined the term prompt injection in a post last year. "
+        'Then click "attach database" and type "hello world" in the box. '
+        "We should think of the context window as a kind of working memory for the model. "
+        "I'm calling it Datasette Cloud."
+    )
+    keys = {(kind, key) for kind, key, _ in found}
+    assert ("coined", "prompt injection") in keys and ("think of", "working memory") in keys
+    assert not {key for _, key, _ in found} & {"attach database", "hello world", "datasette cloud"}
+
+
+def test_a_coined_term_counts_every_document_that_uses_it(store):
+    texts = [
+        "I coined the term tool soup for this pattern of agents and plugins.",
+        "Tool soup makes planning a database migration harder than it needs to be.",
+        "Image models suffer from tool soup as well, when every filter is a plugin.",
+        *VISION,
+        *LANGUAGE,
+    ]
+    docs = [
+        Document(
+            source="t", source_id=str(i), kind="post", thinker="ada", text=t, published_at=datetime(2022, 1, 1 + i)
+        )
+        for i, t in enumerate(texts)
+    ]
+    with store.transaction():
+        store.upsert_documents(docs, ImportReport())
+    framings = {f.key: f for f in distill(store, "ada", check_robustness=False).findings.framings}
+    assert framings["tool soup"].kind == "coined" and len(framings["tool soup"].documents) == 3
+
+
+def test_a_figure_set_up_twice_counts_wherever_its_wording_recurs(store):
+    texts = [
+        "Think of each layer as a little lego block that takes some inputs and gives an output.",
+        "A tokenizer is like a lego block for text pipelines, one of many you snap together.",
+        "Resist stacking up the lego blocks of the toolbox in exotic ways early in a project.",
+        *VISION,
+        *LANGUAGE,
+    ]
+    docs = [
+        Document(
+            source="t", source_id=str(i), kind="post", thinker="ada", text=t, published_at=datetime(2022, 1, 1 + i)
+        )
+        for i, t in enumerate(texts)
+    ]
+    with store.transaction():
+        store.upsert_documents(docs, ImportReport())
+    framings = {f.key: f for f in distill(store, "ada", check_robustness=False).findings.framings}
+    blocks = framings["lego block"]
+    assert len(blocks.documents) == 3 and any("toolbox" in sentence for _, sentence in blocks.examples)
+
+
+def test_quantities_proper_names_news_and_spoken_hedges_are_not_figures():
+    from deepinsights.distill.framings import framings_in, singular, vehicle
+
+    assert vehicle("little lego blocks of the") == "lego block" and singular("libraries") == "library"
+    assert vehicle("million examples") is None and vehicle("Code Interpreter for") is None
+    assert not framings_in("When your data set is like a million examples, sample it.")
+    assert not framings_in("LiteFS is the new SQLite replication solution from Fly.")
+    lecture = " ".join(["so this is kind of like a little staging area for all the local variables"] * 6)
+    assert is_unpunctuated(lecture) and not framings_in(lecture)
+    assert not framings_in(" ".join(["and this maximum length which I call block size here is what we use"] * 6))
+
+
+def test_a_cluster_far_less_coherent_than_the_rest_is_a_catch_all():
+    from deepinsights.distill.topics import catch_alls
+
+    coherence = {c: 0.6 + 0.01 * c for c in range(10)} | {10: 0.3}
+    assert catch_alls(coherence) == {10}
+    assert catch_alls({1: 0.6, 2: 0.2}) == set()  # too few clusters to say which is unlike the rest
+
+
+def test_clusters_start_from_ward_and_are_the_same_for_a_seed():
+    import numpy as np
+    from sklearn.metrics import adjusted_rand_score
+
+    from deepinsights.distill.topics import cluster
+
+    rng = np.random.default_rng(7)
+    truth = np.repeat(np.arange(4), 50)
+    vectors = (np.eye(8)[truth] * 3 + rng.normal(0, 0.3, (200, 8))).astype(np.float32)
+    labels = cluster(vectors, 4, 0)
+    assert adjusted_rand_score(truth, labels) == 1.0 and (labels == cluster(vectors, 4, 0)).all()
+    assert len(set(cluster(vectors[:3], 4, 0).tolist())) <= 3  # fewer rows than topics: fewer topics
+
+
+def test_a_months_topic_shares_are_smoothed_with_its_neighbours():
+    import numpy as np
+
+    from deepinsights.distill.eras import smooth
+
+    shares = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]])
+    out = smooth(shares, np.array([1.0, 2.0, 1.0]))
+    assert out[1] == pytest.approx([0.5, 0.5]) and out[0] == pytest.approx([1 / 3, 2 / 3])
+
+
 def test_signature_vocabulary_is_words_used_far_more_than_in_english(corpus):
     report = distill(corpus, "ada", names={"Ada Lovelace"}, check_robustness=False)
     words_found = [w.word for w in report.findings.vocabulary]

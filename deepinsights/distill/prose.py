@@ -85,11 +85,12 @@ def sentences(text: str) -> list[str]:
 
 # Speech captions (YouTube's auto-captions) carry no punctuation, and spaCy's parser and senter
 # find no boundary in them either (measured: none in a 1,000-character caption passage). A
-# speaker marks a new clause with a discourse marker or a filler ("so", "okay", "now", "um"),
-# so clauses are cut before those, and never run past ``SPOKEN_MAX_WORDS``.
+# speaker marks a new clause with a discourse marker ("so", "okay", "now", "but"), so clauses
+# are cut before those, and never run past ``SPOKEN_MAX_WORDS``. Fillers ("um", "uh") do not
+# cut: they hesitate inside a phrase as often ("think of this as um a regularizer").
 SENTENCE_MARK = re.compile(r"[.!?](?:[\"”)]?)(?:\s|$)")
 UNPUNCTUATED_WORDS = 60  # fewer sentence ends than one per this many words: speech captions
-SPOKEN_MARKERS = frozenset("so okay ok now um uh alright anyway basically but because well".split())
+SPOKEN_MARKERS = frozenset("so okay ok now alright anyway but because".split())
 SPOKEN_MIN_WORDS = 5
 SPOKEN_MAX_WORDS = 40
 
@@ -101,7 +102,7 @@ def is_unpunctuated(text: str) -> bool:
 
 
 def spoken_clauses(text: str) -> list[str]:
-    """Clauses of unpunctuated speech: cut before a discourse marker or filler once a clause has
+    """Clauses of unpunctuated speech: cut before a discourse marker once a clause has
     ``SPOKEN_MIN_WORDS`` words, and at ``SPOKEN_MAX_WORDS``; each is a verbatim run of words."""
     clauses: list[list[str]] = [[]]
     for word in text.split():
