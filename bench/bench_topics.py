@@ -17,12 +17,18 @@ distill's own filters:
   reported as such.
 * **predictions** — each prediction sentence is found in the own-word text of its document;
   precision of "states an expectation about the future" on the blind-labelled sample
-  (``bench/labelled/predictions.jsonl``; ``--sample`` writes the sample to label, see
-  ``bench/labelled/README.md``).
+  (``bench/labelled/predictions-labels.jsonl``), per method (distill; the regex it used before,
+  ``baseline_predictions.py``, also on its seeded random draw alone) and per corpus, with 95%
+  Wilson intervals (``--sample`` writes the sample to label, see ``bench/labelled/predictions.md``).
+* **topics and eras** — stability of the topics on 90% subsamples, catch-all (``mixed``) topics,
+  and how far era boundaries move on ten 90% document subsamples.
+* **framings** — every example sentence reads as prose (no code syntax, no cut markup); each
+  mental model recurs in three own-word documents and two topics; the models listed with their
+  documents, topics and first example (the two other shared corpora too, on LSA topics).
 
-    python bench/bench_topics.py [--sample 60]
+    python bench/bench_topics.py [--predictions-only] [--sample 25]
 
-Writes bench/results/topics.json.
+Writes bench/results/topics.json (with --predictions-only, bench/results/predictions.json).
 """
 
 from __future__ import annotations
@@ -266,6 +272,24 @@ def measure(folder: str) -> dict[str, Any]:
     return result
 
 
+def framings_elsewhere() -> dict[str, Any]:
+    """Framings of the two other shared corpora (topics on LSA vectors: these corpora are not
+    indexed here), judged as the profiled corpora's are."""
+    from deepinsights.distill.framings import find_framings
+    from deepinsights.distill.own import own_passages
+    from deepinsights.distill.topics import find_topics
+    from deepinsights.distill.vectors import lsa
+
+    out = {}
+    for folder, slug in MORE_PREDICTIONS.items():
+        store = workspace(folder, slug, index=False)
+        passages = own_passages(store, slug)
+        topics = find_topics(passages, lsa([p.text for p in passages]), "lsa", {slug}, stability=False)
+        out[slug] = {"own_word_passages": len(passages)} | check_framings(find_framings(passages, topics.assignment))
+        store.close()
+    return out
+
+
 def _candidate(store: Store, slug: str, passage: Any, sentence: str) -> dict[str, Any]:
     """A prediction candidate as the labeller sees it: id, sentence, date and the passage around it."""
     row = store.rows("SELECT source_id FROM documents WHERE id = ?", [passage.document_id])[0]
@@ -413,6 +437,7 @@ def main() -> None:
     out = {
         "benchmark": "distill topics, eras and predictions",
         "corpora": results,
+        "framings_of_the_other_corpora": None if args.predictions_only else framings_elsewhere(),
         "prediction_candidates": {slug: {m: len(c) for m, c in methods.items()} for slug, methods in found.items()},
         "predictions": precision(found),
     }

@@ -88,3 +88,21 @@ def test_speech_benchmark_runs_at_a_tiny_size(tmp_path):
     assert base["timestamps"]["phrases"] == measured["text"]["sentences"] > 0
     long = measured["long_recording"]
     assert long["streaming"]["audio_s"] >= 290 and long["whole_decode"]["samples"] >= 290 * 16_000
+
+
+def test_topics_benchmark_scores_labels_with_an_interval_and_redraws_the_blind_sample():
+    """bench_topics' scoring, without the shared corpora: a Wilson interval around each precision,
+    and the baseline's random draw made again exactly as the blind sample drew it."""
+    sys.path.insert(0, str(BENCH))
+    import bench_topics
+
+    share = bench_topics._share(["yes"] * 8 + ["no"] * 2)
+    low, high = share["interval_95"]
+    assert share["precision"] == 0.8 and low < 0.8 < high <= 1 and bench_topics._share([])["precision"] is None
+    found = {
+        slug: {"distill": [], "baseline": [{"id": f"{slug}{i}"} for i in range(40)]}
+        for slug in ("karpathy", "simonw", "andreruffert")
+    }
+    drawn = bench_topics.baseline_draw(found, 25)
+    assert drawn == bench_topics.baseline_draw(found, 25) and set(drawn) == {"karpathy", "simonw"}
+    assert all(len(ids) == len(set(ids)) == 25 for ids in drawn.values())

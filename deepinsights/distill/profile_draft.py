@@ -189,13 +189,16 @@ def _counts(model: MentalModel) -> dict[str, Any]:
     return {"documents": model.documents, "topics": model.topics}
 
 
+WORDINGS = 4  # a grouped figure's recount query names up to this many of its wordings
+
+
 def _model(rank: int, framing: Framing) -> MentalModel:
     kinds = {
         "analogy": "an analogy",
         "think of": "a 'think of X as' framing",
         "is a": "a metaphor",
         "the new": "an 'X is the new Y' framing",
-        "coined": "a term set off in quotes",
+        "coined": "a term the thinker named",
     }
     what = kinds.get(framing.kind, "a named law or slogan" if framing.kind == "law" else "a framing")
     return MentalModel(
@@ -204,7 +207,7 @@ def _model(rank: int, framing: Framing) -> MentalModel:
         explanation=f"{what.capitalize()} used in {len(framing.documents)} documents across "
         f"{len(framing.topics)} topics.",
         quotes=[passage_quote(p, sentence) for p, sentence in framing.examples],
-        query=f'"{framing.key}"',
+        query=" OR ".join(f'"{w}"' for w in [framing.key, *sorted(set(framing.wordings) - {framing.key})][:WORDINGS]),
         documents=len(framing.documents),
         topics=len(framing.topics),
     )
