@@ -261,7 +261,8 @@ def _fill(era: FoundEra, passages: list[OwnPassage], chosen: list[OwnPassage], s
 
 
 def _mark_source_changes(eras: list[FoundEra], passages: list[OwnPassage]) -> None:
-    """Note each boundary where a feed that matters on its side ends just before or starts at it."""
+    """Note each boundary where a feed that matters on its side ends just before it or starts
+    within one month (with documents) of it."""
     months = sorted({p.month for p in passages if p.month})
     position = {m: i for i, m in enumerate(months)}
     feeds: dict[str, list[str]] = defaultdict(list)
@@ -277,7 +278,9 @@ def _mark_source_changes(eras: list[FoundEra], passages: list[OwnPassage]) -> No
             first, last = position[min(seen)], position[max(seen)]
             if at - 2 <= last < at and len(documents[feed]) >= FEED_SHARE * before.documents:
                 notes.append(f"{feed} ends {max(seen)}")
-            if at <= first <= at + 1 and first > 0 and len(documents[feed]) >= FEED_SHARE * era.documents:
+            # subtle: a month's mix is smoothed with its neighbours, so a cut can land one month
+            # (with documents) after the feed's first: that still coincides with it
+            if at - 1 <= first <= at + 1 and first > 0 and len(documents[feed]) >= FEED_SHARE * era.documents:
                 notes.append(f"{feed} starts {min(seen)}")
         if notes:
             era.source_change = "Boundary coincides with a change of source: " + "; ".join(notes)

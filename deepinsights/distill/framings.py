@@ -2,13 +2,15 @@
 that travel across topics.
 
 A framing is a sentence of own words that explains one thing through another: an analogy ("X
-is like Y", "think of X as Y", "X is basically a Y", "X is the new Y"), a named law, principle
-or slogan ("Goodhart's law", "the bitter lesson"), or a term the thinker sets off in quotes
-(“prompt injection”, "scale to zero"). Framings are grouped
-by their *vehicle* (what the thing is compared to: "a lossy zip file", "an operating system")
-or the law's name, and counted in documents and in topics. A vehicle that recurs in at least
-``MIN_TOPICS`` topics passes the cross-domain test that guides to how a thinker thinks use:
-it is a candidate mental model, and candidates are ordered by how many documents use them.
+is like Y", "think of X as Y", "X is basically a Y", "X is the new Y."), a named law, principle
+or slogan ("Goodhart's law", "the bitter lesson"), or a term the thinker names right after a
+first-person naming cue ("I coined the term prompt injection", "what I call HTML tools").
+Figures are grouped by their *vehicle* (what the thing is compared to), by its head noun in the
+singular ("a little lego block" with "building blocks"); laws and terms by their name. A named
+term, and a figure set up in two documents, also count every document that uses the wording
+(a repeated metaphor). A framing recurs in ``MIN_DOCUMENTS`` documents; one in
+``MODEL_DOCUMENTS`` documents and ``MIN_TOPICS`` topics passes the cross-domain test that guides
+to how a thinker thinks use: it is a candidate mental model, ordered by documents.
 
 This module reads sentences only; it does not judge whether a framing is apt.
 """
@@ -177,7 +179,8 @@ def _reused(framing: Framing) -> bool:
 
 def _usage(framings: list[Framing], passages: list[OwnPassage], assignment: list[int]) -> None:
     """Every own-word document and topic that uses a reused framing's wording (a plural too)
-    counts for it, and the sentence is an example while there are fewer than ``EXAMPLES``."""
+    counts for it, each use counts for its wording (the most used one names the framing), and
+    the sentence is an example while there are fewer than ``EXAMPLES``."""
     wordings = {w: f for f in framings for w in f.wordings if f.kind == "coined" or " " in w}
     if not wordings:
         return
@@ -188,7 +191,9 @@ def _usage(framings: list[Framing], passages: list[OwnPassage], assignment: list
         for sentence in sentences(passage.text):
             for m in pattern.finditer(sentence):
                 if GAP.strip() not in sentence and not sentence.endswith("?"):
-                    _add(wordings[m.group(1).lower()], passage, topic, sentence)
+                    framing = wordings[m.group(1).lower()]
+                    framing.wordings[m.group(1).lower()] += 1
+                    _add(framing, passage, topic, sentence)
 
 
 def framings_in(text: str) -> list[tuple[str, str, str]]:

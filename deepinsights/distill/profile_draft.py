@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 
 THEMES = 30
 MENTAL_MODELS = 12
+WORDINGS = 4  # a grouped figure's recount query names up to this many of its wordings
 PREDICTIONS = 30
 QUOTE_CHARS = 240
 
@@ -187,9 +188,6 @@ def _merge_models(current: list[MentalModel], framings: list[Framing], changes: 
 
 def _counts(model: MentalModel) -> dict[str, Any]:
     return {"documents": model.documents, "topics": model.topics}
-
-
-WORDINGS = 4  # a grouped figure's recount query names up to this many of its wordings
 
 
 def _model(rank: int, framing: Framing) -> MentalModel:
