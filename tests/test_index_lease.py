@@ -144,7 +144,7 @@ def test_passages_imported_while_index_runs_are_embedded_before_it_ends(store, d
             other.close()
 
     report = index_passages(store, embedder, progress=import_meanwhile)
-    assert report.embedded == 5 and vectors(store) == 5 and pending_passages(store) == 0
+    assert report.embedded == 5 and report.unchanged == 0 and vectors(store) == 5 and pending_passages(store) == 0
 
 
 def test_an_import_embeds_only_its_own_passages_and_counts_the_rest(store, db, embedder, run, tmp_path):

@@ -200,6 +200,7 @@ def test_a_workspace_indexed_with_mpnet_searches_with_it(loaded, store, db, run,
         "empty": 1,
         "removed": 0,
         "seconds": 0,
+        "busy": None,
     }
     # later commands use the workspace's model without being told
     result = run("search", "learning by building things yourself", "--db", db, "--mode", "semantic", "--json")

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -198,9 +199,10 @@ def _embed_all(
     """Plan, embed and write until nothing is left (once for an import's passages), then sync the ANN index."""
     _start(store, embedder, rebuild)
     spare = _take_orphans(store, report)
-    while True:
+    for rounds in itertools.count():
         todo, unchanged, known = _plan(store, import_id)
-        report.unchanged = report.unchanged or unchanged
+        if rounds == 0:  # later rounds count this run's own vectors as unchanged
+            report.unchanged = unchanged
         report.total = max(report.total, len(todo) + unchanged)
         known.spare = spare
         for done in range(0, len(todo), BATCH):
