@@ -40,12 +40,13 @@ MIN_HELD_OUT = 3
 # Everyday questions, each with its subject: a probe is asked only when no passage of the
 # thinker uses any subject word ("recipe" or "good" may well appear; "sourdough" should not)
 PROBES = (
-    ("What is your recipe for a good sourdough bread?", ("sourdough", "bread", "baking")),
-    ("Which football club should win the next Champions League?", ("football", "soccer", "league")),
-    ("How should I prune my roses in autumn?", ("roses", "prune", "pruning", "gardening")),
-    ("What do you think of the latest season of your favourite reality TV show?", ("reality", "sitcom")),
+    ("What is your recipe for a good sourdough bread?", ("sourdough",)),
+    ("Which football club should win the next Champions League?", ("football", "soccer")),
+    ("How should I prune my roses in autumn?", ("roses", "gardening")),
+    ("What do you think of the latest season of your favourite reality TV show?", ("sitcom", "television")),
     ("Which knitting pattern would you recommend for a first sweater?", ("knitting", "sweater", "yarn")),
-    ("What is the best way to train a puppy to walk on a leash?", ("puppy", "leash", "dog", "dogs")),
+    ("What is the best way to train a puppy to walk on a leash?", ("puppy", "leash")),
+    ("Which wine would you pair with oysters?", ("wine", "oysters")),
 )
 
 
