@@ -32,11 +32,11 @@ sys.path.insert(0, str(HERE.parent))
 from deepinsights.ask import ask, is_relevant, retrieve  # noqa: E402
 from deepinsights.ask.check import check_answer  # noqa: E402
 from deepinsights.ask.models import choose_model  # noqa: E402
+from deepinsights.backends.sqlite import Store  # noqa: E402
 from deepinsights.importers import ImportOptions  # noqa: E402
 from deepinsights.ingest import run_import  # noqa: E402
 from deepinsights.models import SearchFilter  # noqa: E402
 from deepinsights.profile import load_profile  # noqa: E402
-from deepinsights.store import Store  # noqa: E402
 
 CORPUS = Path(os.environ.get("DEEPINSIGHTS_SHARED", HERE.parent.parent / "shared")) / "corpora-raw" / "karpathy"
 CACHE = HERE / ".cache" / "ask-karpathy.db"

@@ -51,10 +51,10 @@ import bench_search  # noqa: E402
 import bench_verify  # noqa: E402
 from common import CACHE, Timer, fresh_db, table, write_result  # noqa: E402
 
+from deepinsights.backends.postgresql.cluster import Cluster, ClusterError, find_bin_dir  # noqa: E402
+from deepinsights.backends.sqlite import Store  # noqa: E402
 from deepinsights.models import ImportReport  # noqa: E402
-from deepinsights.pg.cluster import Cluster, ClusterError, find_bin_dir  # noqa: E402
 from deepinsights.search import search  # noqa: E402
-from deepinsights.store import Store  # noqa: E402
 from deepinsights.verify import Locator  # noqa: E402
 
 BACKENDS = ("sqlite", "postgresql")
@@ -154,7 +154,7 @@ def build_sqlite(path: Path, count: int) -> dict[str, Any]:
 
 
 def build_pg(url: str, count: int) -> dict[str, Any]:
-    from deepinsights.pg.store import PgStore
+    from deepinsights.backends.postgresql.store import PgStore
 
     before = load()
     store = PgStore(url)
@@ -334,7 +334,7 @@ def run_sqlite(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run_pg(args: argparse.Namespace) -> dict[str, Any]:
-    from deepinsights.pg.store import PgStore
+    from deepinsights.backends.postgresql.store import PgStore
 
     settings = {**PG_SETTINGS, **dict(s.split("=", 1) for s in args.pg_set)}
     with cluster(settings, args.keep_cluster) as running:

@@ -28,11 +28,10 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from bench.common import CACHE, Timer, ZipfText, table, write_result  # noqa: E402
+from deepinsights.backends.sqlite import Store  # noqa: E402
 from deepinsights.compare import Identity, compare  # noqa: E402
 from deepinsights.models import Document, ImportReport  # noqa: E402
-from deepinsights.semantic.index import indexed_model  # noqa: E402
 from deepinsights.semantic.registry import DEFAULT_MODEL, get_embedder  # noqa: E402
-from deepinsights.store import Store  # noqa: E402
 
 BAR_SECONDS = 30
 SUBJECTS = {
@@ -64,7 +63,7 @@ def build(path: Path, n: int) -> Store:
         with store.transaction():
             for thinker in SUBJECTS:
                 store.upsert_documents(corpus(thinker, n), ImportReport())
-    if indexed_model(store) is None:
+    if store.indexed_model() is None:
         synthetic_vectors(store)
     return store
 

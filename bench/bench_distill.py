@@ -30,11 +30,11 @@ sys.path.insert(0, str(HERE.parent))
 
 import numpy as np  # noqa: E402
 
+from deepinsights.backends.sqlite import Store  # noqa: E402
 from deepinsights.distill import distill  # noqa: E402
 from deepinsights.distill.lineage import LineageCollector  # noqa: E402
 from deepinsights.distill.measure import rows  # noqa: E402
 from deepinsights.models import Document, ImportReport  # noqa: E402
-from deepinsights.store import Store  # noqa: E402
 
 VOCAB = [f"w{i}" for i in range(20000)]
 TOPICS = [

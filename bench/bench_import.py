@@ -69,9 +69,9 @@ def stage_pipeline_one_process(archive: Path, db: Path) -> dict[str, Any]:
 
 
 def stage_pipeline(archive: Path, db: Path) -> dict[str, Any]:
+    from deepinsights.backends.sqlite import Store
     from deepinsights.importers import ImportOptions
     from deepinsights.ingest import run_import
-    from deepinsights.store import Store
 
     store = Store(fresh_db(db))
     with Timer() as timer:
@@ -89,8 +89,8 @@ def _documents(archive: Path) -> list[Any]:
 
 
 def stage_store(archive: Path, db: Path) -> dict[str, Any]:
+    from deepinsights.backends.sqlite import Store
     from deepinsights.models import ImportReport
-    from deepinsights.store import Store
 
     docs = _documents(archive)
     store = Store(fresh_db(db))
@@ -107,7 +107,7 @@ def stage_store(archive: Path, db: Path) -> dict[str, Any]:
 def _rows(archive: Path) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     """The exact rows the store writes for these documents (built before the clock starts)."""
     from deepinsights.models import iso_utc
-    from deepinsights.store import _document_row, _passage_rows
+    from deepinsights.prepare import _document_row, _passage_rows
 
     documents, passages = [], []
     for doc in _documents(archive):
@@ -122,8 +122,8 @@ def _bare(archive: Path, db: Path, *, bulk: bool) -> dict[str, Any]:
 
     from sqlite_utils import Database
 
-    from deepinsights.migrations import migrations
-    from deepinsights.store import _INSERT_DOCUMENT, _INSERT_PASSAGE, CACHE_KIB, PAGE_SIZE
+    from deepinsights.backends.sqlite.migrations import migrations
+    from deepinsights.backends.sqlite.store import _INSERT_DOCUMENT, _INSERT_PASSAGE, CACHE_KIB, PAGE_SIZE
 
     documents, passages = _rows(archive)
     conn = sqlite3.connect(fresh_db(db), isolation_level=None)

@@ -43,12 +43,12 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import CACHE, ROOT, ZipfText, fresh_db, table, write_result  # noqa: E402
+from deepinsights.backends.sqlite import Store  # noqa: E402
 from deepinsights.importers import ImportOptions  # noqa: E402
 from deepinsights.ingest import run_import  # noqa: E402
 from deepinsights.models import Document, ImportReport  # noqa: E402
 from deepinsights.semantic.index import model_input  # noqa: E402
 from deepinsights.semantic.model import MiniLM  # noqa: E402
-from deepinsights.store import Store  # noqa: E402
 
 SHARED = Path(os.environ.get("DEEPINSIGHTS_SHARED", ROOT.parent / "shared"))  # as tests/conftest.py
 PATHS = {

@@ -37,13 +37,13 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
+from deepinsights.backends.sqlite import Store  # noqa: E402
 from deepinsights.distill.lineage import LineageCollector, measure_lineage  # noqa: E402
 from deepinsights.distill.measure import rows  # noqa: E402
 from deepinsights.distill.projects import readme_projects  # noqa: E402
 from deepinsights.distill.references import credit_fields  # noqa: E402
 from deepinsights.importers import ImportOptions  # noqa: E402
 from deepinsights.ingest import run_import  # noqa: E402
-from deepinsights.store import Store  # noqa: E402
 
 SIMON, KARPATHY = ("simonw", {"Simon Willison"}), ("karpathy", {"Andrej Karpathy"})
 PROJECTS = ["micrograd", "nanoGPT", "llm.c", "nanochat"]

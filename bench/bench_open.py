@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench_search import CORPUS_VERSION, build  # noqa: E402
 from common import CACHE, Timer, table, write_result  # noqa: E402
 
-from deepinsights.store import Store  # noqa: E402
+from deepinsights.backends.sqlite import Store  # noqa: E402
 
 
 def bare(path: Path) -> None:

@@ -36,15 +36,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from common import CACHE, Timer, ZipfText, fresh_db, table, vocabulary, write_result  # noqa: E402
 
+from deepinsights.backends.sqlite import Store  # noqa: E402
 from deepinsights.models import (  # noqa: E402
     HIGHLIGHT_END,
     HIGHLIGHT_START,
     Document,
     ImportReport,
-    SearchFilter,  # noqa: E402
+    SearchFilter,
 )
-from deepinsights.search import build_fts_query, search  # noqa: E402
-from deepinsights.store import Store  # noqa: E402
+from deepinsights.query import build_fts_query  # noqa: E402
+from deepinsights.search import search  # noqa: E402
 
 CORPUS_VERSION = 3  # bump when the synthetic corpus or the schema changes, so cached databases are rebuilt
 LIMIT = 10

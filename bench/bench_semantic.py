@@ -62,6 +62,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import CACHE, RESULTS, ROOT, ZipfText, write_result  # noqa: E402
 from deepinsights import config  # noqa: E402
+from deepinsights.backends.sqlite import Store  # noqa: E402
+from deepinsights.backends.sqlite import vectors as sqlite_vectors  # noqa: E402
+from deepinsights.backends.sqlite.vectors import UsearchIndex  # noqa: E402
 from deepinsights.errors import EmbeddingError  # noqa: E402
 from deepinsights.importers import ImportOptions  # noqa: E402
 from deepinsights.ingest import run_import  # noqa: E402
@@ -73,11 +76,10 @@ from deepinsights.models import (  # noqa: E402
 from deepinsights.ownwords import furniture_share  # noqa: E402
 from deepinsights.semantic import hybrid, index, registry  # noqa: E402
 from deepinsights.semantic.hybrid import hybrid_search  # noqa: E402
-from deepinsights.semantic.index import VectorIndex, build_index  # noqa: E402
+from deepinsights.semantic.index import build_index  # noqa: E402
 from deepinsights.semantic.model import Encoder, MiniLM, blas_threads, normalize, one_blas_thread  # noqa: E402
 from deepinsights.semantic.mpnet import MPNet  # noqa: E402
 from deepinsights.semantic.registry import DEFAULT_MODEL, get_embedder  # noqa: E402
-from deepinsights.store import Store  # noqa: E402
 
 CORPORA = Path(os.environ.get("DEEPINSIGHTS_SHARED", ROOT.parent / "shared")) / "corpora-raw"  # as tests/conftest.py
 THINKERS = {
@@ -438,10 +440,10 @@ def scale(n: int, queries: int, model: str = DEFAULT_MODEL) -> dict[str, Any]:
     Store(path).close()  # subtle: migrates a cached workspace from an older schema (read-only cannot)
     store = Store(path, read_only=True)
     started = time.monotonic()
-    vectors = VectorIndex(store, model)
+    vectors = UsearchIndex(store, model)
     vectors.load()
     load_s = time.monotonic() - started
-    hybrid._indexes.clear()
+    sqlite_vectors._indexes.clear()
     text = ZipfText(seed=99)
     get_embedder(model).embed(["warm up"])
     # subtle: the HNSW file is memory-mapped, so the first queries after loading read it from disk;
@@ -517,7 +519,7 @@ def _synthetic(path: Path, n: int, model: str) -> None:
                 [(pid, model, matrix[i].tobytes()) for i, pid in enumerate(chunk)],
             )
     started = time.monotonic()
-    VectorIndex(store, model).sync()
+    UsearchIndex(store, model).sync()
     print(f"  HNSW over {n:,} vectors built in {time.monotonic() - started:.0f}s")
     store.close()
 

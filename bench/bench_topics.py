@@ -54,12 +54,12 @@ from baseline_predictions import baseline_predictions  # noqa: E402
 from token_themes import token_themes  # noqa: E402
 
 from deepinsights import ownwords  # noqa: E402
+from deepinsights.backends.sqlite import Store  # noqa: E402
 from deepinsights.distill import distill  # noqa: E402
 from deepinsights.distill.prose import GAP  # noqa: E402
 from deepinsights.importers import ImportOptions  # noqa: E402
 from deepinsights.ingest import run_import  # noqa: E402
 from deepinsights.semantic import build_index  # noqa: E402
-from deepinsights.store import Store  # noqa: E402
 
 CORPORA = Path(os.environ.get("DEEPINSIGHTS_SHARED", HERE.parent.parent / "shared")) / "corpora-raw"
 WORK = HERE / ".cache" / "topics"

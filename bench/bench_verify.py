@@ -39,8 +39,8 @@ sys.path.insert(0, str(HERE))
 
 from common import CACHE, ZipfText, fresh_db, table, write_result  # noqa: E402
 
+from deepinsights.backends.sqlite import Store  # noqa: E402
 from deepinsights.models import Document, ImportReport  # noqa: E402
-from deepinsights.store import Store  # noqa: E402
 from deepinsights.verify import Locator  # noqa: E402
 from deepinsights.verify.align import Haystack, align_approx, align_exact  # noqa: E402
 from deepinsights.verify.normalize import normalize, norms  # noqa: E402

@@ -34,8 +34,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from bench.common import CACHE, ZipfText, cached_tweets_js, fresh_db, write_result  # noqa: E402
+from deepinsights.backends.sqlite import Store  # noqa: E402
 from deepinsights.models import Document, ImportReport  # noqa: E402
-from deepinsights.store import Store  # noqa: E402
 
 TARGET_RPS = 300
 TARGET_P95_MS = 50.0

@@ -15,12 +15,12 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
+from deepinsights.backends.sqlite import Store  # noqa: E402
 from deepinsights.distill import DistillReport, distill  # noqa: E402
 from deepinsights.errors import ProfileError  # noqa: E402
 from deepinsights.importers import ImportOptions  # noqa: E402
 from deepinsights.ingest import run_import  # noqa: E402
 from deepinsights.profile import load_profile  # noqa: E402
-from deepinsights.store import Store  # noqa: E402
 
 CORPORA = ROOT.parent / "shared" / "corpora-raw"
 THINKERS = {"karpathy": CORPORA / "karpathy", "simonw": CORPORA / "simon-willison"}

@@ -12,8 +12,8 @@ from collections import Counter
 
 from wordfreq import zipf_frequency
 
+from deepinsights.backends.sqlite import Store
 from deepinsights.distill.measure import STOP, WORD, rows
-from deepinsights.store import Store
 
 COMMON_ZIPF = 4.0
 CLAUSE = re.compile(r"[.!?;:,()\[\]\n]+(?:\s|$)|\n")

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .ask import Answer, ask
+    from .backends.sqlite import Store
     from .errors import DeepInsightsError
     from .hookspecs import hookimpl
     from .importers import ImportOptions
@@ -21,8 +22,8 @@ if TYPE_CHECKING:
     from .models import Document, ImportReport, SearchFilter, SearchHit
     from .profile import Profile, load_profile
     from .search import SearchResults, search
-    from .store import Store
     from .verify import check_quotes, verify_profile
+    from .workspace import Workspace, open_store
 
 __all__ = [
     "Answer",
@@ -35,10 +36,12 @@ __all__ = [
     "SearchHit",
     "SearchResults",
     "Store",
+    "Workspace",
     "ask",
     "check_quotes",
     "hookimpl",
     "load_profile",
+    "open_store",
     "run_import",
     "search",
     "verify_profile",
@@ -59,9 +62,11 @@ _HOME = {  # where each public name lives
     "load_profile": ".profile",
     "SearchResults": ".search",
     "search": ".search",
-    "Store": ".store",
+    "Store": ".backends.sqlite",
     "check_quotes": ".verify",
     "verify_profile": ".verify",
+    "Workspace": ".workspace",
+    "open_store": ".workspace",
 }
 
 

@@ -23,77 +23,9 @@ from typing import TYPE_CHECKING, Any
 from .errors import StoreError
 
 if TYPE_CHECKING:
-    from .workspace import AnyStore
+    from .workspace import Workspace
 
 BATCH = 5000
-
-
-@dataclass(frozen=True)
-class Table:
-    """A table to copy: its key (unique, copied in this order) and the columns, key first."""
-
-    name: str
-    key: str
-    columns: tuple[str, ...]
-    text_key: bool = False
-
-    @property
-    def lowest(self) -> Any:
-        """A value that every key sorts after."""
-        return "" if self.text_key else -1
-
-    @property
-    def select(self) -> str:
-        names = ", ".join(f'"{c}"' for c in self.columns)
-        return f'SELECT {names} FROM {self.name} WHERE "{self.key}" > ? ORDER BY "{self.key}"'
-
-
-TABLES = (
-    Table(
-        "imports",
-        "id",
-        (
-            "id",
-            "started_at",
-            "finished_at",
-            "paths",
-            "thinker",
-            "added",
-            "updated",
-            "unchanged",
-            "skipped",
-            "sources",
-            "provenance",
-        ),
-    ),  # fmt: skip
-    Table(
-        "documents",
-        "id",
-        (
-            "id",
-            "thinker",
-            "kind",
-            "source",
-            "source_id",
-            "source_path",
-            "title",
-            "text",
-            "url",
-            "published_at",
-            "words",
-            "content_hash",
-            "meta",
-            "raw",
-            "import_id",
-            "others",
-            "origin",
-        ),
-        text_key=True,
-    ),  # fmt: skip
-    Table("passages", "id", ("id", "document_id", "ordinal", "start", "end", "title", "text", "anchor", "url", "own")),
-    Table("passage_vectors", "passage_id", ("passage_id", "model", "text_hash", "generation", "vector")),
-    Table("vector_meta", "key", ("key", "value"), text_key=True),
-)
 
 
 @dataclass
@@ -111,7 +43,7 @@ class CopyReport:
 Progress = Callable[[str, int, int], None]  # table, rows done, rows in all
 
 
-def copy_workspace(source: AnyStore, dest: AnyStore, *, progress: Progress | None = None) -> CopyReport:
+def copy_workspace(source: Workspace, dest: Workspace, *, progress: Progress | None = None) -> CopyReport:
     """Copy every row of ``source`` into ``dest``, then verify counts and checksums; return what was done.
 
     Raises StoreError when ``dest`` holds rows that ``source`` does not (not a copy of it) or
@@ -119,47 +51,36 @@ def copy_workspace(source: AnyStore, dest: AnyStore, *, progress: Progress | Non
     """
     if source.unmigrated:
         raise StoreError(
-            f"'{source.path}' lacks migration {source.unmigrated[0]}, which copying needs. "
-            f"Migrate it first with: insights db migrate --db {source.path}"
+            f"'{source.location}' lacks migration {source.unmigrated[0]}, which copying needs. "
+            f"Migrate it first with: insights db migrate --db {source.db_arg}"
         )
     report = CopyReport()
-    for table in TABLES:
-        total = _count(source, table)
-        done = _count(dest, table)
+    for table in source.table_names():
+        total = source.row_count(table)
+        done = dest.row_count(table)
         if done > total:
             raise StoreError(
-                f"'{dest.path}' is not empty and not a copy of '{source.path}': its {table.name} table holds "
+                f"'{dest.location}' is not empty and not a copy of '{source.location}': its {table} table holds "
                 f"{done:,} rows, the source {total:,}. Copy into an empty database."
             )
-        report.resumed[table.name] = done
-        report.copied[table.name] = _copy_table(source, dest, table, done, total, progress)
+        report.resumed[table] = done
+        report.copied[table] = _copy_table(source, dest, table, done, total, progress)
     dest.after_copy()
     _verify(source, dest, report)
     return report
 
 
 def _copy_table(
-    source: AnyStore, dest: AnyStore, table: Table, done: int, total: int, progress: Progress | None
+    source: Workspace, dest: Workspace, table: str, done: int, total: int, progress: Progress | None
 ) -> int:
-    last = _highest_key(dest, table)
     copied = 0
-    for batch in _batches(source.stream(table.select, [last]), BATCH):
+    for batch in _batches(source.rows_after(table, dest.last_key(table)), BATCH):
         with dest.transaction():
-            dest.insert_rows(table.name, table.columns, batch)
+            dest.insert_rows(table, batch)
         copied += len(batch)
         if progress:
-            progress(table.name, done + copied, total)
+            progress(table, done + copied, total)
     return copied
-
-
-def _highest_key(store: AnyStore, table: Table) -> Any:
-    """The largest key already in ``store``, or the value every key sorts after."""
-    found = store.rows(f'SELECT max("{table.key}") AS top FROM {table.name}')[0]["top"]
-    return table.lowest if found is None else found
-
-
-def _count(store: AnyStore, table: Table) -> int:
-    return int(store.rows(f"SELECT count(*) AS n FROM {table.name}")[0]["n"])
 
 
 def _batches(rows: Iterable[tuple[Any, ...]], size: int) -> Iterator[list[tuple[Any, ...]]]:
@@ -173,23 +94,23 @@ def _batches(rows: Iterable[tuple[Any, ...]], size: int) -> Iterator[list[tuple[
         yield batch
 
 
-def _verify(source: AnyStore, dest: AnyStore, report: CopyReport) -> None:
-    for table in TABLES:
+def _verify(source: Workspace, dest: Workspace, report: CopyReport) -> None:
+    for table in source.table_names():
         ours, theirs = checksum(source, table), checksum(dest, table)
         if ours != theirs:
             raise StoreError(
-                f"Copy of '{source.path}' to '{dest.path}' differs in table {table.name}: "
+                f"Copy of '{source.location}' to '{dest.location}' differs in table {table}: "
                 f"{ours[0]:,} rows (sha256 {ours[1][:12]}) vs {theirs[0]:,} rows (sha256 {theirs[1][:12]}). "
                 "Run the copy again into an empty database."
             )
-        report.checksums[table.name] = ours[1]
+        report.checksums[table] = ours[1]
 
 
-def checksum(store: AnyStore, table: Table) -> tuple[int, str]:
-    """(rows, SHA-256 over every row in key order), the same for the same rows on either backend."""
+def checksum(store: Workspace, table: str) -> tuple[int, str]:
+    """(rows, SHA-256 over every row of ``table`` in key order), the same for the same rows on either backend."""
     digest = hashlib.sha256()
     rows = 0
-    for row in store.stream(table.select, [table.lowest]):
+    for row in store.rows_after(table):
         rows += 1
         for value in row:
             digest.update(_canonical(value))

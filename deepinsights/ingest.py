@@ -22,14 +22,14 @@ from .importers.split_scan import worth_forking
 from .models import ImportReport, Skipped
 from .pipeline import prepared_batches
 from .remote import resolve
-from .store import Store
+from .workspace import Workspace
 
 Progress = Callable[[str, int], None]
 SecondsProgress = Callable[[str, float, float | None], None]  # (file, seconds done, seconds in all)
 
 
 def run_import(
-    store: Store,
+    store: Workspace,
     sources: list[str],
     options: ImportOptions,
     *,
@@ -74,7 +74,7 @@ def _refuse_problems(report: ImportReport) -> None:
 
 
 def _import_source(
-    store: Store,
+    store: Workspace,
     source: str,
     options: ImportOptions,
     report: ImportReport,
@@ -101,7 +101,7 @@ def _import_source(
 
 
 def _import_file(
-    store: Store,
+    store: Workspace,
     importer: Importer,
     path: Path,
     options: ImportRun,
@@ -117,20 +117,18 @@ def _import_file(
         return
     before = (report.added, report.updated, report.unchanged, dict(report.by_source), dict(report.by_kind))
     noted = len(report.notes)
-    store.conn.execute("SAVEPOINT import_file")
     try:
-        _upsert(store, importer, path, options, report, tick)
+        with store.savepoint():
+            _upsert(store, importer, path, options, report, tick)
     except (ImporterError, RecursionError, ValueError, UnicodeError, OSError) as ex:
-        store.conn.execute("ROLLBACK TO import_file")
         report.added, report.updated, report.unchanged, report.by_source, report.by_kind = before
         del report.notes[noted:]  # notes about documents rolled back
         reason = str(ex) if isinstance(ex, ImporterError) else f"{type(ex).__name__}: {str(ex)[:200]}"
         report.skipped.append(Skipped(label, reason))
-    store.conn.execute("RELEASE import_file")
 
 
 def _upsert(
-    store: Store,
+    store: Workspace,
     importer: Importer,
     path: Path,
     options: ImportRun,

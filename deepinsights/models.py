@@ -1,7 +1,7 @@
-"""The records every part of deep-insights shares: Document, Anchor, Span, Passage, SearchFilter, SearchHit.
+"""The records every part of deep-insights shares: Document, Anchor, Span, Passage and search's records.
 
 Pure data, no I/O. Importers build Documents; the store splits them into Passages and
-writes both; search takes a SearchFilter and returns SearchHits.
+writes both; search takes a SearchFilter and returns SearchResults of SearchHits.
 
 Document identity is a documented contract (see docs/schema.md). A document is told apart by
 three things: ``source``, the importer name (``x-archive``, ``mastodon``, ``markdown``…);
@@ -195,8 +195,10 @@ class SearchFilter:
 
     ``kinds`` (any of them; empty: all), ``thinker``, and ``since``/``until``: inclusive dates
     (``YYYY``, ``YYYY-MM``, ``YYYY-MM-DD`` or a full ISO timestamp; checked here, a bad one
-    raises ``SearchError``). ``limit`` hits from ``offset`` on. The CLI and the web build one;
-    search, hybrid search, ask and distill hand it on to the workspace, unchanged or narrowed.
+    raises ``SearchError``). ``limit`` hits from ``offset`` on. ``url_contains``: only documents
+    whose URL holds that text, any case (verify recounts a profile's claims by it). The CLI
+    and the web build one; search, hybrid search, ask, verify and distill hand it on to the
+    workspace, unchanged or narrowed.
     """
 
     kinds: tuple[str, ...] = ()
@@ -205,6 +207,7 @@ class SearchFilter:
     until: str | None = None
     limit: int = 20
     offset: int = 0
+    url_contains: str | None = None
 
     def __post_init__(self) -> None:
         for name in ("since", "until"):
@@ -217,7 +220,7 @@ class SearchFilter:
     @property
     def narrows(self) -> bool:
         """Whether any condition (kind, thinker, dates) leaves passages out."""
-        return bool(self.kinds or self.thinker or self.since or self.until)
+        return bool(self.kinds or self.thinker or self.since or self.until or self.url_contains)
 
     def until_bound(self) -> tuple[str, bool] | None:
         """``until`` as an upper bound on ``published_at``: (value, inclusive); None without ``until``.
@@ -229,7 +232,74 @@ class SearchFilter:
         return (self.until, True) if len(self.until) > 10 else (self.until + "~", False)
 
 
+def storable(value: str) -> str:
+    """``value`` with lone surrogates (which SQLite cannot store) replaced by U+FFFD; same length."""
+    if value.isascii():
+        return value
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", value)
+    return value
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _DATE = re.compile(r"\d{4}(-\d{2}(-\d{2}([T ][\d:.]+Z?)?)?)?")
+
+
+@dataclass
+class SearchResults:
+    """Hits best first; how many passages matched (at most the candidate cap) and how they were ranked.
+
+    ``capped``: more passages matched than were ranked (the most recently imported were).
+    ``unweighted``: phrases that every hit contains but that did not count in the score.
+    The vector modes (``semantic.hybrid``) also say how they got there: ``nearest``, the number
+    of nearest passages fetched by meaning (a fixed depth, not a count of matches); ``words``,
+    the passages found by words; ``any_word``, True when no passage had every word and the
+    words side matched any of them instead.
+    """
+
+    query: str
+    fts_query: str
+    hits: list[SearchHit] = field(default_factory=list)
+    matched: int = 0
+    capped: bool = False
+    unweighted: list[str] = field(default_factory=list)
+    nearest: int | None = None
+    words: int | None = None
+    any_word: bool = False
+
+
+@dataclass(frozen=True)
+class DocRef:
+    """A document as a reader sees it in a list (what a recount matched, a source found)."""
+
+    id: str
+    kind: str
+    title: str | None
+    url: str | None
+    published_at: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "title": self.title,
+            "url": self.url,
+            "published_at": self.published_at,
+        }
+
+
+@dataclass
+class Tally:
+    """What a recount found: how many documents, their words and dates, and the first of them listed."""
+
+    documents: int = 0
+    words: int = 0
+    first: str | None = None
+    last: str | None = None
+    listed: list[DocRef] = field(default_factory=list)
+
 
 HIGHLIGHT_START = "\x02"
 HIGHLIGHT_END = "\x03"

@@ -42,7 +42,7 @@ from .errors import DeepInsightsError, ImporterError
 from .importers import Importer, ImportRun
 from .importers.split_scan import forking_beside_threads
 from .models import Caveat, Document, Note, Skipped
-from .store import BATCH, Prepared, prepare
+from .prepare import BATCH, Prepared, prepare
 
 QUEUED = 8  # batches parsed ahead of the parent (about 12 MB)
 _KINDS: dict[type, str] = {Skipped: "skip", Caveat: "warn", Note: "note"}  # the message each report item travels as

@@ -12,7 +12,7 @@ subtle: the index is JavaScript, so every ``<``, ``>`` and ``&`` in it is writte
 elements with ``textContent``. Links are kept only for http(s) URLs.
 
 The workspace is a SQLite file or a PostgreSQL URL (``workspace.open_store``); its rows are
-read through ``store.stream``, which both stores have. This module reads the workspace
+read through ``Workspace.stream_documents`` and ``stream_passages``. This module reads the workspace
 read-only, never writes outside ``out_dir`` and starts no server. Each file is written to a
 temporary name and renamed, so a re-export replaces it whole.
 """
@@ -22,27 +22,23 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from . import saved, workspace
 from .errors import DeepInsightsError, ProfileError
 from .profile import Profile
-from .store import Store
 from .verify import verify_profile
 from .web import page
 from .web.app import STATIC_DIR
 from .web.corpus import safe_url
 from .web.profiles import ProfileLibrary
-from .workspace import Db
+from .workspace import Db, Workspace
 
 INDEX_FILE = "search-index.js"
 INDEX_GLOBAL = "window.DEEPINSIGHTS_INDEX"
-_DOCS = "SELECT id, thinker, kind, title, url, published_at FROM documents"
-_PASSAGES = "SELECT p.document_id, p.text, p.url, p.anchor FROM passages p JOIN documents d ON d.id = p.document_id"
 
 
 @dataclass
@@ -86,10 +82,7 @@ def export_site(
     library = ProfileLibrary(profiles_dir, workspace.folder(db_path) if db_path is not None else None)
     profiles = _chosen(library, slug)
     _prepare(out_dir)
-    opened = (
-        workspace.open_store(db_path, read_only=True) if db_path is not None and workspace.exists(db_path) else None
-    )
-    store = cast(Store | None, opened)  # subtle: a PgStore has Store's interface; the page code is typed Store
+    store = workspace.open_store(db_path, read_only=True) if db_path is not None and workspace.exists(db_path) else None
     try:
         return _export(out_dir, db_path, store, profiles)
     except OSError as ex:
@@ -119,7 +112,7 @@ def _prepare(out_dir: Path) -> None:
         raise DeepInsightsError(f"Cannot create export folder '{out_dir}': {ex.strerror}") from None
 
 
-def _export(out_dir: Path, db_path: Db | None, store: Store | None, profiles: dict[str, Profile]) -> ExportReport:
+def _export(out_dir: Path, db_path: Db | None, store: Workspace | None, profiles: dict[str, Profile]) -> ExportReport:
     report = ExportReport(out_dir)
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     thinkers = store.thinkers() if store is not None else []
@@ -161,7 +154,7 @@ def _inputs(
     slug: str,
     profile: Profile,
     db_path: Db | None,
-    store: Store | None,
+    store: Workspace | None,
     thinkers: list[str],
     measured: list[dict[str, Any]],
     single: bool,
@@ -186,14 +179,14 @@ def _inputs(
     return inputs
 
 
-def _verification(profile: Profile, store: Store | None) -> dict[str, Any] | None:
+def _verification(profile: Profile, store: Workspace | None) -> dict[str, Any] | None:
     """Verification results to embed in the page, when there is a corpus: what ``/api/verify``'s ``results`` holds."""
     if store is None:
         return None
     return verify_profile(profile, store).to_dict()
 
 
-def _index_page(profiles: dict[str, Profile], store: Store | None, stamp: str) -> str:
+def _index_page(profiles: dict[str, Profile], store: Workspace | None, stamp: str) -> str:
     entries = [
         {"href": f"{slug}.html", "name": p.identity.name, "description": p.identity.description, "error": None}
         for slug, p in profiles.items()
@@ -213,7 +206,7 @@ def _index_page(profiles: dict[str, Profile], store: Store | None, stamp: str) -
 # -- the search index ----------------------------------------------------------------
 
 
-def _write_index(path: Path, store: Store | None, thinkers: list[str], report: ExportReport) -> None:
+def _write_index(path: Path, store: Workspace | None, thinkers: list[str], report: ExportReport) -> None:
     """Write ``search-index.js``.
 
     Its value is ``{"v": 1, "docs": [[thinker, kind, title, url, date], …], "passages": [[doc, text, url,
@@ -230,9 +223,9 @@ def _write_index(path: Path, store: Store | None, thinkers: list[str], report: E
     report.index_bytes = path.stat().st_size
 
 
-def _write_docs(out: Any, store: Store | None, thinkers: list[str], report: ExportReport) -> dict[str, int]:
+def _write_docs(out: Any, store: Workspace | None, thinkers: list[str], report: ExportReport) -> dict[str, int]:
     positions: dict[str, int] = {}
-    for i, row in enumerate(_rows(store, _DOCS, thinkers, column="thinker", order="published_at, id")):
+    for i, row in enumerate(store.stream_documents(thinkers) if store is not None else ()):
         positions[row[0]] = i
         out.write(("," if i else "") + js_literal([row[1], row[2], row[3], safe_url(row[4]), row[5]]))
     report.documents = len(positions)
@@ -240,21 +233,13 @@ def _write_docs(out: Any, store: Store | None, thinkers: list[str], report: Expo
 
 
 def _write_passages(
-    out: Any, store: Store | None, thinkers: list[str], positions: dict[str, int], report: ExportReport
+    out: Any, store: Workspace | None, thinkers: list[str], positions: dict[str, int], report: ExportReport
 ) -> None:
     count = 0
-    for row in _rows(store, _PASSAGES, thinkers, column="d.thinker", order="p.id"):
+    for row in store.stream_passages(thinkers) if store is not None else ():
         out.write(("," if count else "") + js_literal([positions[row[0]], row[1], safe_url(row[2]), row[3]]))
         count += 1
     report.passages = count
-
-
-def _rows(store: Store | None, sql: str, thinkers: list[str], *, column: str, order: str) -> Iterator[Any]:
-    """Stream the rows of ``sql``, restricted to ``thinkers`` (all when empty), in ``order``."""
-    if store is None:
-        return iter(())
-    where = f" WHERE {column} IN ({', '.join('?' * len(thinkers))})" if thinkers else ""
-    return store.stream(f"{sql}{where} ORDER BY {order}", thinkers)
 
 
 def js_literal(value: Any) -> str:

@@ -103,7 +103,7 @@ def pg_migrated_url(pg_cluster: pg.Cluster):
 @pytest.fixture
 def pg_store(pg_migrated_url: str):
     """An open ``PgStore`` on a fresh database."""
-    from deepinsights.pg.store import PgStore
+    from deepinsights.backends.postgresql.store import PgStore
 
     s = PgStore(pg_migrated_url)
     yield s

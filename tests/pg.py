@@ -1,4 +1,4 @@
-"""The tests' throwaway PostgreSQL cluster (``deepinsights.pg.cluster``: initdb + pg_ctl in a temp folder).
+"""The tests' throwaway PostgreSQL cluster (``backends.postgresql.cluster``: initdb + pg_ctl in a temp folder).
 
 The cluster listens only on a Unix socket inside its own folder, trusts local logins
 except for the role ``PASSWORD_USER``, which must give ``PASSWORD``, and runs with fsync
@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from deepinsights.pg import cluster
+from deepinsights.backends.postgresql import cluster
 
 EMPTY = "deepinsights_empty"
 MIGRATED = "deepinsights_migrated"
@@ -83,7 +83,7 @@ class Cluster(cluster.Cluster):
         self.admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     def _prepare(self) -> None:
-        from deepinsights.pg.store import PgStore
+        from deepinsights.backends.postgresql.store import PgStore
 
         self.admin(f'CREATE DATABASE "{EMPTY}" TEMPLATE template0')
         self.admin(f'CREATE DATABASE "{MIGRATED}" TEMPLATE "{EMPTY}"')

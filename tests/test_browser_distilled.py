@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
+from deepinsights.backends.sqlite import Store
 from deepinsights.distill import distill, draft_profile
 from deepinsights.profile import dump_profile
-from deepinsights.store import Store
 from deepinsights.web.app import create_app
 
 from .test_browser import ARTIFACTS, Watched, browser  # noqa: F401 - browser is a fixture

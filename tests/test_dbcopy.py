@@ -9,10 +9,10 @@ import zipfile
 import pytest
 
 from deepinsights import dbcopy
-from deepinsights.dbcopy import TABLES, checksum, copy_workspace
+from deepinsights.backends.sqlite import Store
+from deepinsights.dbcopy import checksum, copy_workspace
 from deepinsights.errors import StoreError
 from deepinsights.search import search
-from deepinsights.store import Store
 from deepinsights.workspace import open_store
 
 pytestmark = pytest.mark.postgresql
@@ -35,7 +35,7 @@ def sqlite_workspace(run, fixtures, tmp_path):
 def table_sums(db) -> dict[str, tuple[int, str]]:
     store = open_store(db)
     try:
-        return {table.name: checksum(store, table) for table in TABLES}
+        return {table: checksum(store, table) for table in store.table_names()}
     finally:
         store.close()
 
@@ -80,11 +80,11 @@ def test_an_interrupted_copy_resumes(sqlite_workspace, pg_url, monkeypatch):
     calls = {"n": 0}
     insert = dest.insert_rows
 
-    def failing(table, columns, rows):
+    def failing(table, rows):
         calls["n"] += 1
         if calls["n"] == 4:
             raise StoreError("connection lost (simulated)")
-        insert(table, columns, rows)
+        insert(table, rows)
 
     monkeypatch.setattr(dest, "insert_rows", failing)
     with pytest.raises(StoreError, match="simulated"):
@@ -94,7 +94,7 @@ def test_an_interrupted_copy_resumes(sqlite_workspace, pg_url, monkeypatch):
     # committed before the failure: the imports (one batch of 2), then two batches of 3 documents
     assert report.resumed == {"imports": 2, "documents": 6, "passages": 0, "passage_vectors": 0, "vector_meta": 0}
     assert report.copied["documents"] == len(source.rows("SELECT id FROM documents")) - 6
-    assert {t.name: checksum(dest, t) for t in TABLES} == {t.name: checksum(source, t) for t in TABLES}
+    assert {t: checksum(dest, t) for t in dest.table_names()} == {t: checksum(source, t) for t in source.table_names()}
     source.close()
     dest.close()
 

@@ -381,9 +381,9 @@ def _assert_own_words(store, report) -> None:
 @pytest.mark.slow
 @pytest.mark.timeout(1800)  # embeds 1,670 passages: about a minute on a quiet machine
 def test_karpathy_topics_are_labelled_by_prose_not_markup_or_his_name(corpora, tmp_path):
+    from deepinsights.backends.sqlite import Store
     from deepinsights.importers import ImportOptions
     from deepinsights.ingest import run_import
-    from deepinsights.store import Store
 
     store = Store(tmp_path / "k.db")
     try:
@@ -405,9 +405,9 @@ def test_simon_willisons_topics_and_the_source_change_of_his_last_era(corpora, t
     """Simon Willison's corpus on LSA vectors (no embedding model: faster in CI, and the fallback
     path on real data): his name is inferred from the slug, the last era starts where his notes
     feed starts, and it says so."""
+    from deepinsights.backends.sqlite import Store
     from deepinsights.importers import ImportOptions
     from deepinsights.ingest import run_import
-    from deepinsights.store import Store
 
     store = Store(tmp_path / "s.db")
     try:

@@ -53,3 +53,35 @@ def test_generated_docs_are_current():
         [sys.executable, "-m", "cogapp", "--check", *files], cwd=ROOT, capture_output=True, text=True
     )
     assert result.returncode == 0, f"Run `make docs`:\n{result.stdout}{result.stderr}"
+
+
+def test_the_architecture_page_draws_the_layers_the_contract_enforces():
+    """docs/architecture.md's picture lists the import-linter layers, top to bottom, and its paths exist."""
+    import re
+    import tomllib
+
+    text = (DOCS / "architecture.md").read_text()
+    contract = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"][0]
+    picture = text.split("```")[1]
+    drawn = [line.split("   ")[0].strip() for line in picture.splitlines() if line.strip() and line[1:2] != " "]
+    layers = [
+        " | ".join(name.removeprefix("deepinsights.") for name in layer.split(" | ")) for layer in contract["layers"]
+    ]
+    assert drawn == layers
+    for path in re.findall(r"`((?:deepinsights|tests|docs)/[\w/.]+\.(?:py|html|md|yaml))`", text):
+        assert (ROOT / path).exists(), path
+
+
+def test_every_module_has_a_place_in_the_layers_contract():
+    """A module missing from the contract is checked by nobody: lint-imports cannot see it break the layers."""
+    import tomllib
+
+    layers = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"][0]["layers"]
+    placed = {name.strip() for layer in layers for name in layer.split("|")}
+    package = ROOT / "deepinsights"
+    modules = {
+        f"deepinsights.{p.stem if p.suffix == '.py' else p.name}"
+        for p in package.iterdir()
+        if not p.name.startswith("__") and (p.suffix == ".py" or (p / "__init__.py").exists())
+    }
+    assert modules == placed

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from deepinsights.store import Store
+from deepinsights.backends.sqlite import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 TWEETS = 4000  # an import of about a second on the CI machine

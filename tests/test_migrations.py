@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from sqlite_utils import Database
 
+from deepinsights.backends.sqlite import Store
+from deepinsights.backends.sqlite.migrations import migrations
 from deepinsights.errors import StoreError
-from deepinsights.migrations import migrations
 from deepinsights.search import search
-from deepinsights.store import Store
 
 TEXT = "the analytical engine weaves algebra"
 
@@ -116,7 +116,7 @@ def test_datasette_finds_the_full_text_index_of_a_migrated_older_workspace(db_pa
 
 def test_the_two_ladders_name_the_same_migrations_in_the_same_order():
     """A schema version (the number of migrations applied) means the same on both backends."""
-    from deepinsights import migrations as sqlite_ladder
-    from deepinsights.pg import migrations as pg_ladder
+    from deepinsights.backends.postgresql import migrations as pg_ladder
+    from deepinsights.backends.sqlite import migrations as sqlite_ladder
 
     assert sqlite_ladder.known() == pg_ladder.known()

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from deepinsights import ownwords
+from deepinsights.backends.sqlite import Store
 from deepinsights.distill import distill
 from deepinsights.importers import ImportOptions
 from deepinsights.importers.markdown import markdown_to_marked, markdown_to_text
@@ -18,7 +19,6 @@ from deepinsights.importers.marking import html_to_marked
 from deepinsights.importers.textutil import html_to_text
 from deepinsights.ingest import run_import
 from deepinsights.models import Document, ImportReport, Span
-from deepinsights.store import Store
 
 from .test_importer_x_archive import make_folder, manifest_js, tweet, tweets_js
 from .test_migrations import older_workspace
@@ -345,8 +345,8 @@ def test_real_archives_mark_retweets_boosts_link_titles_and_licences(corpora, tm
 def test_a_postgresql_workspace_from_before_own_words_gets_its_reposts_marked(pg_url):
     import psycopg
 
-    from deepinsights.pg import migrations as pg_migrations
-    from deepinsights.pg.store import PgStore
+    from deepinsights.backends.postgresql import migrations as pg_migrations
+    from deepinsights.backends.postgresql.store import PgStore
 
     with psycopg.connect(pg_url) as conn, conn.transaction():
         conn.execute(f"CREATE TABLE {pg_migrations.TABLE} (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")

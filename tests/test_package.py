@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 import deepinsights
+from deepinsights.backends.sqlite import Store
 from deepinsights.cli import COMMAND_MODULES
 from deepinsights.semantic import get_embedder, index_passages
-from deepinsights.store import Store
 
 from .conftest import ROOT
 from .test_semantic_model import require_model
@@ -163,7 +163,7 @@ def test_a_plugin_command_beats_a_built_in_of_the_same_name(tmp_path: Path):
 
 
 def test_a_hybrid_search_runs_in_a_fresh_process(tmp_path: Path):
-    # Regression: loading usearch before ONNX Runtime crashed the process (see semantic.index.usearch_index);
+    # Regression: loading usearch before ONNX Runtime crashed the process (see backends.sqlite.vectors.usearch_index);
     # in-process CLI tests cannot see it, since this session loaded both long ago.
     require_model()
     path = tmp_path / "workspace.db"

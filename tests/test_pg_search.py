@@ -13,13 +13,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from deepinsights.backend_sql import contains, contains_pattern, matching_passages
+from deepinsights.backends.postgresql.search import translate
 from deepinsights.distill.measure import rows as measure_rows
 from deepinsights.errors import SearchError, VerificationError
 from deepinsights.models import HIGHLIGHT_END, HIGHLIGHT_START, Document, ImportReport, SearchFilter
-from deepinsights.pg.search import translate
-from deepinsights.search import MAX_QUERY_CHARS, search
-from deepinsights.verify.counting import Scope, tally
+from deepinsights.query import MAX_QUERY_CHARS
+from deepinsights.search import search
+from deepinsights.verify.counting import tally
 
 pytestmark = pytest.mark.postgresql
 
@@ -263,26 +263,25 @@ def test_offset_pages(corpus):
 # -- the verifiers' SQL on both backends ----------------------------------------------------------
 
 
-def test_matching_passages_runs_the_same_fts5_query_on_both_backends(store):
+def test_the_same_fts5_query_matches_the_same_passages_on_both_backends(store):
     add(store, TEXTS, titles={"emoji": "Space"})
     for fts, expected in [('text : "needle"', 1), ('title : ("space" OR "other")', 1), ('"machine learning"', 2)]:
-        sql, params = matching_passages(store, fts)
-        assert len(store.rows(sql, params)) == expected, fts
+        assert len(store.passages_matching(fts, thinker=None, limit=100)) == expected, fts
+    assert store.count_matches(['text : "needle"', '"machine learning"'], cap=1) == [1, 1]
 
 
 def test_counting_treats_like_wildcards_as_text(store):
-    add(store, {"u1": "one", "u2": "two"})
-    assert tally(store, Scope(url_contains="example.org/u1")).documents == 1
-    assert tally(store, Scope(url_contains="EXAMPLE.ORG/U")).documents == 2
-    assert tally(store, Scope(url_contains="example.org/u_")).documents == 0
-    assert tally(store, Scope(url_contains="%")).documents == 0
-    assert store.rows(f"SELECT 1 AS x WHERE {contains('?')}", ["a_b%", contains_pattern("_B%")])
+    add(store, {"u1": "one", "u2": "two", "u_b": "three"})
+    assert tally(store, SearchFilter(url_contains="example.org/u1")).documents == 1
+    assert tally(store, SearchFilter(url_contains="EXAMPLE.ORG/U")).documents == 3
+    assert tally(store, SearchFilter(url_contains="example.org/u_")).documents == 1  # only the one with "_"
+    assert tally(store, SearchFilter(url_contains="%")).documents == 0
 
 
 def test_a_malformed_count_query_is_a_verification_error(store):
     add(store, {"u1": "one"})
     with pytest.raises(VerificationError, match="Count query"):
-        tally(store, Scope(), '"unbalanced')
+        tally(store, SearchFilter(), '"unbalanced')
 
 
 def test_measure_rows_come_in_the_same_order_on_both_backends(store):

@@ -16,11 +16,12 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from deepinsights import store as store_module
+from deepinsights.backends.postgresql import migrations
+from deepinsights.backends.postgresql.sql import pg_sql
+from deepinsights.backends.postgresql.store import PgStore, open_pool
+from deepinsights.backends.shared import writes as store_module
 from deepinsights.errors import StoreError
 from deepinsights.models import Document, ImportReport
-from deepinsights.pg import migrations
-from deepinsights.pg.store import PgStore, open_pool, pg_sql
 from deepinsights.search import search
 from deepinsights.web.corpus import Corpus
 from deepinsights.workspace import describe, open_store
@@ -254,7 +255,8 @@ def test_rows_inserted_with_their_ids_move_the_identity_past_them(pg_store: PgSt
     upsert(pg_store, [doc(1)])
     with pg_store.transaction():
         pg_store.insert_rows(
-            "passages", ["id", "document_id", "ordinal", "start", "end", "text"], [(500, doc(1).id, 1, 0, 3, "a\x00b")]
+            "passages",
+            [(500, doc(1).id, 1, 0, 3, None, "a\x00b", None, None, 1.0)],  # the table's columns, in order
         )
         pg_store.after_copy()
     stored = pg_store.passage(500)

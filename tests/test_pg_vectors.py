@@ -21,15 +21,15 @@ import numpy as np
 import pytest
 from starlette.testclient import TestClient
 
+from deepinsights.backends.postgresql import vectors
+from deepinsights.backends.postgresql.store import PgStore
+from deepinsights.backends.sqlite import Store
 from deepinsights.dbcopy import copy_workspace
 from deepinsights.errors import EmbeddingError
 from deepinsights.models import Document, ImportReport, SearchFilter
-from deepinsights.pg import vectors
-from deepinsights.pg.store import PgStore
 from deepinsights.semantic import hybrid, registry, static
 from deepinsights.semantic.hybrid import default_mode, hybrid_search, search_any, similar
-from deepinsights.semantic.index import index_passages, indexed_model, open_vector_index, passage_vectors
-from deepinsights.store import Store
+from deepinsights.semantic.index import index_passages
 from deepinsights.web.app import create_app
 
 from . import pg, pgvector
@@ -117,7 +117,7 @@ def add(store: Store | PgStore, docs: list[Document]) -> None:
 def exact(store: Store | PgStore, q: str, k: int, ids: list[int] | None = None) -> list[int]:
     """The ``k`` nearest passages by exact cosine over the stored float16 vectors (among ``ids``)."""
     every = ids if ids is not None else [r["id"] for r in store.rows("SELECT id FROM passages")]
-    found, matrix = passage_vectors(store, every)  # type: ignore[arg-type]
+    found, matrix = store.passage_vectors(every)
     scores = matrix @ hybrid.query_vector(q, STATIC)
     best: list[int] = []
     for i in np.argsort(-scores, kind="stable"):
@@ -150,7 +150,7 @@ def test_index_creates_the_extension_and_an_hnsw_table_in_sync(pgv_store, embedd
     assert index_passages(pgv_store, embedder).embedded == 0 and meta == {
         r["key"]: r["value"] for r in pgv_store.rows("SELECT key, value FROM vector_meta")
     }
-    assert indexed_model(pgv_store) == STATIC and default_mode(pgv_store) == "hybrid"
+    assert pgv_store.indexed_model() == STATIC and default_mode(pgv_store) == "hybrid"
 
 
 def test_nearest_passages_are_those_of_exact_cosine_search(pgv_store, embedder):
@@ -158,7 +158,7 @@ def test_nearest_passages_are_those_of_exact_cosine_search(pgv_store, embedder):
     index_passages(pgv_store, embedder)
     for q in ("sourdough flour", "late header in the match", "tensor memory note 12"):
         hits = hybrid_search(pgv_store, q, SearchFilter(limit=10), mode="semantic", model=STATIC).hits
-        top = [pid for pid, _ in open_vector_index(pgv_store, STATIC).search(hybrid.query_vector(q, STATIC), 10)]
+        top = [pid for pid, _ in pgv_store.vector_index(STATIC).search(hybrid.query_vector(q, STATIC), 10)]
         assert top == exact(pgv_store, q, 10)
         assert len(hits) == 10 and hits[0].score >= hits[-1].score
 
@@ -229,7 +229,7 @@ def test_a_rebuild_with_another_model_recreates_the_table_at_its_dimensions(pgv_
         index_passages(pgv_store, HashEmbedder())
     monkeypatch.setitem(registry._loaded, HashEmbedder.name, HashEmbedder())
     report = index_passages(pgv_store, HashEmbedder(), rebuild=True)
-    assert report.embedded == 12 and indexed_model(pgv_store) == HashEmbedder.name
+    assert report.embedded == 12 and pgv_store.indexed_model() == HashEmbedder.name
     column = pgv_store.rows(
         "SELECT format_type(atttypid, atttypmod) AS type FROM pg_attribute "
         f"WHERE attrelid = '{vectors.TABLE}'::regclass AND attname = 'embedding'"
@@ -328,7 +328,7 @@ def test_without_pgvector_index_is_one_line_naming_the_fix_and_bm25_stays(plain_
     assert re.search(r"apt install postgresql-\d+-pgvector", message) and plain_url.split("?")[0] in message
     with closing(PgStore(plain_url)) as store:
         assert store.rows("SELECT count(*) AS n FROM vector_meta")[0]["n"] == 0  # nothing was written
-        assert default_mode(store) == "bm25" and indexed_model(store) is None
+        assert default_mode(store) == "bm25" and store.indexed_model() is None
     result = run("search", "sourdough", "--db", plain_url, "--json")
     assert result.exit_code == 0 and "sourdough" in result.output
 
@@ -353,6 +353,6 @@ def test_a_user_who_may_not_create_the_extension_is_told_whom_to_ask(pgvector_cl
             add(store, corpus(3))
             with pytest.raises(EmbeddingError, match="Ask a superuser to run CREATE EXTENSION vector in that database"):
                 index_passages(store, embedder)
-            assert indexed_model(store) is None and default_mode(store) == "bm25"
+            assert store.indexed_model() is None and default_mode(store) == "bm25"
     finally:
         pgvector_cluster.drop("di_plain")

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 
 from deepinsights import pipeline as pipeline_module
+from deepinsights.backends.sqlite import Store
 from deepinsights.errors import DeepInsightsError
 from deepinsights.importers import ImportOptions
 from deepinsights.importers.split_scan import worth_forking
 from deepinsights.ingest import run_import
-from deepinsights.store import Store
 
 PATHS = {"child": "0", "in-process": "-1"}
 

@@ -13,10 +13,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from deepinsights.backends.sqlite import Store
 from deepinsights.models import Anchor, Document, ImportReport, SearchFilter
 from deepinsights.passages import HARD_MAX, split_document
-from deepinsights.search import build_fts_query, search
-from deepinsights.store import Store
+from deepinsights.query import build_fts_query
+from deepinsights.search import search
 from deepinsights.workspace import open_store
 
 from .webutil import BACKENDS, module_db, skip_sqlite_only

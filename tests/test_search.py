@@ -7,19 +7,20 @@ behaviour is tested in test_pg_search.py."""
 
 from __future__ import annotations
 
-import importlib
 import json
 import random
 from datetime import UTC, datetime
 
 import pytest
 
+from deepinsights import query as query_module
+from deepinsights.backends.sqlite import Store
+from deepinsights.backends.sqlite import search as search_module
 from deepinsights.errors import SearchError
 from deepinsights.models import HIGHLIGHT_END, HIGHLIGHT_START, Anchor, Document, ImportReport, SearchFilter
-from deepinsights.search import build_fts_query, hit_dict, search
-from deepinsights.store import Store
+from deepinsights.query import build_fts_query
+from deepinsights.search import hit_dict, search
 
-search_module = importlib.import_module("deepinsights.search")  # the package re-exports search(), the function
 HIT_KEYS = {"id", "thinker", "kind", "title", "snippet", "url", "published_at", "score"}
 STATS_KEYS = {"thinker", "kind", "items", "words", "first", "last"}
 
@@ -47,7 +48,7 @@ def add(store: Store, docs: list[Document]) -> None:
 def naive(store: Store, fts: str, k: int) -> list[tuple[int, float]]:
     """The reference: every match of the FTS5 query ranked by bm25 (SQLite) or ts_rank_cd (PostgreSQL)."""
     if store.backend == "postgresql":
-        from deepinsights.pg.search import NORMALIZATION, WEIGHTS, translate
+        from deepinsights.backends.postgresql.search import NORMALIZATION, WEIGHTS, translate
 
         sql = (
             f"SELECT id, ts_rank_cd('{WEIGHTS}', tsv, q, {NORMALIZATION}) AS s "
@@ -120,8 +121,8 @@ def test_prefix_applies_to_a_last_word_long_enough_and_still_being_typed():
 
 
 def test_query_length_and_terms_are_bounded():
-    assert build_fts_query("word " * 500).count('"word"') == search_module.MAX_TERMS
-    assert len(build_fts_query("x" * 5000)) == search_module.MAX_QUERY_CHARS + 2
+    assert build_fts_query("word " * 500).count('"word"') == query_module.MAX_TERMS
+    assert len(build_fts_query("x" * 5000)) == query_module.MAX_QUERY_CHARS + 2
 
 
 # -- ranking ----------------------------------------------------------------------------------

@@ -10,9 +10,9 @@ import json
 
 import pytest
 
+from deepinsights.backends.sqlite import Store
 from deepinsights.models import Document, ImportReport, SearchFilter
 from deepinsights.semantic.groups import grouped_search
-from deepinsights.store import Store
 
 FILLER = "The rest of this part is about other things entirely, said at some length. " * 18
 

@@ -13,6 +13,9 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from deepinsights.backends.sqlite import Store
+from deepinsights.backends.sqlite import vectors as sqlite_vectors
+from deepinsights.backends.sqlite.vectors import UsearchIndex
 from deepinsights.cli.semantic import index_, install_embedding, similar_
 from deepinsights.errors import EmbeddingError, SearchError
 from deepinsights.models import Document, ImportReport, SearchFilter
@@ -20,8 +23,7 @@ from deepinsights.semantic import hybrid, index, registry, static
 from deepinsights.semantic import model as model_module
 from deepinsights.semantic.groups import grouped_search
 from deepinsights.semantic.hybrid import default_mode, hybrid_search, search_any, similar
-from deepinsights.semantic.index import VectorIndex, index_passages, indexed_model
-from deepinsights.store import Store
+from deepinsights.semantic.index import index_passages
 
 from . import pg, pgvector
 from .test_semantic_model import require_model
@@ -115,7 +117,7 @@ def test_default_mode_is_bm25_until_the_workspace_has_vectors(store, embedder):
     assert default_mode(store) == "bm25"
     index_passages(store, embedder)
     assert default_mode(store) == "hybrid"
-    assert indexed_model(store) == "all-MiniLM-L6-v2"
+    assert store.indexed_model() == "all-MiniLM-L6-v2"
 
 
 def test_indexing_again_embeds_nothing(indexed, embedder):
@@ -169,7 +171,7 @@ def test_another_model_is_refused_with_the_rebuild_command(indexed, monkeypatch)
     with pytest.raises(EmbeddingError, match="indexed with 'all-MiniLM-L6-v2'"):
         hybrid_search(indexed, "bread", mode="semantic", model="all-MiniLM-L6-v2-static")
     report = index_passages(indexed, other, rebuild=True)
-    assert report.embedded == len(NOTES) - 1 and indexed_model(indexed) == "all-MiniLM-L6-v2-static"
+    assert report.embedded == len(NOTES) - 1 and indexed.indexed_model() == "all-MiniLM-L6-v2-static"
 
 
 def test_filters_apply_to_the_vector_side(indexed):
@@ -225,10 +227,10 @@ def test_more_like_this_excludes_the_document_itself(indexed):
 @pytest.mark.sqlite_only(reason="the usearch file beside a SQLite workspace; PostgreSQL: tests/test_pg_vectors.py")
 def test_the_hnsw_file_is_synced_and_agrees_with_exact_search(indexed, embedder, monkeypatch):
     exact = doc_ids(hybrid_search(indexed, "football score", mode="semantic"))
-    monkeypatch.setattr(index, "EXACT_MAX", 0)
+    monkeypatch.setattr(sqlite_vectors, "EXACT_MAX", 0)
     info = json.loads((indexed.path.parent / "insights.db.usearch.json").read_text())
     assert info["count"] == len(NOTES) - 1 and info["model"] == "all-MiniLM-L6-v2"
-    fresh = VectorIndex(indexed, "all-MiniLM-L6-v2")
+    fresh = UsearchIndex(indexed, "all-MiniLM-L6-v2")
     query = hybrid.query_vector("football score", None)
     assert [pid for pid, _ in fresh.search(query, 3)][:1] == [
         hybrid_search(indexed, "football score").hits[0].passage_id

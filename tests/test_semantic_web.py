@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
+from deepinsights.backends.sqlite import vectors as sqlite_vectors
 from deepinsights.models import ImportReport
 from deepinsights.semantic import hybrid, index_passages, registry
 from deepinsights.semantic.registry import get_embedder
@@ -76,13 +77,13 @@ def test_api_survives_hostile_queries_in_every_mode(notes_client: TestClient, q:
 
 def test_the_server_loads_the_model_and_index_before_the_first_search(notes_db: str, monkeypatch) -> None:
     monkeypatch.setattr(registry, "_loaded", {})  # as in a fresh process: nothing loaded yet
-    monkeypatch.setattr(hybrid, "_indexes", {})
+    monkeypatch.setattr(sqlite_vectors, "_indexes", {})
     monkeypatch.setattr(hybrid, "_query_cache", OrderedDict())
     app = create_app(notes_db)
     with TestClient(app) as client:  # runs the app's startup, as uvicorn does
         assert app.state.site.corpus.warmed.wait(timeout=120)
         assert list(registry._loaded) == ["all-MiniLM-L6-v2"]
-        assert bool(hybrid._indexes) == (not notes_db.startswith("postgresql"))  # PostgreSQL: pgvector, no file
+        assert bool(sqlite_vectors._indexes) == (not notes_db.startswith("postgresql"))  # PostgreSQL: pgvector, no file
         assert not hybrid._query_cache  # the warm-up query is not cached as if someone had asked it
         body = client.get("/api/search", params={"q": PARAPHRASE, "mode": "semantic"}).json()
         assert body["hits"][0]["id"] == note("feynman").id

@@ -20,11 +20,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from deepinsights import store as store_module
+from deepinsights.backends.shared import writes as store_module
+from deepinsights.backends.sqlite import Store
+from deepinsights.backends.sqlite import store as sqlite_store_module
+from deepinsights.backends.sqlite.migrations import migrations
 from deepinsights.errors import StoreError
-from deepinsights.migrations import migrations
 from deepinsights.models import Document, ImportReport
-from deepinsights.store import Store
 from deepinsights.workspace import open_store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -260,7 +261,7 @@ def test_savepoint_rollback_inside_an_import_keeps_the_index_exact(store):
 
 @pytest.mark.sqlite_only(reason="the FTS5 trigger swap exists only on SQLite")
 def test_an_import_indexes_its_passages_while_it_writes(store, monkeypatch):
-    monkeypatch.setattr(store_module, "FTS_CATCH_UP", 3)
+    monkeypatch.setattr(sqlite_store_module, "FTS_CATCH_UP", 3)
     monkeypatch.setattr(store_module, "BATCH", 2)
     with store.transaction():
         store.upsert_documents([doc(n, f"early{n} words") for n in range(4)], ImportReport())
@@ -299,7 +300,7 @@ def test_any_mix_of_writes_in_a_transaction_leaves_the_index_exact(tmp_path_fact
     try:
         upsert(store, [fresh(n, n % 3 == 0) for n in range(before)])
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(store_module, "FTS_CATCH_UP", catch_up)
+            patch.setattr(sqlite_store_module, "FTS_CATCH_UP", catch_up)
             patch.setattr(store_module, "BATCH", 2)
             with store.transaction():
                 for op, n, split in writes:
@@ -452,7 +453,7 @@ OPEN_AND_WRITE = textwrap.dedent(
     import sys
     from deepinsights.errors import StoreError
     from deepinsights.models import Document, ImportReport, iso_utc
-    from deepinsights.store import Store
+    from deepinsights.backends.sqlite import Store
     try:
         store = Store(sys.argv[1])
         with store.transaction():

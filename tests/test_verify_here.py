@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from deepinsights.backends.sqlite import Store
 from deepinsights.models import Document, ImportReport
 from deepinsights.profile import parse_profile
-from deepinsights.store import Store
 from deepinsights.verify import verify_profile
 
 PROFILE = """

@@ -15,9 +15,9 @@ from types import ModuleType
 
 import pytest
 
+from deepinsights.backends.sqlite import Store
 from deepinsights.importers import ImportOptions
 from deepinsights.ingest import run_import
-from deepinsights.store import Store
 from deepinsights.verify import Locator
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"

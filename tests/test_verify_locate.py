@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from deepinsights.backends.sqlite import Store
 from deepinsights.models import Anchor, Document, ImportReport
-from deepinsights.store import Store
 from deepinsights.verify import APPROXIMATE, NOT_FOUND, VERBATIM, Locator, check_quotes, locate, read_quotes
 from deepinsights.verify.locate import MAX_QUOTE_WORDS
 

@@ -15,8 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from deepinsights.backends.sqlite import Store
 from deepinsights.models import Document, ImportReport
-from deepinsights.store import Store
 from deepinsights.verify import VERBATIM, Locator
 from deepinsights.verify.normalize import words
 from deepinsights.workspace import open_store

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from deepinsights.backends.sqlite import Store
 from deepinsights.models import Document, ImportReport
 from deepinsights.profile import load_profile, parse_profile
-from deepinsights.store import Store
 from deepinsights.verify import VERBATIM, verify_profile
 from deepinsights.verify.order import average_ranks, spearman
 

@@ -46,9 +46,9 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from deepinsights.backends.sqlite import Store  # noqa: E402
 from deepinsights.importers import ImportOptions  # noqa: E402
 from deepinsights.ingest import run_import  # noqa: E402
-from deepinsights.store import Store  # noqa: E402
 from deepinsights.verify.align import STOPWORDS  # noqa: E402
 from deepinsights.verify.elision import meaning_cut  # noqa: E402
 from deepinsights.verify.normalize import Word, normalize, split_elisions, words  # noqa: E402

@@ -23,8 +23,7 @@ from ..profile import Profile
 from ..prompt import compile_prompt
 from ..search import search
 from ..semantic.hybrid import search_any
-from ..semantic.index import indexed_model
-from ..store import Store
+from ..workspace import Workspace
 from .check import STOPWORDS, CheckedSentence, check_answer
 from .models import Model, run
 from .prompt import MAX_PASSAGE_CHARS, NumberedPassage, brief, system_prompt, user_prompt
@@ -79,7 +78,7 @@ QUESTION_WORDS = frozenset(
 )
 
 
-def retrieve(store: Store, question: str, filters: SearchFilter = TOP) -> list[NumberedPassage]:
+def retrieve(store: Workspace, question: str, filters: SearchFilter = TOP) -> list[NumberedPassage]:
     """Passages for the question that pass ``filters``, best first: any of its content words, ranked by BM25."""
     terms = question_terms(question)
     if not terms:
@@ -88,9 +87,9 @@ def retrieve(store: Store, question: str, filters: SearchFilter = TOP) -> list[N
     return _numbered(search(store, fts, filters, raw=True).hits)
 
 
-def retrieve_hybrid(store: Store, question: str, filters: SearchFilter = TOP) -> list[NumberedPassage] | None:
+def retrieve_hybrid(store: Workspace, question: str, filters: SearchFilter = TOP) -> list[NumberedPassage] | None:
     """Passages by hybrid search (words and meaning) when the workspace has vectors, else None."""
-    if not indexed_model(store):
+    if not store.indexed_model():
         return None
     results, _ = search_any(store, question, filters)
     return _numbered(results.hits) or None
@@ -124,7 +123,7 @@ def is_relevant(question: str, passage: NumberedPassage) -> bool:
 def ask(
     question: str,
     profile: Profile,
-    store: Store,
+    store: Workspace,
     model: Model,
     *,
     period: SearchFilter | None = None,

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from rich.markup import escape
@@ -17,8 +16,7 @@ from .. import config, workspace
 from ..display import json_text, visible
 from ..errors import DeepInsightsError
 from ..models import HIGHLIGHT_END, HIGHLIGHT_START
-from ..store import Store, explain
-from ..workspace import Db
+from ..workspace import Db, Workspace
 
 if TYPE_CHECKING:
     from ..ask.models import Model
@@ -74,17 +72,17 @@ def json_option(func: F) -> F:
 def errors_as_messages(db: Db | None = None) -> Iterator[None]:
     """Show library errors as one line on stderr and exit 1: never a traceback (and no raw control character).
 
-    With ``db``, a SQLite error the library let through (a damaged page met while reading) is
-    one line too, naming that workspace and the way to recover it.
+    With ``db``, a database error the library let through (a damaged page met while reading) is
+    one line too, naming that workspace and the way to recover it (``workspace.explain_error``).
     """
     try:
         yield
     except DeepInsightsError as ex:
         raise click.ClickException(plain(str(ex))) from None
-    except sqlite3.DatabaseError as ex:
+    except workspace.DATABASE_ERRORS as ex:
         if db is None:
             raise
-        raise click.ClickException(plain(explain(workspace.describe(db), ex))) from None
+        raise click.ClickException(plain(workspace.explain_error(workspace.describe(db), ex))) from None
 
 
 def trust_schema_option(func: F) -> F:
@@ -98,16 +96,14 @@ def trust_schema_option(func: F) -> F:
 
 
 @contextmanager
-def open_store(db_path: Db, *, read_only: bool = False, trust_schema: bool = False) -> Iterator[Store]:
+def open_store(db_path: Db, *, read_only: bool = False, trust_schema: bool = False) -> Iterator[Workspace]:
     """The workspace ``db_path`` (either backend), closed after the block; errors become one line.
 
-    A SQLite error the library let through (a damaged page met while reading) is one line too,
-    naming the file and the way to recover it (``errors_as_messages``).
-    subtle: typed ``Store`` because the library functions the commands call are; a ``PgStore``
-    has the same public interface (``workspace.open_store``), checked by the parametrised tests.
+    A database error the library let through (a damaged page met while reading) is one line
+    too, naming the workspace and the way to recover it (``errors_as_messages``).
     """
     with errors_as_messages(db_path):
-        store = cast(Store, workspace.open_store(db_path, read_only=read_only, trust_schema=trust_schema))
+        store = workspace.open_store(db_path, read_only=read_only, trust_schema=trust_schema)
         try:
             yield store
         finally:

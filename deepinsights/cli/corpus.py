@@ -18,11 +18,10 @@ from ..importers import ImportOptions, url_template
 from ..importers.exclude import compile_patterns
 from ..models import ImportReport
 from ..moments import clock
-from ..semantic import build_index, indexed_model
+from ..semantic import build_index
 from ..semantic.index import pending_passages
 from ..semantic.lease import Holder
-from ..store import Store
-from ..workspace import Db
+from ..workspace import Db, Workspace
 from .common import db_option, echo_json, errors_as_messages, json_option, open_store, shown, trust_schema_option
 from .progress import Rate, progress
 
@@ -126,14 +125,14 @@ def _checked_template(value: str | None) -> str | None:
         raise click.BadParameter(str(ex).removeprefix(f"--url-template {value!r}: ")) from None
 
 
-def _update_vectors(store: Store, report: ImportReport, quiet: bool) -> dict[str, Any] | None:
+def _update_vectors(store: Workspace, report: ImportReport, quiet: bool) -> dict[str, Any] | None:
     """Keep semantic search current: embed this import's new passages when the workspace has vectors.
 
     Only the passages this import wrote: older ones still waiting (an interrupted index) stay
     for ``insights index``, and are counted as ``pending``. When ``insights index`` runs in
     another process, nothing is embedded here: that process embeds these passages too.
     """
-    model = indexed_model(store)
+    model = store.indexed_model()
     if not model:
         return None
     done: dict[str, Any] = {"embedded": 0, "busy": None, "error": None}

@@ -82,7 +82,8 @@ def distill_(
             report = distill(store, slug, since=since, until=until, handles=handles, names=own_names, progress=tick)
         if not report.passages:
             raise DeepInsightsError(
-                f"No passages of '{slug}' in {store.path}: import some first (insights import PATH --thinker {slug})"
+                f"No passages of '{slug}' in {store.location}: "
+                f"import some first (insights import PATH --thinker {slug})"
             )
         drafted = None
         if not no_llm:

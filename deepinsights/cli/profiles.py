@@ -16,8 +16,7 @@ from .. import workspace
 from ..profile import Profile, dump_profile, list_profiles, load_profile, new_profile
 from ..prompt import EXPORT_FORMATS, FORMATS, NOT_CHECKED, UNCONFIRMED, Checked, compile_prompt, render_prompt
 from ..saved import write_whole
-from ..store import Store
-from ..workspace import Db
+from ..workspace import Db, Workspace
 
 if TYPE_CHECKING:
     from ..exports import Evidence
@@ -225,7 +224,7 @@ def _export(profile: Profile, fmt: str, text: str, evidence: Evidence, out: Path
     click.echo(f"Wrote {written} ({examples})", err=True)
 
 
-def _stats(store: Store, slug: str) -> list[dict[str, object]] | None:
+def _stats(store: Workspace, slug: str) -> list[dict[str, object]] | None:
     rows = store.stats(slug)
     return rows or None
 

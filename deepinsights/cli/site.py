@@ -9,7 +9,6 @@ import click
 
 from .. import workspace
 from ..errors import ProfileError, StoreError
-from ..store import Store
 from ..workspace import Db
 from .common import choose_model, db_option, echo_json, errors_as_messages, json_option, model_option, plain
 
@@ -74,10 +73,8 @@ def _check_readable(db_path: Db) -> None:
     converts a file): a workspace too old to read, another application's file or a damaged
     one is served as it is, and the page's search says what is wrong and the command that fixes it.
     """
-    if workspace.is_url(db_path) or not Path(db_path).is_file():
-        return
     try:
-        Store(db_path, read_only=True, busy_timeout_ms=200).close()
+        workspace.check_readable(db_path)
     except StoreError as ex:
         click.echo(plain(f"Note: {ex}"), err=True)
 

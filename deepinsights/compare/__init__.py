@@ -21,13 +21,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..ask.models import Model
 from ..distill.findings import names_of_slug, own_hosts
 from ..distill.lineage import Entity, measure_lineage
 from ..distill.own import OwnPassage, own_passages
 from ..distill.topics import find_topics
 from ..distill.vectors import vectors_for
 from ..errors import CompareError
-from ..store import Store
+from ..workspace import Workspace
 from .lineage import LineageComparison, compare_lineage
 from .positions import Positions, Sides, label_positions
 from .topics import JointTopic, joint_topics
@@ -116,7 +117,7 @@ METHOD = {
 
 
 def compare(
-    store: Store, a: Identity, b: Identity, *, progress: Callable[[int, int], None] | None = None
+    store: Workspace, a: Identity, b: Identity, *, progress: Callable[[int, int], None] | None = None
 ) -> Comparison:
     """Measure ``a`` against ``b``. Raises ``CompareError`` when a side has no own-word passages."""
     if a.slug == b.slug:
@@ -134,7 +135,12 @@ def compare(
 
 
 def add_positions(
-    store: Store, comparison: Comparison, model: Any, *, limit: int = 8, progress: Callable[[str], None] | None = None
+    store: Workspace,
+    comparison: Comparison,
+    model: Model,
+    *,
+    limit: int = 8,
+    progress: Callable[[str], None] | None = None,
 ) -> Positions:
     """Label the ``limit`` largest shared topics with ``model`` (see ``positions``); stored on the comparison."""
     a, b = comparison.a.identity, comparison.b.identity
@@ -144,12 +150,12 @@ def add_positions(
     return comparison.positions
 
 
-def thinker_lineage(store: Store, who: Identity) -> list[Entity]:
+def thinker_lineage(store: Workspace, who: Identity) -> list[Entity]:
     """The thinker's lineage as distill measures it (all their text, own words and others')."""
     return measure_lineage(store, who.slug, names={*who.names, who.name}, handles=set(who.handles)).people_and_works
 
 
-def _side(store: Store, who: Identity) -> Side:
+def _side(store: Workspace, who: Identity) -> Side:
     passages = own_passages(store, who.slug)
     if not passages:
         raise CompareError(

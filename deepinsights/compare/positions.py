@@ -26,8 +26,8 @@ from ..ask.models import Model, run
 from ..distill.drafting import quotes_rejected
 from ..distill.own import OwnPassage
 from ..distill.prose import GAP
-from ..store import Store
 from ..verify import check_quotes
+from ..workspace import Workspace
 from .topics import JointTopic
 
 RELATIONS = ("agree", "disagree", "different-question")
@@ -99,7 +99,7 @@ class Sides:
 
 
 def label_positions(
-    store: Store,
+    store: Workspace,
     sides: Sides,
     topics: list[tuple[JointTopic, list[OwnPassage], list[OwnPassage]]],
     model: Model,
@@ -128,7 +128,7 @@ def _block(label: str, passage: OwnPassage) -> str:
     return f"{label}, {when}:\n{passage.text.replace(GAP.strip(), '…')[:900]}"
 
 
-def judge(store: Store, sides: Sides, topic: JointTopic, answer: str, found: Positions) -> None:
+def judge(store: Workspace, sides: Sides, topic: JointTopic, answer: str, found: Positions) -> None:
     """Keep the label in ``answer`` when both quotes verify as the right side's own words, else record why not."""
     data = _parse(answer)
     if data is None:

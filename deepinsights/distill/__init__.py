@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..store import Store
+from ..workspace import Workspace
 from .eras import FoundEra
 from .findings import Findings, measure_own_words
 from .lineage import Entity, Lineage, LineageCollector
@@ -83,7 +83,7 @@ class DistillReport:
 
 
 def distill(
-    store: Store,
+    store: Workspace,
     thinker: str,
     *,
     since: str | None = None,

@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING, Any
 
 from .. import ownwords
 from ..ask.models import Model, run
-from ..store import Store
 from ..verify import check_quotes
+from ..workspace import Workspace
 from .own import OwnPassage
 from .prose import GAP
 
@@ -124,7 +124,7 @@ class Job:
 
 
 def draft_candidates(
-    store: Store,
+    store: Workspace,
     thinker: str,
     name: str,
     findings: Findings,
@@ -197,7 +197,7 @@ def _whole(findings: Findings, top: list[Any]) -> str:
     return f"{topics}\n{eras}\nMENTAL MODELS: {models}\n{passages}"
 
 
-def judge(job: Job, answer: str, store: Store, thinker: str, drafted: Drafted) -> None:
+def judge(job: Job, answer: str, store: Workspace, thinker: str, drafted: Drafted) -> None:
     """Keep the candidate in ``answer`` or record why it is dropped."""
     data = _parse(answer)
     if data is None:
@@ -230,7 +230,7 @@ def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value] if value else []
 
 
-def quotes_rejected(results: list[QuoteResult], store: Store, thinker: str) -> str | None:
+def quotes_rejected(results: list[QuoteResult], store: Workspace, thinker: str) -> str | None:
     """Why the quotes fail: not in the corpus, another thinker's words, or someone else's words
     inside the thinker's documents. None when every quote is the thinker's own."""
     missing = [r for r in results if not r.found]
@@ -246,13 +246,13 @@ def quotes_rejected(results: list[QuoteResult], store: Store, thinker: str) -> s
     return None
 
 
-def in_own_words(store: Store, result: QuoteResult) -> bool:
+def in_own_words(store: Workspace, result: QuoteResult) -> bool:
     """True when at most ``MAX_OTHERS_SHARE`` of the located quote lies in others' words."""
     where = result.location
     if where is None:
         return False
-    rows = store.rows("SELECT others FROM documents WHERE id = ?", [where.document_id])
-    spans = ownwords.loads(rows[0]["others"]) if rows else ()
+    document = store.document(where.document_id)
+    spans = ownwords.loads(document["others"]) if document and document["others"] else ()
     inside = sum(s.end - s.start for s in ownwords.within(spans, where.start, where.end))
     return inside <= MAX_OTHERS_SHARE * max(1, where.end - where.start)
 

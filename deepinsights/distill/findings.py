@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..store import Store
+from ..workspace import Workspace
 from .eras import FoundEra, find_eras, robustness
 from .framings import Framing, find_framings
 from .mind import MindChange, pair_up
@@ -71,7 +71,7 @@ class Findings:
 
 
 def measure_own_words(
-    store: Store,
+    store: Workspace,
     thinker: str,
     own_names: set[str],
     *,

@@ -31,7 +31,7 @@ from typing import Any
 
 from wordfreq import zipf_frequency
 
-from ..store import Store
+from ..workspace import Workspace
 from .measure import Example, Row, rows
 from .ner import Votes, entity_types
 from .projects import ProjectOrder, readme_projects
@@ -163,7 +163,7 @@ class Lineage:
 
 
 def measure_lineage(
-    store: Store, thinker: str, *, names: set[str] | None = None, handles: set[str] | None = None
+    store: Workspace, thinker: str, *, names: set[str] | None = None, handles: set[str] | None = None
 ) -> Lineage:
     """Typed lineage alone (what ``distill`` reports under ``lineage`` and beside it), in one pass."""
     collector = LineageCollector(thinker, names=names, handles=handles, readmes=readme_projects(store, thinker))

@@ -15,8 +15,8 @@ from functools import cached_property
 from typing import Any
 
 from .. import ownwords
-from ..models import Span
-from ..store import Store
+from ..models import SearchFilter, Span
+from ..workspace import Workspace
 
 WORD = re.compile(r"[A-Za-z][A-Za-z0-9'+#.-]*[A-Za-z0-9+#]|[A-Za-z]")
 STOP = frozenset(
@@ -84,21 +84,10 @@ class Row:
         return ownwords.own_text(self.text, self.others)
 
 
-def rows(store: Store, thinker: str, since: str | None = None, until: str | None = None) -> Iterator[Row]:
+def rows(store: Workspace, thinker: str, since: str | None = None, until: str | None = None) -> Iterator[Row]:
     """Every passage of ``thinker`` (in date order), optionally within [since, until]."""
-    sql = (
-        "SELECT d.id, p.id, d.kind, d.published_at, coalesce(p.url, d.url), p.text, p.own, d.others, "
-        'p.start, p."end" FROM passages p JOIN documents d ON d.id = p.document_id WHERE d.thinker = ?'
-    )
-    params: list[Any] = [thinker]
-    if since:
-        sql, params = sql + " AND d.published_at >= ?", [*params, since]
-    if until:
-        sql, params = sql + " AND d.published_at < ?", [*params, until + "~"]
-    # subtle: NULLS FIRST is SQLite's default order and must be said to PostgreSQL (NULLS LAST there)
-    for doc, passage, kind, published, url, text, own, others, start, end in store.stream(
-        sql + " ORDER BY d.published_at NULLS FIRST, d.id, p.ordinal", params
-    ):
+    period = SearchFilter(thinker=thinker, since=since, until=until)
+    for doc, passage, kind, _, published, url, _, text, own, others, start, end in store.thinker_passages(period):
         spans = ownwords.within(ownwords.loads(others), start, end) if others else ()
         yield Row(doc, passage, kind, published, url, text, spans, own)
 
@@ -128,23 +117,15 @@ class OwnWordsTally:
         }
 
 
-def coverage(store: Store, thinker: str) -> dict[str, Any]:
+def coverage(store: Workspace, thinker: str) -> dict[str, Any]:
     """Items per kind and per month, and the months with nothing between the first and the last."""
-    months = [
-        r["month"]
-        for r in store.rows(
-            "SELECT DISTINCT substr(published_at, 1, 7) AS month FROM documents "
-            "WHERE thinker = ? AND published_at IS NOT NULL ORDER BY month",
-            [thinker],
-        )
-    ]
+    months = store.months(thinker)
     holes = [m for m in _month_range(months[0], months[-1]) if m not in set(months)] if months else []
-    undated = store.rows("SELECT count(*) AS n FROM documents WHERE thinker = ? AND published_at IS NULL", [thinker])
     return {
         "by_kind": store.stats(thinker),
         "months_with_items": len(months),
         "empty_months": holes,
-        "undated_items": undated[0]["n"],
+        "undated_items": store.undated_count(thinker),
     }
 
 

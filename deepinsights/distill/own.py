@@ -20,14 +20,9 @@ from functools import cached_property
 from typing import Any
 
 from .. import ownwords
-from ..models import Span
-from ..store import Store
+from ..models import SearchFilter, Span
+from ..workspace import Workspace
 from .prose import GAP, Boilerplate, prose, words
-
-PASSAGE_SQL = (
-    "SELECT d.id, p.id, d.kind, d.source, d.published_at, coalesce(p.url, d.url), d.title, p.text, d.others, "
-    'p.start, p."end" FROM passages p JOIN documents d ON d.id = p.document_id WHERE d.thinker = ? AND p.own > 0'
-)
 
 
 @dataclass(frozen=True)
@@ -64,7 +59,9 @@ class OwnPassage:
         }
 
 
-def own_passages(store: Store, thinker: str, since: str | None = None, until: str | None = None) -> list[OwnPassage]:
+def own_passages(
+    store: Workspace, thinker: str, since: str | None = None, until: str | None = None
+) -> list[OwnPassage]:
     """Every passage of ``thinker`` that keeps some own words after cleaning, in date order."""
     raw = list(_read(store, thinker, since, until))
     boilerplate = Boilerplate()
@@ -82,16 +79,13 @@ def own_passages(store: Store, thinker: str, since: str | None = None, until: st
     return found
 
 
-def _read(store: Store, thinker: str, since: str | None, until: str | None) -> Iterator[tuple[Any, ...]]:
+def _read(store: Workspace, thinker: str, since: str | None, until: str | None) -> Iterator[tuple[Any, ...]]:
     """(document, passage, kind, source, date, url, title, own text) per passage, in date order."""
-    sql, params = PASSAGE_SQL, [thinker]
-    if since:
-        sql, params = sql + " AND d.published_at >= ?", [*params, since]
-    if until:
-        sql, params = sql + " AND d.published_at < ?", [*params, until + "~"]
-    # subtle: NULLS FIRST is SQLite's default order and must be said to PostgreSQL (NULLS LAST there)
-    order = " ORDER BY d.published_at NULLS FIRST, d.id, p.ordinal"
-    for *head, text, others, start, end in store.stream(sql + order, params):
+    period = SearchFilter(thinker=thinker, since=since, until=until)
+    for doc, passage, kind, source, date, url, title, text, _, others, start, end in store.thinker_passages(
+        period, own_only=True
+    ):
+        head = (doc, passage, kind, source, date, url, title)
         spans = ownwords.within(ownwords.loads(others), start, end) if others else ()
         yield (*head, with_gaps(text, spans))
 

@@ -19,7 +19,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 
-from ..store import Store
+from ..workspace import Workspace
 from .measure import STOP, Row
 from .references import Reference
 
@@ -33,13 +33,13 @@ GENERIC = frozenset(
 WINDOW = 120
 
 
-def readme_projects(store: Store, thinker: str) -> dict[str, str]:
+def readme_projects(store: Workspace, thinker: str) -> dict[str, str]:
     """Document id -> project name, for the thinker's READMEs (the folder each was imported from)."""
     found = {}
-    for row in store.rows("SELECT id, source_id FROM documents WHERE thinker = ? AND kind = 'readme'", [thinker]):
-        parts = str(row["source_id"]).split("/")
+    for doc_id, source_id in store.source_ids(thinker, "readme").items():
+        parts = source_id.split("/")
         if len(parts) >= 2 and parts[-2].lower() not in STOP | GENERIC and not parts[-2].startswith((".", "_")):
-            found[row["id"]] = parts[-2]
+            found[doc_id] = parts[-2]
     return found
 
 

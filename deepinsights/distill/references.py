@@ -30,7 +30,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from ..models import Span
-from ..store import Store
+from ..workspace import Workspace
 from .measure import STOP, Row
 
 HANDLE = re.compile(r"(?<![\w/@.:-])@([A-Za-z0-9_]{2,30})\b(?!\.\w|@|\()")
@@ -182,16 +182,14 @@ class Credit:
     url: str | None
 
 
-def credit_fields(store: Store, thinker: str) -> list[Credit]:
+def credit_fields(store: Workspace, thinker: str) -> list[Credit]:
     """The ``via_title`` / ``via_url`` credit fields link-blog imports keep in a document's meta."""
     found = []
-    for row in store.rows(
-        "SELECT id, published_at, meta FROM documents WHERE thinker = ? AND meta LIKE '%via_%' ORDER BY id", [thinker]
-    ):
-        meta = _meta(row["meta"])
+    for doc_id, published_at, raw in store.metas(thinker, containing="via_"):
+        meta = _meta(raw)
         title, url = str(meta.get("via_title") or "").strip(), str(meta.get("via_url") or "").strip() or None
         if title or url:
-            found.append(Credit(row["id"], row["published_at"], title, url))
+            found.append(Credit(doc_id, published_at, title, url))
     return found
 
 

@@ -18,8 +18,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..errors import EmbeddingError
-from ..semantic.index import build_index, indexed_model, passage_vectors
-from ..store import Store
+from ..semantic.index import build_index
+from ..workspace import Workspace
 from .own import OwnPassage
 
 Matrix = NDArray[np.float32]
@@ -36,7 +36,7 @@ class PassageVectors:
 
 
 def vectors_for(
-    store: Store,
+    store: Workspace,
     passages: list[OwnPassage],
     *,
     model: str | None = None,
@@ -47,21 +47,21 @@ def vectors_for(
     if not passages:
         return PassageVectors(np.zeros((0, 1), dtype=np.float32), "none")
     try:
-        if indexed_model(store) is None:
+        if store.indexed_model() is None:
             build_index(store, model, progress=progress)
         matrix, missing = _stored(store, passages)
         if missing:  # passages imported since the last 'insights index'
-            build_index(store, indexed_model(store), progress=progress)
+            build_index(store, store.indexed_model(), progress=progress)
             matrix, _ = _stored(store, passages)
-        return PassageVectors(matrix, indexed_model(store) or "?")
+        return PassageVectors(matrix, store.indexed_model() or "?")
     except EmbeddingError as ex:
         return PassageVectors(lsa([p.text for p in passages]), f"lsa (no embedding vectors: {ex})")
 
 
-def _stored(store: Store, passages: list[OwnPassage]) -> tuple[Matrix, int]:
+def _stored(store: Workspace, passages: list[OwnPassage]) -> tuple[Matrix, int]:
     """Mean window vector per passage, and how many passages have none."""
     ids = [p.passage_id for p in passages]
-    found, windows = passage_vectors(store, ids)
+    found, windows = store.passage_vectors(ids)
     position = {pid: i for i, pid in enumerate(ids)}
     rows = np.fromiter((position[int(pid)] for pid in found), dtype=np.int64, count=len(found))
     matrix = np.zeros((len(ids), windows.shape[1] if len(found) else 1), dtype=np.float32)

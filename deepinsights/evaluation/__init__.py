@@ -39,9 +39,8 @@ from ..distill.vocabulary import signature_vocabulary
 from ..errors import EmbeddingError
 from ..models import SearchFilter
 from ..profile import Profile
-from ..semantic.index import indexed_model
 from ..semantic.registry import get_embedder
-from ..store import Store
+from ..workspace import Workspace
 from .judge import RUBRIC_SHA256, RUBRIC_VERSION, Verdict, judge_stance
 from .plan import Plan, Question, add_limits, add_questions, split
 from .voice import Stylometry
@@ -147,7 +146,7 @@ class Subject:
 
 
 def run_eval(
-    store: Store,
+    store: Workspace,
     subject: Subject,
     model: Model,
     judge: Model,
@@ -183,7 +182,7 @@ def run_eval(
     return report
 
 
-def _profile(store: Store, subject: Subject, plan: Plan, given: Profile | None) -> tuple[Profile, str]:
+def _profile(store: Workspace, subject: Subject, plan: Plan, given: Profile | None) -> tuple[Profile, str]:
     if given is not None:
         return (
             given,
@@ -198,7 +197,7 @@ def _profile(store: Store, subject: Subject, plan: Plan, given: Profile | None) 
 
 
 def _answer(
-    store: Store, profile: Profile, model: Model, judge: Model, q: Question, period: SearchFilter, embed: Any
+    store: Workspace, profile: Profile, model: Model, judge: Model, q: Question, period: SearchFilter, embed: Any
 ) -> Scored:
     answer = ask(q.text, profile, store, model, period=period, gate=False)
     labels: dict[str, int] = {}
@@ -212,7 +211,7 @@ def _answer(
     )
 
 
-def _gated(store: Store, slug: str, question: str, period: SearchFilter) -> bool:
+def _gated(store: Workspace, slug: str, question: str, period: SearchFilter) -> bool:
     """Whether ``ask``'s relevance gate would decline ``question`` without calling a model."""
     from dataclasses import replace
 
@@ -220,9 +219,9 @@ def _gated(store: Store, slug: str, question: str, period: SearchFilter) -> bool
     return not passages or not is_relevant(question, passages[0])
 
 
-def _embedder(store: Store, report: EvalReport) -> Any:
+def _embedder(store: Workspace, report: EvalReport) -> Any:
     try:
-        embedder = get_embedder(indexed_model(store))
+        embedder = get_embedder(store.indexed_model())
     except EmbeddingError:
         return None
     report.embedding = embedder.name

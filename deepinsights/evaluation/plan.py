@@ -33,7 +33,7 @@ from ..distill.topics import find_topics
 from ..distill.vectors import vectors_for
 from ..distill.vocabulary import signature_vocabulary
 from ..errors import EvalError
-from ..store import Store
+from ..workspace import Workspace
 
 HELD_OUT = 0.2
 MIN_HELD_OUT = 3
@@ -87,7 +87,7 @@ class Plan:
         }
 
 
-def split(store: Store, slug: str) -> Plan:
+def split(store: Workspace, slug: str) -> Plan:
     """Hold out the last ``HELD_OUT`` of ``slug``'s dated own-word passages (from the day the first falls)."""
     dated = [p for p in own_passages(store, slug) if p.published_at]
     if len(dated) * HELD_OUT < MIN_HELD_OUT:
@@ -102,7 +102,7 @@ def split(store: Store, slug: str) -> Plan:
     return Plan(slug, cutoff, earlier, [p for p in dated if (p.published_at or "")[:10] >= cutoff])
 
 
-def add_questions(store: Store, plan: Plan, own_names: set[str], count: int) -> None:
+def add_questions(store: Workspace, plan: Plan, own_names: set[str], count: int) -> None:
     """One question per large held-out topic (at most ``count``), each with its nearest passage."""
     vectors = vectors_for(store, plan.held_out)
     model = find_topics(plan.held_out, vectors.matrix, vectors.source, own_names, stability=False)
@@ -115,7 +115,7 @@ def add_questions(store: Store, plan: Plan, own_names: set[str], count: int) -> 
             plan.questions.append(Question(text, topic.label, topic.representatives[0]))
 
 
-def add_limits(store: Store, plan: Plan, gaps: list[str], others: list[str], count: int) -> None:
+def add_limits(store: Workspace, plan: Plan, gaps: list[str], others: list[str], count: int) -> None:
     """Questions on what ``plan.slug`` never wrote about: known ``gaps``, other thinkers' words, probes."""
     candidates = [(f"What did you say in {gap}?", _content_words(gap)) for gap in gaps]
     candidates += [(f"What is your view on {word}?", {word.lower()}) for word in _foreign_words(store, plan, others)]
@@ -128,7 +128,7 @@ def add_limits(store: Store, plan: Plan, gaps: list[str], others: list[str], cou
             plan.limits.append(question)
 
 
-def _foreign_words(store: Store, plan: Plan, others: list[str], per_thinker: int = 2) -> list[str]:
+def _foreign_words(store: Workspace, plan: Plan, others: list[str], per_thinker: int = 2) -> list[str]:
     """Signature words of other thinkers that none of ``plan.slug``'s passages uses."""
     mine = {w.lower() for p in plan.earlier + plan.held_out for w in p.words}
     found = []

@@ -21,8 +21,8 @@ from ..profile import Profile
 from ..verify.locate import VERBATIM
 
 if TYPE_CHECKING:
-    from ..store import Store
     from ..verify.report import ProfileReport
+    from ..workspace import Workspace
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ class Evidence:
         return sum(int(row.get("items") or 0) for row in self.stats or [])
 
 
-def gather(profile: Profile, report: ProfileReport, store: Store) -> Evidence:
+def gather(profile: Profile, report: ProfileReport, store: Workspace) -> Evidence:
     """The evidence for ``profile`` from verify's ``report`` on ``store``."""
     quotes = dict(profile.iter_quotes())
     verified = []

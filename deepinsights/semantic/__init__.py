@@ -1,15 +1,16 @@
-"""Semantic and hybrid search: local embeddings, a vector index beside the workspace, rank fusion.
+"""Semantic and hybrid search: local embeddings, vectors computed into the workspace, rank fusion.
 
 Public entry points: ``index_passages`` (compute vectors incrementally), ``hybrid_search``
 (bm25 | semantic | hybrid, same results type as ``search``), ``similar`` (more like this),
-``get_embedder`` and ``install_embedding_model``. numpy, onnx, onnxruntime, tokenizers,
-safetensors and usearch are imported only inside this package (numpy also in ``pg.vectors``).
+``get_embedder`` and ``install_embedding_model``. onnx, onnxruntime, tokenizers and
+safetensors are imported only inside this package; the nearest-neighbour indexes (usearch,
+pgvector) and numpy's storage of vectors are the backends'.
 """
 
 from __future__ import annotations
 
 from .hybrid import MODES, default_mode, hybrid_search, similar
-from .index import IndexReport, VectorIndex, build_index, index_passages, indexed_model
+from .index import IndexReport, build_index, index_passages
 from .install import install_embedding_model
 from .registry import DEFAULT_MODEL, get_embedder
 
@@ -17,13 +18,11 @@ __all__ = [
     "DEFAULT_MODEL",
     "MODES",
     "IndexReport",
-    "VectorIndex",
     "build_index",
     "default_mode",
     "get_embedder",
     "hybrid_search",
     "index_passages",
-    "indexed_model",
     "install_embedding_model",
     "similar",
 ]

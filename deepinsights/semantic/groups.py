@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from ..models import SearchFilter, SearchHit
-from ..search import SearchResults, search
-from ..store import Store
+from ..models import SearchFilter, SearchHit, SearchResults
+from ..search import search
+from ..workspace import Workspace
 from .hybrid import search_any
 
 PASSAGES_PER_DOCUMENT = 5
@@ -80,7 +80,7 @@ def group_hits(hits: list[SearchHit]) -> list[DocumentHits]:
 
 
 def grouped_search(
-    store: Store,
+    store: Workspace,
     q: str,
     filters: SearchFilter | None = None,
     *,

@@ -32,19 +32,20 @@ import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..backend_sql import is_postgres
 from ..errors import EmbeddingError, SearchError
-from ..models import SearchFilter, SearchHit
+from ..models import SearchFilter, SearchHit, SearchResults
 from ..ownwords import furniture_share
-from ..search import MAX_QUERY_CHARS, SearchResults, _Filters, build_fts_query, search
-from ..store import Store
-from .index import VectorIndex, indexed_model, model_input, open_vector_index, rebuild_command, text_hash
+from ..query import MAX_QUERY_CHARS, build_fts_query
+from .index import model_input, text_hash
 from .model import Vectors, normalize, one_blas_thread
 from .registry import DEFAULT_MODEL, canonical_name, get_embedder
+
+if TYPE_CHECKING:
+    from ..workspace import Workspace
 
 MODES = ("bm25", "semantic", "hybrid")
 RRF_K = 10
@@ -54,7 +55,6 @@ SEMANTIC_DEPTH = 100  # nearest passages fetched: enough for a document's other 
 AGREEMENT = 0.1  # weight of the mean cosine of a document's 2nd and 3rd nearest passages (see _agreement)
 FURNITURE_WEIGHT = 2.0  # how fast furniture costs score: a passage a quarter licence header keeps half
 FURNITURE_FLOOR = 0.25  # the score share kept by a passage that is all licence header or page furniture
-FILTER_FALLBACK_MAX = 200_000
 SNIPPET_CHARS = 240
 STOPWORDS = frozenset(
     """a an and are as at be been but by can could did do does for from had has have he her his how i if in
@@ -62,17 +62,16 @@ STOPWORDS = frozenset(
     to was we were what when where which who whom why will with would you your about says say said""".split()  # noqa: SIM905
 )
 _query_cache: OrderedDict[tuple[str, str], Vectors] = OrderedDict()
-_indexes: dict[tuple[str, str], VectorIndex] = {}
-_lock = threading.Lock()  # guards both caches: the web server searches from several threads
+_lock = threading.Lock()  # the web server searches from several threads
 
 
-def default_mode(store: Store) -> str:
+def default_mode(store: Workspace) -> str:
     """``hybrid`` once the workspace has vectors, ``bm25`` before."""
-    return "hybrid" if indexed_model(store) else "bm25"
+    return "hybrid" if store.indexed_model() else "bm25"
 
 
 def hybrid_search(
-    store: Store,
+    store: Workspace,
     q: str,
     filters: SearchFilter | None = None,
     *,
@@ -94,7 +93,7 @@ def hybrid_search(
     q = q[:MAX_QUERY_CHARS]
     bm25 = _Bm25(prefix_last, candidates)
     if mode == "bm25":
-        results = search(store, q, filters, prefix_last=prefix_last, candidates=candidates)
+        results = store.search(q, filters, prefix_last=prefix_last, candidates=candidates)
         results.hits = _prose_first(store, [_tag(h, ("bm25",), h.score) for h in results.hits])
         return results
     results = SearchResults(query=q, fts_query=build_fts_query(q))
@@ -113,7 +112,7 @@ def hybrid_search(
 
 
 def search_any(
-    store: Store,
+    store: Workspace,
     q: str,
     filters: SearchFilter | None = None,
     *,
@@ -151,7 +150,7 @@ class _Bm25:
     candidates: int | None = None
 
 
-def _lexical(store: Store, q: str, filters: SearchFilter, bm25: _Bm25, depth: int) -> tuple[list[SearchHit], float]:
+def _lexical(store: Workspace, q: str, filters: SearchFilter, bm25: _Bm25, depth: int) -> tuple[list[SearchHit], float]:
     """BM25 hits and the weight fusion gives them: all words first; else any word, at a lower weight.
 
     A question in a reader's words rarely has every word of its passage, so when the
@@ -159,11 +158,11 @@ def _lexical(store: Store, q: str, filters: SearchFilter, bm25: _Bm25, depth: in
     still ranks passages holding more of the rare words first.
     """
     top = replace(filters, limit=depth, offset=0)
-    hits = search(store, q, top, prefix_last=bm25.prefix_last, candidates=bm25.candidates).hits
+    hits = store.search(q, top, prefix_last=bm25.prefix_last, candidates=bm25.candidates).hits
     any_word = _any_word_query(q)
     if hits or not any_word:
         return hits, 1.0
-    return search(store, any_word, top, raw=True, candidates=bm25.candidates).hits, ANY_WORD_WEIGHT
+    return store.search(any_word, top, raw=True, candidates=bm25.candidates).hits, ANY_WORD_WEIGHT
 
 
 def _any_word_query(q: str) -> str:
@@ -191,7 +190,7 @@ def query_vector(q: str, model: str | None) -> Vectors:
     return vector
 
 
-def warm_up(store: Store) -> str | None:
+def warm_up(store: Workspace) -> str | None:
     """Load what the workspace's first vector search needs, so that search does not wait for it.
 
     That is the vector index, the model and the model's one-thread session (~0.3 s for
@@ -199,45 +198,33 @@ def warm_up(store: Store) -> str | None:
     workspace has no vectors. Raises what loading raises (EmbeddingError when the model is
     missing); the query cache is left alone.
     """
-    model = indexed_model(store)
+    model = store.indexed_model()
     if model is None:
         return None
-    vector_index(store, model)
+    store.vector_index(canonical_name(model))
     with one_blas_thread():
         get_embedder(model).embed(["warm up"])
     return model
 
 
-def vector_index(store: Store, model: str | None) -> VectorIndex:
-    """The workspace's vector index, loaded once per process and reloaded when its vectors change."""
-    name = canonical_name(model or indexed_model(store))
-    if is_postgres(store):
-        return open_vector_index(store, name)  # subtle: a pgvector table lives in the database; nothing to cache
-    key = (str(store.path.resolve()), name)
-    with _lock:
-        found = _indexes.get(key)
-        if found is None or found.loaded_generation != found.generation(store):
-            found = VectorIndex(store, name)
-            found.load()  # subtle: loaded here, with the caller's connection; later searches need none
-            _indexes[key] = found
-        return found
-
-
-def _semantic(store: Store, q: str, filters: SearchFilter, depth: int, model: str | None) -> list[tuple[int, float]]:
-    index = vector_index(store, model)
+def _semantic(
+    store: Workspace, q: str, filters: SearchFilter, depth: int, model: str | None
+) -> list[tuple[int, float]]:
+    name = canonical_name(model or store.indexed_model())
+    index = store.vector_index(name)  # subtle: first, so that a workspace without (these) vectors says so
     try:
-        vector = query_vector(q, index.model)
+        vector = query_vector(q, name)
     except EmbeddingError as ex:
-        if model is not None or index.model == DEFAULT_MODEL:
+        if model is not None or name == DEFAULT_MODEL:
             raise  # the caller named it, or it is ours: the error already says what to install
         raise EmbeddingError(
-            f"Workspace '{store.path}' was indexed with '{index.model}', which cannot run here ({ex}). "
-            f"Rebuild it with: {rebuild_command(store, DEFAULT_MODEL)}"
+            f"Workspace '{store.location}' was indexed with '{name}', which cannot run here ({ex}). "
+            f"Rebuild it with: {store.rebuild_command(DEFAULT_MODEL)}"
         ) from None
-    return nearest(store, index, vector, filters, depth)
+    return index.nearest(vector, filters, depth)
 
 
-def _agreement(store: Store, found: list[tuple[int, float]]) -> list[tuple[int, float]]:
+def _agreement(store: Workspace, found: list[tuple[int, float]]) -> list[tuple[int, float]]:
     """Raise each passage by ``AGREEMENT`` × the mean cosine of its document's 2nd and 3rd nearest passages.
 
     A question about what a post or talk is about matches several of its passages a little;
@@ -248,12 +235,7 @@ def _agreement(store: Store, found: list[tuple[int, float]]) -> list[tuple[int, 
     """
     if not found:
         return found
-    ids = [pid for pid, _ in found]
-    doc_of: dict[int, str] = {}
-    for i in range(0, len(ids), 900):  # subtle: a deep offset fetches more ids than SQLite takes as parameters
-        chunk = ids[i : i + 900]
-        sql = f"SELECT id, document_id FROM passages WHERE id IN ({', '.join('?' * len(chunk))})"
-        doc_of.update(store.stream(sql, chunk))
+    doc_of = store.passage_documents([pid for pid, _ in found])
     by_doc: dict[str, list[float]] = {}
     for pid, score in found:  # best first, so each document's list is sorted
         by_doc.setdefault(doc_of.get(pid, ""), []).append(score)
@@ -266,47 +248,11 @@ def _next_two(scores: list[float]) -> float:
     return sum(rest) / len(rest) if rest else 0.0
 
 
-def nearest(
-    store: Store, index: VectorIndex, vector: Vectors, filters: SearchFilter, depth: int
-) -> list[tuple[int, float]]:
-    """The ``depth`` nearest passages passing ``filters`` (not its page) as (passage id, cosine), best first."""
-    if is_postgres(store):
-        from ..pg.vectors import nearest as pg_nearest
-
-        return pg_nearest(store, index, vector, filters, depth)  # the filters run in the same SQL there
-    built = _Filters.build(filters)
-    where, params = (f" AND {built.sql}" if built.sql else ""), built.params
-    if not where:
-        return index.search(vector, depth)
-    found = index.search(vector, depth * 10)
-    allowed = _passing(store, [pid for pid, _ in found], where, params)
-    kept = [(pid, s) for pid, s in found if pid in allowed][:depth]
-    if len(kept) >= depth:
-        return kept
-    ids = _filtered_ids(store, where, params)
-    return index.search_among(vector, ids, depth, store=store) if len(ids) <= FILTER_FALLBACK_MAX else kept
-
-
-def _passing(store: Store, ids: list[int], where: str, params: list[Any]) -> set[int]:
-    if not ids:
-        return set()
-    sql = (
-        "SELECT p.id FROM passages p JOIN documents d ON d.id = p.document_id "
-        f"WHERE p.id IN ({', '.join('?' * len(ids))}) {where}"
-    )
-    return {r[0] for r in store.conn.execute(sql, [*ids, *params])}
-
-
-def _filtered_ids(store: Store, where: str, params: list[Any]) -> list[int]:
-    sql = f"SELECT p.id FROM passages p JOIN documents d ON d.id = p.document_id WHERE 1 {where} LIMIT ?"
-    return [r[0] for r in store.conn.execute(sql, [*params, FILTER_FALLBACK_MAX + 1])]
-
-
 # -- fusion and hits -----------------------------------------------------------------
 
 
 def _fuse(
-    store: Store,
+    store: Workspace,
     lexical: list[SearchHit],
     semantic: list[tuple[int, float]],
     weight: float = 1.0,
@@ -343,7 +289,7 @@ def _fuse(
     return kept
 
 
-def _furniture_factors(store: Store, ids: list[int]) -> dict[int, float]:
+def _furniture_factors(store: Workspace, ids: list[int]) -> dict[int, float]:
     """The score factor of each passage holding licence lines or page furniture (see the module docstring).
 
     subtle: passages without any are not listed; they keep their score as it is.
@@ -351,17 +297,14 @@ def _furniture_factors(store: Store, ids: list[int]) -> dict[int, float]:
     factors: dict[int, float] = {}
     if FURNITURE_WEIGHT <= 0:
         return factors
-    for i in range(0, len(ids), 900):  # subtle: SQLite takes at most 999 parameters
-        chunk = ids[i : i + 900]
-        sql = f"SELECT id, text FROM passages WHERE id IN ({', '.join('?' * len(chunk))})"
-        for pid, text in store.stream(sql, chunk):
-            share = furniture_share(text)
-            if share > 0:
-                factors[pid] = max(FURNITURE_FLOOR, 1.0 - FURNITURE_WEIGHT * share)
+    for pid, (_, text) in store.passage_inputs(ids).items():
+        share = furniture_share(text)
+        if share > 0:
+            factors[pid] = max(FURNITURE_FLOOR, 1.0 - FURNITURE_WEIGHT * share)
     return factors
 
 
-def _prose_first(store: Store, hits: list[SearchHit]) -> list[SearchHit]:
+def _prose_first(store: Workspace, hits: list[SearchHit]) -> list[SearchHit]:
     """BM25's hits in rank order, each rank's reciprocal scaled by ``_furniture_factors``: prose before furniture."""
     factors = _furniture_factors(store, [h.passage_id for h in hits])
     if not factors:
@@ -370,34 +313,15 @@ def _prose_first(store: Store, hits: list[SearchHit]) -> list[SearchHit]:
     return [h for _, _, h in sorted(keyed, key=lambda item: (-item[0], item[1]))]
 
 
-def _semantic_hits(store: Store, ids: list[int]) -> dict[int, SearchHit]:
+def _semantic_hits(store: Workspace, ids: list[int]) -> dict[int, SearchHit]:
     """Hits for passages found only by vectors; a vector whose passage text changed is dropped."""
     if not ids:
         return {}
-    rows = store.rows(
-        "SELECT p.id AS pid, p.title AS ptitle, p.text, p.anchor, p.url AS passage_url, v.text_hash, "
-        "d.id, d.thinker, d.kind, d.title, d.url AS doc_url, d.published_at FROM passages p "
-        "JOIN documents d ON d.id = p.document_id JOIN passage_vectors v ON v.passage_id = p.id "
-        f"WHERE p.id IN ({', '.join('?' * len(ids))})",
-        ids,
-    )
-    return {r["pid"]: _hit(r) for r in rows if r["text_hash"] == text_hash(model_input(r["ptitle"], r["text"]))}
-
-
-def _hit(row: dict[str, Any]) -> SearchHit:
-    return SearchHit(
-        id=row["id"],
-        passage_id=row["pid"],
-        thinker=row["thinker"],
-        kind=row["kind"],
-        title=row["title"],
-        snippet=plain_snippet(row["text"]),
-        url=row["passage_url"] or row["doc_url"],
-        published_at=row["published_at"],
-        score=0.0,
-        text=row["text"],
-        anchor_label=row["anchor"],
-    )
+    return {
+        hit.passage_id: replace(hit, snippet=plain_snippet(hit.text))
+        for hit, title, digest in store.vector_hits(ids)
+        if digest == text_hash(model_input(title, hit.text))
+    }
 
 
 def plain_snippet(text: str) -> str:
@@ -412,22 +336,20 @@ def plain_snippet(text: str) -> str:
 # -- more like this ------------------------------------------------------------------
 
 
-def similar(store: Store, doc_id: str, *, limit: int = 10, model: str | None = None) -> SearchResults:
+def similar(store: Workspace, doc_id: str, *, limit: int = 10, model: str | None = None) -> SearchResults:
     """Documents nearest to ``doc_id`` (the mean of its passage vectors), one hit per document.
 
     Raises SearchError for an unknown id and EmbeddingError when the workspace has no vectors
     for it (with the command that computes them).
     """
-    from .index import passage_vectors
-
     if store.document(doc_id) is None:
-        raise SearchError(f"No document '{doc_id}' in workspace '{store.path}'")
-    index = vector_index(store, model)
+        raise SearchError(f"No document '{doc_id}' in workspace '{store.location}'")
+    index = store.vector_index(canonical_name(model or store.indexed_model()))
     own = [p["id"] for p in store.passages(doc_id)]
-    _, matrix = passage_vectors(store, own)
+    _, matrix = store.passage_vectors(own)
     if not len(matrix):
         raise EmbeddingError(
-            f"Document '{doc_id}' has no vectors yet. Compute them with: insights index --db {store.path}"
+            f"Document '{doc_id}' has no vectors yet. Compute them with: insights index --db {store.db_arg}"
         )
     vector = normalize(np.mean(normalize(matrix), axis=0))
     mine = set(own)

@@ -10,7 +10,8 @@ The holder renews the row after every batch it writes. ``scope`` says what the h
 ``all`` passages lacking a vector (``insights index``, which looks again before it lets go, so
 it also embeds what was imported while it ran) or one ``import``'s own passages.
 
-It does not decide what to embed or whether to wait (``semantic.index`` does).
+It does not decide what to embed or whether to wait (``semantic.index`` does), and reads and
+writes the row only through the workspace (``Workspace.lease_row`` and its siblings).
 """
 
 from __future__ import annotations
@@ -22,14 +23,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..store import Store
+if TYPE_CHECKING:
+    from ..workspace import Workspace
 
 NAME = "vectors"
 POLL_S = 0.5  # how often a waiting process tries again
 STALE_S = 600.0  # a holder on another machine whose heartbeat is older than this is taken to be gone
-_COLUMNS = "holder, scope, host, pid, pid_started, acquired_at, heartbeat_at, done, total"
 
 
 @dataclass(frozen=True)
@@ -62,13 +63,13 @@ class Holder:
         return f"process {self.pid} on {self.host} ({what}{done})"
 
 
-def holder(store: Store) -> Holder | None:
+def holder(store: Workspace) -> Holder | None:
     """The live holder of the lease, or None when nobody is computing vectors (or the table is missing)."""
     found = _row(store)
     return found if found is not None and found.alive() else None
 
 
-def acquire(store: Store, scope: str = "all") -> Lease | None:
+def acquire(store: Workspace, scope: str = "all") -> Lease | None:
     """Take the lease if no live process holds it; None when one does."""
     now = time.time()
     me = Holder(
@@ -80,27 +81,16 @@ def acquire(store: Store, scope: str = "all") -> Lease | None:
         now,
         now,
     )
-    values = (me.holder, me.scope, me.host, me.pid, me.pid_started, me.acquired_at, me.heartbeat_at)
     with store.transaction():
         current = _row(store)
-        if current is None:
-            store.execute(
-                f"INSERT INTO index_lease (name, {_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 0) "
-                "ON CONFLICT (name) DO NOTHING",
-                (NAME, *values),
-            )
-        elif not current.alive(now):
-            store.execute(
-                "UPDATE index_lease SET holder = ?, scope = ?, host = ?, pid = ?, pid_started = ?, acquired_at = ?, "
-                "heartbeat_at = ?, done = 0, total = 0 WHERE name = ? AND holder = ?",
-                (*values, NAME, current.holder),
-            )
+        if current is None or not current.alive(now):
+            store.claim_lease(NAME, me.as_dict(), replacing=None if current is None else current.holder)
     taken = _row(store)
     return Lease(store, me) if taken is not None and taken.holder == me.holder else None
 
 
 def take(
-    store: Store, scope: str, *, wait_for: Callable[[Holder], bool], waiting: Callable[[Holder], None] | None = None
+    store: Workspace, scope: str, *, wait_for: Callable[[Holder], bool], waiting: Callable[[Holder], None] | None = None
 ) -> Lease | Holder:
     """The lease; while a live process holds it, wait when ``wait_for(holder)`` says so, else return that holder.
 
@@ -125,7 +115,7 @@ def take(
 class Lease:
     """The lease this process holds: ``renew`` after each batch, ``release`` when done (also on errors)."""
 
-    def __init__(self, store: Store, held: Holder) -> None:
+    def __init__(self, store: Workspace, held: Holder) -> None:
         self.store = store
         self.held = held
 
@@ -133,14 +123,11 @@ class Lease:
         """Record progress and a fresh heartbeat."""
         self.held = replace(self.held, heartbeat_at=time.time(), done=done, total=total)
         with self.store.transaction():
-            self.store.execute(
-                "UPDATE index_lease SET heartbeat_at = ?, done = ?, total = ? WHERE name = ? AND holder = ?",
-                (self.held.heartbeat_at, done, total, NAME, self.held.holder),
-            )
+            self.store.renew_lease(NAME, self.held.holder, self.held.heartbeat_at, done, total)
 
     def release(self) -> None:
         with self.store.transaction():
-            self.store.execute("DELETE FROM index_lease WHERE name = ? AND holder = ?", (NAME, self.held.holder))
+            self.store.release_lease(NAME, self.held.holder)
 
     def __enter__(self) -> Lease:
         return self
@@ -149,11 +136,9 @@ class Lease:
         self.release()
 
 
-def _row(store: Store) -> Holder | None:
-    if "m011_index_lease" in store.unmigrated:  # a read-only workspace from before m011 has no lease table
-        return None
-    rows = store.rows(f"SELECT {_COLUMNS} FROM index_lease WHERE name = ?", (NAME,))
-    return Holder(**rows[0]) if rows else None
+def _row(store: Workspace) -> Holder | None:
+    found = store.lease_row(NAME)
+    return Holder(**found) if found else None
 
 
 def process_started(pid: int) -> str:

@@ -7,7 +7,7 @@ Reads a profile and the store, never a model or the network; every result is dat
 
 from __future__ import annotations
 
-from .counting import DocRef
+from ..models import DocRef
 from .here import UNVERIFIABLE_HERE, Gap
 from .locate import APPROXIMATE, NOT_FOUND, VERBATIM, DiffOp, Location, Locator, QuoteResult, check_quotes, locate
 from .normalize import normalize, words

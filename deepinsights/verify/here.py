@@ -18,9 +18,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from ..models import SearchFilter
 from ..profile.schema import Profile
-from ..store import Store
-from .counting import Scope, tally
+from ..workspace import Workspace
+from .counting import tally
 from .sources import MISSING, SourceCheck, genre_kinds, kind_source, split_sources
 
 UNVERIFIABLE_HERE = "unverifiable_here"
@@ -89,7 +90,7 @@ def partial_gap(gaps: list[Gap]) -> Gap:
 class Holdings:
     """What the workspace (one thinker's part of it) holds, asked once per kind set or site."""
 
-    def __init__(self, store: Store, scope: Scope, kinds: set[str]) -> None:
+    def __init__(self, store: Workspace, scope: SearchFilter, kinds: set[str]) -> None:
         self.store, self.scope, self.kinds = store, scope, kinds
         self._sites: dict[tuple[tuple[str, ...], str], bool] = {}
 
@@ -100,7 +101,7 @@ class Holdings:
         """True when a document of ``kinds`` (any, when empty) has a URL containing ``fragment``."""
         key = (kinds, fragment)
         if key not in self._sites:
-            scope = Scope(self.scope.thinker, kinds, fragment)
+            scope = SearchFilter(thinker=self.scope.thinker, kinds=kinds, url_contains=fragment)
             self._sites[key] = tally(self.store, scope).documents > 0
         return self._sites[key]
 

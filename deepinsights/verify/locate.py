@@ -10,7 +10,7 @@ what was cut, and its diff shows each elision with the words it left out. Otherw
 ``align``), and ``not_found`` below that, with the closest window kept for reference.
 
 Candidates come from the full-text index, never a scan (FTS5 on SQLite, the tsvector GIN
-index on PostgreSQL: ``backend_sql.matching_passages``). The quote's content words are
+index on PostgreSQL: the workspace's ``count_matches`` and ``passages_matching``). The quote's content words are
 looked up in the index (passages holding each, counted up to ``SEED_CAP + 1`` and cached); the
 rarest, at most ``SEEDS`` and together at most ``ANCHOR_CAP`` passages, are the seeds,
 and the ``CANDIDATES`` passages holding most seeds are compared, each with its
@@ -27,16 +27,17 @@ from __future__ import annotations
 import bisect
 import re
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..backend_sql import is_postgres, matching_passages, matching_passages_many
 from ..moments import moment, timeline_of
-from ..store import Store
+from ..workspace import Workspace
 from .align import STOPWORDS, Alignment, Haystack, align_approx, align_exact
 from .elision import cut_whole, describe
 from .normalize import Word, elided_fragments, norms, strip_invisible, words
+
+PhraseQuery = Callable[[list[str], str], str]  # (tokenized words, their own text) -> an FTS5 phrase query
 
 VERBATIM = "verbatim"
 APPROXIMATE = "approximate"
@@ -218,7 +219,7 @@ class Locator:
     ``thinker`` limits candidates to that thinker's documents (None: every document).
     """
 
-    def __init__(self, store: Store, *, thinker: str | None = None) -> None:
+    def __init__(self, store: Workspace, *, thinker: str | None = None) -> None:
         self.store = store
         self.thinker = thinker
         self._df: dict[str, int] = {}
@@ -311,7 +312,7 @@ class Locator:
         extra: list[str] = []
         if len(seeds) < FEW_SEEDS and sum(df for df, t in rare if t in seeds) > CANDIDATES:
             others = [t for t in present if t not in seeds]
-            extra = _extra_queries(quote, seeds, others, postgres=is_postgres(self.store))
+            extra = _extra_queries(quote, seeds, others, self.store.phrase_query)
         return self._passage_rows(self._ranked(seeds, extra))
 
     def _frequencies(self, terms: list[str]) -> dict[str, int]:
@@ -324,27 +325,18 @@ class Locator:
             self._df.clear()
         missing = [t for t in terms if t not in self._df]
         if missing:
-            matches = matching_passages_many(self.store, [_fts_term(t) for t in missing])
-            counts = ", ".join(
-                f"(SELECT count(*) FROM ({sql} LIMIT ?) s{i}) AS n{i}" for i, (sql, _) in enumerate(matches)
-            )
-            params = [p for _, ps in matches for p in (*ps, SEED_CAP + 1)]
-            row = self.store.rows(f"SELECT {counts}", params)[0]
-            self._df.update((t, int(row[f"n{i}"])) for i, t in enumerate(missing))
+            counts = self.store.count_matches([_fts_term(t) for t in missing], SEED_CAP + 1)
+            self._df.update(zip(missing, counts, strict=True))
         return {t: self._df[t] for t in terms}
 
     def _ranked(self, seeds: list[str], extra: list[str]) -> list[int]:
         """Passages holding a seed, ranked by how many seeds (and ``extra`` FTS queries) they match."""
-        matches = matching_passages_many(self.store, [_fts_term(t) for t in seeds] + extra)
-        union = " UNION ALL ".join(sql for sql, _ in matches)
-        join, params = self._thinker_filter()
-        sql = f"WITH s AS ({union}) SELECT s.pid FROM s {join} GROUP BY s.pid ORDER BY count(*) DESC, s.pid LIMIT ?"
-        found = self.store.rows(sql, [*(p for _, ps in matches for p in ps), *params, CANDIDATES])
-        return [int(r["pid"]) for r in found]
+        queries = [_fts_term(t) for t in seeds] + extra
+        return self.store.passages_matching_most(queries, thinker=self.thinker, limit=CANDIDATES)
 
     def _fallback(self, quote: _Quote, present: list[str]) -> list[int]:
         """Candidates for a quote without rare words: its longest fragment as a phrase, then all its words."""
-        queries = _phrases(quote, postgres=is_postgres(self.store))[:1]
+        queries = _phrases(quote, self.store.phrase_query)[:1]
         if present:
             queries.append(" AND ".join(_fts_term(t) for t in present))
         found: list[int] = []
@@ -355,48 +347,23 @@ class Locator:
         return found[:CANDIDATES]
 
     def _match(self, fts: str, limit: int) -> list[int]:
-        match, match_params = matching_passages(self.store, fts)
-        join, params = self._thinker_filter()
-        sql = f"SELECT s.pid FROM ({match}) s {join} LIMIT ?"
-        return [int(r["pid"]) for r in self.store.rows(sql, [*match_params, *params, limit])]
-
-    def _thinker_filter(self) -> tuple[str, list[Any]]:
-        if self.thinker is None:
-            return "", []
-        join = "JOIN passages p ON p.id = s.pid JOIN documents d ON d.id = p.document_id WHERE d.thinker = ?"
-        return join, [self.thinker]
+        return self.store.passages_matching(fts, thinker=self.thinker, limit=limit)
 
     def _passage_rows(self, ids: list[int]) -> list[dict[str, Any]]:
-        if not ids:
-            return []
-        marks = ", ".join("?" * len(ids))
-        rows = self.store.rows(f"SELECT id, document_id, ordinal FROM passages WHERE id IN ({marks})", ids)
-        order = {pid: i for i, pid in enumerate(ids)}
-        return sorted(rows, key=lambda r: order[r["id"]])
+        return self.store.passage_positions(ids)
 
     # -- windows -------------------------------------------------------------------
 
     def _neighbours(self, candidates: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
         """The candidate passages and the ones before and after them, by document, in order."""
-        if not candidates:
-            return {}
-        one = (
-            "SELECT id, document_id, ordinal, start, text, anchor, url FROM passages WHERE document_id = ? "
-            "AND ordinal BETWEEN ? AND ?"
-        )
-        sql = " UNION ".join([one] * len(candidates)) + " ORDER BY document_id, ordinal"
-        params = [v for r in candidates for v in (r["document_id"], r["ordinal"] - 1, r["ordinal"] + 1)]
+        places = [(r["document_id"], r["ordinal"]) for r in candidates]
         by_doc: dict[str, list[dict[str, Any]]] = {}
-        for row in self.store.rows(sql, params):
+        for row in self.store.passage_neighbourhoods(places):
             by_doc.setdefault(row["document_id"], []).append(row)
         return by_doc
 
     def _documents(self, ids: set[str]) -> dict[str, dict[str, Any]]:
-        if not ids:
-            return {}
-        marks = ", ".join("?" * len(ids))
-        sql = f"SELECT id, thinker, kind, title, url, published_at, meta FROM documents WHERE id IN ({marks})"
-        return {r["id"]: r for r in self.store.rows(sql, sorted(ids))}
+        return self.store.documents_by_id(ids)
 
     def _window(self, doc: dict[str, Any], rows: list[dict[str, Any]]) -> _Window:
         parts = [self._part(row) for row in rows]
@@ -420,13 +387,13 @@ class Locator:
         return part
 
 
-def locate(text: str, store: Store, *, thinker: str | None = None) -> QuoteResult:
+def locate(text: str, store: Workspace, *, thinker: str | None = None) -> QuoteResult:
     """Return the verdict on one quote against ``store`` (use ``Locator`` for many quotes)."""
     return Locator(store, thinker=thinker).locate(text)
 
 
 def check_quotes(
-    quotes: Iterable[str | tuple[str, str | None]], store: Store, *, thinker: str | None = None
+    quotes: Iterable[str | tuple[str, str | None]], store: Workspace, *, thinker: str | None = None
 ) -> list[QuoteResult]:
     """Return one verdict per quote, in order; a quote is its text or ``(text, id)``."""
     locator = Locator(store, thinker=thinker)
@@ -494,25 +461,21 @@ def _fts_words(quote: _Quote) -> list[list[str]]:
     ]
 
 
-def _phrases(quote: _Quote, *, postgres: bool = False) -> list[str]:
+def _phrases(quote: _Quote, phrase_query: PhraseQuery) -> list[str]:
     """The longest fragment as an FTS phrase (it matches where those words are consecutive).
 
-    subtle: PostgreSQL's parser skips what FTS5 indexes (``&amp;``, tags) and also keeps
-    what FTS5 splits (``post-agi``, ``2.0``), so there the fragment's own text, cut by
-    the same parser as the documents, is a second phrase it may match instead.
+    ``phrase_query`` is the workspace's: it may add the fragment's own text as a second
+    phrase, where its parser cuts words otherwise than FTS5 (PostgreSQL).
     """
     tokens = _fts_words(quote)[0][:MAX_PHRASE]
     if len(tokens) <= 1:
         return []
-    phrase = '"' + " ".join(tokens) + '"'
-    if postgres:
-        fragment = max(quote.fragments, key=len)[:MAX_PHRASE]
-        own = strip_invisible(quote.text[fragment[0].start : fragment[-1].end]).replace('"', '""')
-        phrase = f'({phrase} OR "{own}")'
-    return [f"text : {phrase}"]
+    fragment = max(quote.fragments, key=len)[:MAX_PHRASE]
+    own = strip_invisible(quote.text[fragment[0].start : fragment[-1].end])
+    return [f"text : {phrase_query(tokens, own)}"]
 
 
-def _extra_queries(quote: _Quote, seeds: list[str], others: list[str], *, postgres: bool = False) -> list[str]:
+def _extra_queries(quote: _Quote, seeds: list[str], others: list[str], phrase_query: PhraseQuery) -> list[str]:
     """At most ``EXTRA`` queries that tell apart the many passages sharing a quote's only rare words.
 
     The seeds' neighbours as phrases first (``"the code"``, ``"code and"``), then the whole
@@ -531,7 +494,7 @@ def _extra_queries(quote: _Quote, seeds: list[str], others: list[str], *, postgr
             if i + 1 < len(tokens):
                 pairs.append(f"{token} {tokens[i + 1]}")
     anchor = "(" + " OR ".join(_fts_term(t) for t in seeds) + ")"
-    queries = [_fts_term(p) for p in dict.fromkeys(pairs)] + _phrases(quote, postgres=postgres)
+    queries = [_fts_term(p) for p in dict.fromkeys(pairs)] + _phrases(quote, phrase_query)
     queries += [f"{anchor} AND {_fts_term(t)}" for t in sorted(others, key=lambda t: (-len(t), t))]
     return queries[:EXTRA]
 

@@ -28,9 +28,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import VerificationError
+from ..models import DocRef, SearchFilter, Tally
 from ..profile.schema import CorpusClaim, Profile, SourceRef
-from ..store import Store
-from .counting import DocRef, Scope, Tally, kinds_in_store, tally, thinker_in_store
+from ..workspace import Workspace
+from .counting import kinds_in_store, tally, thinker_in_store
 from .here import UNVERIFIABLE_HERE, Gap, Holdings, corpus_gaps, count_gap, grouped, quote_gap
 from .locate import APPROXIMATE, NOT_FOUND, STATUSES, VERBATIM, Locator, QuoteResult
 from .order import OrderCheck, check_order
@@ -251,14 +252,14 @@ def quote_score(results: list[QuoteResult]) -> float:
     return round(100 * sum(_POINTS[r.status] for r in results) / len(results), 1)
 
 
-def verify_profile(profile: Profile, store: Store, *, thinker: str | None = None) -> ProfileReport:
+def verify_profile(profile: Profile, store: Workspace, *, thinker: str | None = None) -> ProfileReport:
     """Check every quote, number, order claim and source of ``profile`` against ``store``.
 
     ``thinker`` limits the corpus to one thinker's documents; by default the profile's slug
     when the store holds it, else the whole store (and a note says so).
     """
     scope_thinker, notes = _scope(profile, store, thinker)
-    scope = Scope(thinker=scope_thinker)
+    scope = SearchFilter(thinker=scope_thinker)
     locator = Locator(store, thinker=scope_thinker)
     quotes = [_quote_check(profile, path, quote.text, quote.source, locator) for path, quote in profile.iter_quotes()]
     counts = list(_counts(profile, store, scope))
@@ -285,7 +286,7 @@ def verify_profile(profile: Profile, store: Store, *, thinker: str | None = None
     return report
 
 
-def _scope(profile: Profile, store: Store, thinker: str | None) -> tuple[str | None, list[str]]:
+def _scope(profile: Profile, store: Workspace, thinker: str | None) -> tuple[str | None, list[str]]:
     if thinker is not None:
         return thinker, []
     if thinker_in_store(store, profile.slug):
@@ -322,7 +323,7 @@ def _item_label(profile: Profile, path: str) -> str:
 # -- counts ----------------------------------------------------------------------------
 
 
-def _counts(profile: Profile, store: Store, scope: Scope) -> Iterator[CountCheck]:
+def _counts(profile: Profile, store: Workspace, scope: SearchFilter) -> Iterator[CountCheck]:
     for entry in profile.lineage:
         if entry.count_query or entry.claimed_count is not None:
             ident = f"lineage.{_slug(entry.name)}"
@@ -345,8 +346,8 @@ def _counts(profile: Profile, store: Store, scope: Scope) -> Iterator[CountCheck
 
 
 def _count(
-    store: Store,
-    scope: Scope,
+    store: Workspace,
+    scope: SearchFilter,
     ident: str,
     section: str,
     label: str,
@@ -359,7 +360,7 @@ def _count(
         check.note = "no query or kinds to recount it"
         return check
     try:
-        found = tally(store, Scope(scope.thinker, tuple(kinds)), query)
+        found = tally(store, SearchFilter(thinker=scope.thinker, kinds=tuple(kinds)), query)
     except VerificationError as ex:  # a malformed query is one failed item, not a failed report
         check.note = str(ex)
         return check
@@ -368,7 +369,7 @@ def _count(
     return check
 
 
-def _corpus_claim(store: Store, scope: Scope, claim: CorpusClaim) -> Iterator[CountCheck]:
+def _corpus_claim(store: Workspace, scope: SearchFilter, claim: CorpusClaim) -> Iterator[CountCheck]:
     ident = f"corpus.{_slug(claim.label)}"
     kinds = list(claim.kinds)
     base = CountCheck(
@@ -387,11 +388,11 @@ def _corpus_claim(store: Store, scope: Scope, claim: CorpusClaim) -> Iterator[Co
         base.note = "no kinds or url_contains to recount it"
         yield base
         return
-    found = tally(store, Scope(scope.thinker, tuple(kinds), claim.url_contains))
+    found = tally(store, SearchFilter(thinker=scope.thinker, kinds=tuple(kinds), url_contains=claim.url_contains))
     _fill(base, found, found.documents)
     base.status = _compare(claim.items, found.documents)
     if claim.url_contains and not found.documents:
-        without = tally(store, Scope(scope.thinker, tuple(kinds))).documents
+        without = tally(store, SearchFilter(thinker=scope.thinker, kinds=tuple(kinds))).documents
         base.note = f"{without} document(s) of these kinds, none with a URL containing '{claim.url_contains}'"
     yield base
     if claim.words_claimed is not None:
@@ -448,7 +449,7 @@ def _slug(text: str) -> str:
 
 
 def _sources(
-    profile: Profile, store: Store, scope: Scope, quotes: list[QuoteCheck], kinds: set[str]
+    profile: Profile, store: Workspace, scope: SearchFilter, quotes: list[QuoteCheck], kinds: set[str]
 ) -> list[SourceCheck]:
     checks: dict[str, SourceCheck] = {}
     for where, ref in _cited(profile):

@@ -19,15 +19,15 @@ Title candidates come from the FTS index on titles, so matching never scans ever
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from rapidfuzz import fuzz
 
-from ..backend_sql import MALFORMED, contains, contains_pattern, matching_passages
-from ..store import Store
+from ..errors import SearchError
+from ..models import DocRef, SearchFilter
+from ..workspace import Workspace
 from .align import STOPWORDS
-from .counting import DocRef, Scope
 from .normalize import normalize
 
 TITLE_MIN = 85.0
@@ -107,7 +107,7 @@ def split_sources(title: str) -> list[str]:
     return [re.sub(r"^(?:and|&)\s+", "", part.strip()) for part in parts if part.strip()]
 
 
-def match_source(store: Store, check: SourceCheck, scope: Scope, kinds: set[str]) -> None:
+def match_source(store: Workspace, check: SourceCheck, scope: SearchFilter, kinds: set[str]) -> None:
     """Fill ``check.status``, ``score`` and ``documents`` from the store."""
     if check.url:
         docs = _by_url(store, check.url, scope)
@@ -119,7 +119,7 @@ def match_source(store: Store, check: SourceCheck, scope: Scope, kinds: set[str]
         check.status = KIND if all(group & kinds for group in named) else MISSING
         return
     genre = genre_kinds(check.title)
-    scored = _by_title(store, check.title, Scope(scope.thinker, tuple(sorted(genre)), scope.url_contains))
+    scored = _by_title(store, check.title, replace(scope, kinds=tuple(sorted(genre))))
     if scored and scored[0][0] >= TITLE_MIN:
         best = scored[0][0]
         check.status, check.score = FOUND, round(best, 1)
@@ -152,17 +152,12 @@ def title_keys(title: str) -> list[str]:
     return [normalize(k) for k in keys if normalize(k)]
 
 
-def _by_url(store: Store, url: str, scope: Scope) -> list[DocRef]:
+def _by_url(store: Workspace, url: str, scope: SearchFilter) -> list[DocRef]:
     key = _url_key(url)
     if not key:
         return []
-    where, params = scope.where()
-    rows = store.rows(
-        f"SELECT d.id, d.kind, d.title, d.url, d.published_at FROM documents d WHERE {where} "
-        f"AND {contains('d.url')} LIMIT 200",
-        [*params, contains_pattern(key)],
-    )
-    return [_ref(r) for r in rows if _url_key(r["url"] or "") == key]
+    found = store.documents_matching(replace(scope, url_contains=key), limit=200)
+    return [doc for doc in found if _url_key(doc.url or "") == key]
 
 
 def _url_key(url: str) -> str:
@@ -171,24 +166,18 @@ def _url_key(url: str) -> str:
     return re.split(r"[?#]", key, maxsplit=1)[0].rstrip("/")
 
 
-def _by_title(store: Store, title: str, scope: Scope) -> list[tuple[float, DocRef]]:
+def _by_title(store: Workspace, title: str, scope: SearchFilter) -> list[tuple[float, DocRef]]:
     """Documents whose titles are candidates for ``title``, best score first."""
     keys = title_keys(title)
     terms = sorted({w for k in keys for w in k.split() if len(w) > 2} or {w for k in keys for w in k.split()})
     if not terms:
         return []
-    where, params = scope.where()
     fts = "title : (" + " OR ".join(f'"{t}"' for t in terms[:16]) + ")"
     try:
-        match, match_params = matching_passages(store, fts)
-        rows = store.rows(
-            "SELECT d.id, d.kind, d.title, d.url, d.published_at FROM documents d WHERE d.id IN "
-            f"(SELECT p.document_id FROM ({match}) f JOIN passages p ON p.id = f.pid) AND {where} LIMIT ?",
-            [*match_params, *params, TITLE_CANDIDATES * 20],
-        )
-    except MALFORMED:
+        found = store.documents_matching(scope, fts, limit=TITLE_CANDIDATES * 20)
+    except SearchError:
         return []
-    scored = [(max(_title_score(k, r["title"] or "") for k in keys), _ref(r)) for r in rows]
+    scored = [(max(_title_score(k, doc.title or "") for k in keys), doc) for doc in found]
     return sorted(scored, key=lambda pair: -pair[0])[:TITLE_CANDIDATES]
 
 
@@ -209,7 +198,3 @@ def _title_score(key: str, title: str) -> float:
     if len(content) >= 2 or (len(content) == 1 and len(present) <= 3):
         contained = 100.0 * sum(w in present for w in content) / len(content)
     return max(float(fuzz.ratio(key, other)), contained)
-
-
-def _ref(row: dict[str, Any]) -> DocRef:
-    return DocRef(row["id"], row["kind"], row["title"], row["url"], row["published_at"])

@@ -19,7 +19,6 @@ as the rest.
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -41,7 +40,6 @@ from ..errors import DeepInsightsError, EmbeddingError, ProfileError, SearchErro
 from ..models import SearchFilter
 from ..profile import Profile
 from ..semantic import similar
-from ..store import explain
 from ..verify import verify_profile
 from ..workspace import Db
 from . import page, params
@@ -109,7 +107,7 @@ def create_app(
             Middleware(BodyLimitMiddleware),
         ],
         lifespan=lifespan,
-        exception_handlers={sqlite3.DatabaseError: _database_error, StoreError: _store_error},
+        exception_handlers={**dict.fromkeys(workspace.DATABASE_ERRORS, _database_error), StoreError: _store_error},
     )
     app.state.site = site
     return app
@@ -119,7 +117,7 @@ async def _database_error(request: Request, exc: Exception) -> Response:
     """A SQLite failure no handler expected (a damaged page met mid-request): 503 with one line naming the file."""
     site: Site = request.app.state.site
     where = workspace.describe(site.db_path) if site.db_path is not None else "workspace"
-    return _json_error(503, explain(where, exc) if isinstance(exc, sqlite3.DatabaseError) else str(exc))
+    return _json_error(503, workspace.explain_error(where, exc))
 
 
 async def _store_error(request: Request, exc: Exception) -> Response:

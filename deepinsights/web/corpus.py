@@ -1,22 +1,15 @@
-"""Read-only access to the workspace for the web server: one connection per worker thread.
+"""Read-only access to the workspace for the web server, and its search results cache.
 
-sqlite3 connections must not be shared by concurrent requests, so each thread that runs
-a request's database work (Starlette's threadpool) opens its own ``Store(read_only=True)``
-on first use and keeps it. A workspace that does not exist yet is not an error: the page
-is served without a corpus and says how to import one; the file is looked for again on
-each request, so an import started after the server still shows up.
+The workspace comes from ``workspace.open_readers``: each thread that runs a request's
+database work (Starlette's threadpool) gets a read-only workspace that is safe for it (on
+SQLite its own connection, on PostgreSQL a shared store over a connection pool). A
+workspace that does not exist yet is not an error: the page is served without a corpus and
+says how to import one; the file is looked for again on each request, so an import started
+after the server still shows up.
 
 Search results are kept in a small LRU cache (typing and backspacing repeat queries). Its
-key includes the workspace's ``PRAGMA data_version`` as seen by one dedicated connection,
-which changes exactly when another connection commits, so an import makes every cached
-result stale at its commit and not before (until then readers see the old data anyway).
-
-On PostgreSQL (``path`` is a ``postgresql://`` URL) there is one shared read-only
-``PgStore`` over a psycopg_pool ``ConnectionPool`` held by the corpus: each call borrows a
-connection, so a burst of requests shares a few connections instead of opening one per
-thread. Its cache generation is the server's transaction snapshot, which changes when any
-write transaction starts or commits (conservative: a cached result may be dropped early,
-never served stale).
+key includes the workspace's generation, a number that changes when another connection
+commits, so an import makes every cached result stale at its commit and not before.
 
 This module does not write to the database, rank results (``search`` does) or render HTML.
 """
@@ -24,22 +17,20 @@ This module does not write to the database, rank results (``search`` does) or re
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 from urllib.parse import urlsplit
 
 from ..display import visible
 from ..errors import StoreError
 from ..models import HIGHLIGHT_END, HIGHLIGHT_START, SearchFilter, SearchHit
-from ..semantic import MODES, default_mode, indexed_model
+from ..semantic import MODES, default_mode
 from ..semantic.groups import grouped_search
 from ..semantic.hybrid import warm_up
 from ..semantic.index import backlog
-from ..store import Store
-from ..workspace import Db, exists, is_url
+from ..workspace import Db, Workspace, exists, open_readers
 
 MAX_LIMIT = 100
 SAFE_SCHEMES = ("http", "https")
@@ -48,7 +39,7 @@ CACHE_SIZE = 512
 
 
 class Corpus:
-    """The workspace at ``path``, opened read-only once per thread.
+    """The workspace at ``path``, opened read-only for each thread that asks.
 
     Searches rank at most ``candidates`` matches by BM25 (the most recent ones when a
     query matches more, flagged ``capped``): the page shows 20 results as you type, and
@@ -59,46 +50,18 @@ class Corpus:
         self.path = path
         self.candidates = candidates
         self.cache_size = cache_size
-        self._local = threading.local()
+        self._readers = open_readers(path) if path is not None else None
         self._lock = threading.Lock()
-        self._opened: list[Store] = []
         self._cache: OrderedDict[tuple[Any, ...], Result] = OrderedDict()
-        self._sentinel: sqlite3.Connection | None = None
         self._pending: dict[tuple[Any, ...], _Pending] = {}
-        self._shared: Any = None  # the PostgreSQL workspace: one PgStore over a connection pool
-        self._pool: Any = None
         self._backlog: tuple[int, dict[str, Any]] | None = None  # (generation, semantic.index.backlog)
         self.warmed = threading.Event()  # set once warm_up has finished, whatever it found
 
-    def store(self) -> Store | None:
-        """This thread's read-only store, or None when there is no workspace file."""
-        cached: Store | None = getattr(self._local, "store", None)
-        if cached is not None:
-            return cached
-        if self.path is None or not exists(self.path):
+    def store(self) -> Workspace | None:
+        """This thread's read-only workspace, or None when there is none (yet)."""
+        if self._readers is None or self.path is None or not exists(self.path):
             return None
-        if is_url(self.path):
-            return self._pooled(str(self.path))
-        opened = Store(self.path, read_only=True)
-        self._local.store = opened
-        with self._lock:
-            self._opened.append(opened)
-        return opened
-
-    def _pooled(self, url: str) -> Store:
-        """The shared PostgreSQL store, opened (with its pool) on first use; typed as the ``Store`` it mimics."""
-        with self._lock:
-            if self._shared is None:
-                from ..pg.store import PgStore, open_pool
-
-                pool = open_pool(url)
-                try:
-                    self._shared = PgStore(url, pool=pool)
-                except BaseException:
-                    pool.close()
-                    raise
-                self._pool = pool
-            return cast(Store, self._shared)
+        return self._readers.get()
 
     def warm_up(self) -> None:
         """Load the embedding model and vector index before the first search needs them.
@@ -107,16 +70,10 @@ class Corpus:
         search does not wait for the model. Any failure is left for that search to report.
         """
         try:
-            if self.path is None or not exists(self.path):
+            if self._readers is None or self.path is None or not exists(self.path):
                 return
-            if is_url(self.path):
-                warm_up(self._pooled(str(self.path)))
-                return
-            store = Store(self.path, read_only=True)  # subtle: its own connection, closed by this thread
-            try:
+            with self._readers.borrowed() as store:
                 warm_up(store)
-            finally:
-                store.close()
         except Exception:  # noqa: BLE001  # subtle: an optimisation; the first search reports the same error
             return
         finally:
@@ -124,30 +81,16 @@ class Corpus:
 
     def close(self) -> None:
         """Close every connection opened by any thread (at server shutdown)."""
+        if self._readers is not None:
+            self._readers.close()
         with self._lock:
-            if self._pool is not None:
-                self._pool.close()
-                self._pool = self._shared = None
-            for opened in self._opened:
-                opened.close()
-            self._opened.clear()
-            if self._sentinel is not None:
-                self._sentinel.close()
-                self._sentinel = None
             self._cache.clear()
-        self._local = threading.local()
 
     def generation(self) -> int:
         """A number that changes whenever another connection commits to the workspace."""
-        store = self.store()
-        if store is None:
+        if self._readers is None or self.store() is None:
             return -1
-        if store.backend == "postgresql":  # subtle: the snapshot changes as write transactions start and end
-            return hash(store.rows("SELECT pg_current_snapshot()::text AS s")[0]["s"])
-        with self._lock:
-            if self._sentinel is None:
-                self._sentinel = Store(store.path, read_only=True).conn
-            return int(self._sentinel.execute("PRAGMA data_version").fetchone()[0])
+        return self._readers.generation()
 
     def status(self) -> dict[str, Any]:
         """Whether a corpus is available, and the reason when it is not."""
@@ -191,7 +134,7 @@ class Corpus:
         Without vectors (or without a workspace) only BM25 can run, so the page offers no choice.
         """
         store = self.store()
-        if store is None or indexed_model(store) is None:
+        if store is None or store.indexed_model() is None:
             return [], "bm25"
         return list(MODES), default_mode(store)
 
@@ -223,7 +166,7 @@ class Corpus:
             return pending.wait() or Result(self._search(store, params))
         return self._compute(store, params, key, pending)
 
-    def _compute(self, store: Store, params: SearchParams, key: tuple[Any, ...], pending: _Pending) -> Result:
+    def _compute(self, store: Workspace, params: SearchParams, key: tuple[Any, ...], pending: _Pending) -> Result:
         try:
             result = pending.result = Result(self._search(store, params))
             with self._lock:
@@ -236,7 +179,7 @@ class Corpus:
                 self._pending.pop(key, None)
             pending.done.set()
 
-    def _search(self, store: Store, params: SearchParams) -> dict[str, Any]:
+    def _search(self, store: Workspace, params: SearchParams) -> dict[str, Any]:
         """One page of documents: each hit is a document's best passage, its other passages in ``more``."""
         grouped, notice = grouped_search(
             store, params.q, params.filters, mode=params.mode or None, prefix_last=True, candidates=self.candidates

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
+from deepinsights.backends.sqlite import Store
 from deepinsights.importers import ImportOptions, ImportRun, plan
 from deepinsights.importers.dates import DateError, parse_date
 from deepinsights.importers.tabular import IMPORTER as TABULAR
 from deepinsights.ingest import run_import
 from deepinsights.models import ImportReport
-from deepinsights.store import Store
 
 GOOD = "2023-01-02T10:00:00Z"
 OFFSETS = ["+24:00", "+9999", "+25:00", "+9900", "+30:00", "-24:00"]

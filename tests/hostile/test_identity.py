@@ -17,13 +17,13 @@ from pathlib import Path
 import pytest
 from sqlite_utils import Database
 
+from deepinsights.backends.sqlite.migrations import migrations
 from deepinsights.importers import ImportOptions, importer_for
 from deepinsights.importers.base import ImportRun
 from deepinsights.ingest import run_import
-from deepinsights.migrations import migrations
 from deepinsights.models import document_id
+from deepinsights.prepare import prepare
 from deepinsights.remote import git_identity, url_identity
-from deepinsights.store import prepare
 from deepinsights.verify import VERBATIM, locate
 from deepinsights.workspace import open_store
 
@@ -244,7 +244,7 @@ def _sqlite_legacy(path: Path, documents, passages) -> None:
 def _pg_legacy(url: str, documents, passages) -> None:
     import psycopg
 
-    from deepinsights.pg import migrations as pg_migrations
+    from deepinsights.backends.postgresql import migrations as pg_migrations
 
     with psycopg.connect(url, autocommit=True) as conn, conn.transaction():
         conn.execute(f"CREATE TABLE {pg_migrations.TABLE} (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
@@ -323,7 +323,7 @@ def test_m008_after_later_migrations_keeps_imports_working(backend, request, tmp
     else:
         import psycopg
 
-        from deepinsights.pg import migrations as pg_migrations
+        from deepinsights.backends.postgresql import migrations as pg_migrations
 
         db = request.getfixturevalue("pg_url")
         with psycopg.connect(db, autocommit=True) as conn, conn.transaction():

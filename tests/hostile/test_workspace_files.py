@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from deepinsights.migrations import created_schema, known
-from deepinsights.store import Store
-from deepinsights.trust import unexpected_objects
+from deepinsights.backends.sqlite import Store
+from deepinsights.backends.sqlite.migrations import created_schema, known
+from deepinsights.backends.sqlite.trust import unexpected_objects
 from deepinsights.web.app import create_app
 
 from ..conftest import FIXTURES

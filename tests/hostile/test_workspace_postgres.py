@@ -7,8 +7,8 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from deepinsights.pg.store import PgStore
-from deepinsights.pg.trust import unexpected_objects
+from deepinsights.backends.postgresql import PgStore
+from deepinsights.backends.postgresql.trust import unexpected_objects
 
 from ..conftest import FIXTURES
 

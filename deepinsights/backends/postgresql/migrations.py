@@ -12,7 +12,7 @@ diacritics folded (``deepinsights_fold``, m007), as SQLite's tokenizer folds the
 ``apply`` runs every pending migration in one transaction under an advisory lock, so two
 processes opening a new database at once do not both create it. A migration that has
 shipped is never edited: add a new one. This module does not open connections or decide
-when to migrate (``pg.store`` does) and does not explain errors (``pg.errors`` does).
+when to migrate (``store`` does) and does not explain errors (``errors`` does).
 """
 
 from __future__ import annotations
@@ -195,7 +195,7 @@ MIGRATIONS: list[tuple[str, str]] = [
 ]
 
 
-# Migrations that reading does not need (both record nothing here): see deepinsights.migrations.
+# Migrations that reading does not need (both record nothing here): see backends.sqlite.migrations.
 # m007 is not one: a query is folded, so passages indexed unfolded would not match it.
 # m010's own-words columns are read only by distill, which opens the workspace writable (migrating it);
 # m011's lease is read by the page only where it exists.

@@ -1,8 +1,9 @@
-"""The workspace: one SQLite file holding documents, passages, their FTS5 index and imports.
+"""The workspace on SQLite: ``Store``, one file holding documents, passages, their FTS5 index, vectors, imports.
 
-This is the only module that writes to the database. It opens the file (WAL, foreign
-keys, a busy timeout), applies pending migrations, refuses a schema newer than this
-version, and upserts Documents by id and content hash inside one transaction per import.
+It opens the file (WAL, foreign keys, a busy timeout), applies pending migrations, refuses
+a schema newer than this version, and upserts Documents by id and content hash inside one
+transaction per import (the write planning, the reads and the vector tables' SQL are the
+``shared`` mixins', as on PostgreSQL).
 Every SQLite failure leaves as a ``StoreError`` whose message names the file and the fix
 (locked, read-only file or folder, not a database, missing folder, disk full).
 
@@ -12,43 +13,37 @@ are indexed ten thousand at a time and before COMMIT (see ``_FtsDeferral``), whi
 a large import several times faster and stays all-or-nothing because SQLite's DDL is
 transactional.
 
-It does not parse sources (importers do) and it does not rank (search does).
+It does not parse sources (importers do) and it does not rank (``search`` does) or keep
+the vector index file (``vectors`` does).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
 
-from . import config, trust
-from .errors import StoreError
+from ... import config
+from ...errors import StoreError
+from ...models import SearchFilter, SearchResults, storable
+from ...prepare import DOCUMENT_FIELDS
+from ..shared.copying import TableRows
+from ..shared.reads import CorpusReads
+from ..shared.vectors import VectorTables
+from ..shared.writes import ImportWrites, Stored, check_schema, now
+from . import search, trust, vectors
 from .migrations import MIGRATIONS_TABLE, READ_COMPATIBLE, known, migrations
-from .models import Document, ImportReport, iso_utc
-from .ownwords import dumps as dump_spans
-from .ownwords import own_share
-from .passages import HARD_MAX, split_document
 
-BATCH = 2000
 FTS_CATCH_UP = 10_000  # passages; indexing them in one statement costs about what one big statement would
 CACHE_KIB = 65536  # page cache per writing connection; big imports touch many index pages
 MMAP_BYTES = 1 << 30  # read through memory-mapped I/O: a filtered search's row lookups cost a third
 PAGE_SIZE = 16384  # bytes, for new workspaces (bench/bench_import.py measured 4, 8 and 16 KiB)
-_SURROGATE = re.compile("[\ud800-\udfff]")
-_META_JSON = json.JSONEncoder(ensure_ascii=False, default=str).encode
-DOCUMENT_FIELDS = (
-    "id, thinker, kind, source, source_id, source_path, title, text, url, published_at, words, content_hash, "
-    "meta, raw, import_id, others, origin"
-)  # a document row's fields, in the order rows hold them (not always the table's: m008 ran after m010 in some)
-_THINKER = 1  # a document row's thinker, by position
 _INSERT_DOCUMENT = (
     f"INSERT INTO documents ({DOCUMENT_FIELDS}) VALUES ({', '.join('?' * len(DOCUMENT_FIELDS.split(',')))})"
 )
@@ -58,209 +53,7 @@ _INSERT_PASSAGE = (
 )
 
 
-Rows = list[tuple[Any, ...]]
-PASSAGE_FIELDS = 'id, document_id, ordinal, start, "end", title, text, anchor, url'  # not PostgreSQL's tsv
-
-
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def count_words(text: str) -> int:
-    """Words as the corpus statistics count them: runs of non-space characters."""
-    return len(text.split())
-
-
-def storable(value: str) -> str:
-    """``value`` with lone surrogates (which SQLite cannot store) replaced by U+FFFD; same length."""
-    if value.isascii():
-        return value
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return _SURROGATE.sub("\ufffd", value)
-    return value
-
-
-def _storable_or_none(value: str | None) -> str | None:
-    return None if value is None else storable(value)
-
-
-class ImportWrites:
-    """The write path both backends share: an import's record and the upsert of its documents.
-
-    ``Store`` and ``pg.store.PgStore`` inherit it and provide ``execute`` (``?`` placeholders),
-    ``rows``, ``_existing`` (stored id -> content hash, import id, thinker) and ``_replace``
-    (delete the changed documents' rows, insert the new rows), so both count
-    added/updated/unchanged alike.
-    """
-
-    def execute(self, sql: str, params: Iterable[Any] = ()) -> None:
-        raise NotImplementedError
-
-    def rows(self, sql: str, params: Iterable[Any] = ()) -> list[dict[str, Any]]:
-        raise NotImplementedError
-
-    def _existing(self, ids: list[str]) -> dict[str, Stored]:
-        raise NotImplementedError
-
-    def _replace(self, new_rows: Rows, changed: Rows, passages: Rows) -> None:
-        raise NotImplementedError
-
-    def finish_import(self, report: ImportReport) -> None:
-        """Record the outcome of the import ``report.import_id``."""
-        data = report.as_dict()
-        self.execute(
-            "UPDATE imports SET finished_at=?, added=?, updated=?, unchanged=?, skipped=?, sources=?, provenance=? "
-            "WHERE id=?",
-            (
-                _now(),
-                report.added,
-                report.updated,
-                report.unchanged,
-                storable(json.dumps(data["skipped"] + [w | {"warning": True} for w in data["warnings"]])),
-                json.dumps(report.by_source),
-                storable(json.dumps(report.provenance)) if report.provenance else None,
-                report.import_id,
-            ),
-        )
-
-    def upsert_documents(
-        self,
-        docs: Iterable[Document],
-        report: ImportReport,
-        *,
-        thinker: str | None = None,
-        progress: Callable[[int], None] | None = None,
-    ) -> None:
-        """Add new documents, update changed ones, count unchanged ones; call inside ``transaction()``.
-
-        Identity is ``Document.id`` (see ``models``); 'changed' means a different ``content_hash``.
-        A document whose id already came earlier in the same import (a duplicate in the archive)
-        replaces it if its content differs, and is counted as unchanged, so that added + updated +
-        unchanged is the number of documents read. ``thinker`` overrides each document's own
-        thinker, and moves a stored document of another thinker to it (counted as updated and in
-        ``report.moved``); without it a stored document keeps its thinker. A document stored
-        before ``m008_document_identity`` (no ``origin``) is adopted by the first import that
-        yields it again (``adopt_legacy``). ``progress`` receives the number of documents handled
-        after each batch. ``docs`` is consumed lazily, ``BATCH`` at a time: memory does not grow
-        with the source.
-        """
-        write_in_batches(docs, lambda batch: self._write_batch(batch, report, thinker), progress)
-
-    def _write_batch(self, batch: list[Document], report: ImportReport, thinker: str | None) -> None:
-        self._write_prepared([prepare(doc, thinker, report.import_id) for doc in batch], report, thinker)
-
-    def _write_prepared(self, batch: list[Prepared], report: ImportReport, thinker: str | None) -> None:
-        self.adopt_legacy(batch, thinker)
-        self._replace(*plan_prepared(batch, report, self._existing, thinker))
-
-    def upsert_prepared(
-        self,
-        batches: Iterable[list[Prepared]],
-        report: ImportReport,
-        *,
-        thinker: str | None = None,
-        progress: Callable[[int], None] | None = None,
-    ) -> None:
-        """``upsert_documents`` for documents already ``prepare``d (by ``pipeline``, in another process)."""
-        for batch in batches:
-            self._write_prepared(batch, report, thinker)
-            if progress:
-                progress(len(batch))
-
-    def adopt_legacy(self, batch: list[Prepared], thinker: str | None) -> None:
-        """Give rows stored before ``m008_document_identity`` the id of the document they now are.
-
-        subtle: before m008 an id ignored the root, so a stored row with ``origin`` NULL and the
-        same source and native id as a new document (one whose id is not stored) is that
-        document, as far as anything can tell: it takes the new id and origin, and keeps its
-        passages (so their vectors and full-text entries). Not when ``thinker`` is given and the
-        row belongs to another thinker: it may be that thinker's file of the same name, kept.
-        """
-        rooted = {(row[3], row[4]): row for _, _, _, row, _ in batch if row[-1]}
-        if not rooted:
-            return
-        stored = self._existing([row[0] for row in rooted.values()])
-        unseen = [key for key, row in rooted.items() if row[0] not in stored]
-        for source, source_id, legacy_id, owner in self._legacy_rows(unseen):
-            row = rooted[(source, source_id)]
-            if thinker is None or owner == thinker:
-                self._adopt(legacy_id, row[0], row[-1])
-
-    def _legacy_rows(self, keys: list[tuple[str, str]]) -> list[tuple[str, str, str, str]]:
-        found: list[tuple[str, str, str, str]] = []
-        for i in range(0, len(keys), 250):
-            chunk = keys[i : i + 250]
-            match = " OR ".join(["(source = ? AND source_id = ?)"] * len(chunk))
-            params = [value for key in chunk for value in key]
-            sql = f"SELECT source, source_id, id, thinker FROM documents WHERE origin IS NULL AND ({match})"
-            found.extend((r["source"], r["source_id"], r["id"], r["thinker"]) for r in self.rows(sql, params))
-        return found
-
-    def _adopt(self, legacy_id: str, new_id: str, origin: str) -> None:
-        columns = DOCUMENT_FIELDS.removeprefix("id, ").removesuffix(", origin")
-        self.execute(
-            f"INSERT INTO documents ({DOCUMENT_FIELDS}) SELECT ?, {columns}, ? FROM documents WHERE id = ?",
-            (new_id, origin, legacy_id),
-        )
-        self.execute("UPDATE passages SET document_id = ? WHERE document_id = ?", (new_id, legacy_id))
-        self.execute("DELETE FROM documents WHERE id = ?", (legacy_id,))
-
-
-class CorpusReads:
-    """Read queries both backends answer alike; subclasses give ``rows`` (``?`` placeholders)."""
-
-    def rows(self, sql: str, params: Iterable[Any] = ()) -> list[dict[str, Any]]:
-        raise NotImplementedError
-
-    def document(self, doc_id: str) -> dict[str, Any] | None:
-        """Return the stored document with this id, or None."""
-        found = self.rows("SELECT * FROM documents WHERE id = ?", [doc_id])
-        return found[0] if found else None
-
-    def passages(self, doc_id: str) -> list[dict[str, Any]]:
-        """The passages of a document, in order."""
-        return self.rows(f"SELECT {PASSAGE_FIELDS} FROM passages WHERE document_id = ? ORDER BY ordinal", [doc_id])
-
-    def passage(self, passage_id: int) -> dict[str, Any] | None:
-        """Return the passage with this id, or None."""
-        found = self.rows(f"SELECT {PASSAGE_FIELDS} FROM passages WHERE id = ?", [passage_id])
-        return found[0] if found else None
-
-    def stats(self, thinker: str | None = None) -> list[dict[str, Any]]:
-        """Per thinker and kind: items, words, first and last date (ISO 8601)."""
-        where, params = ("WHERE thinker = ?", [thinker]) if thinker else ("", [])
-        return self.rows(
-            "SELECT thinker, kind, count(*) AS items, sum(words) AS words, "
-            "min(published_at) AS first, max(published_at) AS last "
-            f"FROM documents {where} GROUP BY thinker, kind ORDER BY thinker, items DESC",
-            params,
-        )
-
-    def thinkers(self) -> list[str]:
-        """Every thinker with at least one document, sorted."""
-        return [r["thinker"] for r in self.rows("SELECT DISTINCT thinker FROM documents ORDER BY thinker")]
-
-    def imports(self) -> list[dict[str, Any]]:
-        """Every finished import, oldest first, with its paths, skipped records and per-source counts."""
-        rows = self.rows("SELECT * FROM imports WHERE finished_at IS NOT NULL ORDER BY id")
-        for row in rows:
-            for key in ("paths", "skipped", "sources"):
-                row[key] = json.loads(row[key]) if row[key] else []
-            # subtle: warnings share the skipped column (no migration), told apart by their flag
-            entries = row["skipped"]
-            row["skipped"] = [e for e in entries if not e.get("warning")]
-            row["warnings"] = [{"path": e["path"], "reason": e["reason"]} for e in entries if e.get("warning")]
-            row["provenance"] = json.loads(row["provenance"]) if row.get("provenance") else {}
-        return rows
-
-    def document_count(self) -> int:
-        """Number of stored documents."""
-        return int(self.rows("SELECT count(*) AS n FROM documents")[0]["n"])
-
-
-class Store(ImportWrites, CorpusReads):
+class Store(ImportWrites, CorpusReads, VectorTables, TableRows):
     """A workspace database. ``Store(path)`` opens (and creates or migrates) it.
 
     ``read_only=True`` never writes and never migrates (``PRAGMA query_only``, or ``mode=ro``
@@ -271,7 +64,7 @@ class Store(ImportWrites, CorpusReads):
     ``trust_schema``), before it migrates or writes (see ``trust``).
     ``busy_timeout_ms`` is how long a write waits for another process's write before the
     workspace is reported as locked (default: the ``DEEPINSIGHTS_BUSY_TIMEOUT`` setting).
-    ``backend`` tells it from ``pg.store.PgStore`` (``"postgresql"``), which has the same interface.
+    ``backend`` names it for the tests (``postgresql.PgStore`` says ``"postgresql"``); the library asks neither.
     """
 
     backend = "sqlite"
@@ -285,6 +78,7 @@ class Store(ImportWrites, CorpusReads):
         trust_schema: bool = False,
     ) -> None:
         self.path = Path(path)
+        self.location = self.db_arg = str(self.path)
         self.read_only = read_only
         self.trust_schema = trust_schema
         self.unmigrated: list[str] = []  # migrations reading does not need, not applied (read-only)
@@ -442,7 +236,7 @@ class Store(ImportWrites, CorpusReads):
         """Record the start of an import (call inside ``transaction()``) and return its id."""
         cursor = self.conn.execute(
             "INSERT INTO imports (started_at, paths, thinker) VALUES (?, ?, ?)",
-            (_now(), json.dumps([storable(p) for p in paths]), thinker),
+            (now(), json.dumps([storable(p) for p in paths]), thinker),
         )
         return int(cursor.lastrowid or 0)
 
@@ -456,7 +250,7 @@ class Store(ImportWrites, CorpusReads):
         if self._fts:
             self._fts.added(len(passages))
 
-    def insert_rows(self, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+    def _insert(self, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
         """Insert rows as they are, ids included (``dbcopy``); call inside ``transaction()``."""
         names = ", ".join(f'"{c}"' for c in columns)
         if self._fts:
@@ -475,6 +269,9 @@ class Store(ImportWrites, CorpusReads):
             sql = f"SELECT id, content_hash, import_id, thinker FROM documents WHERE id IN ({marks})"
             found.update((row[0], (row[1], row[2], row[3])) for row in self.conn.execute(sql, chunk))
         return found
+
+    def _statement(self, sql: str) -> None:
+        self.conn.execute(sql)
 
     def execute(self, sql: str, params: Iterable[Any] = ()) -> None:
         """Run one writing statement (``?`` placeholders, on either backend); inside ``transaction()`` to group."""
@@ -497,6 +294,28 @@ class Store(ImportWrites, CorpusReads):
         """Run a read query and yield its rows as tuples, without holding them all in memory."""
         return iter(self.conn.execute(sql, tuple(params)))
 
+    def _bm25(self, q: str, filters: SearchFilter, *, raw: bool, prefix_last: bool, cap: int) -> SearchResults:
+        return search.bm25(self.conn, self.rows, q, filters, raw=raw, prefix_last=prefix_last, cap=cap)
+
+    _malformed = (sqlite3.OperationalError,)  # subtle: FTS5 reads the query only when the statement runs
+
+    def _matching(self, queries: list[str]) -> list[tuple[str, list[Any]]]:
+        return [("SELECT rowid AS pid FROM passages_fts WHERE passages_fts MATCH ?", [q]) for q in queries]
+
+    # -- vectors -----------------------------------------------------------------
+
+    def vector_index(self, model: str) -> vectors.NearestPassages:
+        """The nearest-neighbour index of ``model``'s vectors: the usearch file beside the workspace.
+
+        Raises EmbeddingError (with the command to run) when the workspace has no vectors or another model's.
+        """
+        return vectors.vector_index(self, model)
+
+    def after_indexing(self, model: str, *, changed: bool) -> None:
+        """Bring the index file up to date after ``semantic.index`` wrote vectors (when any changed)."""
+        if changed:
+            vectors.UsearchIndex(self, model).sync()
+
     def integrity_check(self) -> str:
         """``ok``, or SQLite's description of the first problem (database file and FTS index)."""
         result = str(self.conn.execute("PRAGMA integrity_check").fetchone()[0])
@@ -507,179 +326,6 @@ class Store(ImportWrites, CorpusReads):
         except sqlite3.DatabaseError as ex:
             return f"full-text index: {ex}"
         return "ok"
-
-
-def _applied(conn: sqlite3.Connection) -> list[str]:
-    """The migrations recorded in ``conn``'s workspace, in the order they ran; [] for a new file."""
-    found = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [MIGRATIONS_TABLE])
-    if found.fetchone() is None:
-        return []
-    sql = f"SELECT name FROM {MIGRATIONS_TABLE} WHERE migration_set = ? ORDER BY rowid"
-    return [row[0] for row in conn.execute(sql, [migrations.name])]
-
-
-def write_in_batches(
-    docs: Iterable[Document], write: Callable[[list[Document]], None], progress: Callable[[int], None] | None
-) -> None:
-    """Hand ``docs`` to ``write`` ``BATCH`` at a time (lazily), reporting each batch to ``progress``."""
-    batch: list[Document] = []
-    for doc in docs:
-        batch.append(doc)
-        if len(batch) >= BATCH:
-            write(batch)
-            if progress:
-                progress(len(batch))
-            batch = []
-    if batch:
-        write(batch)
-        if progress:
-            progress(len(batch))
-
-
-Prepared = tuple[str, str, str, tuple[Any, ...], Rows]
-"""One document ready to write: (id, source, content hash, document row, passage rows)."""
-Stored = tuple[str, int | None, str]
-"""What an import needs to know of a stored document: (content hash, import id, thinker)."""
-
-
-def prepare(doc: Document, thinker: str | None, import_id: int | None) -> Prepared:
-    """Everything about ``doc`` that does not depend on what is stored: rows, hash, passages.
-
-    Pure and picklable, so that ``pipeline`` can run it in the process that parses.
-    """
-    doc_id = doc.id  # a hash: computed once
-    published = iso_utc(doc.published_at)
-    digest = doc.content_hash_at(published)
-    row = _document_row(doc, doc_id, digest, published, thinker or doc.thinker or "default", import_id)
-    return doc_id, doc.source, digest, row, _passage_rows(doc, doc_id, row[7])
-
-
-def plan_prepared(
-    batch: list[Prepared],
-    report: ImportReport,
-    existing: Callable[[list[str]], dict[str, Stored]],
-    thinker: str | None = None,
-) -> tuple[Rows, Rows, Rows]:
-    """Count one batch into ``report`` and return its (new, changed) document rows and passage rows.
-
-    Shared by both backends: ``existing(ids)`` maps the stored ids to what ``Stored`` holds;
-    the caller deletes the changed documents' old rows and inserts the three lists. A stored
-    document of another thinker is moved when ``thinker`` (the ``--thinker`` given) is, and
-    otherwise keeps its thinker.
-    """
-    unique = {item[0]: item for item in batch}  # subtle: a duplicate id inside one batch: the last one wins
-    report.unchanged += len(batch) - len(unique)
-    stored = existing(list(unique))
-    new_rows: Rows = []
-    changed: Rows = []
-    passages: Rows = []
-    for doc_id, (_, source, digest, row, passage_rows) in unique.items():
-        report.by_source[source] = report.by_source.get(source, 0) + 1
-        report.by_kind[row[2]] = report.by_kind.get(row[2], 0) + 1
-        old = stored.get(doc_id)
-        if old is not None and old[2] != row[_THINKER]:
-            row = _with_thinker(row, old[2], report, moved=thinker is not None)
-        if old is not None and old[0] == digest and old[2] == row[_THINKER]:
-            report.unchanged += 1
-            continue
-        if old is None:
-            new_rows.append(row)
-        else:
-            changed.append(row)
-            _count_change(report, old[1])
-        passages.extend(passage_rows)
-    report.added += len(new_rows)
-    return new_rows, changed, passages
-
-
-def _with_thinker(row: tuple[Any, ...], stored: str, report: ImportReport, *, moved: bool) -> tuple[Any, ...]:
-    """``row`` keeping the ``stored`` thinker, or (``moved``) counted in ``report.moved`` as it is."""
-    if not moved:
-        return row[:_THINKER] + (stored,) + row[_THINKER + 1 :]
-    key = (stored, str(row[_THINKER]))
-    report.moved[key] = report.moved.get(key, 0) + 1
-    return row
-
-
-def check_schema(
-    location: str,
-    db_arg: str,
-    applied: list[str],
-    known: list[str],
-    *,
-    read_only: bool,
-    read_compatible: frozenset[str] = frozenset(),
-) -> list[str]:
-    """Refuse a schema newer than this code, or (read-only, so it cannot migrate) an older one.
-
-    An older one lacking only ``read_compatible`` migrations (ones reading does not need) is
-    accepted, and those are returned (the store's ``unmigrated``). Both backends name their
-    migrations alike, so the version numbers mean the same; ``db_arg`` is the ``--db`` value
-    the migrate command in the message should show.
-    """
-    unknown = [name for name in applied if name not in known]
-    if unknown:
-        raise StoreError(
-            f"Workspace '{location}' has schema version {len(applied)} ({unknown[-1]}); "
-            f"this deep-insights knows up to {len(known)}. Upgrade deep-insights to open it."
-        )
-    if read_only and any(name not in applied and name not in read_compatible for name in known):
-        raise StoreError(
-            f"Workspace '{location}' has schema version {len(applied)}, this deep-insights needs "
-            f"{len(known)}. Migrate it with: insights db migrate --db {db_arg}"
-        )
-    return [name for name in known if name not in applied]
-
-
-def _count_change(report: ImportReport, stored_by: int | None) -> None:
-    if stored_by is not None and stored_by == report.import_id:
-        report.unchanged += 1  # a duplicate of a document added earlier in this import
-    else:
-        report.updated += 1
-
-
-def _document_row(
-    doc: Document, doc_id: str, digest: str, published: str | None, thinker: str, import_id: int | None
-) -> tuple[Any, ...]:
-    meta = _META_JSON(doc.meta) if doc.meta else None
-    fields: tuple[str | None, ...] = (thinker, doc.kind, doc.source, doc.source_id, doc.source_path, doc.title,
-                                      doc.text, doc.url, meta, doc.raw)  # fmt: skip
-    if not _all_storable(fields):
-        fields = tuple(_storable_or_none(f) for f in fields)
-    who, kind, source, source_id, path, title, text, url, meta, raw = fields
-    return (doc_id, who, kind, source, source_id, path, title, text, url, published, count_words(text or ""), digest,
-            meta, raw, import_id, dump_spans(doc.others), storable(doc.origin))  # fmt: skip
-
-
-def _all_storable(fields: tuple[str | None, ...]) -> bool:
-    """True when no field holds a lone surrogate: one encode of them all instead of one check each."""
-    try:
-        "".join(f for f in fields if f).encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def _passage_rows(doc: Document, doc_id: str, text: str) -> list[tuple[Any, ...]]:
-    """Passage rows of ``doc``; ``text`` is its storable text (same length, so offsets hold)."""
-    title = _storable_or_none(doc.title)
-    if len(text) <= HARD_MAX and not doc.anchors:  # most documents (tweets): one passage, no splitting
-        own = own_share(doc.others, 0, len(text)) if doc.others else 1.0
-        return [(doc_id, 0, 0, len(text), title, text, None, _storable_or_none(doc.url), own)]
-    return [
-        (
-            doc_id,
-            p.ordinal,
-            p.start,
-            p.end,
-            title if p.ordinal == 0 else None,
-            text[p.start : p.end],
-            _storable_or_none(p.anchor_label),
-            _storable_or_none(p.url),
-            own_share(doc.others, p.start, p.end) if doc.others else 1.0,
-        )
-        for p in split_document(doc)
-    ]
 
 
 class _FtsDeferral:
@@ -774,6 +420,15 @@ class _FtsDeferral:
         self.conn.execute("DROP TABLE temp.fts_indexed")
         for name in self.TRIGGERS:
             self.conn.execute(self.saved[name])
+
+
+def _applied(conn: sqlite3.Connection) -> list[str]:
+    """The migrations recorded in ``conn``'s workspace, in the order they ran; [] for a new file."""
+    found = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [MIGRATIONS_TABLE])
+    if found.fetchone() is None:
+        return []
+    sql = f"SELECT name FROM {MIGRATIONS_TABLE} WHERE migration_set = ? ORDER BY rowid"
+    return [row[0] for row in conn.execute(sql, [migrations.name])]
 
 
 def _default_busy_timeout_ms() -> int:

@@ -9,7 +9,7 @@ and is created lazily by the first one (``CREATE EXTENSION IF NOT EXISTS vector`
 sync generation and dimensions are kept in ``vector_meta`` (``pgvector_generation``,
 ``pgvector_dims``); a rebuild or another model's dimensions recreate it whole.
 
-``nearest`` runs the filters (kind/thinker/since/until) in the same SQL as the distance
+``PgVectorIndex.nearest`` runs the filters (kind/thinker/since/until) in the same SQL as the distance
 ordering; with pgvector 0.8+ the HNSW scan is iterative, so a selective filter still
 returns ``depth`` passages. halfvec needs pgvector 0.7 or later.
 
@@ -22,33 +22,21 @@ decide which passages need them (``semantic.index`` does) and does not fuse rank
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import psycopg
 from numpy.typing import NDArray
 from psycopg import errors as pgerrors
 
-from ..errors import EmbeddingError, StoreError
-from ..models import SearchFilter
-from ..search import _Filters
-from ..semantic.index import (
-    CONNECTIVITY,
-    EXPANSION_ADD,
-    EXPANSION_SEARCH,
-    STORED,
-    VectorIndex,
-    check_model,
-    meta,
-    rebuild_command,
-    stored_dims,
-)
-from ..semantic.model import Vectors
+from ...errors import EmbeddingError, StoreError
+from ...models import SearchFilter
+from ..shared.reads import FilterSql
+from ..shared.vectors import CONNECTIVITY, EXPANSION_ADD, EXPANSION_SEARCH, STORED, Vectors
 from .errors import explain
-from .store import pg_sql
+from .sql import pg_sql
 
 if TYPE_CHECKING:
-    from ..store import Store
     from .store import PgStore
 
 TABLE = "passage_embeddings"
@@ -62,30 +50,24 @@ COPY_SQL = f"COPY {TABLE} (passage_id, window_no, embedding) FROM STDIN"
 NEEDS = (0, 7)  # halfvec
 
 
-def _pg(store: Store | PgStore) -> PgStore:
-    return cast("PgStore", store)
-
-
 # -- the extension -------------------------------------------------------------------
 
 
-def _extension(store: Store | PgStore) -> tuple[str | None, str | None]:
+def _extension(store: PgStore) -> tuple[str | None, str | None]:
     """(version the server could install, version installed in this database); None where absent."""
-    rows = _pg(store).rows(
-        "SELECT default_version, installed_version FROM pg_available_extensions WHERE name = 'vector'"
-    )
+    rows = store.rows("SELECT default_version, installed_version FROM pg_available_extensions WHERE name = 'vector'")
     return (rows[0]["default_version"], rows[0]["installed_version"]) if rows else (None, None)
 
 
-def pgvector_available(store: Store | PgStore) -> bool:
+def pgvector_available(store: PgStore) -> bool:
     """Whether this database has pgvector, or its server could install it."""
     available, installed = _extension(store)
     return bool(available or installed)
 
 
-def missing_message(store: Store | PgStore) -> str:
+def missing_message(store: PgStore) -> str:
     """The one-line reason and fix for a server without pgvector."""
-    pg = _pg(store)
+    pg = store
     number = pg.rows("SHOW server_version_num")[0]["server_version_num"]
     major = int(number) // 10000
     return (
@@ -96,13 +78,13 @@ def missing_message(store: Store | PgStore) -> str:
     )
 
 
-def require_pgvector(store: Store | PgStore) -> str:
+def require_pgvector(store: PgStore) -> str:
     """Make sure the database has pgvector (creating the extension if needed); return its version.
 
     Raises EmbeddingError with the fix when the server lacks it, the user may not create
     it, or it is older than 0.7 (no halfvec).
     """
-    pg = _pg(store)
+    pg = store
     available, installed = _extension(pg)
     if not available and not installed:
         raise EmbeddingError(missing_message(pg))
@@ -120,6 +102,8 @@ def _create_extension(pg: PgStore) -> str:
     try:
         with pg.connection() as conn:
             conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+    except pgerrors.UniqueViolation:
+        pass  # subtle: another process created it at the same moment (IF NOT EXISTS checks before it inserts)
     except pgerrors.InsufficientPrivilege:
         raise EmbeddingError(
             f"PostgreSQL database '{pg.location}': this user may not create the pgvector extension. "
@@ -142,28 +126,27 @@ def halfvec_text(row: NDArray[Any]) -> str:
 # -- the index -----------------------------------------------------------------------
 
 
-class PgVectorIndex(VectorIndex):
-    """A ``VectorIndex`` whose index is the pgvector table ``passage_embeddings`` rather than a usearch file."""
+class PgVectorIndex:
+    """Nearest-neighbour search over the workspace's vectors in the pgvector table ``passage_embeddings``."""
 
-    def __init__(self, store: Store | PgStore, model: str) -> None:  # subtle: no usearch file, so no super()
-        pg = _pg(store)
-        check_model(cast("Store", pg), model)
+    def __init__(self, store: PgStore, model: str) -> None:
+        pg = store
+        pg.check_model(model)
         if not pgvector_available(pg):
             raise EmbeddingError(missing_message(pg))
-        if meta(cast("Store", pg)).get("model") is None:
-            command = f"insights index --db '{pg.location}'"
+        if pg.vector_meta().get("model") is None:
+            command = f"insights index --db {pg.db_arg}"
             raise EmbeddingError(f"Workspace '{pg.location}' has no passage vectors yet. Compute them with: {command}")
-        self.store = cast("Store", pg)
         self.pg = pg
         self.model = model
         self.count = 0
-        self.loaded_generation = None
+        self.loaded_generation: int | None = None
 
     # -- syncing -------------------------------------------------------------------
 
     def current(self) -> bool:
         """Whether the pgvector table holds exactly the vectors of ``passage_vectors``."""
-        info = meta(self.store)
+        info = self.pg.vector_meta()
         exists = self.pg.rows("SELECT to_regclass(?) IS NOT NULL AS found", [TABLE])[0]["found"]
         return bool(exists) and info.get(GENERATION_KEY) == info.get("generation", "0")
 
@@ -176,17 +159,17 @@ class PgVectorIndex(VectorIndex):
                     f"Add them with: insights index --db '{self.pg.location}'"
                 )
             self.sync()
-        self.loaded_generation = self.generation()
+        self.loaded_generation = self.pg.vector_generation()
         return self
 
     def sync(self) -> None:
         """Bring the pgvector table up to date with ``passage_vectors`` (incremental when it is current enough)."""
         require_pgvector(self.pg)
         dims = self._dims()
-        info = meta(self.store)
+        info = self.pg.vector_meta()
         whole = not self._table_exists() or info.get(DIMS_KEY) != str(dims) or GENERATION_KEY not in info
         since = -1 if whole else int(info[GENERATION_KEY])
-        generation = self.generation()
+        generation = self.pg.vector_generation()
         with self.pg.transaction():
             conn = self.pg.conn
             if whole:
@@ -213,7 +196,7 @@ class PgVectorIndex(VectorIndex):
         self.loaded_generation = generation
 
     def _dims(self) -> int:
-        recorded = stored_dims(self.store)
+        recorded = self.pg.stored_dims()
         if recorded > 1:
             return recorded
         rows = self.pg.rows("SELECT length(vector) AS n FROM passage_vectors WHERE length(vector) > 0 LIMIT 1")
@@ -258,16 +241,24 @@ class PgVectorIndex(VectorIndex):
         """The ``k`` nearest passages to a normalised query vector as (passage id, cosine), best first."""
         return self.search_where(query, k, "", [])
 
+    def nearest(self, vector: Vectors, filters: SearchFilter, depth: int) -> list[tuple[int, float]]:
+        """The ``depth`` nearest passages passing ``filters`` (not its page) as (passage id, cosine), best first.
+
+        The filters run in the same SQL as the distance ordering.
+        """
+        built = FilterSql.build(filters)
+        return self.search_where(vector, depth, built.sql, built.params)
+
     def search_where(self, query: Vectors, k: int, where: str, params: list[Any]) -> list[tuple[int, float]]:
         """``search`` among the passages whose joined ``p``/``d`` rows pass ``where`` (``?`` placeholders)."""
         self.load()
         if k <= 0:
             return []
-        dims = int(meta(self.store).get(DIMS_KEY, "0"))
+        dims = int(self.pg.vector_meta().get(DIMS_KEY, "0"))
         if query.shape[-1] != dims:
             raise EmbeddingError(
                 f"Workspace '{self.pg.location}' holds {dims}-dimensional vectors, the query has "
-                f"{query.shape[-1]}. Rebuild it with: {rebuild_command(self.store, self.model)}"
+                f"{query.shape[-1]}. Rebuild it with: {self.pg.rebuild_command(self.model)}"
             )
         windows = k * WINDOWS_PER_PASSAGE
         params = [halfvec_text(query.astype(np.float32)), *params, windows]
@@ -305,12 +296,3 @@ def nearest_sql(where: str = "") -> str:
         f"{join if where else ''} ORDER BY distance LIMIT ?) "
         "SELECT passage_id, distance FROM near ORDER BY distance"
     )
-
-
-def nearest(
-    store: Store | PgStore, index: VectorIndex, vector: Vectors, filters: SearchFilter, depth: int
-) -> list[tuple[int, float]]:
-    """The ``depth`` nearest passages passing ``filters`` (kind/thinker/since/until) as (passage id, cosine)."""
-    found = index if isinstance(index, PgVectorIndex) else PgVectorIndex(store, index.model)
-    built = _Filters.build(filters)
-    return found.search_where(vector, depth, built.sql, built.params)

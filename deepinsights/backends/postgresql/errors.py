@@ -5,7 +5,7 @@ turns a psycopg error into the text of a ``StoreError``: wrong URL, server down 
 unreachable, login refused, database or role missing, connection lost (inside a
 transaction the message says it was rolled back), read-only, no permission, disk full.
 
-It does not raise, retry or reconnect: ``pg.store`` decides that.
+It does not raise, retry or reconnect: ``store`` decides that.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import psycopg
 
-from .. import config
+from ... import config
 
 
 class ClusterError(RuntimeError):

@@ -1,53 +1,51 @@
-"""The workspace on PostgreSQL: ``PgStore``, with the same interface and semantics as ``store.Store``.
+"""The workspace on PostgreSQL: ``PgStore``, the ``Workspace`` that ``sqlite.Store`` also is.
 
 It connects (psycopg 3, autocommit outside ``transaction()``), applies pending
 migrations unless read-only, refuses a schema newer than this version, and upserts
-Documents inside one transaction per import. How documents become rows, their content
-hashes, passage splitting and the added/updated/unchanged counting are ``store``'s own
-helpers (``prepare``, ``plan_prepared``, ``write_in_batches``), so both backends count alike. New rows go
-in with COPY (several times faster than INSERT for passages, whose ``tsv`` column and GIN
-index PostgreSQL fills as they arrive).
+Documents inside one transaction per import. How documents become rows (``prepare``) and
+the added/updated/unchanged counting, the reads and the vector tables' SQL are the
+``shared`` mixins', so both backends count and answer alike. New rows go in with COPY
+(several times faster than INSERT for passages, whose ``tsv`` column and GIN index
+PostgreSQL fills as they arrive).
 
 PostgreSQL TEXT cannot hold U+0000: on the way in each NUL becomes U+FFFD (one character
 for one, so passage offsets stay valid; SQLite keeps NULs as they are). ``rows()`` takes
 the ``?`` placeholders the shared code writes. Read-only stores set
 ``default_transaction_read_only``, so any write is refused by the server itself. Every
-psycopg failure leaves as a ``StoreError`` from ``pg.errors.explain``, naming the
+psycopg failure leaves as a ``StoreError`` from ``errors.explain``, naming the
 database with its password masked; a failure inside ``transaction()`` (the server
 stopping mid-import) rolls back and says so.
 
 With ``pool=`` (the web server) each call borrows a connection from a psycopg_pool
 ``ConnectionPool`` instead of holding one; such a store is read-only and has no ``conn``.
-It does not search (``pg.search`` does) and does not copy workspaces between backends.
+It does not rank (``search`` does) and does not copy workspaces between backends.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Any
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg_pool import ConnectionPool
 
-from ..errors import StoreError
-from ..store import DOCUMENT_FIELDS, CorpusReads, ImportWrites, Rows, Stored, check_schema, storable
-from . import migrations, trust
+from ...errors import StoreError
+from ...models import SearchFilter, SearchResults, storable
+from ...prepare import DOCUMENT_FIELDS, Rows
+from ..shared.copying import TableRows
+from ..shared.reads import CorpusReads
+from ..shared.vectors import VectorTables
+from ..shared.writes import ImportWrites, Stored, check_schema, now
+from . import migrations, search, trust, vectors
 from .errors import explain, mask
+from .sql import pg_sql
 
 CONNECT_TIMEOUT_S = 10
 STREAM_ROWS = 2000
 PASSAGE_COLUMNS = 'document_id, ordinal, start, "end", title, text, anchor, url, own'
-_TOKENS = re.compile(r"""'(?:[^']|'')*'|"(?:[^"]|"")*"|--[^\n]*|/\*.*?\*/|\?|%""", re.DOTALL)
-
-
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def pg_text(value: str) -> str:
@@ -58,22 +56,6 @@ def pg_text(value: str) -> str:
 
 def _pg_row(row: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple(pg_text(v) if isinstance(v, str) and "\x00" in v else v for v in row)
-
-
-@lru_cache(maxsize=512)
-def pg_sql(sql: str) -> str:
-    """``sql`` with SQLite's ``?`` placeholders as ``%s`` and literal ``%`` doubled, for psycopg.
-
-    subtle: a ``?`` inside a quoted string, quoted name or comment is text, not a placeholder.
-    """
-
-    def replace(match: re.Match[str]) -> str:
-        token = match.group(0)
-        if token == "?":
-            return "%s"
-        return token.replace("%", "%%")
-
-    return _TOKENS.sub(replace, sql)
 
 
 # subtle: psycopg prepares a statement on the server after 5 runs, and PostgreSQL may then plan
@@ -117,14 +99,14 @@ def open_pool(url: str, *, max_size: int = 8) -> ConnectionPool[psycopg.Connecti
     return pool
 
 
-class PgStore(ImportWrites, CorpusReads):
+class PgStore(ImportWrites, CorpusReads, VectorTables, TableRows):
     """A workspace in a PostgreSQL database. ``PgStore(url)`` connects (and creates or migrates) it.
 
     ``read_only=True`` never migrates and makes the server refuse every write, as the web
     server needs. ``pool`` (implies read-only) borrows a connection per call instead of
     holding ``conn``; the pool stays the caller's to close. Another application's database is
     refused, and so, to write, is a schema holding objects the migrations did not create
-    unless ``trust_schema`` (``pg.trust``).
+    unless ``trust_schema`` (``trust``).
     """
 
     backend = "postgresql"
@@ -140,6 +122,7 @@ class PgStore(ImportWrites, CorpusReads):
         self.url = url
         self.location = mask(url)
         self.path = self.location  # what messages name, like Store.path
+        self.db_arg = f"'{self.location}'"
         self.read_only = read_only or pool is not None
         self.unmigrated: list[str] = []  # migrations reading does not need, not applied (read-only)
         self._pool = pool
@@ -262,7 +245,7 @@ class PgStore(ImportWrites, CorpusReads):
         """Record the start of an import (call inside ``transaction()``) and return its id."""
         cursor = self.conn.execute(
             "INSERT INTO imports (started_at, paths, thinker) VALUES (%s, %s, %s) RETURNING id",
-            (_now(), json.dumps([storable(p) for p in paths]), None if thinker is None else pg_text(thinker)),
+            (now(), json.dumps([storable(p) for p in paths]), None if thinker is None else pg_text(thinker)),
         )
         found = cursor.fetchone()
         return int(found[0]) if found else 0
@@ -282,7 +265,7 @@ class PgStore(ImportWrites, CorpusReads):
             for row in rows:
                 copy.write_row(_pg_row(row))
 
-    def insert_rows(self, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+    def _insert(self, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
         """Insert rows as they are, ids included (``dbcopy``), by COPY; call inside ``transaction()``."""
         self._copy(table, ", ".join(f'"{c}"' for c in columns), rows)
 
@@ -297,6 +280,9 @@ class PgStore(ImportWrites, CorpusReads):
         """id -> (content hash, import id, thinker) for the ids already stored."""
         sql = "SELECT id, content_hash, import_id, thinker FROM documents WHERE id = ANY(%s)"
         return {row[0]: (row[1], row[2], row[3]) for row in self.conn.execute(sql, (ids,))}
+
+    def _statement(self, sql: str) -> None:
+        self.conn.execute(sql)
 
     def execute(self, sql: str, params: Iterable[Any] = ()) -> None:
         """Run one writing statement (``?`` placeholders, as on SQLite); inside ``transaction()`` to group."""
@@ -329,6 +315,43 @@ class PgStore(ImportWrites, CorpusReads):
                 yield from cursor.stream(pg_sql(sql) if values else sql, values or None, size=STREAM_ROWS)
         except psycopg.OperationalError as ex:
             raise StoreError(explain(self.url, ex)) from None
+
+    def _bm25(self, q: str, filters: SearchFilter, *, raw: bool, prefix_last: bool, cap: int) -> SearchResults:
+        return search.bm25(self, q, filters, raw=raw, prefix_last=prefix_last, cap=cap)
+
+    def _matching(self, queries: list[str]) -> list[tuple[str, list[Any]]]:
+        """The FTS5 queries as tsqueries over ``passages.tsv``, in one round trip; SearchError if malformed."""
+        return [search.matching(tsquery) for tsquery in search.translate_many(self, queries)]
+
+    def phrase_query(self, words: list[str], text: str) -> str:
+        """The phrase, or its own ``text`` as PostgreSQL's parser cuts it.
+
+        subtle: that parser skips what FTS5 indexes (``&amp;``, tags) and keeps what FTS5
+        splits (``post-agi``, ``2.0``), so the text itself is a second phrase it may match.
+        """
+        own = text.replace('"', '""')
+        return f'({super().phrase_query(words, text)} OR "{own}")'
+
+    # -- vectors -----------------------------------------------------------------
+
+    def indexed_model(self) -> str | None:
+        """The model of the workspace's vectors; None also when the server has no pgvector (no vector search)."""
+        return super().indexed_model() if vectors.pgvector_available(self) else None
+
+    def require_vector_search(self) -> None:
+        """Raise EmbeddingError (with the fix) unless the server has pgvector, before anything is written."""
+        vectors.require_pgvector(self)
+
+    def vector_index(self, model: str) -> vectors.PgVectorIndex:
+        """The nearest-neighbour index of ``model``'s vectors: the pgvector table (nothing to cache).
+
+        Raises EmbeddingError (with the fix) when the workspace has no vectors, another model's, or no pgvector.
+        """
+        return vectors.PgVectorIndex(self, model)
+
+    def after_indexing(self, model: str, *, changed: bool) -> None:
+        """Bring the pgvector table up to date after ``semantic.index`` ran (always: 'db copy' may have written)."""
+        vectors.PgVectorIndex(self, model).sync()
 
     def integrity_check(self) -> str:
         """``ok``, or the first problem found reading every table and the full-text column in full.

@@ -14,7 +14,7 @@
   The pgvector table ``semantic`` creates outside the migrations (``passage_embeddings``, its
   key and HNSW index) is expected; a trigger, rule or policy on it is not.
 
-It does not open or migrate workspaces (``pg.store`` does).
+It does not open or migrate workspaces (``store`` does).
 """
 
 from __future__ import annotations
@@ -23,12 +23,12 @@ from typing import Any
 
 import psycopg
 
-from ..errors import StoreError
+from ...errors import StoreError
 from . import migrations
 
 LISTED = 6
 SCRATCH = "deepinsights_expected_schema"
-# Made by semantic search (pg.vectors), not by a migration: expected by name, for these kinds only.
+# Made by semantic search (``vectors``), not by a migration: expected by name, for these kinds only.
 LAZY = ("passage_embeddings",)
 LAZY_KINDS = frozenset({"table", "index", "column", "constraint"})
 _EXPECTED: dict[tuple[int, tuple[str, ...]], frozenset[tuple[str, str, str]]] = {}

@@ -17,7 +17,7 @@
   message with the recovery path.
 
 It does not open workspaces for use (``store`` does) and knows nothing of PostgreSQL
-(``pg.trust`` does the same there).
+(``backends.postgresql.trust`` does the same there).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import shlex
 import sqlite3
 from pathlib import Path
 
-from .errors import StoreError
+from ...errors import StoreError
 from .migrations import MIGRATIONS_TABLE, created_schema, migrations
 
 # Tables SQLite itself may add to any database (ANALYZE's statistics, AUTOINCREMENT's counters).

@@ -1,9 +1,9 @@
 """Full-text search on PostgreSQL: safe tsqueries, ts_rank_cd ranking, ts_headline snippets, filters.
 
-``pg_search`` is what ``search.search`` runs when the store is a ``PgStore``; it takes the
-same arguments and returns the same ``SearchResults`` and ``SearchHit`` fields.
+``bm25`` is what ``PgStore.search`` runs (the name says what it stands in for: SQLite's
+ranking); it returns the same ``SearchResults`` and ``SearchHit`` fields.
 
-Queries: plain user text goes through ``search.build_fts_query`` (the same pieces, the
+Queries: plain user text goes through ``query.build_fts_query`` (the same pieces, the
 same ``MAX_QUERY_CHARS``/``MAX_TERMS`` bounds, the same prefix rule as on SQLite) and each
 piece becomes ``phraseto_tsquery('deepinsights', piece)``, so PostgreSQL's own parser
 cuts the query exactly as it cut the documents, and no user character is ever read as
@@ -30,7 +30,7 @@ and the rank divided by 1 + log(passage length). It has no IDF, so no phrase is 
 recently imported ``candidates`` of them and sets ``capped``, as on SQLite; the filters
 run inside that same scan. Snippets (``ts_headline``, slow) are made only for the page of
 hits returned. This module does not write, and does not decide what is indexed
-(``pg.migrations`` does).
+(``migrations`` does).
 """
 
 from __future__ import annotations
@@ -41,11 +41,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from .. import config
-from ..errors import SearchError
-from ..models import HIGHLIGHT_END, HIGHLIGHT_START, SearchFilter, SearchHit
-from ..search import MAX_QUERY_CHARS, MAX_TERMS, SearchResults, _Filters, _hit, build_fts_query
-from ..store import storable
+from ...errors import SearchError
+from ...models import HIGHLIGHT_END, HIGHLIGHT_START, SearchFilter, SearchHit, SearchResults, storable
+from ...query import MAX_QUERY_CHARS, MAX_TERMS, build_fts_query
+from ..shared.reads import HIT_COLUMNS, HIT_FROM, FilterSql, hit, marks
 from .migrations import FOLDABLE, LATIN_MARKS
 
 CONFIG = "deepinsights"
@@ -305,16 +304,8 @@ def _render_leaf(leaf: _Leaf, text: str) -> str | None:
 # -- search ---------------------------------------------------------------------------------
 
 
-def pg_search(
-    store: _Rows,
-    q: str,
-    filters: SearchFilter,
-    *,
-    raw: bool = False,
-    prefix_last: bool = False,
-    candidates: int | None = None,
-) -> SearchResults:
-    """``search.search`` on PostgreSQL: the passages matching ``q``, best first, with snippets.
+def bm25(store: _Rows, q: str, filters: SearchFilter, *, raw: bool, prefix_last: bool, cap: int) -> SearchResults:
+    """The passages matching ``q`` that pass ``filters``, best first, with snippets; ranked up to ``cap``.
 
     ``fts_query`` in the result is the tsquery text that ran ("" when nothing was searchable).
     """
@@ -325,12 +316,18 @@ def pg_search(
     results.fts_query = _raw_tsquery(store, q) if raw else translate(store, source)
     if not results.fts_query:
         return results
-    cap = candidates or int(config.SEARCH_CANDIDATES.value())
-    ranked = _rank(store, results.fts_query, _Filters.build(filters), cap)
+    ranked = _rank(store, results.fts_query, FilterSql.build(filters), cap)
     results.matched, results.capped = min(len(ranked), cap), len(ranked) > cap
     page = sorted(ranked[:cap], key=lambda item: (-item[1], -item[0]))[filters.offset : filters.offset + filters.limit]
     results.hits = _hits(store, results.fts_query, page)
     return results
+
+
+def matching(tsquery: str) -> tuple[str, list[Any]]:
+    """``SELECT … AS pid`` of the passages a tsquery (from ``translate``) matches, and its parameters."""
+    if not tsquery:  # subtle: nothing searchable (only punctuation) matches nothing, as in FTS5
+        return "SELECT id AS pid FROM passages WHERE 1 = 0", []
+    return "SELECT id AS pid FROM passages WHERE tsv @@ ?::tsquery", [tsquery]
 
 
 def _raw_tsquery(store: _Rows, q: str) -> str:
@@ -342,7 +339,7 @@ def _raw_tsquery(store: _Rows, q: str) -> str:
         raise SearchError(f"{ex} Drop --fts to search for the words.") from None
 
 
-def _rank(store: _Rows, tsquery: str, filters: _Filters, cap: int) -> list[tuple[int, float]]:
+def _rank(store: _Rows, tsquery: str, filters: FilterSql, cap: int) -> list[tuple[int, float]]:
     """(passage id, rank) of the newest ``cap + 1`` matches that pass the filters, newest first."""
     join, where = "", ""
     if filters.sql:
@@ -360,20 +357,17 @@ def _hits(store: _Rows, tsquery: str, page: Sequence[tuple[int, float]]) -> list
     if not page:
         return []
     ids = [pid for pid, _ in page]
-    marks = ", ".join("?" * len(ids))
     rows = store.rows(
-        "SELECT p.id AS pid, d.id, d.thinker, d.kind, d.title, d.url AS doc_url, d.published_at, "
-        f"p.url AS passage_url, p.anchor, p.text, "
+        f"SELECT {HIT_COLUMNS}, "
         f"ts_headline('{CONFIG}', translate(deepinsights_fold(p.text), '<>', '{_TAG_STAND_INS}'), ?::tsquery, ?) "
-        "AS snippet "
-        f"FROM passages p JOIN documents d ON d.id = p.document_id WHERE p.id IN ({marks})",
+        f"AS snippet FROM {HIT_FROM} WHERE p.id IN ({marks(ids)})",
         [tsquery, HEADLINE, *ids],
     )
     by_id = {int(row["pid"]): row for row in rows}
     for row in by_id.values():
         row["snippet"] = _unfold(row["snippet"].translate(_TAGS_BACK), row["text"])
     return [
-        _hit(by_id[pid], _ellipsis(by_id[pid]["snippet"], by_id[pid]["text"]), -score)
+        hit(by_id[pid], _ellipsis(by_id[pid]["snippet"], by_id[pid]["text"]), -score)
         for pid, score in page
         if pid in by_id
     ]
@@ -389,7 +383,7 @@ _MARKERS = re.compile(f"({re.escape(HIGHLIGHT_START)}|{re.escape(HIGHLIGHT_END)}
 
 
 def _fold(text: str) -> str:
-    """What the schema's ``deepinsights_fold()`` makes of ``text`` (pg.migrations, m007): Latin accents dropped."""
+    """What the schema's ``deepinsights_fold()`` makes of ``text`` (migrations, m007): Latin accents dropped."""
     if not _FOLDABLE.search(text):
         return text
     return unicodedata.normalize("NFC", _LATIN_MARKS.sub(r"\1", unicodedata.normalize("NFD", text)))

@@ -1,0 +1,303 @@
+"""Full-text search on SQLite: FTS5 with BM25 ranking, planned so that common words stay fast.
+
+The query comes as FTS5 phrases (``query.phrases``) or, with ``raw``, as FTS5 syntax, whose
+errors become a ``SearchError``.
+
+subtle: FTS5's ``bm25()`` costs time in proportion to how common the query's words are:
+before scoring it counts every passage holding each phrase (its IDF), and it scores
+every match. At a million passages "the" alone costs over a second. So a query is
+planned first (all costs measured in ``bench/bench_search.py``):
+
+* *selective* (at most ``candidates`` matches, no very common word): every match is
+  ranked by ``bm25()``: exactly what a naive ``ORDER BY bm25`` returns;
+* a phrase found in more than half the passages (IDF clamped to ~0 by BM25 anyway) or
+  in more than ``IDF_BUDGET`` passages (its IDF alone would cost milliseconds) is still
+  required but not weighted, listed in ``SearchResults.unweighted``; when no phrase is
+  left to weight, matches come most recently imported first with score 0;
+* *non-selective* (more than ``candidates`` matches): the ``candidates`` most recently
+  imported matches are ranked and ``SearchResults.capped`` says so. With filters, the
+  scan (newest first) also stops at ``FILTER_DEADLINE`` and ranks what it found.
+
+How common a phrase is, is estimated from the newest ``SAMPLE_ROWS`` passages; in a corpus
+no larger than that every phrase is weighted. This module does not write, and does not
+decide what is indexed (the store and its migrations do); filters, hits and transcript
+moments are ``backends.shared``'s, as on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from ...errors import SearchError
+from ...models import HIGHLIGHT_END, HIGHLIGHT_START, SearchFilter, SearchHit, SearchResults, storable
+from ...query import phrases as query_phrases
+from ..shared.reads import HIT_COLUMNS, HIT_FROM, FilterSql, hit
+
+SAMPLE_ROWS = 20_000
+IDF_BUDGET = 100_000
+SEEK_COST = 10
+FILTER_DEADLINE = 0.010  # seconds a filtered scan may run before it ranks what it found
+PROGRESS_STEP = 1000  # SQLite VM instructions between two deadline checks
+MIN_STEPS = 20
+BM25 = "bm25(f.passages_fts, 2.0, 1.0)"
+
+Rows = Callable[[str, Sequence[Any]], list[dict[str, Any]]]
+
+
+def bm25(
+    conn: sqlite3.Connection,
+    rows: Rows,
+    q: str,
+    filters: SearchFilter,
+    *,
+    raw: bool,
+    prefix_last: bool,
+    cap: int,
+) -> SearchResults:
+    """The passages matching ``q`` that pass ``filters``, best first, with highlighted snippets.
+
+    ``rows`` runs a read query (the store's); ``cap`` is how many matches are ranked at most.
+    """
+    phrases = [storable(q.strip())] if raw else query_phrases(q, prefix_last=prefix_last)
+    results = SearchResults(query=q, fts_query=" ".join(phrases))
+    if not results.fts_query:
+        return results
+    page = slice(filters.offset, filters.offset + filters.limit)
+    try:
+        ranked = _Query(conn, phrases, FilterSql.build(filters), cap, results).run()
+        results.hits = _hits(conn, rows, results.fts_query, ranked[page])
+    except sqlite3.OperationalError as ex:
+        if raw:
+            raise SearchError(f"Malformed full-text query {q!r}: {ex}. Drop --fts to search for the words.") from None
+        raise
+    return results
+
+
+class _Query:
+    """One search's plan (which phrases to weight, ranked whole or capped) and its execution."""
+
+    def __init__(
+        self, conn: sqlite3.Connection, phrases: list[str], filters: FilterSql, cap: int, results: SearchResults
+    ) -> None:
+        self.conn = conn
+        self.fts = " ".join(phrases)
+        self.phrases = phrases
+        self.filters = filters
+        self.cap = cap
+        self.results = results
+
+    def run(self) -> list[tuple[int, float]]:
+        """(passage id, score) of every ranked match, best first."""
+        if self.filters.sql:
+            return self._filtered(self._weighted(None)) if self._any_document_passes() else []
+        newest = [rowid for rowid, _ in self._matches(self.fts, "0", order="f.rowid DESC", limit=self.cap + 1)]
+        weighted = self._weighted(newest)
+        if len(newest) <= self.cap:
+            ranked = self._all(weighted)
+            self.results.matched = len(ranked)
+            return ranked
+        sample = newest[: self.cap]
+        self.results.matched, self.results.capped = len(sample), True
+        return self._rank_sample(sample, weighted)
+
+    # -- which phrases count in the score
+
+    def _weighted(self, matches: list[int] | None) -> list[str]:
+        """The phrases worth weighting: in at most half the corpus, and cheap to count (rarest first).
+
+        Every phrase is weighted in a corpus of at most ``SAMPLE_ROWS`` passages, and a lone
+        phrase with at most ``cap`` matches: weighting them costs little. ``matches``: the
+        ids of the newest matches of the whole query, when known.
+        """
+        total, newest = _corpus_size(self.conn)
+        lone = len(self.phrases) == 1 and matches is not None
+        if total <= SAMPLE_ROWS or (lone and len(matches or ()) <= self.cap):
+            self.results.unweighted = []
+            return self.phrases
+        estimate = _Estimator(self.conn, newest, total)
+        if lone and matches:  # subtle: the newest matches already tell how dense the phrase is
+            estimate.cache[self.phrases[0]] = len(matches) * total // max(newest - matches[-1] + 1, 1)
+        keep, spent = set(), 0
+        for cost, phrase in sorted((estimate.cost(p), p) for p in self.phrases):
+            if estimate.rows(phrase) * 2 > total or spent + cost > IDF_BUDGET:
+                continue
+            keep.add(phrase)
+            spent += cost
+        self.results.unweighted = [p for p in self.phrases if p not in keep]
+        return [p for p in self.phrases if p in keep]
+
+    # -- ranking
+
+    def _all(self, weighted: list[str]) -> list[tuple[int, float]]:
+        """Every match ranked (the selective case): identical to ORDER BY bm25 when nothing is unweighted."""
+        if not weighted:
+            return self._matches(self.fts, "0", order="f.rowid DESC")
+        required = "" if len(weighted) == len(self.phrases) else self.fts
+        return self._matches(" ".join(weighted), BM25, order="score, f.rowid DESC", required=required)
+
+    def _any_document_passes(self) -> bool:
+        """Cheap (indexed) check that the filters leave something: an unknown thinker, an empty period."""
+        sql = f"SELECT 1 FROM documents d WHERE {self.filters.sql} LIMIT 1"
+        return self.conn.execute(sql, self.filters.params).fetchone() is not None
+
+    def _filtered(self, weighted: list[str]) -> list[tuple[int, float]]:
+        """Matches that pass the filters, newest first, scored as the scan finds them, within a work budget.
+
+        The scan is exact (every filtered match ranked) unless it finds more than ``cap``
+        matches or passes ``FILTER_DEADLINE``: then what it found is ranked, ``capped``.
+        """
+        if weighted:
+            required = "" if len(weighted) == len(self.phrases) else self.fts
+            sql, params = self._select(" ".join(weighted), BM25, required)
+        else:
+            sql, params = self._select(self.fts, "0")
+        rows, complete = _fetch_until_deadline(
+            self.conn, f"{sql} ORDER BY f.rowid DESC LIMIT ?", [*params, self.cap + 1]
+        )
+        complete = complete and len(rows) <= self.cap
+        rows = rows[: self.cap]
+        self.results.matched, self.results.capped = len(rows), not complete
+        if weighted:
+            rows.sort(key=lambda item: (item[1], -item[0]))
+        return rows
+
+    def _matches(
+        self, match: str, score: str, *, order: str, required: str = "", limit: int = -1
+    ) -> list[tuple[int, float]]:
+        sql, params = self._select(match, score, required)
+        rows = self.conn.execute(f"{sql} ORDER BY {order} LIMIT ?", [*params, limit])
+        return [(int(rowid), float(value)) for rowid, value in rows]
+
+    def _select(self, match: str, score: str, required: str = "") -> tuple[str, list[Any]]:
+        sql = f"SELECT f.rowid, {score} AS score FROM passages_fts f"
+        where, params = ["f.passages_fts MATCH ?"], [match]
+        if required:  # subtle: the unweighted phrases still match; "+" keeps FTS5 from one lookup per id
+            where.append("+f.rowid IN (SELECT rowid FROM passages_fts WHERE passages_fts MATCH ?)")
+            params.append(required)
+        if self.filters.sql:
+            sql += " JOIN passages p ON p.id = f.rowid JOIN documents d ON d.id = p.document_id"
+            where.append(self.filters.sql)
+            params.extend(self.filters.params)
+        return f"{sql} WHERE {' AND '.join(where)}", params
+
+    def _rank_sample(self, sample: list[int], weighted: list[str]) -> list[tuple[int, float]]:
+        """Rank the sampled ids (a contiguous run of the newest matches) by bm25 of the weighted phrases."""
+        if not sample or not weighted:
+            return [(rowid, 0.0) for rowid in sample]
+        keep = set(sample)
+        sql = f"SELECT f.rowid, {BM25} FROM passages_fts f WHERE f.passages_fts MATCH ? AND f.rowid BETWEEN ? AND ?"
+        rows = self.conn.execute(sql, (" ".join(weighted), min(sample), max(sample)))
+        scored = [(int(rowid), float(score)) for rowid, score in rows if rowid in keep]
+        scored.sort(key=lambda item: (item[1], -item[0]))
+        return scored
+
+
+class _Estimator:
+    """How many passages hold a phrase, scaled from its share of the newest ``SAMPLE_ROWS`` passages."""
+
+    def __init__(self, conn: sqlite3.Connection, newest: int, total: int) -> None:
+        self.conn = conn
+        self.newest = newest
+        self.total = total
+        self.cache: dict[str, int] = {}
+
+    def rows(self, phrase: str) -> int:
+        if phrase not in self.cache:
+            sql = "SELECT count(*) FROM passages_fts WHERE passages_fts MATCH ? AND rowid > ?"
+            found = int(self.conn.execute(sql, (phrase, self.newest - SAMPLE_ROWS)).fetchone()[0])
+            self.cache[phrase] = found * self.total // SAMPLE_ROWS
+        return self.cache[phrase]
+
+    def cost(self, phrase: str) -> int:
+        """About how many rows bm25 reads to weight ``phrase`` (its IDF counts every match).
+
+        subtle: a phrase of several words is found by seeking each word's list from the
+        rarest word's rows; a seek costs about ``SEEK_COST`` sequential rows.
+        """
+        words = re.findall(r"\w+", phrase)
+        if len(words) <= 1:
+            return self.rows(phrase)
+        star = "*" if phrase.endswith("*") else ""
+        rarest = min(self.rows(f'"{w}"' + (star if i == len(words) - 1 else "")) for i, w in enumerate(words))
+        return rarest * SEEK_COST
+
+
+def _fetch_until_deadline(
+    conn: sqlite3.Connection, sql: str, params: list[Any]
+) -> tuple[list[tuple[int, float]], bool]:
+    """Rows of ``sql`` until it ends (complete: True) or ``FILTER_DEADLINE`` passes (False).
+
+    subtle: the progress handler interrupts the statement from inside SQLite, so one slow
+    ``fetchmany`` (a filter that rejects almost every match) cannot overrun the deadline;
+    and it never interrupts before ``MIN_STEPS`` handler calls, so a small scan on a busy
+    machine still completes and its result does not depend on the machine's load.
+    """
+    deadline = time.perf_counter() + FILTER_DEADLINE
+    steps = 0
+
+    def late() -> int:
+        nonlocal steps
+        steps += 1
+        return int(steps > MIN_STEPS and time.perf_counter() > deadline)
+
+    rows: list[tuple[int, float]] = []
+    conn.set_progress_handler(late, PROGRESS_STEP)
+    try:
+        cursor = conn.execute(sql, params)
+        while batch := cursor.fetchmany(16):
+            rows.extend((int(rowid), float(score)) for rowid, score in batch)
+    except sqlite3.OperationalError as ex:
+        if "interrupted" not in str(ex):
+            raise
+        return rows, False
+    finally:
+        conn.set_progress_handler(None, 0)
+    return rows, True
+
+
+def _corpus_size(conn: sqlite3.Connection) -> tuple[int, int]:
+    """(passages in the index, highest passage id), without counting rows."""
+    newest = int(conn.execute("SELECT coalesce(max(id), 0) FROM passages").fetchone()[0])
+    row = conn.execute("SELECT block FROM passages_fts_data WHERE id = 1").fetchone()
+    total = _varint(row[0]) if row and isinstance(row[0], bytes) and row[0] else None
+    if total is None or total > newest:  # subtle: FTS5's 'averages' record starts with the row count
+        total = int(conn.execute("SELECT count(*) FROM passages").fetchone()[0])
+    return total, newest
+
+
+def _varint(data: bytes) -> int | None:
+    """Decode an SQLite varint (big-endian groups of 7 bits, high bit = more), as FTS5 stores it."""
+    value = 0
+    for i, byte in enumerate(data[:9]):
+        if i == 8:
+            return (value << 8) | byte
+        value = (value << 7) | (byte & 0x7F)
+        if byte < 0x80:
+            return value
+    return None
+
+
+# -- hits ----------------------------------------------------------------------------------
+
+
+def _hits(conn: sqlite3.Connection, rows: Rows, fts: str, ranked: Sequence[tuple[int, float]]) -> list[SearchHit]:
+    if not ranked:
+        return []
+    ids = [rowid for rowid, _ in ranked]
+    marks = ", ".join("?" * len(ids))
+    snippet = f"snippet(passages_fts, 1, '{HIGHLIGHT_START}', '{HIGHLIGHT_END}', '…', 24)"
+    # subtle: one scan of the query's matches between the lowest and highest id, filtered by "+rowid IN"
+    # ("+": not handed to FTS5). A plain "rowid IN (…)" runs the full-text query once per id, and a
+    # prefix query expands its terms each time: 100 snippets of "kalo*" took 370 ms instead of 8.
+    sql = (
+        f"SELECT rowid, {snippet} FROM passages_fts WHERE passages_fts MATCH ? "
+        f"AND rowid BETWEEN ? AND ? AND +rowid IN ({marks})"
+    )
+    snippets = dict(conn.execute(sql, [fts, min(ids), max(ids), *ids]))
+    found = rows(f"SELECT {HIT_COLUMNS} FROM {HIT_FROM} WHERE p.id IN ({marks})", ids)
+    by_id = {row["pid"]: row for row in found}
+    return [hit(by_id[rowid], snippets.get(rowid), score) for rowid, score in ranked if rowid in by_id]
