@@ -9,8 +9,8 @@ backend it has.
 
 ``is_url`` tells a URL from a path, so that no caller treats a URL as a file: ``exists`` and
 ``folder`` (where a workspace's profiles live: beside the file, or the current folder for a
-URL) answer for both. ``describe`` gives the form of a ``--db`` value that is safe to print
-(a URL's password masked).
+URL) answer for both, and ``beside`` names a file of the workspace's own (a log) next to it.
+``describe`` gives the form of a ``--db`` value that is safe to print (a URL's password masked).
 
 It does not read or write a workspace itself, and imports psycopg only for a URL.
 """
@@ -310,6 +310,11 @@ def exists(db: Db) -> bool:
 def folder(db: Db) -> Path:
     """The folder a workspace's profiles live in: the database file's folder, or the current one for a URL."""
     return Path.cwd() if is_url(db) else Path(db).resolve().parent
+
+
+def beside(db: Db, suffix: str) -> Path:
+    """A file of the workspace's own beside it: ``<file><suffix>``, or ``insights<suffix>`` here for a server's."""
+    return folder(db) / f"insights{suffix}" if is_url(db) else Path(f"{db}{suffix}")
 
 
 def describe(db: str | Path) -> str:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -103,7 +102,7 @@ def _index_in_background(db_path: Db, model: str | None, rebuild: bool, trust_sc
     subtle: ``posix_spawn``, not ``subprocess.Popen``: nothing here waits for the child, and a
     Popen dropped while its child runs warns (ResourceWarning).
     """
-    log = Path("insights-index.log") if workspace.is_url(db_path) else Path(f"{db_path}.index.log")
+    log = workspace.beside(db_path, ".index.log")
     command = [sys.executable, "-m", "deepinsights", "index", "--db", str(db_path)]
     command += ["--embedding-model", model] if model else []
     command += ["--rebuild"] if rebuild else []
