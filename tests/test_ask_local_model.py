@@ -1,4 +1,4 @@
-"""End-to-end ask with the real offline model (Qwen2.5-Coder-0.5B GGUF through llama-cpp-python).
+"""End-to-end ask and distill with the real offline model (Qwen2.5-Coder-0.5B GGUF through llama-cpp-python).
 
 It needs `insights models install-local` (about 490 MB and a llama-cpp-python build), which
 .ci/run does; elsewhere it skips with the reason, and DEEPINSIGHTS_REQUIRE_LOCAL_MODEL=1 (set
@@ -17,6 +17,8 @@ import pytest
 
 from deepinsights.ask import local
 from deepinsights.models import Document, ImportReport
+
+from .test_distill_topics import corpus_documents
 
 INSTALLED = Path(click.get_app_dir("deepinsights")) / "models" / local.FILENAME
 
@@ -79,3 +81,22 @@ def test_ask_with_the_local_model_end_to_end(installed_model, store, db, run, tm
         run("ask", profile, "What is the capital of Mongolia?", "-m", local.ALIAS, "--db", db, "--json").output
     )
     assert declined["declined"] and "not in the corpus" in declined["answer"]
+
+
+@pytest.mark.slow
+@pytest.mark.sqlite_only(reason="the model's minutes once are enough; drafting reads both backends alike")
+def test_distill_drafts_with_the_local_model_end_to_end(installed_model, store, db, run):
+    """Every drafting job gets an answer from the real model; whatever survives rests on quotes
+    verify finds in two or more of Ada's documents, and the rest is counted with a reason."""
+    with store.transaction():
+        store.upsert_documents(corpus_documents(), ImportReport())
+    ada = {row["id"] for row in store.rows("SELECT id FROM documents WHERE thinker = 'ada'")}
+    result = run("distill", "ada", "-m", local.ALIAS, "--topics", "2", "--db", db, "--json")
+    assert result.exit_code == 0, result.output
+    drafted = json.loads(result.stdout)["drafted"]
+    assert len(drafted["kept"]) + len(drafted["dropped"]) == 5  # two topics, a tension, aesthetic, generating function
+    assert sum(drafted["dropped_by_reason"].values()) == len(drafted["dropped"])
+    for candidate in drafted["kept"]:
+        assert len(set(candidate["documents"])) >= 2
+        assert candidate["quotes"] and all(q["status"] != "not_found" for q in candidate["quotes"])
+        assert {q["location"]["document_id"] for q in candidate["quotes"]} <= ada
