@@ -1,4 +1,4 @@
-"""Time to searchable: ``insights index`` end to end, the shipped path beside the previous ones, in one run.
+"""Time to searchable: ``insights index`` end to end, the fastest path beside the shipped and numpy ones, in one run.
 
 Two workloads, each imported once into a cached workspace (bench/.cache/index):
 
@@ -11,20 +11,21 @@ Each path runs ``insights index --json`` in a fresh process on a fresh copy of t
 so a time is what a user waits for: starting Python, loading (and quantising) the model,
 tokenising, the forward passes, writing vectors and building the HNSW file. Paths:
 
-* ``int8`` — as shipped: ONNX Runtime with passages through int8 layers
+* ``int8`` — opt-in: ONNX Runtime with passages through int8 layers
   (``DEEPINSIGHTS_EMBEDDING_PRECISION=int8``), quantised once per machine and kept in the
-  user directory (the first run of all also quantises, ~2.5 s);
-* ``fp32`` — the previous ONNX Runtime path (``…PRECISION=fp32``);
+  user directory (the first run of all also quantises, ~2.5 s); it costs 0.02–0.03 of
+  recall@10 (``bench_semantic.py quality --precisions fp32,int8``), so it is not the default;
+* ``fp32`` — as shipped: ONNX Runtime in float32 (``auto``);
 * ``numpy`` — the numpy forward pass (``DEEPINSIGHTS_EMBEDDING_BACKEND=numpy``).
 
 On the tweets workload the two baselines run on the first ``--baseline-sample`` tweets
-only (embedding 100,000 in numpy would take most of an hour), and the shipped path on
+only (embedding 100,000 in numpy would take most of an hour), and the int8 path on
 both that sample and the whole set, so the ratios come from the same passages. Reported per
 run: seconds, passages/s, word pieces/s (the windows' pieces with their start and end
 tokens, counted once here) and the ratio to ``fp32``. The load average before and after
 each run is recorded: on a busy machine only the ratios mean anything.
 
-    python bench/bench_index.py                                   # ~3 min quiet
+    python bench/bench_index.py                                   # ~15 min quiet
     python bench/bench_index.py --tweets 2000 --baseline-sample 500  # quick check
 """
 

@@ -130,7 +130,7 @@ def test_onnxruntime_runs_the_layers_unless_numpy_is_asked_for(loaded, monkeypat
 
 
 def test_passages_run_in_int8_close_to_float32_and_queries_stay_float32(loaded):
-    int8, fp32 = loaded.using("onnxruntime", "auto"), loaded.using("onnxruntime", "fp32")
+    int8, fp32 = loaded.using("onnxruntime", "int8"), loaded.using("onnxruntime", "fp32")
     assert int8.passages_int8 and not fp32.passages_int8
     quantised, exact = (np.vstack(encoder.embed_windows(LONG_TEXTS)) for encoder in (int8, fp32))
     cosines = np.sum(quantised * exact, axis=1)
@@ -161,6 +161,8 @@ def test_precision_follows_the_setting_and_the_model(loaded, monkeypatch):
     with pytest.raises(EmbeddingError, match="Unknown embedding precision 'bf16'.*auto, int8, fp32"):
         MiniLM()
     monkeypatch.delenv("DEEPINSIGHTS_EMBEDDING_PRECISION")
+    assert not loaded.using("onnxruntime", "auto").passages_int8  # int8 costs recall: only when asked for
+    assert not MiniLM().passages_int8
     strict = loaded.using("onnxruntime")
     strict.int8_allowed = False  # as all-mpnet-base-v2 says of itself
     assert not choose_precision(strict, "auto")

@@ -10,9 +10,9 @@ matrix). Texts are cut at ``MAX_TOKENS`` word pieces, as sentence-transformers d
 post-norm layers, mean pooling); ``semantic.mpnet`` builds all-mpnet-base-v2 on it. The layers
 run in ONNX Runtime when it can be imported (``semantic.onnx_layers``, about twice as fast) and
 in numpy otherwise or when asked (``backend="numpy"``, ``DEEPINSIGHTS_EMBEDDING_BACKEND=numpy``);
-embeddings and pooling are numpy either way. In ONNX Runtime, passages (``embed_windows``) run
-through int8 layers where the model allows it (``choose_precision``, about 2.5 times as fast);
-queries (``embed``) always run in float32. It does not store or search vectors
+embeddings and pooling are numpy either way. In ONNX Runtime, passages (``embed_windows``) can run
+through int8 layers where the model allows it (``choose_precision``: only when asked, it costs
+recall); queries (``embed``) always run in float32. It does not store or search vectors
 (``semantic.index`` does) and does not pick a model (``semantic.registry`` does).
 """
 
@@ -405,8 +405,10 @@ def choose_backend(name: str | None = None) -> str:
 def choose_precision(encoder: Encoder, name: str | None = None) -> bool:
     """Whether ``encoder`` embeds passages through int8 layers, for ``name`` (default: the setting).
 
-    "auto" is int8 where the model allows it (``int8_allowed``) and ONNX Runtime runs the
-    layers; "int8" where the model does not allow it raises EmbeddingError.
+    "int8" where the model allows it (``int8_allowed``) and ONNX Runtime runs the layers; where
+    the model does not allow it, EmbeddingError. "auto" is fp32: int8 embeds 2.2 times as fast
+    but cost 0.02-0.03 of recall@10 on every labelled query set (``bench_semantic.py quality
+    --precisions fp32,int8``), more than the 0.01 a faster index may cost.
     """
     name = (name or config.EMBEDDING_PRECISION.value()).strip().lower()
     if name not in PRECISIONS:
@@ -419,7 +421,7 @@ def choose_precision(encoder: Encoder, name: str | None = None) -> bool:
             f"{encoder.name} is not run in int8: its vectors move too far from float32. "
             f"Unset {config.EMBEDDING_PRECISION.env} or set it to fp32"
         )
-    return name != "fp32" and encoder.int8_allowed and encoder.backend == "onnxruntime"
+    return name == "int8" and encoder.backend == "onnxruntime"
 
 
 # subtle: BLAS's limit is process-wide, so when two server threads' queries overlap, the first to
