@@ -6,8 +6,9 @@ how to pick one (``llm``'s built-in default is never named: nobody chose it). A 
 needs an API key is remote: it is used only when named explicitly (``-m`` or
 ``$DEEPINSIGHTS_MODEL``), never as a silent default, and its first use is recorded in the user
 directory so that ``notify`` hears about it once (the CLI prints it). ``run(model, prompt)``
-sends one prompt and returns the whole reply, streaming its chunks to ``on_chunk``. ask, chat,
-distill and the web server all come through here.
+sends one prompt and returns the whole reply, streaming its chunks to ``on_chunk``;
+``reply_object(reply)`` is the JSON object a reply was asked for, wherever the model put it. ask,
+chat, distill, compare, eval and the web server all come through here.
 
 This module does not build prompts or check answers.
 """
@@ -15,7 +16,9 @@ This module does not build prompts or check answers.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
+from typing import Any
 
 import llm
 
@@ -23,10 +26,11 @@ from .. import config
 from ..errors import AskError
 from .local import register_with_llm
 
-__all__ = ["Model", "choose_model", "run", "is_remote"]
+__all__ = ["Model", "choose_model", "run", "is_remote", "reply_object"]
 
 Model = llm.Model
 Notify = Callable[[str], None]
+_OBJECT = re.compile(r"\{.*\}", re.DOTALL)
 
 LOCAL_HINT = (
     "install the offline model with 'insights models install-local' and pass -m qwen2.5-coder-0.5b, "
@@ -83,6 +87,19 @@ def run(model: Model, prompt: str, *, system: str | None = None, on_chunk: Notif
         if on_chunk:
             on_chunk(chunk)
     return "".join(chunks).strip()
+
+
+def reply_object(reply: str) -> dict[str, Any] | None:
+    """The JSON object in ``reply`` (from its first ``{`` to its last ``}``: models wrap it in
+    prose or code fences); None when there is none or it is not an object."""
+    match = _OBJECT.search(reply)
+    if not match:
+        return None
+    try:
+        data = json.loads(match.group(0))
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def _first_remote_use(model: Model) -> bool:

@@ -15,14 +15,13 @@ beyond those passages.
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..ask.models import Model, run
+from ..ask.models import Model, reply_object, run
 from ..distill.drafting import quotes_rejected
 from ..distill.own import OwnPassage
 from ..distill.prose import GAP
@@ -32,7 +31,6 @@ from .topics import JointTopic
 
 RELATIONS = ("agree", "disagree", "different-question")
 PASSAGES_PER_SIDE = 3
-_JSON = re.compile(r"\{.*\}", re.DOTALL)
 
 PROMPT = """Two thinkers wrote about the same topic ({label}).
 
@@ -130,7 +128,7 @@ def _block(label: str, passage: OwnPassage) -> str:
 
 def judge(store: Workspace, sides: Sides, topic: JointTopic, answer: str, found: Positions) -> None:
     """Keep the label in ``answer`` when both quotes verify as the right side's own words, else record why not."""
-    data = _parse(answer)
+    data = reply_object(answer)
     if data is None:
         return _drop(found, topic, "model reply was not the requested JSON")
     relation = str(data.get("relation", "")).strip().lower().replace(" ", "-")
@@ -153,14 +151,3 @@ def judge(store: Workspace, sides: Sides, topic: JointTopic, answer: str, found:
 
 def _drop(found: Positions, topic: JointTopic, reason: str) -> None:
     found.dropped.append({"topic": topic.number, "label": topic.label, "reason": reason})
-
-
-def _parse(answer: str) -> dict[str, Any] | None:
-    match = _JSON.search(answer)
-    if not match:
-        return None
-    try:
-        data = json.loads(match.group(0))
-    except ValueError:
-        return None
-    return data if isinstance(data, dict) else None

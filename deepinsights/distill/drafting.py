@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import ownwords
-from ..ask.models import Model, run
+from ..ask.models import Model, reply_object, run
 from ..verify import check_quotes
 from ..workspace import Workspace
 from .own import OwnPassage
@@ -39,7 +39,6 @@ if TYPE_CHECKING:
 KINDS = ("axiom", "tension", "aesthetic", "generating_function")
 MIN_DOCUMENTS = 2
 MAX_OTHERS_SHARE = 0.1  # a quote may touch someone else's words by this share of its length, no more
-_JSON = re.compile(r"\{.*\}", re.DOTALL)
 
 RULES = """Copy every quote word for word from the numbered passages (no paraphrase, no words of your own).
 Reply with JSON only, no prose."""
@@ -199,7 +198,7 @@ def _whole(findings: Findings, top: list[Any]) -> str:
 
 def judge(job: Job, answer: str, store: Workspace, thinker: str, drafted: Drafted) -> None:
     """Keep the candidate in ``answer`` or record why it is dropped."""
-    data = _parse(answer)
+    data = reply_object(answer)
     if data is None:
         return _drop(drafted, job, "model reply was not the requested JSON")
     quoted = _quotes(data, job)
@@ -276,14 +275,3 @@ def _candidate(
 
 def _drop(drafted: Drafted, job: Job, reason: str) -> None:
     drafted.dropped.append({"job": job.key, "kind": job.kind, "reason": reason})
-
-
-def _parse(answer: str) -> dict[str, Any] | None:
-    match = _JSON.search(answer)
-    if not match:
-        return None
-    try:
-        data = json.loads(match.group(0))
-    except ValueError:
-        return None
-    return data if isinstance(data, dict) else None

@@ -13,12 +13,10 @@ A reply that is not the requested JSON scores nothing and is counted as unjudged
 from __future__ import annotations
 
 import hashlib
-import json
-import re
 from dataclasses import dataclass
 from typing import Any
 
-from ..ask.models import Model, run
+from ..ask.models import Model, reply_object, run
 
 RUBRIC_VERSION = "stance-v1"
 RUBRIC = """You judge whether an ANSWER takes the same position as a PASSAGE the person actually wrote.
@@ -42,7 +40,6 @@ Reply with JSON only:
 {{"verdict": "same" | "partly" | "different" | "unrelated" | "declined", "reason": "one sentence"}}"""
 RUBRIC_SHA256 = hashlib.sha256(RUBRIC.encode("utf-8")).hexdigest()
 SCORES = {"same": 1.0, "partly": 0.5, "different": 0.0, "unrelated": 0.0, "declined": 0.0}
-_JSON = re.compile(r"\{.*\}", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -60,12 +57,8 @@ class Verdict:
 def judge_stance(judge: Model, question: str, passage: str, answer: str) -> Verdict:
     """Ask ``judge`` whether ``answer`` takes the position of ``passage`` (the rubric above)."""
     reply = run(judge, RUBRIC.format(question=question, passage=passage.strip()[:2000], answer=answer.strip()[:2000]))
-    match = _JSON.search(reply)
-    try:
-        data = json.loads(match.group(0)) if match else None
-    except ValueError:
-        data = None
-    verdict = str(data.get("verdict", "")).strip().lower() if isinstance(data, dict) else ""
+    data = reply_object(reply) or {}
+    verdict = str(data.get("verdict", "")).strip().lower()
     if verdict not in SCORES:
         return Verdict("unjudged", reply[:200], None)
-    return Verdict(verdict, str(data.get("reason") or "")[:300] if isinstance(data, dict) else "", SCORES[verdict])
+    return Verdict(verdict, str(data.get("reason") or "")[:300], SCORES[verdict])
