@@ -23,7 +23,6 @@ This module calls no model.
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -117,20 +116,19 @@ def add_questions(store: Workspace, plan: Plan, own_names: set[str], count: int)
 
 def add_limits(store: Workspace, plan: Plan, gaps: list[str], others: list[str], count: int) -> None:
     """Questions on what ``plan.slug`` never wrote about: known ``gaps``, other thinkers' words, probes."""
+    mine = {w.lower() for p in plan.earlier + plan.held_out for w in p.words}
     candidates = [(f"What did you say in {gap}?", _content_words(gap)) for gap in gaps]
-    candidates += [(f"What is your view on {word}?", {word.lower()}) for word in _foreign_words(store, plan, others)]
+    candidates += [(f"What is your view on {word}?", {word.lower()}) for word in _foreign_words(store, mine, others)]
     candidates += [(question, set(subject)) for question, subject in PROBES]
-    mine = Counter(w.lower() for p in plan.earlier + plan.held_out for w in p.words)
     for question, subject in candidates:
         if len(plan.limits) == count:
             break
-        if question not in plan.limits and not any(mine[w] for w in subject):
+        if question not in plan.limits and not subject & mine:
             plan.limits.append(question)
 
 
-def _foreign_words(store: Workspace, plan: Plan, others: list[str], per_thinker: int = 2) -> list[str]:
-    """Signature words of other thinkers that none of ``plan.slug``'s passages uses."""
-    mine = {w.lower() for p in plan.earlier + plan.held_out for w in p.words}
+def _foreign_words(store: Workspace, mine: set[str], others: list[str], per_thinker: int = 2) -> list[str]:
+    """Signature words of other thinkers that none of the thinker's passages uses (``mine``: their words)."""
     found = []
     for other in others:
         words = signature_vocabulary(own_passages(store, other), {other})
