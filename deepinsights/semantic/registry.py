@@ -25,7 +25,8 @@ import numpy as np
 
 from .. import config
 from ..errors import EmbeddingError
-from .model import MiniLM, Progress, Vectors, normalize
+from .layers import Vectors
+from .model import MiniLM, Progress, normalize
 from .mpnet import MPNet
 from .static import StaticMiniLM
 

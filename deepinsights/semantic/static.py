@@ -20,7 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from .. import config
-from .model import WEIGHTS_SHA256, MiniLM, Progress, Vectors, clean, normalize
+from .layers import Vectors
+from .model import WEIGHTS_SHA256, MiniLM, Progress, clean, normalize
 
 SIF = 1e-4
 TABLE_VERSION = 1  # bump when distill() changes, so cached tables are rebuilt
