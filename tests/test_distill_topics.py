@@ -16,7 +16,16 @@ from deepinsights import ownwords
 from deepinsights.distill import distill, draft_profile
 from deepinsights.distill.own import with_gaps
 from deepinsights.distill.predictions import is_forecast
-from deepinsights.distill.prose import SPOKEN_MAX_WORDS, Boilerplate, is_code, is_unpunctuated, prose, sentences, words
+from deepinsights.distill.prose import (
+    SPOKEN_MAX_WORDS,
+    Boilerplate,
+    is_code,
+    is_unpunctuated,
+    lower_words,
+    prose,
+    sentences,
+    words,
+)
 from deepinsights.distill.topics import labelable, topic_count
 from deepinsights.models import Document, ImportReport
 
@@ -95,6 +104,33 @@ def test_prose_drops_code_urls_latex_html_and_boilerplate():
         "Second one is a sentence.",
         "And a third one here!",
     ]
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["$ insights search llm", "# a comment", "def forward(self, x):", "for token in tokens:", "if loss < best:",
+     "config = {", "return x;", "lr = 3e-4 is what worked", "a != b", "x == y", "fn => x", "f(x) -> y",
+     "std::vector of ints", "call loss.backward( now", "the n_layer setting matters", "use the --verbose flag",
+     "wrap it in `backticks` here", "print(x)", "SELECT * FROM passages"],
+)  # fmt: skip
+def test_a_line_with_code_syntax_is_code(line: str) -> None:
+    assert is_code(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["A plain sentence here.", "It was a long-running job: three days (or so) of training.",
+     "Read the post — then decide whether it holds up.", "Self-attention is a communication mechanism.",
+     "Ten years - give or take - of writing every day."],
+)  # fmt: skip
+def test_prose_with_dashes_colons_and_brackets_is_not_code(line: str) -> None:
+    assert not is_code(line)
+
+
+def test_lower_words_are_the_label_words_in_lower_case() -> None:
+    text = "The GPU’s AI isn’t RLHF-tuned: n_layer p.grad @handle Ünïcode İstanbul GPT-4 works."
+    assert lower_words(text) == [w.lower() for w in words(text)]
+    assert "gpu's" in lower_words(text) and "rlhf-tuned" in lower_words(text)
 
 
 def test_own_words_put_a_gap_where_others_words_were():

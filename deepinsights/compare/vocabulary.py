@@ -24,9 +24,11 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from itertools import chain
 from typing import Any
 
 from ..distill.own import OwnPassage
+from ..distill.prose import lower_words
 from ..distill.topics import STOP_WORDS, labelable, own_words
 
 PRIOR_SHARE = 0.1  # α₀ as a share of the pooled tokens: how strongly rare words are shrunk
@@ -73,23 +75,12 @@ class SideCounts:
 
 
 def count_words(passages: Sequence[OwnPassage]) -> SideCounts:
-    """Count the label words of ``passages`` (lower-cased): tokens, and documents using each word.
-
-    subtle: a document's passages come one after another (``own_passages`` reads in document
-    order), so its words are counted once when the next document starts.
-    """
-    counts: Counter[str] = Counter()
-    documents: Counter[str] = Counter()
-    current: str | None = None
-    seen: set[str] = set()
+    """Count the label words of ``passages`` (lower-cased): tokens, and documents using each word."""
+    by_document: dict[str, list[str]] = {}
     for passage in passages:
-        if passage.document_id != current:
-            documents.update(seen)
-            current, seen = passage.document_id, set()
-        found = [w.lower() for w in passage.words]
-        counts.update(found)
-        seen.update(found)
-    documents.update(seen)
+        by_document.setdefault(passage.document_id, []).extend(lower_words(passage.text))
+    counts = Counter(chain.from_iterable(by_document.values()))
+    documents = Counter(chain.from_iterable(map(set, by_document.values())))
     return SideCounts(counts, documents, sum(counts.values()))
 
 
@@ -97,7 +88,7 @@ def first_passages(passages: Sequence[OwnPassage], words: set[str]) -> dict[str,
     """The first passage using each of ``words``."""
     first: dict[str, OwnPassage] = {}
     for passage in passages:
-        for word in words.intersection(w.lower() for w in passage.words):
+        for word in words.intersection(lower_words(passage.text)):
             first.setdefault(word, passage)
         if len(first) == len(words):
             break

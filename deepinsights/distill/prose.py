@@ -25,14 +25,23 @@ MARKUP = re.compile(
 MAYBE_MARKUP = re.compile(r"[@$\\<&/]|\.[A-Za-z]")  # cheap test before MARKUP's slower scan
 SYMBOL = re.compile(r"[^\w\s,.'’?!-]")
 LONG_LINE = 300  # longer lines are code only when symbols are dense (minified code, data)
-# A line is code when it carries syntax prose does not: assignment, calls, brackets, flags,
-# comments, prompts, identifiers with underscores or dots, or a leading keyword.
-CODE_LINE = re.compile(
-    r"(?:^\s*(?:[$>#]|//|\.\.\.|def |class |import |from \S+ import|return\b|for \w+ in |if .*:\s*$|"
-    r"print\(|pip |npm |git |brew |cd |sudo |export |SELECT |CREATE |INSERT |curl ))|"
-    r"[{};]\s*$|[=!<>]=|\b\w+\s*=\s*\S|\w\(\S*\)|->|=>|::|\b\w+_\w+\b|\b[a-z]\w*\.[a-z_]\w*\(|"
-    r"(?:^|\s)--?[a-z][\w-]*(?:\s|$)|`",
+# A line is code when it carries syntax prose does not: a leading prompt, comment or keyword
+# (CODE_START), or, inside the line, assignment, calls, brackets, flags, comments, identifiers
+# with underscores or dots. Each inner pattern needs a character that prose seldom has, so it
+# only runs on lines holding that character (the one combined pattern cost ~28 µs a line).
+CODE_START = re.compile(
+    r"\s*(?:[$>#]|//|\.\.\.|def |class |import |from \S+ import|return\b|for \w+ in |if .*:\s*$|"
+    r"print\(|pip |npm |git |brew |cd |sudo |export |SELECT |CREATE |INSERT |curl )"
 )
+CODE_INSIDE = {  # character -> the code syntax that holds it
+    "=": re.compile(r"[=!<>]=|\w\s*=\s*\S|=>"),
+    "(": re.compile(r"\w\(\S*\)|\b[a-z]\w*\.[a-z_]\w*\("),
+    "-": re.compile(r"->|(?:^|\s)--?[a-z][\w-]*(?:\s|$)"),
+    "_": re.compile(r"\w_\w"),
+    ":": re.compile(r"::"),
+    "`": re.compile(r"`"),
+}
+CODE_END = ("{", "}", ";")
 SENTENCE_END = re.compile(r"[.!?:;…\"”)]\s*$")
 # Words that can label a topic: letters (digits after the first letter, inner hyphens and
 # apostrophes allowed), not glued to code punctuation ("p.grad", "n_layer", "@simonw", "#tag").
@@ -67,7 +76,13 @@ def is_code(line: str) -> bool:
     dense = len(SYMBOL.findall(stripped)) > 0.1 * len(stripped)
     if len(stripped) > LONG_LINE:
         return dense
-    return dense or bool(CODE_LINE.search(stripped))
+    return dense or _has_code_syntax(stripped)
+
+
+def _has_code_syntax(line: str) -> bool:
+    if line.endswith(CODE_END) or CODE_START.match(line):
+        return True
+    return any(char in line and pattern.search(line) for char, pattern in CODE_INSIDE.items())
 
 
 # A sentence as written: it opens a line or follows a sentence end, starts with a capital letter
@@ -117,6 +132,15 @@ def spoken_clauses(text: str) -> list[str]:
 def words(text: str) -> list[str]:
     """The label words of (already cleaned) ``text`` in order: lower case, except acronyms (AI, RL)."""
     return [w if w.isupper() and len(w) <= ACRONYM_CHARS else w.lower() for w in WORD.findall(text.replace("’", "'"))]
+
+
+def lower_words(text: str) -> list[str]:
+    """``words(text)`` all in lower case, acronyms too: for counting, where case does not matter.
+
+    subtle: a label word is ASCII and holds no space, so one ``lower()`` of the joined words is
+    the same as lowering each (and several times faster over a corpus).
+    """
+    return " ".join(WORD.findall(text.replace("’", "'"))).lower().split()
 
 
 def normalized(line: str) -> str:

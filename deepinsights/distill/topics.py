@@ -141,7 +141,10 @@ def find_topics(
     renumber = {c: i + 1 for i, c in enumerate(order)}
     assignment = [renumber[int(c)] for c in raw]
     phrases = label(passages, assignment, own_names)
-    topics = [_topic(n, passages, vectors, assignment, phrases.get(n, [])) for n in range(1, len(order) + 1)]
+    members: dict[int, list[int]] = defaultdict(list)
+    for i, n in enumerate(assignment):
+        members[n].append(i)
+    topics = [_topic(n, passages, vectors, members[n], phrases.get(n, [])) for n in range(1, len(order) + 1)]
     for c, n in renumber.items():
         topics[n - 1].coherence, topics[n - 1].mixed = round(coherence[c], 3), c in mixed
     model = TopicModel(topics, assignment, source)
@@ -298,10 +301,7 @@ def _best_phrases(scores: NDArray[np.float64], vocabulary: NDArray[np.str_]) -> 
     return chosen
 
 
-def _topic(
-    number: int, passages: list[OwnPassage], vectors: Matrix, assignment: list[int], phrases: list[str]
-) -> Topic:
-    members = [i for i, t in enumerate(assignment) if t == number]
+def _topic(number: int, passages: list[OwnPassage], vectors: Matrix, members: list[int], phrases: list[str]) -> Topic:
     documents_by_month: dict[str, set[str]] = defaultdict(set)
     for i in members:
         month = passages[i].month

@@ -65,8 +65,12 @@ def _stored(store: Workspace, passages: list[OwnPassage]) -> tuple[Matrix, int]:
     position = {pid: i for i, pid in enumerate(ids)}
     rows = np.fromiter((position[int(pid)] for pid in found), dtype=np.int64, count=len(found))
     matrix = np.zeros((len(ids), windows.shape[1] if len(found) else 1), dtype=np.float32)
-    np.add.at(matrix, rows, windows)
-    return _unit(matrix), len(ids) - len(set(rows.tolist()))
+    distinct = len(np.unique(rows))
+    if distinct == len(rows):  # one window per passage (short texts): a plain copy, ~10x faster
+        matrix[rows] = windows
+    else:
+        np.add.at(matrix, rows, windows)
+    return _unit(matrix), len(ids) - distinct
 
 
 def lsa(texts: list[str], dimensions: int = LSA_DIMENSIONS) -> Matrix:
@@ -90,5 +94,9 @@ def lsa(texts: list[str], dimensions: int = LSA_DIMENSIONS) -> Matrix:
 
 
 def _unit(matrix: Matrix) -> Matrix:
+    """The rows scaled to length 1 (zero rows stay zero); scales a float32 matrix in place."""
+    matrix = matrix.astype(np.float32, copy=False)
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    return (matrix / np.where(norms == 0, 1, norms)).astype(np.float32)
+    norms[norms == 0] = 1
+    matrix /= norms
+    return matrix

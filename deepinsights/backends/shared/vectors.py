@@ -40,11 +40,6 @@ _ORPHANS = "FROM passage_vectors WHERE passage_id NOT IN (SELECT id FROM passage
 _LEASE_COLUMNS = ("holder", "scope", "host", "pid", "pid_started", "acquired_at", "heartbeat_at", "done", "total")
 
 
-def decode(blob: bytes, dims: int) -> Vectors:
-    """A passage's stored vectors: one row per window."""
-    return np.frombuffer(blob, dtype=STORED).reshape(-1, dims).astype(np.float32)
-
-
 class VectorTables:
     """Reads and writes of ``passage_vectors`` and ``vector_meta``; backends give ``rows``, ``stream``, ``execute``."""
 
@@ -215,20 +210,17 @@ class VectorTables:
 
     def passage_vectors(self, ids: list[int]) -> tuple[NDArray[np.int64], Vectors]:
         """The stored vectors of these passages (those that have any), as (passage id per row, matrix)."""
-        dims = self.stored_dims()
-        found_ids, rows = [], []
+        rows: list[tuple[Any, ...]] = []
         for i in range(0, len(ids), CHUNK):
             chunk = ids[i : i + CHUNK]
             sql = (
                 "SELECT passage_id, vector FROM passage_vectors "
                 f"WHERE length(vector) > 0 AND passage_id IN ({marks(chunk)})"
             )
-            for pid, blob in self.stream(sql, chunk):
-                vectors = decode(bytes(blob), dims)
-                found_ids.extend([pid] * len(vectors))
-                rows.append(vectors)
-        matrix = np.vstack(rows) if rows else np.zeros((0, 1), dtype=np.float32)
-        return np.asarray(found_ids, dtype=np.int64), matrix
+            rows.extend(self.stream(sql, chunk))
+        if not rows:
+            return np.zeros(0, dtype=np.int64), np.zeros((0, 1), dtype=np.float32)
+        return _windows(rows, self.stored_dims())
 
     def vectors_since(self, generation: int, *, chunk: int = 20_000) -> Iterator[tuple[NDArray[np.int64], Vectors]]:
         """(passage id per window, window vectors) of the rows written after ``generation``, a chunk at a time."""
@@ -267,6 +259,7 @@ class VectorTables:
 
 
 def _windows(rows: list[tuple[Any, ...]], dims: int) -> tuple[NDArray[np.int64], Vectors]:
+    """(passage id per window, window vectors) of (passage id, stored vector BLOB) rows."""
     counts = [len(r[1]) // (dims * np.dtype(STORED).itemsize) for r in rows]
     ids = np.repeat(np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)), counts)
     matrix = np.frombuffer(b"".join(bytes(r[1]) for r in rows), dtype=STORED).reshape(-1, dims)
