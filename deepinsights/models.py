@@ -1,7 +1,8 @@
 """The records every part of deep-insights shares: Document, Anchor, Span, Passage and search's records.
 
 Pure data, no I/O. Importers build Documents; the store splits them into Passages and
-writes both; search takes a SearchFilter and returns SearchResults of SearchHits.
+writes both; search takes a SearchFilter and returns SearchResults of SearchHits; a hybrid
+search hands the workspace a SearchPlan and gets its Candidates back.
 
 Document identity is a documented contract (see docs/schema.md). A document is told apart by
 three things: ``source``, the importer name (``x-archive``, ``mastodon``, ``markdown``…);
@@ -32,9 +33,13 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import SearchError
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
 
 KINDS = (
     "tweet",
@@ -268,6 +273,61 @@ class SearchResults:
     nearest: int | None = None
     words: int | None = None
     any_word: bool = False
+
+
+@dataclass(frozen=True)
+class SearchPlan:
+    """One search as a workspace runs it (``Workspace.retrieve``): which rankings, with what, how deep.
+
+    ``semantic.hybrid`` plans it above the workspace; the workspace runs each ranking it
+    names and fuses nothing. ``words``: the BM25 ranking's filter, its ``limit`` the depth
+    (None: no BM25 ranking); it searches ``q`` as plain text (``prefix_last``: its last word a
+    prefix) or, with ``raw``, as the FTS5 query language, ranking at most ``candidates``
+    matches; when that finds nothing and ``any_word`` (an FTS5 query) is given, it searches
+    that instead. ``near``: the vector ranking's filter, its ``limit`` the depth (None: none),
+    in ``model``'s vectors; ``vector`` is the query in that model, None when the planner
+    expects the workspace to refuse (it has no vectors of ``model``) and say why. A plan with
+    neither ranking asks nothing.
+    """
+
+    q: str
+    words: SearchFilter | None = None
+    raw: bool = False
+    prefix_last: bool = False
+    candidates: int | None = None
+    any_word: str = ""
+    model: str | None = None
+    near: SearchFilter | None = None
+    vector: NDArray[np.float32] | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class NearPassage:
+    """A passage the vector ranking returned, as fusion reads it.
+
+    ``hit``: its document, text and display fields (no snippet, score 0); ``title``: the
+    passage's own title; ``text_hash``: the hash of the text its vector was computed from
+    (None when it has no vector now), which tells a stale vector from a fresh one.
+    """
+
+    hit: SearchHit
+    title: str | None
+    text_hash: str | None
+
+
+@dataclass
+class Candidates:
+    """What a workspace found for a ``SearchPlan``: each ranking as it came, and the passages fusion reads.
+
+    ``words``: the BM25 ranking's results (no hits when the plan had none); ``any_word``:
+    they are the plan's any-word query's, as its every-word query found nothing.
+    ``nearest``: (passage id, cosine) best first; ``passages``: each of those still stored, by id.
+    """
+
+    words: SearchResults
+    any_word: bool = False
+    nearest: list[tuple[int, float]] = field(default_factory=list)
+    passages: dict[int, NearPassage] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

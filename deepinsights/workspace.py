@@ -29,7 +29,17 @@ from numpy.typing import NDArray
 from .backends.shared.vectors import Vectors
 from .backends.sqlite import Store
 from .backends.sqlite.store import explain
-from .models import DocRef, Document, ImportReport, SearchFilter, SearchHit, SearchResults, Tally
+from .models import (
+    Candidates,
+    DocRef,
+    Document,
+    ImportReport,
+    NearPassage,
+    SearchFilter,
+    SearchPlan,
+    SearchResults,
+    Tally,
+)
 
 URL_SCHEMES = ("postgresql://", "postgres://")
 Db: TypeAlias = str | Path
@@ -213,7 +223,7 @@ class Workspace(Protocol):
     def documents_by_id(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         """id, thinker, kind, title, url, published_at and meta of these documents, by id."""
 
-    # -- passage vectors (semantic.index writes them, semantic.hybrid reads them)
+    # -- passage vectors (semantic.index writes them)
 
     def indexed_model(self) -> str | None:
         """The embedding model of the workspace's vectors; None when it has none (or cannot search them)."""
@@ -269,11 +279,17 @@ class Workspace(Protocol):
     def passage_vectors(self, ids: list[int]) -> tuple[NDArray[np.int64], Vectors]:
         """The stored vectors of these passages, as (passage id per row, matrix)."""
 
-    def passage_documents(self, ids: list[int]) -> dict[int, str]:
-        """The document of each of these passages."""
+    # -- one search's rankings (semantic.hybrid plans them and fuses what comes back)
 
-    def vector_hits(self, ids: list[int]) -> list[tuple[SearchHit, str | None, str]]:
-        """These passages as hits (no snippet, score 0), each with its own title and its vector's text hash."""
+    def retrieve(self, plan: SearchPlan) -> Candidates:
+        """Run the rankings ``plan`` names (nearest vectors, BM25 with its any-word stand-in) on this thread.
+
+        Returns each ranking as it came and the passages the vector ranking returned, read in
+        one query; EmbeddingError (with the fix) when the workspace has no vectors of ``plan.model``.
+        """
+
+    def near_passages(self, ids: list[int]) -> dict[int, NearPassage]:
+        """These passages (those still stored) as fusion reads them: hit, own title, vector's text hash."""
 
 
 class Readers(Protocol):

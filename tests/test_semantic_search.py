@@ -335,9 +335,10 @@ def test_a_document_whose_other_passages_also_match_is_raised(store):
     lone = next(r["id"] for r in rows if r["document_id"] == note("baking").id)
     assert len(mine) == 3
     found = [(lone, 0.50), (mine[0], 0.49), (mine[1], 0.40), (mine[2], 0.30)]
-    raised = hybrid._agreement(store, found)
+    doc_of = {pid: near.hit.id for pid, near in store.near_passages([pid for pid, _ in found]).items()}
+    raised = hybrid._agreement(found, doc_of)
     assert [pid for pid, _ in raised][:2] == [mine[0], lone]  # 0.49 + 0.1 * mean(0.40, 0.30) beats a lone 0.50
     assert dict(raised)[lone] == 0.50 and dict(raised)[mine[2]] == pytest.approx(
         0.30 + 0.1 * 0.35
     )  # the same lift for every passage
-    assert hybrid._agreement(store, []) == []
+    assert hybrid._agreement([], {}) == []

@@ -14,9 +14,9 @@ It ranks nothing (``search`` and ``hybrid`` do) and renders nothing (the CLI and
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from ..models import SearchFilter, SearchHit, SearchResults
-from ..search import search
 from ..workspace import Workspace
 from .hybrid import search_any
 
@@ -92,19 +92,15 @@ def grouped_search(
 ) -> tuple[GroupedResults, str | None]:
     """Documents ``filters.offset`` to ``offset + limit`` for ``q``, each with its matching passages.
 
-    ``raw`` runs ``q`` as FTS5 syntax (BM25 only); otherwise as ``semantic.search_any`` (the
-    reason for a fallback to BM25 comes second, else None).
+    As ``semantic.search_any`` (``raw``: ``q`` is FTS5 syntax, BM25 only, as the workspace
+    ranks it with no other option); the reason for a fallback to BM25 comes second, else None.
     """
     filters = filters or SearchFilter()
     wanted = (filters.offset + filters.limit) * PASSAGES_PER_DOCUMENT
     depth = max(filters.offset + filters.limit, min(MAX_PASSAGES, max(MIN_PASSAGES, wanted)))
     passages = replace(filters, limit=depth, offset=0)
-    if raw:
-        results, notice = search(store, q, passages, raw=True), None
-    else:
-        results, notice = search_any(
-            store, q, passages, mode=mode, model=model, prefix_last=prefix_last, candidates=candidates
-        )
+    options: dict[str, Any] = {"mode": mode, "model": model, "prefix_last": prefix_last, "candidates": candidates}
+    results, notice = search_any(store, q, passages, **({"raw": True} if raw else options))
     groups = group_hits(results.hits)
     complete = results.nearest is None and not results.capped and len(results.hits) >= results.matched
     page = groups[filters.offset : filters.offset + filters.limit]

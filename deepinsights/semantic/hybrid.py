@@ -19,9 +19,15 @@ by", "Subscribe to…") has its score scaled by 1 − ``FURNITURE_WEIGHT`` × th
 link titles are not furniture: scaling passages down by their whole not-own-words share cost
 semantic recall@10 0.875 → 0.801 on the labelled sets (bench/bench_semantic.py, ``boilerplate``).
 
-The default mode is ``hybrid`` once the workspace has vectors, else ``bm25``. Query vectors
-are cached per process. Filters on the vector side are applied to an over-fetched ANN
-candidate list, then, if too few survive, by exact search over the filtered passages.
+The default mode is ``hybrid`` once the workspace has vectors, else ``bm25``. A search runs
+in three steps and enters the workspace once: ``plan_search`` decides the rankings (the
+queries, the query's vector, the depths, the filters) as a ``SearchPlan``; the workspace's
+``retrieve`` runs them and returns them as ``Candidates``, with the passages fusion reads;
+``rank`` fuses them and touches no workspace. Before planning, the workspace is asked which
+model its vectors come from (``indexed_model``), since the default mode and the query's
+vector depend on it. Query vectors are cached per process. Filters on the vector side are
+applied to an over-fetched ANN candidate list, then, if too few survive, by exact search
+over the filtered passages.
 
 It does not compute passage vectors (``semantic.index`` does).
 """
@@ -31,13 +37,13 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..errors import EmbeddingError, SearchError
-from ..models import SearchFilter, SearchHit, SearchResults
+from ..models import Candidates, NearPassage, SearchFilter, SearchHit, SearchPlan, SearchResults
 from ..ownwords import furniture_share
 from ..query import MAX_QUERY_CHARS, build_fts_query
 from .index import model_input, text_hash
@@ -78,38 +84,24 @@ def hybrid_search(
     *,
     mode: str | None = None,
     model: str | None = None,
+    raw: bool = False,
     prefix_last: bool = False,
     candidates: int | None = None,
 ) -> SearchResults:
     """Return the best passages for ``q`` that pass ``filters`` in ``mode``, best first; an empty query: no hits.
 
-    ``prefix_last`` and ``candidates`` go to the BM25 side (see ``search.search``). Raises
-    EmbeddingError (with the command to run) when a vector mode is asked for and the model
-    is not installed, the workspace has no vectors, or they come from another model.
+    ``prefix_last`` and ``candidates`` go to the BM25 side (see ``search.search``); ``raw``
+    searches ``q`` as the FTS5 query language, by BM25 alone and in the workspace's order.
+    Raises EmbeddingError (with the command to run) when a vector mode is asked for and the
+    model is not installed, the workspace has no vectors, or they come from another model.
     """
     filters = filters or SearchFilter()
-    mode = mode or default_mode(store)
-    if mode not in MODES:
-        raise SearchError(f"Unknown search mode {mode!r}; choose one of: {', '.join(MODES)}")
-    q = q[:MAX_QUERY_CHARS]
-    bm25 = _Bm25(prefix_last, candidates)
-    if mode == "bm25":
-        results = store.search(q, filters, prefix_last=prefix_last, candidates=candidates)
-        results.hits = _prose_first(store, [_tag(h, ("bm25",), h.score) for h in results.hits])
-        return results
-    results = SearchResults(query=q, fts_query=build_fts_query(q))
-    if not any(ch.isalnum() or not ch.isascii() for ch in q):  # nothing a person could be asking for
-        return results
-    depth = max(DEPTH, filters.offset + filters.limit)
-    # subtle: both rankings run on this thread, one after the other: a sqlite3 connection
-    # shared with a worker thread crashed the process when it was closed mid-query.
-    semantic = _agreement(store, _semantic(store, q, filters, max(SEMANTIC_DEPTH, depth), model))
-    lexical, weight = _lexical(store, q, filters, bm25, depth) if mode == "hybrid" else ([], 1.0)
-    results.hits = _fuse(store, lexical, semantic, weight, wanted=filters.offset + filters.limit)[filters.offset :]
-    results.matched = len({h.passage_id for h in lexical} | {pid for pid, _ in semantic})
-    results.nearest, results.any_word = len(semantic), weight < 1.0
-    results.words = len(lexical) if mode == "hybrid" else None
-    return results
+    q = q if raw else q[:MAX_QUERY_CHARS]
+    mode, name, vector = _mode_and_vector(store, q, "bm25" if raw else mode, model)
+    options: dict[str, Any] = {"raw": raw, "prefix_last": prefix_last, "candidates": candidates}
+    plan = plan_search(q, filters, mode, model=name, vector=vector, **options)
+    found = store.retrieve(plan)  # the one call into the workspace
+    return rank(plan, filters, found)
 
 
 def search_any(
@@ -119,6 +111,7 @@ def search_any(
     *,
     mode: str | None = None,
     model: str | None = None,
+    raw: bool = False,
     prefix_last: bool = False,
     candidates: int | None = None,
 ) -> tuple[SearchResults, str | None]:
@@ -127,7 +120,7 @@ def search_any(
     Returns the results and, after a fallback, the one-line reason (for the CLI and the page
     to show); an explicitly requested mode raises instead.
     """
-    options: dict[str, Any] = {"model": model, "prefix_last": prefix_last, "candidates": candidates}
+    options: dict[str, Any] = {"model": model, "raw": raw, "prefix_last": prefix_last, "candidates": candidates}
     try:
         return hybrid_search(store, q, filters, mode=mode, **options), None
     except EmbeddingError as ex:
@@ -140,30 +133,60 @@ def _tag(hit: SearchHit, found_by: tuple[str, ...], score: float) -> SearchHit:
     return SearchHit(**{**hit.__dict__, "found_by": found_by, "score": round(score, 6)})
 
 
-# -- the two rankings ------------------------------------------------------------
+# -- the plan ---------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Bm25:
-    """How the BM25 side searches (see ``search.search``)."""
+def _mode_and_vector(store: Workspace, q: str, mode: str | None, model: str | None) -> tuple[str, str, Vectors | None]:
+    """The mode (by default ``hybrid`` once the workspace has vectors), the vectors' model and ``q`` in it.
 
-    prefix_last: bool = False
-    candidates: int | None = None
-
-
-def _lexical(store: Workspace, q: str, filters: SearchFilter, bm25: _Bm25, depth: int) -> tuple[list[SearchHit], float]:
-    """BM25 hits and the weight fusion gives them: all words first; else any word, at a lower weight.
-
-    A question in a reader's words rarely has every word of its passage, so when the
-    all-words query finds nothing the any-word query (stopwords dropped) stands in; BM25
-    still ranks passages holding more of the rare words first.
+    subtle: ``q`` is embedded only for the vectors the workspace holds; without them its
+    ``retrieve`` refuses, and says why, before anything else could fail.
     """
-    top = replace(filters, limit=depth, offset=0)
-    hits = store.search(q, top, prefix_last=bm25.prefix_last, candidates=bm25.candidates).hits
-    any_word = _any_word_query(q)
-    if hits or not any_word:
-        return hits, 1.0
-    return store.search(any_word, top, raw=True, candidates=bm25.candidates).hits, ANY_WORD_WEIGHT
+    if mode is not None and mode not in MODES:
+        raise SearchError(f"Unknown search mode {mode!r}; choose one of: {', '.join(MODES)}")
+    indexed = store.indexed_model() if mode != "bm25" else None
+    mode = mode or ("hybrid" if indexed else "bm25")
+    name = canonical_name(model or indexed)
+    if mode == "bm25" or indexed != name or not _askable(q):
+        return mode, name, None
+    return mode, name, _query_vector(store, q, name, named=model is not None)
+
+
+def plan_search(
+    q: str,
+    filters: SearchFilter,
+    mode: str,
+    *,
+    model: str,
+    vector: Vectors | None,
+    raw: bool = False,
+    prefix_last: bool = False,
+    candidates: int | None = None,
+) -> SearchPlan:
+    """The rankings ``mode`` needs for ``q``, as one ``SearchPlan``: queries, the query's vector, depths.
+
+    ``bm25`` ranks the page itself (``raw``: ``q`` is the FTS5 query language). The vector
+    modes fetch ``DEPTH`` (or the page's end) BM25 hits and ``SEMANTIC_DEPTH`` nearest
+    passages to fuse, and nothing for a query with nothing a person could ask. A question in
+    a reader's words rarely has every word of its passage, so when the every-word query finds
+    nothing the any-word query (stopwords dropped) stands in; BM25 still ranks passages
+    holding more of the rare words first, and fusion weighs them less (``ANY_WORD_WEIGHT``).
+    """
+    options: dict[str, Any] = {"prefix_last": prefix_last, "candidates": candidates}
+    if mode == "bm25":
+        return SearchPlan(q, words=filters, raw=raw, **options)
+    if not _askable(q):
+        return SearchPlan(q)
+    depth = max(DEPTH, filters.offset + filters.limit)
+    words = replace(filters, limit=depth, offset=0) if mode == "hybrid" else None
+    near = replace(filters, limit=max(SEMANTIC_DEPTH, depth), offset=0)
+    any_word = _any_word_query(q) if words else ""
+    return SearchPlan(q, words=words, any_word=any_word, model=model, near=near, vector=vector, **options)
+
+
+def _askable(q: str) -> bool:
+    """Whether ``q`` holds anything a person could be asking for (a letter or digit, or any non-ASCII)."""
+    return any(ch.isalnum() or not ch.isascii() for ch in q)
 
 
 def _any_word_query(q: str) -> str:
@@ -171,6 +194,19 @@ def _any_word_query(q: str) -> str:
     terms = re.findall(r'"[^"]+"', build_fts_query(q))
     kept = [t for t in terms if re.sub(r"\W", "", t).lower() not in STOPWORDS]
     return " OR ".join(kept) if len(kept) > 1 else ""
+
+
+def _query_vector(store: Workspace, q: str, name: str, *, named: bool) -> Vectors:
+    """``query_vector``, its error naming the rebuild when the workspace's own model cannot run here."""
+    try:
+        return query_vector(q, name)
+    except EmbeddingError as ex:
+        if named or name == DEFAULT_MODEL:
+            raise  # the caller named it, or it is ours: the error already says what to install
+        raise EmbeddingError(
+            f"Workspace '{store.location}' was indexed with '{name}', which cannot run here ({ex}). "
+            f"Rebuild it with: {store.rebuild_command(DEFAULT_MODEL)}"
+        ) from None
 
 
 def query_vector(q: str, model: str | None) -> Vectors:
@@ -208,35 +244,45 @@ def warm_up(store: Workspace) -> str | None:
     return model
 
 
-def _semantic(
-    store: Workspace, q: str, filters: SearchFilter, depth: int, model: str | None
-) -> list[tuple[int, float]]:
-    name = canonical_name(model or store.indexed_model())
-    index = store.vector_index(name)  # subtle: first, so that a workspace without (these) vectors says so
-    try:
-        vector = query_vector(q, name)
-    except EmbeddingError as ex:
-        if model is not None or name == DEFAULT_MODEL:
-            raise  # the caller named it, or it is ours: the error already says what to install
-        raise EmbeddingError(
-            f"Workspace '{store.location}' was indexed with '{name}', which cannot run here ({ex}). "
-            f"Rebuild it with: {store.rebuild_command(DEFAULT_MODEL)}"
-        ) from None
-    return index.nearest(vector, filters, depth)
+# -- ranking what the workspace found ----------------------------------------------
 
 
-def _agreement(store: Workspace, found: list[tuple[int, float]]) -> list[tuple[int, float]]:
+def rank(plan: SearchPlan, filters: SearchFilter, found: Candidates) -> SearchResults:
+    """The page ``filters`` asks for, of what the workspace ``found`` for ``plan``, fused as its mode fuses.
+
+    The plan's rankings say its mode: words alone is ``bm25`` (``raw``: as the workspace
+    ranked them), vectors alone ``semantic``, both ``hybrid``, none a query with nothing to ask.
+    """
+    if plan.raw:
+        return found.words
+    if plan.near is None and plan.words is not None:
+        results = found.words
+        results.hits = _prose_first([_tag(h, ("bm25",), h.score) for h in results.hits])
+        return results
+    results = SearchResults(query=plan.q, fts_query=build_fts_query(plan.q))
+    if plan.near is None:
+        return results
+    semantic = _agreement(found.nearest, {pid: near.hit.id for pid, near in found.passages.items()})
+    lexical, weight = found.words.hits, ANY_WORD_WEIGHT if found.any_word else 1.0
+    wanted = filters.offset + filters.limit
+    results.hits = _fuse(lexical, semantic, found.passages, weight, wanted=wanted)[filters.offset :]
+    results.matched = len({h.passage_id for h in lexical} | {pid for pid, _ in semantic})
+    results.nearest, results.any_word = len(semantic), found.any_word
+    results.words = len(lexical) if plan.words is not None else None
+    return results
+
+
+def _agreement(found: list[tuple[int, float]], doc_of: dict[int, str]) -> list[tuple[int, float]]:
     """Raise each passage by ``AGREEMENT`` × the mean cosine of its document's 2nd and 3rd nearest passages.
 
     A question about what a post or talk is about matches several of its passages a little;
     a passage that matches alone (one link post among thousands alike) gets no help. Only
-    the passages already fetched count, so this costs one lookup of their documents.
+    the passages already fetched count (``doc_of``: the document of each of them).
     On the labelled paraphrases it took semantic recall@10 from 0.833 to 0.879
     (bench/bench_semantic.py; 0.2 did worse on MRR, see docs/semantic.md).
     """
     if not found:
         return found
-    doc_of = store.passage_documents([pid for pid, _ in found])
     by_doc: dict[str, list[float]] = {}
     for pid, score in found:  # best first, so each document's list is sorted
         by_doc.setdefault(doc_of.get(pid, ""), []).append(score)
@@ -249,20 +295,18 @@ def _next_two(scores: list[float]) -> float:
     return sum(rest) / len(rest) if rest else 0.0
 
 
-# -- fusion and hits -----------------------------------------------------------------
-
-
 def _fuse(
-    store: Workspace,
     lexical: list[SearchHit],
     semantic: list[tuple[int, float]],
+    near: dict[int, NearPassage],
     weight: float = 1.0,
     *,
     wanted: int | None = None,
 ) -> list[SearchHit]:
     """Weighted reciprocal-rank fusion: a ranking adds weight/(RRF_K + rank); a hit in both ranks first.
 
-    Returns the best ``wanted`` hits (all when None); only those are read from the database.
+    ``near`` holds the passages of the ``semantic`` ranking. Returns the best ``wanted`` hits
+    (all when None).
     """
     scores: dict[int, float] = {}
     found: dict[int, list[str]] = {}
@@ -275,53 +319,45 @@ def _fuse(
         found.setdefault(pid, []).append("semantic")
     if not lexical:  # semantic mode: the cosine is the more useful score to show
         scores = {pid: score for pid, score in semantic}
-    factors = _furniture_factors(store, list(scores))
+    texts = {pid: p.hit.text for pid, p in near.items()} | {h.passage_id: h.text for h in lexical}
+    factors = _furniture_factors({pid: texts[pid] for pid in scores if pid in texts})
     scores = {pid: score * factors.get(pid, 1.0) for pid, score in scores.items()}
-    by_id = {h.passage_id: h for h in lexical}
-    order = sorted(scores, key=lambda pid: -scores[pid])
-    need = len(order) if wanted is None else wanted
-    kept: list[SearchHit] = []
-    start = 0
-    while len(kept) < need and start < len(order):  # subtle: a stale vector's passage is dropped, so read on
-        chunk = order[start : start + need - len(kept)]
-        start += len(chunk)
-        by_id.update(_semantic_hits(store, [pid for pid in chunk if pid not in by_id]))
-        kept.extend(_tag(by_id[pid], tuple(found[pid]), scores[pid]) for pid in chunk if pid in by_id)
-    return kept
+    hits = _semantic_hits([p for pid, p in near.items() if pid in scores]) | {h.passage_id: h for h in lexical}
+    order = [pid for pid in sorted(scores, key=lambda pid: -scores[pid]) if pid in hits]
+    # subtle: a passage whose vector is stale (its text changed since) has no hit: the next one takes its place
+    return [_tag(hits[pid], tuple(found[pid]), scores[pid]) for pid in order[:wanted]]
 
 
-def _furniture_factors(store: Workspace, ids: list[int]) -> dict[int, float]:
-    """The score factor of each passage holding licence lines or page furniture (see the module docstring).
+def _furniture_factors(texts: dict[int, str]) -> dict[int, float]:
+    """The score factor of each passage (id: text) holding licence lines or page furniture (see the module docstring).
 
     subtle: passages without any are not listed; they keep their score as it is.
     """
     factors: dict[int, float] = {}
     if FURNITURE_WEIGHT <= 0:
         return factors
-    for pid, (_, text) in store.passage_inputs(ids).items():
+    for pid, text in texts.items():
         share = furniture_share(text)
         if share > 0:
             factors[pid] = max(FURNITURE_FLOOR, 1.0 - FURNITURE_WEIGHT * share)
     return factors
 
 
-def _prose_first(store: Workspace, hits: list[SearchHit]) -> list[SearchHit]:
+def _prose_first(hits: list[SearchHit]) -> list[SearchHit]:
     """BM25's hits in rank order, each rank's reciprocal scaled by ``_furniture_factors``: prose before furniture."""
-    factors = _furniture_factors(store, [h.passage_id for h in hits])
+    factors = _furniture_factors({h.passage_id: h.text for h in hits})
     if not factors:
         return hits
     keyed = [(factors.get(h.passage_id, 1.0) / (RRF_K + rank + 1), rank, h) for rank, h in enumerate(hits)]
     return [h for _, _, h in sorted(keyed, key=lambda item: (-item[0], item[1]))]
 
 
-def _semantic_hits(store: Workspace, ids: list[int]) -> dict[int, SearchHit]:
-    """Hits for passages found only by vectors; a vector whose passage text changed is dropped."""
-    if not ids:
-        return {}
+def _semantic_hits(near: list[NearPassage]) -> dict[int, SearchHit]:
+    """Hits for passages found by vectors; a vector whose passage text changed (or that is gone) is dropped."""
     return {
-        hit.passage_id: replace(hit, snippet=plain_snippet(hit.text))
-        for hit, title, digest in store.vector_hits(ids)
-        if digest == text_hash(model_input(title, hit.text))
+        p.hit.passage_id: replace(p.hit, snippet=plain_snippet(p.hit.text))
+        for p in near
+        if p.text_hash == text_hash(model_input(p.title, p.hit.text))
     }
 
 
@@ -355,7 +391,7 @@ def similar(store: Workspace, doc_id: str, *, limit: int = 10, model: str | None
     vector = normalize(np.mean(normalize(matrix), axis=0))
     mine = set(own)
     found = [(pid, s) for pid, s in index.search(vector, (limit + 1) * 10 + len(own)) if pid not in mine]
-    hits = _fuse(store, [], found)
+    hits = _fuse([], found, store.near_passages([pid for pid, _ in found]))
     results = SearchResults(query=doc_id, fts_query="")
     seen: set[str] = {doc_id}
     for hit in hits:

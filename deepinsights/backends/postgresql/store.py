@@ -37,6 +37,7 @@ from ...models import SearchFilter, SearchResults, storable
 from ...prepare import DOCUMENT_FIELDS, Rows
 from ..shared.copying import TableRows
 from ..shared.reads import CorpusReads
+from ..shared.retrieval import Retrieval
 from ..shared.vectors import VectorTables
 from ..shared.writes import ImportWrites, Stored, check_schema, now
 from . import migrations, search, trust, vectors
@@ -99,7 +100,7 @@ def open_pool(url: str, *, max_size: int = 8) -> ConnectionPool[psycopg.Connecti
     return pool
 
 
-class PgStore(ImportWrites, CorpusReads, VectorTables, TableRows):
+class PgStore(ImportWrites, CorpusReads, VectorTables, Retrieval, TableRows):
     """A workspace in a PostgreSQL database. ``PgStore(url)`` connects (and creates or migrates) it.
 
     ``read_only=True`` never migrates and makes the server refuse every write, as the web

@@ -21,8 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ...errors import EmbeddingError
-from ...models import SearchHit
-from .reads import HIT_COLUMNS, HIT_FROM, hit, marks
+from .reads import marks
 
 Vectors = NDArray[np.float32]
 STORED = np.float16
@@ -237,25 +236,6 @@ class VectorTables:
                 batch = []
         if batch:
             yield _windows(batch, dims)
-
-    def passage_documents(self, ids: list[int]) -> dict[int, str]:
-        """The document of each of these passages."""
-        found: dict[int, str] = {}
-        for i in range(0, len(ids), CHUNK):
-            chunk = ids[i : i + CHUNK]
-            found.update(self.stream(f"SELECT id, document_id FROM passages WHERE id IN ({marks(chunk)})", chunk))
-        return found
-
-    def vector_hits(self, ids: list[int]) -> list[tuple[SearchHit, str | None, str]]:
-        """These passages as hits (no snippet, score 0), each with its own title and its vector's text hash."""
-        if not ids:
-            return []
-        rows = self.rows(
-            f"SELECT {HIT_COLUMNS}, p.title AS ptitle, v.text_hash FROM {HIT_FROM} "
-            f"JOIN passage_vectors v ON v.passage_id = p.id WHERE p.id IN ({marks(ids)})",
-            ids,
-        )
-        return [(hit(r, None, 0.0), r["ptitle"], r["text_hash"]) for r in rows]
 
 
 def _windows(rows: list[tuple[Any, ...]], dims: int) -> tuple[NDArray[np.int64], Vectors]:

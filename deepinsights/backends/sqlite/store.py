@@ -35,6 +35,7 @@ from ...models import SearchFilter, SearchResults, storable
 from ...prepare import DOCUMENT_FIELDS
 from ..shared.copying import TableRows
 from ..shared.reads import CorpusReads
+from ..shared.retrieval import Retrieval
 from ..shared.vectors import VectorTables
 from ..shared.writes import ImportWrites, Stored, check_schema, now
 from . import search, trust, vectors
@@ -53,7 +54,7 @@ _INSERT_PASSAGE = (
 )
 
 
-class Store(ImportWrites, CorpusReads, VectorTables, TableRows):
+class Store(ImportWrites, CorpusReads, VectorTables, Retrieval, TableRows):
     """A workspace database. ``Store(path)`` opens (and creates or migrates) it.
 
     ``read_only=True`` never writes and never migrates (``PRAGMA query_only``, or ``mode=ro``
