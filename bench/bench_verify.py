@@ -113,6 +113,7 @@ def synthetic_db(passages: int) -> Path:
     path = CACHE / f"verify-synthetic-{passages}.db"
     if path.exists():
         return path
+    path.parent.mkdir(parents=True, exist_ok=True)  # a fresh clone has no bench/.cache yet
     partial = fresh_db(path.with_suffix(".partial.db"))
     store = Store(partial)
     text, start = ZipfText(seed=7), datetime(2024, 1, 1, tzinfo=UTC)
