@@ -204,14 +204,8 @@ def test_named_terms_are_framings_and_literals_in_quotes_are_not():
     assert not {key for _, key, _ in found} & {"attach database", "hello world", "datasette cloud"}
 
 
-def test_a_coined_term_counts_every_document_that_uses_it(store):
-    texts = [
-        "I coined the term tool soup for this pattern of agents and plugins.",
-        "Tool soup makes planning a database migration harder than it needs to be.",
-        "Image models suffer from tool soup as well, when every filter is a plugin.",
-        *VISION,
-        *LANGUAGE,
-    ]
+def _framings_of_posts(store, texts):
+    """Distill ``texts`` as Ada's posts, one a day; her framings by key."""
     docs = [
         Document(
             source="t", source_id=str(i), kind="post", thinker="ada", text=t, published_at=datetime(2022, 1, 1 + i)
@@ -220,7 +214,18 @@ def test_a_coined_term_counts_every_document_that_uses_it(store):
     ]
     with store.transaction():
         store.upsert_documents(docs, ImportReport())
-    framings = {f.key: f for f in distill(store, "ada", check_robustness=False).findings.framings}
+    return {f.key: f for f in distill(store, "ada", check_robustness=False).findings.framings}
+
+
+def test_a_coined_term_counts_every_document_that_uses_it(store):
+    texts = [
+        "I coined the term tool soup for this pattern of agents and plugins.",
+        "Tool soup makes planning a database migration harder than it needs to be.",
+        "Image models suffer from tool soup as well, when every filter is a plugin.",
+        *VISION,
+        *LANGUAGE,
+    ]
+    framings = _framings_of_posts(store, texts)
     assert framings["tool soup"].kind == "coined" and len(framings["tool soup"].documents) == 3
 
 
@@ -232,15 +237,7 @@ def test_a_figure_set_up_twice_counts_wherever_its_wording_recurs(store):
         *VISION,
         *LANGUAGE,
     ]
-    docs = [
-        Document(
-            source="t", source_id=str(i), kind="post", thinker="ada", text=t, published_at=datetime(2022, 1, 1 + i)
-        )
-        for i, t in enumerate(texts)
-    ]
-    with store.transaction():
-        store.upsert_documents(docs, ImportReport())
-    framings = {f.key: f for f in distill(store, "ada", check_robustness=False).findings.framings}
+    framings = _framings_of_posts(store, texts)
     blocks = framings["lego block"]
     assert len(blocks.documents) == 3 and any("toolbox" in sentence for _, sentence in blocks.examples)
 
