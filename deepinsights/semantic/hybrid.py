@@ -74,7 +74,11 @@ _lock = threading.Lock()  # the web server searches from several threads
 
 def default_mode(store: Workspace) -> str:
     """``hybrid`` once the workspace has vectors, ``bm25`` before."""
-    return "hybrid" if store.indexed_model() else "bm25"
+    return _default_for(store.indexed_model())
+
+
+def _default_for(indexed: str | None) -> str:
+    return "hybrid" if indexed else "bm25"
 
 
 def hybrid_search(
@@ -145,7 +149,7 @@ def _mode_and_vector(store: Workspace, q: str, mode: str | None, model: str | No
     if mode is not None and mode not in MODES:
         raise SearchError(f"Unknown search mode {mode!r}; choose one of: {', '.join(MODES)}")
     indexed = store.indexed_model() if mode != "bm25" else None
-    mode = mode or ("hybrid" if indexed else "bm25")
+    mode = mode or _default_for(indexed)
     name = canonical_name(model or indexed)
     if mode == "bm25" or indexed != name or not _askable(q):
         return mode, name, None
@@ -322,10 +326,15 @@ def _fuse(
     texts = {pid: p.hit.text for pid, p in near.items()} | {h.passage_id: h.text for h in lexical}
     factors = _furniture_factors({pid: texts[pid] for pid in scores if pid in texts})
     scores = {pid: score * factors.get(pid, 1.0) for pid, score in scores.items()}
-    hits = _semantic_hits([p for pid, p in near.items() if pid in scores]) | {h.passage_id: h for h in lexical}
-    order = [pid for pid in sorted(scores, key=lambda pid: -scores[pid]) if pid in hits]
-    # subtle: a passage whose vector is stale (its text changed since) has no hit: the next one takes its place
-    return [_tag(hits[pid], tuple(found[pid]), scores[pid]) for pid in order[:wanted]]
+    by_id = {h.passage_id: h for h in lexical}
+    kept: list[SearchHit] = []
+    for pid in sorted(scores, key=lambda pid: -scores[pid]):
+        if wanted is not None and len(kept) == wanted:
+            break
+        shown = by_id.get(pid) or _semantic_hit(near.get(pid))
+        if shown is not None:  # subtle: a passage whose vector is stale has no hit: the next one takes its place
+            kept.append(_tag(shown, tuple(found[pid]), scores[pid]))
+    return kept
 
 
 def _furniture_factors(texts: dict[int, str]) -> dict[int, float]:
@@ -352,13 +361,11 @@ def _prose_first(hits: list[SearchHit]) -> list[SearchHit]:
     return [h for _, _, h in sorted(keyed, key=lambda item: (-item[0], item[1]))]
 
 
-def _semantic_hits(near: list[NearPassage]) -> dict[int, SearchHit]:
-    """Hits for passages found by vectors; a vector whose passage text changed (or that is gone) is dropped."""
-    return {
-        p.hit.passage_id: replace(p.hit, snippet=plain_snippet(p.hit.text))
-        for p in near
-        if p.text_hash == text_hash(model_input(p.title, p.hit.text))
-    }
+def _semantic_hit(near: NearPassage | None) -> SearchHit | None:
+    """The hit of a passage found by vectors; None when its vector is stale (its text changed) or it is gone."""
+    if near is None or near.text_hash != text_hash(model_input(near.title, near.hit.text)):
+        return None
+    return replace(near.hit, snippet=plain_snippet(near.hit.text))
 
 
 def plain_snippet(text: str) -> str:
