@@ -131,7 +131,7 @@ def spoken_clauses(text: str) -> list[str]:
 
 def words(text: str) -> list[str]:
     """The label words of (already cleaned) ``text`` in order: lower case, except acronyms (AI, RL)."""
-    return [w if w.isupper() and len(w) <= ACRONYM_CHARS else w.lower() for w in WORD.findall(text.replace("’", "'"))]
+    return [w if w.isupper() and len(w) <= ACRONYM_CHARS else w.lower() for w in _label_tokens(text)]
 
 
 def lower_words(text: str) -> list[str]:
@@ -140,7 +140,11 @@ def lower_words(text: str) -> list[str]:
     subtle: a label word is ASCII and holds no space, so one ``lower()`` of the joined words is
     the same as lowering each (and several times faster over a corpus).
     """
-    return " ".join(WORD.findall(text.replace("’", "'"))).lower().split()
+    return " ".join(_label_tokens(text)).lower().split()
+
+
+def _label_tokens(text: str) -> list[str]:
+    return WORD.findall(text.replace("’", "'"))
 
 
 def normalized(line: str) -> str:
