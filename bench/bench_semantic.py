@@ -18,7 +18,9 @@ Three parts, each writing into bench/results/semantic.json:
   (texts in input order, padded per batch, 3-D matmuls: the straightforward port), our
   numpy path (length-bucketed, 2-D matmuls), the same with the layers in ONNX Runtime
   (``onnxruntime``, with its speed-up over numpy and the lowest cosine between the two), the
-  static distillation and, when installed, all-mpnet-base-v2 on both backends; passages through
+  layers in OpenVINO as shipped (``openvino``: bfloat16 where the CPU has it, with its speed-up
+  over ONNX Runtime and the lowest and mean cosine to it), the static distillation and, when
+  installed, all-mpnet-base-v2 on the three backends; passages through
   the int8 layers as ``insights index`` runs them (``onnxruntime-int8``: speed-up over float32
   and numpy, lowest and mean cosine to float32; quantising once per process timed apart), word
   pieces/s beside passages/s, and the time tokenising takes; with
@@ -37,8 +39,9 @@ Three parts, each writing into bench/results/semantic.json:
   are reported apart.
 
 Run: ``.venv/bin/python bench/bench_semantic.py quality speed scale --scale 100000``; what int8
-passages cost in recall: ``… quality --models all-MiniLM-L6-v2 --precisions fp32,int8``
-(``precision_recall`` in the JSON: recall@10 per set and mode at each precision).
+passages and OpenVINO's bfloat16 (``auto``) cost in recall: ``… quality --models all-MiniLM-L6-v2
+--precisions fp32,auto,int8`` (``precision_recall`` in the JSON: recall@10 per set and mode at each
+precision, and each one's difference to fp32).
 """
 
 from __future__ import annotations
@@ -97,7 +100,8 @@ DEFAULT_MODELS = "all-MiniLM-L6-v2,all-MiniLM-L6-v2-static"
 OUT = RESULTS
 MODES = ("bm25", "semantic", "hybrid")
 WARMUP = 50  # scale: queries timed apart, right after the index is loaded
-BACKENDS = ("numpy", "onnxruntime")
+BACKENDS = ("numpy", "onnxruntime", "openvino")
+PRECISION = {"numpy": "fp32", "onnxruntime": "fp32", "openvino": "auto"}  # openvino as shipped: bfloat16 here
 
 
 # -- quality -------------------------------------------------------------------------
@@ -305,7 +309,7 @@ def speed(sample: int, reference_python: str | None = None) -> dict[str, Any]:
     runs = {"numpy-baseline": lambda: _baseline(model, windows), "static": lambda: static.embed(texts)}
     for name, encoder in models.items():
         for backend, key in zip(BACKENDS, _keys(name), strict=True):
-            twin = encoder.using(backend, "fp32")
+            twin = encoder.using(backend, PRECISION[backend])
             twin.embed_windows(["warm up"])  # subtle: ONNX Runtime's session is built before the clock starts
             runs[key] = functools.partial(_embed_windows, twin, texts)
         if encoder.int8_allowed:
@@ -330,15 +334,19 @@ def speed(sample: int, reference_python: str | None = None) -> dict[str, Any]:
     # same model, same windows: the vectors must agree
     results["numpy"]["min_cosine_to_baseline"] = _min_cosine(vectors["numpy"], vectors["numpy-baseline"])
     for name in models:
-        plain, onnx = _keys(name)
+        plain, onnx, openvino = _keys(name)
         results[onnx]["speedup_over_numpy"] = round(results[plain]["seconds"] / results[onnx]["seconds"], 2)
         results[onnx]["min_cosine_to_numpy"] = _min_cosine(vectors[onnx], vectors[plain])
+        bf16 = results[openvino]
+        bf16["speedup_over_onnxruntime"] = round(results[onnx]["seconds"] / bf16["seconds"], 2)
+        bf16["min_cosine_to_onnxruntime"] = _min_cosine(vectors[openvino], vectors[onnx])
+        bf16["mean_cosine_to_onnxruntime"] = _mean_cosine(vectors[openvino], vectors[onnx])
         if f"{onnx}-int8" in vectors:
             int8 = results[f"{onnx}-int8"]
             int8["speedup_over_fp32"] = round(results[onnx]["seconds"] / int8["seconds"], 2)
             int8["speedup_over_numpy"] = round(results[plain]["seconds"] / int8["seconds"], 2)
             int8["min_cosine_to_fp32"] = _min_cosine(vectors[f"{onnx}-int8"], vectors[onnx])
-            int8["mean_cosine_to_fp32"] = round(float(np.mean(np.sum(vectors[f"{onnx}-int8"] * vectors[onnx], 1))), 6)
+            int8["mean_cosine_to_fp32"] = _mean_cosine(vectors[f"{onnx}-int8"], vectors[onnx])
         if reference_python:
             ours = {backend: vectors[key] for backend, key in zip(BACKENDS, _keys(name), strict=True)}
             results[f"{name}-reference"] = _reference(reference_python, models[name], texts, sample, ours)
@@ -346,9 +354,9 @@ def speed(sample: int, reference_python: str | None = None) -> dict[str, Any]:
     return results
 
 
-def _keys(name: str) -> tuple[str, str]:
-    """The result keys of a model's numpy and ONNX Runtime runs: numpy/onnxruntime, mpnet/mpnet-onnxruntime."""
-    return name, "onnxruntime" if name == "numpy" else f"{name}-onnxruntime"
+def _keys(name: str) -> tuple[str, str, str]:
+    """The result keys of a model's run on each of BACKENDS: numpy/onnxruntime/openvino, mpnet/mpnet-onnxruntime/…"""
+    return name, *(backend if name == "numpy" else f"{name}-{backend}" for backend in BACKENDS[1:])
 
 
 def _embed_windows(encoder: Encoder, texts: list[str]) -> np.ndarray:
@@ -358,6 +366,10 @@ def _embed_windows(encoder: Encoder, texts: list[str]) -> np.ndarray:
 
 def _min_cosine(a: np.ndarray, b: np.ndarray) -> float:
     return round(float(np.min(np.sum(a * b, axis=1))), 6)
+
+
+def _mean_cosine(a: np.ndarray, b: np.ndarray) -> float:
+    return round(float(np.mean(np.sum(a * b, axis=1))), 6)
 
 
 def _reference(
@@ -378,9 +390,11 @@ def _reference(
 
 
 def _query_ms_by_backend(encoder: Encoder) -> dict[str, Any]:
-    """One query's embedding time on each backend, and how many times faster ONNX Runtime is."""
-    out: dict[str, Any] = {backend: _query_ms(encoder.using(backend)) for backend in BACKENDS}
+    """One query's embedding time on each backend, and how many times faster than numpy ONNX Runtime is and
+    than ONNX Runtime OpenVINO is."""
+    out: dict[str, Any] = {backend: _query_ms(encoder.using(backend, PRECISION[backend])) for backend in BACKENDS}
     out["p50_ratio"] = round(out["numpy"]["p50"] / out["onnxruntime"]["p50"], 2)
+    out["openvino_p50_ratio"] = round(out["onnxruntime"]["p50"] / out["openvino"]["p50"], 2)
     return out
 
 

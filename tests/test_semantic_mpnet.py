@@ -34,10 +34,13 @@ INSTALLED = Path(click.get_app_dir("deepinsights")) / "models" / mpnet.NAME
 LONG = "A long passage about training neural networks. " * 40  # 322 tokens: distances past 128
 # subtle: numpy's tanh GELU moves single components by up to ~1e-3; ONNX Runtime's erf GELU matches
 # the reference to its four decimals
-TOLERANCE = {"onnxruntime": 1e-4, "numpy": 2e-3}
+# bfloat16 (OpenVINO's default where the CPU has it) keeps 8 bits of mantissa: up to ~5e-4
+TOLERANCE = {"openvino": 1e-3, "onnxruntime": 1e-4, "numpy": 2e-3}
 # subtle: numpy's tanh GELU is also why the backends may differ by more than MiniLM's 1e-4 in cosine:
-# on repetitive text ("word " * 200) numpy's vector is at 0.99968 to the reference's, ONNX Runtime's at 1.000000
-AGREEMENT = 0.9995
+# on repetitive text ("word " * 200) numpy's vector is at 0.99968 to the reference's, ONNX Runtime's at 1.000000;
+# OpenVINO's bfloat16 one on the same kind of text ("word " * 20,000, cut at 512 pieces) at 0.9989 to numpy's
+# (on ordinary sentences 0.99999)
+AGREEMENT = 0.9985
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +55,7 @@ def loaded() -> MPNet:
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def model(loaded, request) -> MPNet:
-    """The model on each backend in turn (weights shared): every test that uses it checks both."""
+    """The model on each backend in turn (weights shared): every test that uses it checks all three."""
     return loaded.using(request.param)
 
 
@@ -70,7 +73,9 @@ def test_reproduces_the_reference_similarities(model):
     reference = np.array([[1.0, 0.6817, 0.0492], [0.6817, 1.0, 0.0421], [0.0492, 0.0421, 1.0]])
     vectors = model.embed(texts)
     assert vectors.shape == (3, 768) and vectors.dtype == np.float32
-    assert np.allclose(vectors @ vectors.T, reference, atol={"onnxruntime": 1e-4, "numpy": 5e-4}[model.backend])
+    assert np.allclose(
+        vectors @ vectors.T, reference, atol={"openvino": 1e-3, "onnxruntime": 1e-4, "numpy": 5e-4}[model.backend]
+    )
 
 
 def test_reproduces_the_reference_vectors_of_a_short_and_a_long_text(model):

@@ -2,8 +2,8 @@
 
 Public entry points: ``index_passages`` (compute vectors incrementally), ``hybrid_search``
 (bm25 | semantic | hybrid, same results type as ``search``), ``similar`` (more like this),
-``get_embedder`` and ``install_embedding_model``. onnx, onnxruntime, tokenizers and
-safetensors are imported only inside this package; the nearest-neighbour indexes (usearch,
+``get_embedder`` and ``install_embedding_model``. onnx, onnxruntime, openvino, tokenizers
+and safetensors are imported only inside this package; the nearest-neighbour indexes (usearch,
 pgvector) and numpy's storage of vectors are the backends'.
 """
 

