@@ -7,6 +7,7 @@ takes its databases from tests/pgvector.py's cluster); the usearch-file tests ar
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 
 import numpy as np
@@ -263,6 +264,16 @@ def test_cli_index_and_similar(indexed, db):
     assert len(hits) == 2 and all(h["found_by"] == ["semantic"] for h in hits)
     result = runner.invoke(similar_, ["missing-id", "--db", db])
     assert result.exit_code == 1 and "No document 'missing-id'" in result.output
+
+
+def test_cli_index_says_what_ran_the_model(store, db, embedder):
+    add(store, note("gpu"))
+    result = CliRunner().invoke(index_, ["--db", db], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert re.search(rf"1 embedded, .*\(all-MiniLM-L6-v2 in {re.escape(embedder.runtime())}, [\d.]+s\)", result.output)
+    assert embedder.runtime().startswith("OpenVINO ")  # auto: the fastest runtime installed
+    again = CliRunner().invoke(index_, ["--db", db, "--json"], catch_exceptions=False)
+    assert json.loads(again.output)["runtime"] is None  # nothing embedded, nothing ran
 
 
 def test_cli_index_with_another_model_is_refused(indexed, db):

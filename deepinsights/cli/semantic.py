@@ -88,7 +88,8 @@ def index_(model: str | None, rebuild: bool, background: bool, trust_schema: boo
         return
     click.echo(
         f"{report.embedded:,} embedded, {report.reused:,} reused, {report.unchanged:,} unchanged, "
-        f"{report.empty:,} empty, {report.removed:,} removed ({report.model}, {report.seconds:.1f}s)"
+        f"{report.empty:,} empty, {report.removed:,} removed "
+        f"({report.model}{f' in {report.runtime}' if report.runtime else ''}, {report.seconds:.1f}s)"
     )
 
 

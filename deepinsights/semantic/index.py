@@ -48,6 +48,7 @@ class IndexReport:
     removed: int = 0
     seconds: float = 0.0
     busy: dict[str, Any] | None = None  # another process held the lease: who, and how far it had got
+    runtime: str | None = None  # what ran the model when passages were embedded ("OpenVINO bf16"…)
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -58,6 +59,7 @@ class IndexReport:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.total = max(self.total, other.total)
         self.seconds = round(self.seconds + other.seconds, 3)
+        self.runtime = self.runtime or other.runtime
 
 
 def model_input(title: str | None, text: str) -> str:
@@ -163,6 +165,9 @@ def _embed_all(
                 progress(min(done + BATCH, len(todo)), len(todo))
         if not todo or import_id is not None:
             break
+    describe = getattr(embedder, "runtime", None)  # the built-in encoders say what ran them
+    if report.embedded and describe is not None:
+        report.runtime = describe()
     changed = bool(report.embedded or report.reused or report.empty or report.removed or rebuild)
     store.after_indexing(embedder.name, changed=changed)
 

@@ -229,6 +229,16 @@ class Encoder:
         twin._stacks, twin._building = {}, threading.Lock()
         return twin
 
+    def runtime(self) -> str:
+        """What runs the passages' layers, as a report names it: "OpenVINO bf16", "ONNX Runtime f32", "numpy f32"…
+
+        It asks the compiled layers (building them when no passage has been embedded yet).
+        """
+        if self.backend == "numpy":
+            return "numpy f32"
+        stack = self.layer_stack(int8=self.passages_int8)
+        return f"{stack.runtime} {stack.precision}"
+
     @property
     def passages_int8(self) -> bool:
         """Whether passages run through int8 layers (ONNX Runtime's, under either runtime; numpy has none)."""

@@ -48,9 +48,12 @@ OPSET = 20  # Gelu joined the standard ops in opset 20 (onnxruntime >= 1.17); La
 class LayerStack:
     """The layers of one encoder as an InferenceSession; ``run`` may be called from several threads at once."""
 
+    runtime = "ONNX Runtime"
+
     def __init__(
         self, layers: Sequence[Layer], heads: int, eps: float, *, threads: int = 1, int8: bool = False
     ) -> None:
+        self.precision = "int8" if int8 else "f32"
         graph, self.weights = layer_graph(layers, heads, eps)  # kept: the session may read them for its life
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads

@@ -35,6 +35,8 @@ def _core() -> Any:
 class OpenVinoStack:
     """The layers of one encoder as an OpenVINO compiled model; ``run`` may be called from several threads at once."""
 
+    runtime = "OpenVINO"
+
     def __init__(self, layers: Sequence[Layer], heads: int, eps: float, *, threads: int = 1, exact: bool = False):
         graph, weights = layer_graph(layers, heads, eps)
         model = _core().read_model(holding(graph, weights).SerializeToString())
