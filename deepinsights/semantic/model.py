@@ -9,7 +9,7 @@ matrix). Texts are cut at ``MAX_TOKENS`` word pieces, as sentence-transformers d
 ``Encoder`` holds what any such model needs (tokenising, windows, length batching, the
 post-norm layers, mean pooling); ``semantic.mpnet`` builds all-mpnet-base-v2 on it. The layers
 run in OpenVINO when it can be imported (``semantic.openvino_layers``: in bfloat16 where the CPU
-computes it natively, 2.2 times as fast as ONNX Runtime in float32 with the same recall), else
+computes it natively, 1.6-1.8 times as fast as ONNX Runtime in float32 with the same recall), else
 in ONNX Runtime (``semantic.onnx_layers``, about twice as fast as numpy), else in numpy, or in
 whichever is asked for (``DEEPINSIGHTS_EMBEDDING_BACKEND``); embeddings and pooling are numpy
 either way. ``choose_precision`` says how exact the layers are: OpenVINO's own choice (``auto``),
@@ -425,7 +425,7 @@ def choose_precision(encoder: Encoder, name: str | None = None) -> str:
     0.003 of float32 on every labelled query set, ``bench_semantic.py quality --precisions
     fp32,auto``); the other runtimes run float32. "fp32" is float32 in every runtime. "int8"
     runs passages through ONNX Runtime's int8 layers where the model allows it
-    (``int8_allowed``; where it does not, EmbeddingError): 2.2 times as fast as float32 but
+    (``int8_allowed``; where it does not, EmbeddingError): 2.3 times as fast as float32 but
     0.02-0.03 lower recall@10, more than the 0.01 a faster index may cost, so only when asked.
     """
     name = (name or config.EMBEDDING_PRECISION.value()).strip().lower()
