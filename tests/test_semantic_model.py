@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import subprocess
 import sys
 from collections.abc import Callable
 
@@ -156,6 +157,22 @@ def test_auto_runs_bfloat16_where_the_cpu_has_it_at_float32_accuracy(loaded):
     reference = np.vstack(loaded.using("onnxruntime", "fp32").embed_windows(LONG_TEXTS))
     assert np.allclose(exact, reference, atol=1e-5)  # float32 in OpenVINO is ONNX Runtime's float32
     assert np.sum(fast * exact, axis=1).min() >= 0.9995  # bench/bench_semantic.py: the same recall@10
+
+
+def test_openvino_runs_without_its_usage_telemetry(loaded, tmp_path):
+    """``import openvino`` would send an analytics event and write ~/intel; we import it with the telemetry stub."""
+    script = (
+        "from deepinsights.semantic.model import MiniLM\n"
+        "model = MiniLM()\n"
+        "assert model.backend == 'openvino' and model.embed(['a query']).shape == (1, 384)\n"
+        "import sys, openvino.tools.ovc.telemetry_utils as t\n"
+        "print(t.tm.__name__, 'openvino_telemetry' in sys.modules)\n"
+    )
+    env = {**os.environ, "HOME": str(tmp_path), "CI": "", "PYTHONPATH": os.getcwd()}
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["openvino.tools.ovc.telemetry_stub", "False"]
+    assert not (tmp_path / "intel").exists()  # no client id, no usage count
 
 
 @pytest.mark.parametrize("backend", ["openvino", "onnxruntime"])

@@ -406,6 +406,10 @@ def choose_backend(name: str | None = None) -> str:
         return name
     for runtime in RUNTIMES if name == "auto" else [name]:
         try:
+            if runtime == "openvino":
+                from .openvino_layers import import_openvino  # subtle: never a plain import (its telemetry)
+
+                import_openvino()
             for module in RUNTIMES[runtime]:
                 importlib.import_module(module)
         except ImportError as ex:

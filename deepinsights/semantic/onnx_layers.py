@@ -35,7 +35,6 @@ from typing import Any
 
 import numpy as np
 import onnx
-import onnxruntime as ort
 from onnx import TensorProto, helper, numpy_helper
 
 from .. import config
@@ -53,6 +52,8 @@ class LayerStack:
     def __init__(
         self, layers: Sequence[Layer], heads: int, eps: float, *, threads: int = 1, int8: bool = False
     ) -> None:
+        import onnxruntime as ort  # subtle: here, not above: OpenVINO compiles this module's graph without it
+
         self.precision = "int8" if int8 else "f32"
         graph, self.weights = layer_graph(layers, heads, eps)  # kept: the session may read them for its life
         options = ort.SessionOptions()
@@ -91,6 +92,8 @@ def quantized(graph: onnx.ModelProto, weights: dict[str, Vectors]) -> bytes:
 
 
 def _kept_path(graph: onnx.ModelProto, weights: dict[str, Vectors]) -> Path:
+    import onnxruntime as ort
+
     digest = hashlib.sha256(graph.SerializeToString())
     digest.update(f"onnxruntime {ort.__version__}".encode())
     for name, value in weights.items():

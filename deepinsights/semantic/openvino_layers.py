@@ -16,6 +16,8 @@ not choose the backend or the precision (``model.Encoder`` does).
 from __future__ import annotations
 
 import functools
+import importlib
+import sys
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -26,11 +28,29 @@ from .layers import Layer, Vectors
 from .onnx_layers import holding, layer_graph
 
 
+def import_openvino() -> Any:
+    """The ``openvino`` module, imported without its usage telemetry.
+
+    subtle: ``import openvino`` imports its model converter, which sends a Google Analytics
+    event on every import unless the user has opted out (a consent file in ``~/intel``), and
+    writes a client id and a usage count there. deep-insights reaches no network, so the
+    converter is given the stub it uses when ``openvino_telemetry`` is not installed. Only
+    that first import is affected; a process that imported either module already is left as
+    it is.
+    """
+    blocked = "openvino" not in sys.modules and "openvino_telemetry" not in sys.modules
+    if blocked:
+        sys.modules["openvino_telemetry"] = None  # type: ignore[assignment]  # what import reads as absent
+    try:
+        return importlib.import_module("openvino")
+    finally:
+        if blocked:
+            del sys.modules["openvino_telemetry"]
+
+
 @functools.cache
 def _core() -> Any:
-    import openvino
-
-    return openvino.Core()
+    return import_openvino().Core()
 
 
 class OpenVinoStack:
