@@ -114,14 +114,14 @@ EMBEDDING_BACKEND = Setting(
     "embedding_backend",
     "auto",
     "What runs the built-in embedding models' layers: openvino (bfloat16 where the CPU computes it natively, "
-    "about 1.7 times as fast as onnxruntime), onnxruntime (float32, about twice as fast as numpy), numpy, or auto "
+    "about 1.7 times as fast as onnxruntime), onnxruntime (float32, about 1.4 times as fast as numpy), numpy, or auto "
     "(the first of openvino and onnxruntime that can be imported, else numpy).",
 )
 EMBEDDING_PRECISION = Setting(
     "embedding_precision",
     "auto",
-    "How exact the built-in models' layers are: auto (OpenVINO's own choice, bfloat16 where the CPU computes it "
-    "natively, with the same recall as float32 on the labelled query sets; float32 in the other backends), fp32 "
+    "How exact the built-in models' layers are: auto (bfloat16 in OpenVINO where the CPU computes it natively, "
+    "with the same recall as float32 on the labelled query sets; float32 everywhere else), fp32 "
     "(float32 everywhere), or int8 (passages through ONNX Runtime's int8 layers: about 2.3 times as fast as "
     "float32 for all-MiniLM-L6-v2 but 0.02-0.03 lower recall@10; refused for all-mpnet-base-v2, whose vectors "
     "int8 moves too far; queries then run in float32).",

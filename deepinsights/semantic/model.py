@@ -10,10 +10,10 @@ matrix). Texts are cut at ``MAX_TOKENS`` word pieces, as sentence-transformers d
 post-norm layers, mean pooling); ``semantic.mpnet`` builds all-mpnet-base-v2 on it. The layers
 run in OpenVINO when it can be imported (``semantic.openvino_layers``: in bfloat16 where the CPU
 computes it natively, 1.6-1.8 times as fast as ONNX Runtime in float32 with the same recall), else
-in ONNX Runtime (``semantic.onnx_layers``, about twice as fast as numpy), else in numpy, or in
-whichever is asked for (``DEEPINSIGHTS_EMBEDDING_BACKEND``); embeddings and pooling are numpy
-either way. ``choose_precision`` says how exact the layers are: OpenVINO's own choice (``auto``),
-float32 throughout (``fp32``), or passages (``embed_windows``) through ONNX Runtime's int8
+in ONNX Runtime (``semantic.onnx_layers``, faster than numpy), else in numpy, or in whichever is
+asked for (``DEEPINSIGHTS_EMBEDDING_BACKEND``); embeddings and pooling are numpy either way.
+``choose_precision`` says how exact the layers are: bfloat16 in OpenVINO where the CPU has it
+(``auto``), float32 throughout (``fp32``), or passages (``embed_windows``) through ONNX Runtime's int8
 layers where the model allows it (``int8``: only when asked, it costs recall; queries then run
 in float32). It does not store or search vectors (``semantic.index`` does) and does not pick a
 model (``semantic.registry`` does).
@@ -425,9 +425,9 @@ def choose_backend(name: str | None = None) -> str:
 def choose_precision(encoder: Encoder, name: str | None = None) -> str:
     """How exact ``encoder``'s layers are, for ``name`` (default: the setting): "auto", "fp32" or "int8".
 
-    "auto" lets OpenVINO pick (bfloat16 where the CPU computes it natively: recall@10 within
-    0.003 of float32 on every labelled query set, ``bench_semantic.py quality --precisions
-    fp32,auto``); the other runtimes run float32. "fp32" is float32 in every runtime. "int8"
+    "auto" is bfloat16 in OpenVINO where the CPU computes it natively (recall@10 equal to
+    float32's on every labelled query set, ``bench_semantic.py quality --precisions
+    fp32,auto``) and float32 everywhere else. "fp32" is float32 in every runtime. "int8"
     runs passages through ONNX Runtime's int8 layers where the model allows it
     (``int8_allowed``; where it does not, EmbeddingError): 2.3 times as fast as float32 but
     0.02-0.03 lower recall@10, more than the 0.01 a faster index may cost, so only when asked.
