@@ -1,8 +1,9 @@
-"""What an encoder's layers are, for the two ways of running them: the ``Layer`` weights and the ``Vectors`` type.
+"""What an encoder's layers are, for every way of running them: the ``Layer`` weights and the ``Vectors`` type.
 
 ``model.Encoder`` loads each layer's weights into a ``Layer`` and runs them in numpy or hands
-them to ``onnx_layers.LayerStack``, which builds an ONNX Runtime graph of them. Both read this
-module, and neither imports the other back: ``onnx_layers`` knows nothing of the encoders.
+them to ``onnx_layers.LayerStack``, which builds an ONNX Runtime graph of them, or to
+``openvino_layers.OpenVinoStack``, which compiles the same graph in OpenVINO. All read this
+module, and none imports the encoders back: the runtimes' layers know nothing of them.
 
 It loads no weights and runs nothing.
 """
