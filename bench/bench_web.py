@@ -87,9 +87,10 @@ end
 
 
 def workspace(docs: int) -> Path:
-    """The cached synthetic workspace of ``docs`` documents (built on first use)."""
+    """The cached synthetic workspace of ``docs`` documents (built on first use, migrated to this version's schema)."""
     path = CACHE / "web" / f"web-{docs}.db"
     if path.exists():
+        Store(path).close()  # subtle: else the import of phase 2 would migrate the served copy while it is measured
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = fresh_db(path.with_suffix(".partial.db"))

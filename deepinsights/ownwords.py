@@ -102,8 +102,10 @@ def furniture_share(text: str) -> float:
     if not text:
         return 0.0
     lines = text.splitlines()
-    licence = [line for line in lines if len(line) <= LICENCE_LINE_CHARS and _LICENCE_WORDS.search(line)]
-    furniture = sum(map(len, licence)) if len(licence) >= LICENCE_LINES else 0
+    furniture = 0
+    if len(lines) >= LICENCE_LINES:  # subtle: search ranks 100 passages a query; most are a line or two
+        licence = [line for line in lines if len(line) <= LICENCE_LINE_CHARS and _LICENCE_WORDS.search(line)]
+        furniture = sum(map(len, licence)) if len(licence) >= LICENCE_LINES else 0
     furniture += sum(len(line) for line in lines if _BOILERPLATE_LINE.fullmatch(line))
     return min(1.0, furniture / len(text))
 

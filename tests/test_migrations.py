@@ -40,7 +40,7 @@ def test_a_workspace_with_the_2_and_3_character_prefix_index_migrates(db_path):
     store = Store(db_path)
     try:
         sql = store.rows("SELECT sql FROM sqlite_master WHERE name = 'passages_fts'")[0]["sql"]
-        assert "prefix='3'" in sql and "'2 3'" not in sql
+        assert "prefix='3 4'" in sql and "'2 3'" not in sql
         assert [h.id for h in search(store, "weav", prefix_last=True).hits] == ["d1"]
         assert [h.id for h in search(store, "algebra").hits] == ["d1"]
         assert store.integrity_check() == "ok"
@@ -81,6 +81,33 @@ def test_read_only_refuses_a_workspace_lacking_a_migration_reading_needs(db_path
         StoreError, match=f"this deep-insights needs .* Migrate it with: insights db migrate --db {db_path}"
     ):
         Store(db_path, read_only=True)
+
+
+def test_a_workspace_from_before_the_4_character_prefix_index_gets_it_and_finds_the_same(db_path):
+    older_workspace(db_path, "m012_fts_prefix_4").close()
+    reader = Store(db_path, read_only=True)  # reading does not need it: the same rows, found the slow way
+    try:
+        assert reader.unmigrated == ["m012_fts_prefix_4"]
+        assert [h.id for h in search(reader, "weav", prefix_last=True).hits] == ["d1"]
+    finally:
+        reader.close()
+
+    store = Store(db_path)
+    try:
+        sql = store.rows("SELECT sql FROM sqlite_master WHERE name = 'passages_fts'")[0]["sql"]
+        assert "prefix='3 4'" in sql and 'content="passages"' in sql
+        assert [h.id for h in search(store, "weav", prefix_last=True).hits] == ["d1"]  # 4 letters: the new index
+        assert [h.id for h in search(store, "weave", prefix_last=True).hits] == ["d1"]  # 5: the terms, merged
+        assert [h.id for h in search(store, "alg", prefix_last=True).hits] == ["d1"]
+        assert store.rows("SELECT v FROM passages_fts_config WHERE k = 'hashsize'") == [{"v": 32 * 2**20}]
+        assert store.integrity_check() == "ok"
+        with store.transaction():  # the triggers index later writes into the new index
+            store.conn.execute("UPDATE passages SET text = 'the difference engine' WHERE document_id = 'd1'")
+        assert search(store, "weav", prefix_last=True).hits == []
+        assert [h.id for h in search(store, "diff", prefix_last=True).hits] == ["d1"]
+    finally:
+        store.close()
+    assert Database(db_path)["passages"].detect_fts() == "passages_fts"
 
 
 def _datasette_get(path: Path, url: str) -> Any:

@@ -222,6 +222,18 @@ def test_kind_and_thinker_filters(dated):
     assert search(dated, "dated", SearchFilter(thinker="nobody")).hits == []
 
 
+def test_a_kind_filter_looks_at_every_thinker_and_a_kind_nobody_holds_finds_nothing_exactly(dated):
+    """The check that a filter leaves any document seeks each thinker's kinds (bob's come after all of alice's)."""
+    assert {(h.thinker, h.kind) for h in search(dated, "dated", SearchFilter(kinds=("tweet",))).hits} == {
+        ("alice", "tweet"),
+        ("bob", "tweet"),
+    }
+    assert [h.thinker for h in search(dated, "dated", SearchFilter(kinds=("tweet",), since="2022")).hits] == ["bob"]
+    assert search(dated, "dated", SearchFilter(kinds=("reply",), thinker="bob")).hits == []
+    nothing = search(dated, "dated", SearchFilter(kinds=("quote",)))
+    assert nothing.hits == [] and nothing.matched == 0 and not nothing.capped
+
+
 def test_filtered_scan_is_capped_too(corpus):
     results = search(corpus, "w0", SearchFilter(kinds=("reply",), limit=100), candidates=7)
     assert results.capped and results.matched == 7 and {h.kind for h in results.hits} == {"reply"}

@@ -90,6 +90,26 @@ def test_furniture_share_counts_licence_blocks_not_talk_about_licences() -> None
     assert furniture_share("A post.\nPosted by Ada\nFiled under: engines") > 0.5
 
 
+BOILERPLATE_LINES = [
+    "Posted by Ada", "posted in Engines", "  POSTED ON 3 May", "Poſted by Ada", "Filed under: engines", "Tagged: a, b",
+    "Tagged with: x", "Tags: looms", "Categories: maths", "Share this", "share on Mastodon", "Comments (3)",
+    "12 comments", "1 comment", "Leave a reply", "Leave a Comment", "Subscribe to the feed", "Read more »",
+    "READ MORE", "Continue reading →", "Permalink",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("line", BOILERPLATE_LINES)
+def test_furniture_share_finds_each_kind_of_boilerplate_line_as_line_by_line_matching_does(line: str) -> None:
+    """The share is what matching every line against the pattern gives."""
+    from deepinsights.ownwords import _BOILERPLATE_LINE, furniture_share
+
+    for text in (line, f"A post about engines.\n{line}", f"{line}\r\nmore prose here\n\n{line}\n"):
+        by_line = sum(len(part) for part in text.splitlines() if _BOILERPLATE_LINE.fullmatch(part))
+        assert by_line > 0, f"the pattern matches {line!r}"
+        assert furniture_share(text) == min(1.0, by_line / len(text))
+    assert furniture_share(f"{GPL}\n{line}") > furniture_share(GPL)
+
+
 def test_a_licence_header_does_not_outrank_prose(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     from deepinsights.semantic import hybrid
 

@@ -341,6 +341,39 @@ def test_cached_search_does_not_hide_a_running_import(db, profiles):
             writer.close()
 
 
+def test_the_server_runs_one_search_per_core_at_a_time_and_queues_the_rest(workspace, profiles):
+    """Sixteen searches at once run a core's worth at a time, in turn; every one is answered."""
+    import time
+    import urllib.request
+    from concurrent.futures import ThreadPoolExecutor
+
+    from deepinsights.web.app import search_slots
+
+    app = create_app(workspace, profiles, cache_size=0)
+    corpus = app.state.site.corpus
+    searching, most, lock = 0, 0, threading.Lock()
+    search_body = corpus.search_body
+
+    def counted(params):
+        nonlocal searching, most
+        with lock:
+            searching += 1
+            most = max(most, searching)
+        try:
+            time.sleep(0.05)  # long enough for every request to arrive while the first ones run
+            return search_body(params)
+        finally:
+            with lock:
+                searching -= 1
+
+    corpus.search_body = counted
+    with serving(app) as base, ThreadPoolExecutor(16) as pool:
+        urls = [f"{base}/api/search?q=engine&limit={n + 1}" for n in range(16)]
+        bodies = list(pool.map(lambda url: json.loads(urllib.request.urlopen(url, timeout=30).read()), urls))
+    assert [len(b["hits"]) for b in bodies] == [min(n + 1, len(bodies[-1]["hits"])) for n in range(16)]
+    assert most == min(16, search_slots()) and search_slots() == len(os.sched_getaffinity(0))
+
+
 def test_profile_and_stats_api(client):
     body = client.get("/api/profile/ada").json()
     assert body["slug"] == "ada" and body["profile"]["identity"]["name"] == "Ada Example"

@@ -192,6 +192,9 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         """,
     ),
+    # SQLite's m012 adds a 4-character FTS5 prefix index; PostgreSQL matches prefixes with its
+    # GIN index (``:*``): recorded, so versions match.
+    ("m012_fts_prefix_4", "SELECT 1;"),
 ]
 
 
@@ -207,6 +210,7 @@ READ_COMPATIBLE = frozenset(
         "m009_datasette_fts",
         "m010_own_words",
         "m011_index_lease",
+        "m012_fts_prefix_4",
     }
 )
 

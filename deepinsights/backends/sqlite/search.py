@@ -30,6 +30,7 @@ import re
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
+from operator import itemgetter
 from typing import Any
 
 from ...errors import SearchError
@@ -68,7 +69,7 @@ def bm25(
         return results
     page = slice(filters.offset, filters.offset + filters.limit)
     try:
-        ranked = _Query(conn, phrases, FilterSql.build(filters), cap, results).run()
+        ranked = _Query(conn, phrases, filters, cap, results).run()
         results.hits = _hits(conn, rows, results.fts_query, ranked[page])
     except sqlite3.OperationalError as ex:
         if raw:
@@ -81,12 +82,13 @@ class _Query:
     """One search's plan (which phrases to weight, ranked whole or capped) and its execution."""
 
     def __init__(
-        self, conn: sqlite3.Connection, phrases: list[str], filters: FilterSql, cap: int, results: SearchResults
+        self, conn: sqlite3.Connection, phrases: list[str], filters: SearchFilter, cap: int, results: SearchResults
     ) -> None:
         self.conn = conn
         self.fts = " ".join(phrases)
         self.phrases = phrases
-        self.filters = filters
+        self.filters = FilterSql.build(filters)
+        self.by_kind = bool(filters.kinds)
         self.cap = cap
         self.results = results
 
@@ -140,8 +142,17 @@ class _Query:
         return self._matches(" ".join(weighted), BM25, order="score, f.rowid DESC", required=required)
 
     def _any_document_passes(self) -> bool:
-        """Cheap (indexed) check that the filters leave something: an unknown thinker, an empty period."""
-        sql = f"SELECT 1 FROM documents d WHERE {self.filters.sql} LIMIT 1"
+        """Cheap (indexed) check that the filters leave something: an unknown thinker, an empty period, a kind not held.
+
+        subtle: the index that holds kinds is (thinker, kind, published_at), and a kind filter
+        names no thinker, so SQLite scanned it from the first entry: 5 ms at 100,000 documents
+        to find the first tweet after every post, quote and reply. With kinds the check seeks
+        each thinker's entries instead, one thinker after another (a loose index scan).
+        """
+        source = f"{_EACH_THINKER} SELECT 1 FROM t JOIN documents d ON d.thinker = t.thinker" if self.by_kind else (
+            "SELECT 1 FROM documents d"
+        )  # fmt: skip
+        sql = f"{source} WHERE {self.filters.sql} LIMIT 1"
         return self.conn.execute(sql, self.filters.params).fetchone() is not None
 
     def _filtered(self, weighted: list[str]) -> list[tuple[int, float]]:
@@ -161,9 +172,7 @@ class _Query:
         complete = complete and len(rows) <= self.cap
         rows = rows[: self.cap]
         self.results.matched, self.results.capped = len(rows), not complete
-        if weighted:
-            rows.sort(key=lambda item: (item[1], -item[0]))
-        return rows
+        return _best_first(rows) if weighted else rows
 
     def _matches(
         self, match: str, score: str, *, order: str, required: str = "", limit: int = -1
@@ -191,9 +200,14 @@ class _Query:
         keep = set(sample)
         sql = f"SELECT f.rowid, {BM25} FROM passages_fts f WHERE f.passages_fts MATCH ? AND f.rowid BETWEEN ? AND ?"
         rows = self.conn.execute(sql, (" ".join(weighted), min(sample), max(sample)))
-        scored = [(int(rowid), float(score)) for rowid, score in rows if rowid in keep]
-        scored.sort(key=lambda item: (item[1], -item[0]))
-        return scored
+        return _best_first([(int(rowid), float(score)) for rowid, score in rows if rowid in keep])
+
+
+# Every thinker, in order, one index seek each (SQLite has no skip-scan without ANALYZE's statistics).
+_EACH_THINKER = (
+    "WITH RECURSIVE t(thinker) AS (SELECT min(thinker) FROM documents UNION ALL "
+    "SELECT (SELECT min(thinker) FROM documents WHERE thinker > t.thinker) FROM t WHERE t.thinker IS NOT NULL)"
+)
 
 
 class _Estimator:
@@ -224,6 +238,17 @@ class _Estimator:
         star = "*" if phrase.endswith("*") else ""
         rarest = min(self.rows(f'"{w}"' + (star if i == len(words) - 1 else "")) for i, w in enumerate(words))
         return rarest * SEEK_COST
+
+
+def _best_first(scored: list[tuple[int, float]]) -> list[tuple[int, float]]:
+    """(rowid, bm25) best first (lowest score), ties newest first; sorted in place.
+
+    subtle: two C-keyed sorts, the second stable, instead of one tuple key made by a Python
+    lambda per row: a thousand rows sort in a quarter of the time.
+    """
+    scored.sort(key=itemgetter(0), reverse=True)
+    scored.sort(key=itemgetter(1))
+    return scored
 
 
 def _fetch_until_deadline(
