@@ -146,6 +146,27 @@ def test_openvino_runs_the_layers_unless_another_backend_is_asked_for(loaded, mo
     assert MiniLM(backend="onnxruntime").backend == "onnxruntime"  # the argument wins over the setting
 
 
+def test_auto_runs_onnx_runtime_where_openvino_imports_but_cannot_compile(loaded, monkeypatch):
+    """A CPU OpenVINO's plugin refuses cannot be had here, so its compile is made to fail as it does there."""
+    from deepinsights.errors import EmbeddingError
+    from deepinsights.semantic import openvino_layers
+
+    def refuse(*args, **kwargs):
+        raise RuntimeError("Exception from src/plugins/intel_cpu/src/plugin.cpp:\nunsupported instruction set")
+
+    texts = ["a passage that OpenVINO cannot embed here"]
+    monkeypatch.setattr(openvino_layers.OpenVinoStack, "__init__", refuse)
+    auto = loaded.using("auto")
+    assert auto.backend == "openvino"  # it imports, so auto picks it
+    assert np.allclose(auto.embed(texts), loaded.using("onnxruntime").embed(texts), atol=1e-6)
+    assert auto.backend == "onnxruntime"
+    assert auto.runtime() == "ONNX Runtime f32; OpenVINO failed: Exception from src/plugins/intel_cpu/src/plugin.cpp:"
+    with pytest.raises(EmbeddingError, match="OpenVINO cannot run the all-MiniLM-L6-v2 layers on this machine"):
+        loaded.using("openvino").embed(texts)  # asked for by name: the user sees why
+    with pytest.raises(EmbeddingError, match="DEEPINSIGHTS_EMBEDDING_BACKEND=onnxruntime or numpy"):
+        loaded.using("openvino").embed(texts)
+
+
 def test_auto_runs_bfloat16_where_the_cpu_has_it_at_float32_accuracy(loaded):
     from deepinsights.semantic.openvino_layers import _core
 

@@ -115,6 +115,8 @@ class Encoder:
     ln0: tuple[Vectors, Vectors]
     layers: list[Layer]
     backend: str  # "openvino", "onnxruntime" or "numpy", as chosen by choose_backend
+    automatic: bool  # chosen by "auto": a runtime that fails may give way to the next one
+    fallback_reason: str | None = None  # why auto's first choice gave way (see _openvino_stack)
     int8_allowed = True  # whether int8 layers keep this model's passage vectors close enough (see choose_precision)
     precision: str  # "auto", "fp32" or "int8", as chosen by choose_precision
 
@@ -127,6 +129,7 @@ class Encoder:
         from safetensors.numpy import load_file
 
         self.backend = choose_backend(backend)
+        self.automatic = (backend or config.EMBEDDING_BACKEND.value()).strip().lower() == "auto"
         self.precision = choose_precision(self)
         self._stacks: dict[tuple[int, bool], LayerStack | OpenVinoStack] = {}
         self._building = threading.Lock()
@@ -225,6 +228,7 @@ class Encoder:
         """This model, its weights shared, run by ``backend`` at ``precision``: for comparing them side by side."""
         twin = copy.copy(self)
         twin.backend = choose_backend(backend)
+        twin.automatic, twin.fallback_reason = backend.strip().lower() == "auto", None
         twin.precision = choose_precision(twin, precision)
         twin._stacks, twin._building = {}, threading.Lock()
         return twin
@@ -237,7 +241,8 @@ class Encoder:
         if self.backend == "numpy":
             return "numpy f32"
         stack = self.layer_stack(int8=self.passages_int8)
-        return f"{stack.runtime} {stack.precision}"
+        ran = f"{stack.runtime} {stack.precision}"
+        return f"{ran}; {self.fallback_reason}" if self.fallback_reason else ran
 
     @property
     def passages_int8(self) -> bool:
@@ -255,19 +260,39 @@ class Encoder:
         with self._building:
             if key in self._stacks:
                 return self._stacks[key]
+            stack: LayerStack | OpenVinoStack
             if self.backend == "openvino" and not int8:
-                from .openvino_layers import OpenVinoStack
-
-                exact = self.precision != "auto"
-                stack: LayerStack | OpenVinoStack = OpenVinoStack(
-                    self.layers, self.heads, self.eps, threads=key[0], exact=exact
-                )
+                stack = self._openvino_stack(key[0]) or self._onnx_stack(key[0], int8=False)
             else:
-                from .onnx_layers import LayerStack
-
-                stack = LayerStack(self.layers, self.heads, self.eps, threads=key[0], int8=int8)
+                stack = self._onnx_stack(key[0], int8=int8)
             self._stacks[key] = stack
             return stack
+
+    def _openvino_stack(self, threads: int) -> OpenVinoStack | None:
+        """The layers compiled by OpenVINO; None where it cannot compile them and ``auto`` chose it.
+
+        subtle: OpenVINO may import on a CPU its plugin then refuses (an old instruction set, a
+        missing library); ``auto`` then runs ONNX Runtime instead, as if OpenVINO were absent.
+        Asked for by name, the error is the user's to see.
+        """
+        from .openvino_layers import OpenVinoStack
+
+        try:
+            return OpenVinoStack(self.layers, self.heads, self.eps, threads=threads, exact=self.precision != "auto")
+        except Exception as ex:  # noqa: BLE001  # subtle: OpenVINO raises RuntimeError subclasses of its own
+            reason = str(ex).strip().splitlines()[0][:200] if str(ex).strip() else type(ex).__name__
+            if not self.automatic or choose_backend_after("openvino") != "onnxruntime":
+                raise EmbeddingError(
+                    f"OpenVINO cannot run the {self.name} layers on this machine ({reason}). "
+                    f"Set {config.EMBEDDING_BACKEND.env}=onnxruntime or numpy."
+                ) from None
+            self.backend, self.fallback_reason = "onnxruntime", f"OpenVINO failed: {reason}"
+            return None
+
+    def _onnx_stack(self, threads: int, *, int8: bool) -> LayerStack:
+        from .onnx_layers import LayerStack
+
+        return LayerStack(self.layers, self.heads, self.eps, threads=threads, int8=int8)
 
     def embedded(self, tokens: NDArray[np.int64], mask: Vectors) -> Vectors:
         """The first layer's input, flattened to (batch·width, dims)."""
@@ -418,6 +443,19 @@ def choose_backend(name: str | None = None) -> str:
             raise EmbeddingError(
                 f"{runtime} cannot be imported ({ex}). Install it with: pip install {' '.join(RUNTIMES[runtime])}"
             ) from None
+        return runtime
+    return "numpy"
+
+
+def choose_backend_after(failed: str) -> str:
+    """What ``auto`` would have chosen without ``failed``: the next of ``RUNTIMES`` that imports, else numpy."""
+    later = list(RUNTIMES)[list(RUNTIMES).index(failed) + 1 :]
+    for runtime in later:
+        try:
+            for module in RUNTIMES[runtime]:
+                importlib.import_module(module)
+        except ImportError:
+            continue
         return runtime
     return "numpy"
 
