@@ -347,18 +347,26 @@ def explain_error(where: str, ex: Exception) -> str:
     return explain(where, ex) if isinstance(ex, sqlite3.DatabaseError) else f"Workspace '{where}': {ex}"
 
 
-def open_store(db: Db, *, read_only: bool = False, trust_schema: bool = False) -> Workspace:
+def open_store(
+    db: Db,
+    *,
+    read_only: bool = False,
+    trust_schema: bool = False,
+    on_upgrade: Callable[[list[str]], None] | None = None,
+) -> Workspace:
     """Open the workspace ``db``: a ``Store`` for a file path, a ``PgStore`` for a PostgreSQL URL.
 
     Raises ``StoreError`` (with the reason and the fix) when it cannot be opened: also when
     ``db`` is not a deep-insights workspace, or (to write) is damaged or holds schema objects
     the migrations did not create and ``trust_schema`` is not given (each backend's ``trust`` module).
+    ``on_upgrade`` is told the names of the migrations about to run on a workspace that holds
+    data already (some rebuild the full-text index: seconds per million passages).
     """
     if is_url(db):
         from .backends.postgresql import PgStore
 
-        return PgStore(str(db).strip(), read_only=read_only, trust_schema=trust_schema)
-    return Store(db, read_only=read_only, trust_schema=trust_schema)
+        return PgStore(str(db).strip(), read_only=read_only, trust_schema=trust_schema, on_upgrade=on_upgrade)
+    return Store(db, read_only=read_only, trust_schema=trust_schema, on_upgrade=on_upgrade)
 
 
 def open_readers(db: Db) -> Readers:

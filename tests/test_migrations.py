@@ -110,6 +110,16 @@ def test_a_workspace_from_before_the_4_character_prefix_index_gets_it_and_finds_
     assert Database(db_path)["passages"].detect_fts() == "passages_fts"
 
 
+def test_a_command_that_upgrades_a_workspace_says_so_once(db_path, run, tmp_path):
+    older_workspace(db_path, "m012_fts_prefix_4").close()
+    first = run("db", "migrate", "--db", db_path)
+    assert first.exit_code == 0
+    assert f"Upgrading {db_path} to this version of deep-insights (m012_fts_prefix_4); once." in first.stderr
+    assert "Upgrading" not in run("db", "migrate", "--db", db_path).stderr  # up to date: nothing to say
+    fresh = tmp_path / "fresh.db"
+    assert "Upgrading" not in run("db", "migrate", "--db", fresh).stderr  # a new workspace is created, not upgraded
+
+
 def _datasette_get(path: Path, url: str) -> Any:
     """``url`` of Datasette serving the workspace at ``path``, in process (Datasette's own test client)."""
     from datasette.app import Datasette

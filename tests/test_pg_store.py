@@ -36,7 +36,9 @@ pytestmark = pytest.mark.postgresql
 
 
 def test_a_fresh_database_is_migrated_once_and_the_migrations_are_named(pg_url: str) -> None:
-    PgStore(pg_url).close()
+    told: list[list[str]] = []
+    PgStore(pg_url, on_upgrade=told.append).close()
+    assert told == []  # created, not upgraded
     with psycopg.connect(pg_url) as conn:
         assert migrations.applied(conn) == migrations.known()
         assert migrations.known()[:2] == ["m001_documents", "m002_passages_fts"]
@@ -52,6 +54,18 @@ def test_a_newer_schema_is_refused_with_both_version_numbers(pg_migrated_url: st
     for read_only in (False, True):
         with pytest.raises(StoreError, match=f"schema version {known + 1} \\(m999_future\\); .* knows up to {known}"):
             PgStore(pg_migrated_url, read_only=read_only)
+
+
+def test_opening_an_older_database_to_write_names_the_migrations_it_runs_first(pg_url: str) -> None:
+    with psycopg.connect(pg_url) as conn, conn.transaction():
+        conn.execute(f"CREATE TABLE {migrations.TABLE} (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+        for name, script in migrations.MIGRATIONS[: migrations.known().index("m011_index_lease")]:
+            conn.execute(script)
+            conn.execute(f"INSERT INTO {migrations.TABLE} VALUES (%s, 'then')", (name,))
+    told: list[list[str]] = []
+    PgStore(pg_url, on_upgrade=told.append).close()
+    PgStore(pg_url, on_upgrade=told.append).close()  # up to date: nothing to tell
+    assert told == [["m011_index_lease", "m012_fts_prefix_4"]]
 
 
 def test_passages_indexed_before_diacritic_folding_are_folded_when_it_migrates(pg_url: str) -> None:

@@ -102,8 +102,13 @@ def open_store(db_path: Db, *, read_only: bool = False, trust_schema: bool = Fal
     A database error the library let through (a damaged page met while reading) is one line
     too, naming the workspace and the way to recover it (``errors_as_messages``).
     """
+
+    def upgrading(names: list[str]) -> None:
+        where = plain(workspace.describe(db_path))
+        click.echo(f"Upgrading {where} to this version of deep-insights ({', '.join(names)}); once.", err=True)
+
     with errors_as_messages(db_path):
-        store = workspace.open_store(db_path, read_only=read_only, trust_schema=trust_schema)
+        store = workspace.open_store(db_path, read_only=read_only, trust_schema=trust_schema, on_upgrade=upgrading)
         try:
             yield store
         finally:

@@ -34,8 +34,9 @@ def serve(
 ) -> None:
     """Serve the profile pages, archive search and JSON API until Ctrl-C.
 
-    The workspace is opened read-only (an older one is first brought up to this version's
-    schema, as any write command does); without one the profile is served with no corpus.
+    The workspace is opened read-only and never migrated (a workspace too old to read is
+    served as it is, and the page says the command that upgrades it); without one the
+    profile is served with no corpus.
 
     \b
     Example usage:

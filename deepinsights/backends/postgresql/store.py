@@ -24,7 +24,7 @@ It does not rank (``search`` does) and does not copy workspaces between backends
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -119,8 +119,10 @@ class PgStore(ImportWrites, CorpusReads, VectorTables, Retrieval, TableRows):
         read_only: bool = False,
         pool: ConnectionPool[psycopg.Connection[Any]] | None = None,
         trust_schema: bool = False,
+        on_upgrade: Callable[[list[str]], None] | None = None,
     ) -> None:
         self.url = url
+        self.on_upgrade = on_upgrade  # told the migrations about to run on a workspace that holds data
         self.location = mask(url)
         self.path = self.location  # what messages name, like Store.path
         self.db_arg = f"'{self.location}'"
@@ -172,7 +174,9 @@ class PgStore(ImportWrites, CorpusReads, VectorTables, Retrieval, TableRows):
 
     def _migrate(self, conn: psycopg.Connection[Any]) -> None:
         try:
-            if migrations.pending(conn):
+            if pending := migrations.pending(conn):
+                if self.on_upgrade is not None and migrations.applied(conn):  # subtle: a new database is no upgrade
+                    self.on_upgrade(pending)
                 migrations.apply(conn)
         except psycopg.Error as ex:
             raise StoreError(explain(self.url, ex)) from None

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -77,8 +77,10 @@ class Store(ImportWrites, CorpusReads, VectorTables, Retrieval, TableRows):
         read_only: bool = False,
         busy_timeout_ms: int | None = None,
         trust_schema: bool = False,
+        on_upgrade: Callable[[list[str]], None] | None = None,
     ) -> None:
         self.path = Path(path)
+        self.on_upgrade = on_upgrade  # told the migrations about to run on a workspace that holds data
         self.location = self.db_arg = str(self.path)
         self.read_only = read_only
         self.trust_schema = trust_schema
@@ -165,7 +167,9 @@ class Store(ImportWrites, CorpusReads, VectorTables, Retrieval, TableRows):
 
     def _migrate(self) -> None:
         try:
-            if migrations.pending(self.db):
+            if pending := [m.name for m in migrations.pending(self.db)]:
+                if self.on_upgrade is not None and _applied(self.conn):  # subtle: a new file is no upgrade
+                    self.on_upgrade(pending)
                 migrations.apply(self.db)
         except sqlite3.DatabaseError as ex:
             raise self._error(ex) from None
