@@ -430,34 +430,34 @@ def choose_backend(name: str | None = None) -> str:
     if name == "numpy":
         return name
     for runtime in RUNTIMES if name == "auto" else [name]:
-        try:
-            if runtime == "openvino":
-                from .openvino_layers import import_openvino  # subtle: never a plain import (its telemetry)
-
-                import_openvino()
-            for module in RUNTIMES[runtime]:
-                importlib.import_module(module)
-        except ImportError as ex:
-            if name == "auto":
-                continue
+        missing = _unimportable(runtime)
+        if missing is None:
+            return runtime
+        if name != "auto":
             raise EmbeddingError(
-                f"{runtime} cannot be imported ({ex}). Install it with: pip install {' '.join(RUNTIMES[runtime])}"
-            ) from None
-        return runtime
+                f"{runtime} cannot be imported ({missing}). Install it with: pip install {' '.join(RUNTIMES[runtime])}"
+            )
     return "numpy"
 
 
 def choose_backend_after(failed: str) -> str:
     """What ``auto`` would have chosen without ``failed``: the next of ``RUNTIMES`` that imports, else numpy."""
     later = list(RUNTIMES)[list(RUNTIMES).index(failed) + 1 :]
-    for runtime in later:
-        try:
-            for module in RUNTIMES[runtime]:
-                importlib.import_module(module)
-        except ImportError:
-            continue
-        return runtime
-    return "numpy"
+    return next((runtime for runtime in later if _unimportable(runtime) is None), "numpy")
+
+
+def _unimportable(runtime: str) -> ImportError | None:
+    """Why ``runtime``'s modules cannot be imported; None when they can."""
+    try:
+        if runtime == "openvino":
+            from .openvino_layers import import_openvino  # subtle: never a plain import (its telemetry)
+
+            import_openvino()
+        for module in RUNTIMES[runtime]:
+            importlib.import_module(module)
+    except ImportError as ex:
+        return ex
+    return None
 
 
 def choose_precision(encoder: Encoder, name: str | None = None) -> str:
