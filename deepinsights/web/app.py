@@ -10,7 +10,8 @@
 * ``/static/`` serves the one CSS and one JS file, and nothing outside that folder.
 
 The workspace is opened read-only, one connection per worker thread, and all database and
-rendering work runs in Starlette's threadpool so the event loop never blocks. Library errors
+rendering work runs in Starlette's threadpool so the event loop never blocks; archive searches
+take turns, as many at once as the process has cores (``search_slots``). Library errors
 become HTTP errors here and only here. This module does not write to the store, and
 it does not start a server (``insights serve`` runs it under uvicorn). At start a thread loads
 the embedding model and vector index (``Corpus.warm_up``), so the first live search is as fast
