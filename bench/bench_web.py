@@ -12,7 +12,7 @@ typed, phrases, kind and date filters). The second phase repeats the run while
     python bench/bench_web.py --docs 20000 --seconds 5
 
 Targets: at least 300 requests/s, p95 at most 50 ms, zero errors, in both phases.
-Writes bench/results/web.json. Needs wrk (``/usr/bin/wrk``).
+Writes bench/results/web.json (or ``--out``). Needs wrk (``/usr/bin/wrk``).
 """
 
 from __future__ import annotations
@@ -224,6 +224,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     parser.add_argument("--import-tweets", type=int, default=50_000, help="size of the archive imported in phase 2")
+    parser.add_argument("--out", help="results folder (default bench/results), e.g. for runs alternating two trees")
     args = parser.parse_args()
 
     base = workspace(args.docs)
@@ -248,6 +249,7 @@ def main() -> None:
             ),
             **results,
         },
+        out=Path(args.out) if args.out else None,
     )
     print(f"wrote {path}")
 
