@@ -129,7 +129,7 @@ class Encoder:
         from safetensors.numpy import load_file
 
         self.backend = choose_backend(backend)
-        self.automatic = (backend or config.EMBEDDING_BACKEND.value()).strip().lower() == "auto"
+        self.automatic = asked_backend(backend) == "auto"
         self.precision = choose_precision(self)
         self._stacks: dict[tuple[int, bool], LayerStack | OpenVinoStack] = {}
         self._building = threading.Lock()
@@ -228,7 +228,7 @@ class Encoder:
         """This model, its weights shared, run by ``backend`` at ``precision``: for comparing them side by side."""
         twin = copy.copy(self)
         twin.backend = choose_backend(backend)
-        twin.automatic, twin.fallback_reason = backend.strip().lower() == "auto", None
+        twin.automatic, twin.fallback_reason = asked_backend(backend) == "auto", None
         twin.precision = choose_precision(twin, precision)
         twin._stacks, twin._building = {}, threading.Lock()
         return twin
@@ -422,7 +422,7 @@ def choose_backend(name: str | None = None) -> str:
     "auto" is the first of ``RUNTIMES`` that can be imported, else numpy; asking for a runtime
     by name when it cannot be imported raises EmbeddingError with the install command.
     """
-    name = (name or config.EMBEDDING_BACKEND.value()).strip().lower()
+    name = asked_backend(name)
     if name not in BACKENDS:
         raise EmbeddingError(
             f"Unknown embedding backend '{name}' ({config.EMBEDDING_BACKEND.env}). Choose one of: {', '.join(BACKENDS)}"
@@ -438,6 +438,11 @@ def choose_backend(name: str | None = None) -> str:
                 f"{runtime} cannot be imported ({missing}). Install it with: pip install {' '.join(RUNTIMES[runtime])}"
             )
     return "numpy"
+
+
+def asked_backend(name: str | None = None) -> str:
+    """The backend asked for, as written: ``name``, else the ``embedding_backend`` setting (not yet checked)."""
+    return (name or config.EMBEDDING_BACKEND.value()).strip().lower()
 
 
 def choose_backend_after(failed: str) -> str:

@@ -149,9 +149,10 @@ class _Query:
         to find the first tweet after every post, quote and reply. With kinds the check seeks
         each thinker's entries instead, one thinker after another (a loose index scan).
         """
-        source = f"{_EACH_THINKER} SELECT 1 FROM t JOIN documents d ON d.thinker = t.thinker" if self.by_kind else (
-            "SELECT 1 FROM documents d"
-        )  # fmt: skip
+        if self.by_kind:
+            source = f"{_EACH_THINKER} SELECT 1 FROM t JOIN documents d ON d.thinker = t.thinker"
+        else:
+            source = "SELECT 1 FROM documents d"
         sql = f"{source} WHERE {self.filters.sql} LIMIT 1"
         return self.conn.execute(sql, self.filters.params).fetchone() is not None
 
