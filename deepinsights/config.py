@@ -80,6 +80,13 @@ SEARCH_CANDIDATES = Setting(
     "Matches ranked by BM25 per query; a query matching more ranks the most recently imported this many.",
 )
 
+NICE = Setting(
+    "nice",
+    "10",
+    "How far import and index lower their own CPU priority (Unix nice, 0 to 19), so that a server on the same "
+    "machine keeps answering while they run; alone on the machine they run as fast. 0: normal priority.",
+)
+
 BUSY_TIMEOUT = Setting(
     "busy_timeout",
     "5",
@@ -182,6 +189,7 @@ SETTINGS = (
     LOAD_PLUGINS,
     PG_BIN,
     PROGRESS_EVERY,
+    NICE,
     SPEECH_MODEL,
     SPEECH_LANGUAGE,
 )

@@ -270,8 +270,11 @@ class Workspace(Protocol):
     def release_lease(self, name: str, holder: str) -> None:
         """Let go of lease ``name`` if ``holder`` holds it."""
 
-    def after_indexing(self, model: str, *, changed: bool) -> None:
-        """Bring the nearest-neighbour index up to date after vectors were written."""
+    def after_indexing(self, model: str, *, changed: bool, progress: Callable[[int, int], None] | None = None) -> None:
+        """Bring the nearest-neighbour index up to date after vectors were written.
+
+        ``progress``: (vectors added, of how many), where the backend builds the index itself.
+        """
 
     def vector_index(self, model: str) -> VectorIndex:
         """The nearest-neighbour index of ``model``'s vectors; EmbeddingError (with the fix) when there is none."""

@@ -39,6 +39,9 @@ def user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monk
     monkeypatch.setenv("LLM_USER_PATH", str(home / "llm"))
     for name in ("DEEPINSIGHTS_DB", "INSIGHTS_DB", "DEEPINSIGHTS_MODEL", "INSIGHTS_MODEL"):
         monkeypatch.delenv(name, raising=False)
+    # subtle: import and index lower their process's CPU priority for good; run in process by the
+    # CLI runner, they would lower the test session's (and every later test's subprocesses')
+    monkeypatch.setenv("DEEPINSIGHTS_NICE", "0")
 
 
 @pytest.fixture

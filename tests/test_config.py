@@ -43,3 +43,8 @@ def test_both_names_of_the_workspace_reach_the_db_option(run, tmp_path, monkeypa
     assert run("import", FIXTURES / "blog", "--json").exit_code == 0
     assert db.exists()
     assert '"kind": "post"' in run("stats", "--json").output  # reading finds the workspace the same way
+
+
+def test_every_setting_declared_is_listed_and_so_documented():
+    declared = {value for value in vars(config).values() if isinstance(value, config.Setting)}
+    assert declared == set(config.SETTINGS)

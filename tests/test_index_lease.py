@@ -186,6 +186,8 @@ def test_index_background_returns_at_once_and_logs_progress(store, db, embedder,
     os.waitpid(started["pid"], 0)
     text = Path(started["log"]).read_text()
     assert "embedding: 20 of 20 passages (100%)" in text and "20 embedded" in text
+    assert "building the vector index: 20 of 20 vectors (100%)" in text  # one window each
+    assert text.index("embedding: 20 of 20") < text.index("building the vector index")
     assert vectors(store) == 20
 
 
@@ -199,3 +201,49 @@ def _wait_for(condition, timeout: float = 120) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.1)
+
+
+NICENESS_AFTER = """
+import os, sys
+from click.testing import CliRunner
+from deepinsights.cli import cli
+before = os.nice(0)
+result = CliRunner().invoke(cli, sys.argv[1:])
+print(result.exit_code, os.nice(0) - before)
+print(result.output)
+"""
+
+
+def _niceness_after(tmp_path: Path, args: list[str], nice: str) -> tuple[int, int, str]:
+    """(exit code, how far the command lowered its process's priority, its output) in a fresh process.
+
+    A process already near the lowest priority (19) can only be lowered to it: the expected
+    figures here are for a test run at normal priority, which ``below`` corrects for.
+    """
+    env = {**os.environ, "DEEPINSIGHTS_NICE": nice}
+    done = subprocess.run(
+        [sys.executable, "-c", NICENESS_AFTER, *args], env=env, capture_output=True, text=True, timeout=120
+    )
+    first, _, output = done.stdout.partition("\n")
+    code, lowered = (int(n) for n in first.split())
+    return code, lowered, output
+
+
+def below(n: int) -> int:
+    """How far a process of this test run's priority can be lowered by ``n``."""
+    return min(n, 19 - os.nice(0))
+
+
+def test_import_and_index_give_way_to_a_server_on_the_same_machine(tmp_path):
+    """Both lower their own CPU priority (a server keeps answering during them); 0 keeps it; nonsense is refused."""
+    (tmp_path / "note.md").write_text("# A note\n\nSourdough wants a week of feeding.\n")
+    db = str(tmp_path / "w.db")
+    assert _niceness_after(tmp_path, ["import", str(tmp_path / "note.md"), "--db", db, "--thinker", "t"], "7")[:2] == (
+        0,
+        below(7),
+    )
+    assert _niceness_after(tmp_path, ["index", "--db", db, "--json"], "10")[:2] == (0, below(10))
+    assert _niceness_after(tmp_path, ["index", "--db", db, "--json"], "0")[:2] == (0, 0)
+    code, lowered, output = _niceness_after(tmp_path, ["index", "--db", db], "fast")
+    assert (code, lowered) == (2, 0) and "DEEPINSIGHTS_NICE must be a whole number from 0 to 19 (got 'fast')" in output
+    assert _niceness_after(tmp_path, ["search", "sourdough", "--db", db], "10")[:2] == (0, 0)  # readers keep theirs

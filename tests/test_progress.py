@@ -7,7 +7,7 @@ import re
 
 from rich.console import Console
 
-from deepinsights.cli.progress import LogLines, line, progress
+from deepinsights.cli.progress import LogLines, line, progress, steps
 
 
 def test_a_line_says_how_far_how_fast_and_how_long_is_left():
@@ -39,6 +39,34 @@ def test_a_short_step_leaves_no_line():
     with progress(Console(file=sink), "embedding", "passages") as tick:
         tick(10, 10)
     assert sink.getvalue() == ""
+
+
+def test_steps_in_one_call_follow_each_other_in_the_log(monkeypatch):
+    """``insights index`` embeds, then builds the vector index: each step has its own lines, one after the other."""
+    monkeypatch.setenv("DEEPINSIGHTS_PROGRESS_EVERY", "0")
+    sink = io.StringIO()
+    with steps(Console(file=sink, width=200)) as step:
+        embedding, building = step("embedding", "passages"), step("building the vector index", "vectors")
+        embedding(5, 10)
+        embedding(10, 10)
+        building(3, 6)
+        building(6, 6)
+    shown = [s.split(" (")[0] for s in sink.getvalue().splitlines()]
+    assert shown == [
+        "embedding: 5 of 10 passages",
+        "embedding: 10 of 10 passages",
+        "building the vector index: 3 of 6 vectors",
+        "building the vector index: 6 of 6 vectors",
+    ]
+
+
+def test_a_step_that_never_ticks_shows_nothing():
+    sink = io.StringIO()
+    with steps(Console(file=sink, width=200)) as step:
+        step("embedding", "passages")
+    with steps(Console(file=sink, width=200, force_terminal=True)) as step:
+        step("embedding", "passages")
+    assert "embedding" not in sink.getvalue()
 
 
 def test_an_import_logs_its_progress_when_stderr_is_no_terminal(run, fixtures, db_path, monkeypatch):

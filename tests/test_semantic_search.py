@@ -162,6 +162,40 @@ def test_an_interrupted_run_keeps_finished_batches_and_resumes(store, embedder, 
     assert (report.unchanged, report.embedded + report.empty) == (2, len(NOTES) - 2)
 
 
+def test_passages_are_embedded_in_rounds_of_characters_and_written_in_small_batches(store, embedder, monkeypatch):
+    """Short passages reach the model together (its batches fill up) but each write stays small."""
+    add(store, *(note(k) for k in NOTES))
+    monkeypatch.setattr(index, "BATCH", 2)
+    calls: list[int] = []
+    embed_windows = embedder.embed_windows
+    monkeypatch.setattr(embedder, "embed_windows", lambda texts: calls.append(len(texts)) or embed_windows(texts))
+    written: list[int] = []
+    index_passages(store, embedder, progress=lambda done, total: written.append(done))
+    assert calls == [len(NOTES) - 1]  # the blank note has nothing to embed
+    assert written == [2, 4, 5]
+
+    monkeypatch.setattr(index, "ROUND_CHARS", 100)  # each note is 80-90 characters: one per round
+    calls.clear()
+    index_passages(store, embedder, rebuild=True)
+    assert calls == [1] * (len(NOTES) - 1)
+
+
+def test_building_the_vector_index_reports_its_progress(store, embedder):
+    """SQLite's usearch file says how many vectors it has added, of how many; PostgreSQL builds in one statement."""
+    add(store, *(note(k) for k in NOTES))
+    built: list[tuple[int, int]] = []
+    index_passages(store, embedder, building=lambda done, total: built.append((done, total)))
+    if not isinstance(store, Store):
+        assert built == []
+        return
+    windows = len(NOTES) - 1  # one window each; the blank note has none
+    assert built[-1] == (windows, windows) and {total for _, total in built} == {windows}
+    add(store, note("baking", "Rye bread rises slowly overnight in a cold kitchen."))
+    built.clear()
+    index_passages(store, embedder, building=lambda done, total: built.append((done, total)))
+    assert built[-1] == (1, 1)  # only what changed is added
+
+
 def test_another_model_is_refused_with_the_rebuild_command(indexed, monkeypatch):
     fake_table = np.random.default_rng(1).standard_normal((30522, 384)).astype(np.float32)
     static.table_path().parent.mkdir(parents=True, exist_ok=True)

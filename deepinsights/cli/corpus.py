@@ -22,7 +22,16 @@ from ..semantic import build_index
 from ..semantic.index import pending_passages
 from ..semantic.lease import Holder
 from ..workspace import Db, Workspace
-from .common import db_option, echo_json, errors_as_messages, json_option, open_store, shown, trust_schema_option
+from .common import (
+    below_servers,
+    db_option,
+    echo_json,
+    errors_as_messages,
+    json_option,
+    open_store,
+    shown,
+    trust_schema_option,
+)
 from .progress import Rate, progress
 
 err = Console(stderr=True)
@@ -90,6 +99,7 @@ def import_(
     from ..ingest import run_import  # subtle: here, so that search and stats do not load httpx and the pipeline
 
     options = ImportOptions(**fields)
+    below_servers()
     with open_store(db_path, trust_schema=trust_schema) as store:
         with _progress(as_json) as bar, progress(err, "importing", "items", quiet=as_json or err.is_terminal) as log:
             task = bar.add_task("importing", total=None)

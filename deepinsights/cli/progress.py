@@ -19,7 +19,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, Task, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from rich.text import Text
 
 from .. import config
@@ -38,7 +47,8 @@ class Rate(ProgressColumn):
     def render(self, task: Task) -> Text:
         if task.fields.get("audio"):
             return Text("")
-        return Text(f"{task.speed:,.1f} {self.unit}/s" if task.speed else "")
+        unit = task.fields.get("unit") or self.unit  # a step names its own (``steps``)
+        return Text(f"{task.speed:,.1f} {unit}/s" if task.speed else "")
 
 
 def bar(console: Console, unit: str, *, quiet: bool = False) -> Progress:
@@ -98,14 +108,75 @@ def line(done: int, total: int | None, seconds: float, unit: str) -> str:
 @contextmanager
 def progress(console: Console, label: str, unit: str, *, quiet: bool = False) -> Iterator[Tick]:
     """A ``(done, total)`` callback showing one step's progress: a bar in a terminal, else log lines."""
+    with steps(console, quiet=quiet) as step:
+        yield step(label, unit, at_once=True)
+
+
+Step = Callable[..., Tick]  # step(label, unit, *, at_once=False)
+
+
+@contextmanager
+def steps(console: Console, *, quiet: bool = False) -> Iterator[Step]:
+    """``step(label, unit)`` makes the callback of one of several steps that follow each other in one call.
+
+    A step shows from its first tick (``at_once``: from now) and replaces the step before (one
+    bar at a time: rich allows one live display); in a log, the step before ends with its
+    last line. For example ``insights index``: embedding passages, then building the
+    nearest-neighbour index.
+    """
     if quiet:
-        yield lambda done, total: None
-        return
-    if not console.is_terminal:
+        yield lambda label, unit, at_once=False: lambda done, total: None
+    elif console.is_terminal:
+        with bar(console, "") as shown:
+            yield _bar_steps(shown)
+    else:
+        logs: list[LogLines] = []
+        yield _log_steps(console, logs)
+        if logs:
+            logs[-1].finish()
+
+
+def _bar_steps(shown: Progress) -> Step:
+    current: list[TaskID] = []
+
+    def step(label: str, unit: str, *, at_once: bool = False) -> Tick:
+        mine: list[TaskID] = []
+
+        def begin() -> None:
+            for task in current:
+                shown.remove_task(task)
+            mine.append(shown.add_task(label, total=None, unit=unit))
+            current[:] = mine
+
+        def tick(done: int, total: int | None) -> None:
+            if not mine:
+                begin()
+            shown.update(mine[0], completed=done, total=total)
+
+        if at_once:
+            begin()
+        return tick
+
+    return step
+
+
+def _log_steps(console: Console, logs: list[LogLines]) -> Step:
+    def step(label: str, unit: str, *, at_once: bool = False) -> Tick:
         lines = LogLines(console, label, unit)
-        yield lines
-        lines.finish()
-        return
-    with bar(console, unit) as shown:
-        task = shown.add_task(label, total=None)
-        yield lambda done, total: shown.update(task, completed=done, total=total)
+
+        def begin() -> None:
+            if logs:
+                logs[-1].finish()
+            lines.started = lines.last = time.monotonic()
+            logs.append(lines)
+
+        def tick(done: int, total: int | None) -> None:
+            if not logs or logs[-1] is not lines:
+                begin()
+            lines(done, total)
+
+        if at_once:
+            begin()
+        return tick
+
+    return step

@@ -18,6 +18,7 @@ from ..semantic.install import INSTALLABLE, pip_command
 from ..semantic.lease import Holder
 from ..workspace import Db
 from .common import (
+    below_servers,
     db_option,
     echo_json,
     errors_as_messages,
@@ -27,7 +28,7 @@ from .common import (
     shown,
     trust_schema_option,
 )
-from .progress import progress
+from .progress import steps
 
 F = TypeVar("F", bound=Callable[..., Any])
 err = Console(stderr=True)
@@ -77,12 +78,15 @@ def index_(model: str | None, rebuild: bool, background: bool, trust_schema: boo
     if background:
         _index_in_background(db_path, model, rebuild, trust_schema, as_json)
         return
+    below_servers()
     with (
         open_store(db_path, trust_schema=trust_schema) as store,
         errors_as_messages(),
-        progress(err, "embedding", "passages", quiet=as_json) as tick,
+        steps(err, quiet=as_json) as step,
     ):
-        report = build_index(store, model, rebuild=rebuild, progress=tick, waiting=None if as_json else _waiting)
+        embedding, building = step("embedding", "passages", at_once=True), step("building the vector index", "vectors")
+        waiting = None if as_json else _waiting
+        report = build_index(store, model, rebuild=rebuild, progress=embedding, building=building, waiting=waiting)
     if as_json:
         echo_json(report.as_dict())
         return

@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +30,8 @@ from .registry import Embedder, canonical_name, get_embedder
 if TYPE_CHECKING:
     from ..workspace import Workspace
 
-BATCH = 256
+BATCH = 256  # passages per write transaction: what an interrupted run keeps
+ROUND_CHARS = 250_000  # characters embedded together: enough tweets to fill the forward batches, ~5 s of work
 
 IndexProgress = Callable[[int, int], None]  # (done, total)
 
@@ -79,6 +80,7 @@ def build_index(
     progress: IndexProgress | None = None,
     import_id: int | None = None,
     waiting: Callable[[lease.Holder], None] | None = None,
+    building: IndexProgress | None = None,
 ) -> IndexReport:
     """``index_passages`` with the named model, checked against the workspace before it is loaded."""
     store.require_vector_search()
@@ -88,7 +90,9 @@ def build_index(
     if found is not None and not _waits_for(found, import_id):  # subtle: before loading a model it would not use
         return IndexReport(model=canonical_name(model), busy=found.as_dict())
     embedder = get_embedder(model)
-    return index_passages(store, embedder, rebuild=rebuild, progress=progress, import_id=import_id, waiting=waiting)
+    return index_passages(
+        store, embedder, rebuild=rebuild, progress=progress, import_id=import_id, waiting=waiting, building=building
+    )
 
 
 def index_passages(
@@ -99,12 +103,14 @@ def index_passages(
     progress: IndexProgress | None = None,
     import_id: int | None = None,
     waiting: Callable[[lease.Holder], None] | None = None,
+    building: IndexProgress | None = None,
 ) -> IndexReport:
     """Embed every passage that has no current vector; return what was done.
 
     Idempotent: a second run embeds nothing. ``rebuild=True`` drops all vectors first (the
-    way to switch models). Each batch of ``BATCH`` passages is its own transaction, so an
-    interrupted run keeps its finished batches and the next run resumes after them.
+    way to switch models). Passages are embedded in rounds of about ``ROUND_CHARS`` characters
+    and written in transactions of ``BATCH``, so an interrupted run keeps its finished batches
+    and the next run resumes after them.
     ``import_id``: only the passages of the documents that import wrote (what an import
     embeds itself; the rest stays for ``insights index``).
 
@@ -113,6 +119,9 @@ def index_passages(
     for everything waits for a holder (``waiting`` is told whom), then embeds what is left.
     An import's run does not wait for a run for everything: that one looks again before it
     lets go, so it embeds the import's passages too; ``busy`` then names it.
+
+    ``progress`` is told (passages embedded, of how many), ``building`` then (vectors added to
+    the nearest-neighbour index, of how many) where the backend builds one itself.
     """
     started = time.monotonic()
     store.require_vector_search()
@@ -126,11 +135,20 @@ def index_passages(
         return report
     try:
         with held:
-            _embed_all(store, embedder, report, held, rebuild=rebuild, import_id=import_id, progress=progress)
+            _embed_all(
+                store,
+                embedder,
+                report,
+                held,
+                rebuild=rebuild,
+                import_id=import_id,
+                progress=progress,
+                building=building,
+            )
     finally:
         report.seconds = round(time.monotonic() - started, 3)
     if import_id is None and _plan(store)[0]:  # subtle: imported after its last plan, before it let go
-        report.merge(index_passages(store, embedder, progress=progress, waiting=waiting))
+        report.merge(index_passages(store, embedder, progress=progress, waiting=waiting, building=building))
     return report
 
 
@@ -148,28 +166,34 @@ def _embed_all(
     rebuild: bool,
     import_id: int | None,
     progress: IndexProgress | None,
+    building: IndexProgress | None,
 ) -> None:
     """Plan, embed and write until nothing is left (once for an import's passages), then sync the ANN index."""
     store.start_vectors(embedder.name, embedder.dims, rebuild=rebuild)
     spare = _take_orphans(store, report)
-    for rounds in itertools.count():
+    for plans in itertools.count():
         todo, unchanged, known = _plan(store, import_id)
-        if rounds == 0:  # later rounds count this run's own vectors as unchanged
+        if plans == 0:  # later plans count this run's own vectors as unchanged
             report.unchanged = unchanged
         report.total = max(report.total, len(todo) + unchanged)
         known.spare = spare
-        for done in range(0, len(todo), BATCH):
-            _write_batch(store, embedder, todo[done : done + BATCH], known, report)
-            held.renew(min(done + BATCH, len(todo)), len(todo))
-            if progress:
-                progress(min(done + BATCH, len(todo)), len(todo))
+        done = 0
+        for round_ in _rounds(todo):
+            blobs = _embed_round(store, embedder, round_, known, report)
+            for start in range(0, len(round_), BATCH):
+                batch = round_[start : start + BATCH]
+                store.write_vectors(embedder.name, [(pid, digest, blobs[pid]) for pid, digest, _ in batch])
+                done += len(batch)
+                held.renew(done, len(todo))
+                if progress:
+                    progress(done, len(todo))
         if not todo or import_id is not None:
             break
     describe = getattr(embedder, "runtime", None)  # the built-in encoders say what ran them
     if report.embedded and describe is not None:
         report.runtime = describe()
     changed = bool(report.embedded or report.reused or report.empty or report.removed or rebuild)
-    store.after_indexing(embedder.name, changed=changed)
+    store.after_indexing(embedder.name, changed=changed, progress=building)
 
 
 def pending_passages(store: Workspace) -> int:
@@ -202,22 +226,45 @@ class _Known:
         return None if pid is None else store.vector_blob(pid)
 
 
-def _plan(store: Workspace, import_id: int | None = None) -> tuple[list[tuple[int, str]], int, _Known]:
-    """(passage id, text hash) of every passage needing a vector, how many are current, and their vectors.
+Planned = tuple[int, str, int]  # a passage needing a vector: its id, its text hash, the characters it embeds
+
+
+def _plan(store: Workspace, import_id: int | None = None) -> tuple[list[Planned], int, _Known]:
+    """Every passage needing a vector, how many are current, and their vectors.
 
     ``import_id``: only passages of documents that import wrote need one.
     """
-    todo: list[tuple[int, str]] = []
+    todo: list[Planned] = []
     known = _Known()
     unchanged = 0
     for pid, title, text, old, imported_by in store.passages_and_vector_hashes():
-        digest = text_hash(model_input(title, text))
+        embeds = model_input(title, text)
+        digest = text_hash(embeds)
         if digest == old:
             unchanged += 1
             known.current.setdefault(digest, pid)
         elif import_id is None or imported_by == import_id:
-            todo.append((pid, digest))
+            todo.append((pid, digest, len(embeds)))
     return todo, unchanged, known
+
+
+def _rounds(todo: list[Planned]) -> Iterator[list[Planned]]:
+    """``todo`` in runs of about ``ROUND_CHARS`` characters (at least one passage each).
+
+    subtle: the model batches the windows of one call by length; 256 tweets at a time left
+    its batches a third full (~20 windows each), and 100,000 tweets took 424 s instead of
+    ~320 (bench/bench_index.py). Long passages fill the batches either way.
+    """
+    round_: list[Planned] = []
+    chars = 0
+    for planned in todo:
+        if round_ and chars + planned[2] > ROUND_CHARS:
+            yield round_
+            round_, chars = [], 0
+        round_.append(planned)
+        chars += planned[2]
+    if round_:
+        yield round_
 
 
 def _take_orphans(store: Workspace, report: IndexReport) -> dict[str, bytes]:
@@ -227,16 +274,16 @@ def _take_orphans(store: Workspace, report: IndexReport) -> dict[str, bytes]:
     return {digest: blob for _, digest, blob in rows}
 
 
-def _write_batch(
-    store: Workspace, embedder: Embedder, batch: list[tuple[int, str]], known: _Known, report: IndexReport
-) -> None:
-    """Embed one batch (each distinct text once; texts with a vector already reuse it) and write it."""
+def _embed_round(
+    store: Workspace, embedder: Embedder, round_: list[Planned], known: _Known, report: IndexReport
+) -> dict[int, Vectors | bytes]:
+    """Each passage's vectors (or a stored blob, or ``b""`` for nothing to embed): each distinct text embedded once."""
     texts = {
-        pid: model_input(title, text) for pid, (title, text) in store.passage_inputs([p for p, _ in batch]).items()
+        pid: model_input(title, text) for pid, (title, text) in store.passage_inputs([p for p, _, _ in round_]).items()
     }
     blobs: dict[int, Vectors | bytes] = {}
-    need: dict[str, list[int]] = {}  # text hash → the passages of this batch with that text
-    for pid, digest in batch:
+    need: dict[str, list[int]] = {}  # text hash → the passages of this round with that text
+    for pid, digest, _ in round_:
         text = texts.get(pid, "")
         if not text.strip():
             blobs[pid] = b""
@@ -252,8 +299,8 @@ def _write_batch(
             blobs.update(dict.fromkeys(pids, rows))
         report.embedded += len(need)
         report.reused += sum(len(pids) - 1 for pids in need.values())
-    store.write_vectors(embedder.name, [(pid, digest, blobs[pid]) for pid, digest in batch])
     known.current.update({digest: pids[0] for digest, pids in need.items()})
+    return blobs
 
 
 def embed_passages(embedder: Embedder, texts: list[str]) -> list[Vectors]:

@@ -354,8 +354,11 @@ class PgStore(ImportWrites, CorpusReads, VectorTables, Retrieval, TableRows):
         """
         return vectors.PgVectorIndex(self, model)
 
-    def after_indexing(self, model: str, *, changed: bool) -> None:
-        """Bring the pgvector table up to date after ``semantic.index`` ran (always: 'db copy' may have written)."""
+    def after_indexing(self, model: str, *, changed: bool, progress: Callable[[int, int], None] | None = None) -> None:
+        """Bring the pgvector table up to date after ``semantic.index`` ran (always: 'db copy' may have written).
+
+        ``progress`` is not called: PostgreSQL builds its HNSW index inside one statement.
+        """
         vectors.PgVectorIndex(self, model).sync()
 
     def integrity_check(self) -> str:

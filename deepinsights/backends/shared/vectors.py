@@ -221,6 +221,11 @@ class VectorTables:
             return np.zeros(0, dtype=np.int64), np.zeros((0, 1), dtype=np.float32)
         return _windows(rows, self.stored_dims())
 
+    def windows_since(self, generation: int) -> int:
+        """How many window vectors ``vectors_since(generation)`` yields (for progress), without reading them."""
+        sql = "SELECT coalesce(sum(length(vector)), 0) AS n FROM passage_vectors WHERE generation > ?"
+        return int(self.rows(sql, [generation])[0]["n"]) // (self.stored_dims() * np.dtype(STORED).itemsize)
+
     def vectors_since(self, generation: int, *, chunk: int = 20_000) -> Iterator[tuple[NDArray[np.int64], Vectors]]:
         """(passage id per window, window vectors) of the rows written after ``generation``, a chunk at a time."""
         dims = self.stored_dims()

@@ -316,10 +316,10 @@ class Store(ImportWrites, CorpusReads, VectorTables, Retrieval, TableRows):
         """
         return vectors.vector_index(self, model)
 
-    def after_indexing(self, model: str, *, changed: bool) -> None:
+    def after_indexing(self, model: str, *, changed: bool, progress: Callable[[int, int], None] | None = None) -> None:
         """Bring the index file up to date after ``semantic.index`` wrote vectors (when any changed)."""
         if changed:
-            vectors.UsearchIndex(self, model).sync()
+            vectors.UsearchIndex(self, model).sync(progress)
 
     def integrity_check(self) -> str:
         """``ok``, or SQLite's description of the first problem (database file and FTS index)."""
