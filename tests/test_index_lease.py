@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from deepinsights.backends.sqlite import Store
 from deepinsights.models import Document
 from deepinsights.semantic import lease
 from deepinsights.semantic.index import index_passages, pending_passages
@@ -147,7 +148,8 @@ def test_passages_imported_while_index_runs_are_embedded_before_it_ends(store, d
     assert report.embedded == 5 and report.unchanged == 0 and vectors(store) == 5 and pending_passages(store) == 0
 
 
-def test_an_import_embeds_only_its_own_passages_and_counts_the_rest(store, db, embedder, run, tmp_path):
+def test_an_import_embeds_only_its_own_passages_and_counts_the_rest(store, db, embedder, run, tmp_path, monkeypatch):
+    monkeypatch.setenv("DEEPINSIGHTS_PROGRESS_EVERY", "0")  # every step's lines, as in a log
     add(store, doc(0))
     index_passages(store, embedder)
     add(store, *(doc(i) for i in range(1, 6)))  # a backlog: imported, never indexed
@@ -158,6 +160,9 @@ def test_an_import_embeds_only_its_own_passages_and_counts_the_rest(store, db, e
     assert "Vectors: 1 new passages embedded" in result.output
     assert "5 passages have no vector yet" in result.output and "insights index" in result.output
     assert vectors(store) == 2 and pending_passages(store) == 5
+    assert "embedding new passages: 1 of 1 passages (100%)" in result.stderr
+    if isinstance(store, Store):  # the usearch file takes the new vector; PostgreSQL builds in one statement
+        assert "building the vector index: 1 of 1 vectors (100%)" in result.stderr
 
 
 def test_an_import_leaves_its_passages_to_a_running_index(store, db, embedder, run, tmp_path):

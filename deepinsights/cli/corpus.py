@@ -32,7 +32,7 @@ from .common import (
     shown,
     trust_schema_option,
 )
-from .progress import Rate, progress
+from .progress import Rate, progress, steps
 
 err = Console(stderr=True)
 out = Console(highlight=False, soft_wrap=True)
@@ -148,8 +148,10 @@ def _update_vectors(store: Workspace, report: ImportReport, quiet: bool) -> dict
     done: dict[str, Any] = {"embedded": 0, "busy": None, "error": None}
     if report.added or report.updated:
         try:
-            with progress(err, "embedding new passages", "passages", quiet=quiet) as tick:
-                index = build_index(store, model, progress=tick, import_id=report.import_id)
+            with steps(err, quiet=quiet) as step:
+                embedding = step("embedding new passages", "passages", at_once=True)
+                building = step("building the vector index", "vectors")
+                index = build_index(store, model, progress=embedding, building=building, import_id=report.import_id)
             done.update(embedded=index.embedded + index.reused, busy=index.busy)
         except EmbeddingError as ex:
             done["error"] = str(ex)
