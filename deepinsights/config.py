@@ -110,6 +110,12 @@ PARSE_IN_CHILD_BYTES = Setting(
     "Files at least this big are parsed in a child process while the import writes, and an X archive's first pass "
     "over them in two halves at once (0: always; -1: never).",
 )
+SEARCH_SLOTS = Setting(
+    "search_slots",
+    "0",
+    "Searches one web server process runs at once; the others wait their turn (0: one per core). With several "
+    "worker processes (uvicorn --workers), the cores divided by the workers is a trade-off: see docs/web.md.",
+)
 MAX_REQUEST_BYTES = Setting(
     "max_request_bytes",
     str(1024 * 1024),
@@ -185,6 +191,7 @@ SETTINGS = (
     PDF_MAX_MEMORY,
     PARSE_IN_CHILD_BYTES,
     MAX_REQUEST_BYTES,
+    SEARCH_SLOTS,
     LLAMA_THREADS,
     LOAD_PLUGINS,
     PG_BIN,

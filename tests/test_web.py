@@ -341,14 +341,17 @@ def test_cached_search_does_not_hide_a_running_import(db, profiles):
             writer.close()
 
 
-def test_the_server_runs_one_search_per_core_at_a_time_and_queues_the_rest(workspace, profiles):
-    """Sixteen searches at once run a core's worth at a time, in turn; every one is answered."""
+@pytest.mark.parametrize("slots", [None, "1", "many"])
+def test_the_server_runs_one_search_per_core_at_a_time_and_queues_the_rest(workspace, profiles, monkeypatch, slots):
+    """Sixteen searches at once run a core's worth at a time (or as many as set), in turn; every one is answered."""
     import time
     import urllib.request
     from concurrent.futures import ThreadPoolExecutor
 
     from deepinsights.web.app import search_slots
 
+    if slots is not None:
+        monkeypatch.setenv("DEEPINSIGHTS_SEARCH_SLOTS", slots)
     app = create_app(workspace, profiles, cache_size=0)
     corpus = app.state.site.corpus
     searching, most, lock = 0, 0, threading.Lock()
@@ -371,7 +374,8 @@ def test_the_server_runs_one_search_per_core_at_a_time_and_queues_the_rest(works
         urls = [f"{base}/api/search?q=engine&limit={n + 1}" for n in range(16)]
         bodies = list(pool.map(lambda url: json.loads(urllib.request.urlopen(url, timeout=30).read()), urls))
     assert [len(b["hits"]) for b in bodies] == [min(n + 1, len(bodies[-1]["hits"])) for n in range(16)]
-    assert most == min(16, search_slots()) and search_slots() == len(os.sched_getaffinity(0))
+    cores = len(os.sched_getaffinity(0))
+    assert most == min(16, search_slots()) and search_slots() == (1 if slots == "1" else cores)
 
 
 def test_profile_and_stats_api(client):

@@ -71,13 +71,23 @@ class Site:
 
 
 def search_slots() -> int:
-    """How many searches run at once in a server process: one per core it may use; the others queue.
+    """How many searches run at once in a server process (``DEEPINSIGHTS_SEARCH_SLOTS``, else one per core it may use).
 
     subtle: a search is CPU-bound. Run together (16 connections, 16 threads), each takes as long
     as all of them, so the slow ones (filters, short prefixes) drag every search's p95 up; queued
     in order, each waits only for those ahead of it. At 16 connections this took p95 from about
-    100 ms to about 75 (bench/README.md, web).
+    100 ms to about 75 (bench/README.md, web). One per core suits one process: a hybrid search
+    embeds its query with the interpreter lock released, so two at once ran 1.5 times as many.
+    BM25 holds the lock, so several worker processes may share the cores instead (set, e.g.,
+    cores / workers): idle p95 lower, but higher beside an import (docs/web.md, Performance).
+    A setting that is not a positive number means one per core.
     """
+    try:
+        asked = int(config.SEARCH_SLOTS.value())
+    except ValueError:
+        asked = 0
+    if asked > 0:
+        return asked
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not on Linux
