@@ -134,6 +134,15 @@ def test_the_backends_agree_on_texts_of_many_windows(loaded):
     assert lowest_cosine(loaded, lambda encoder: np.vstack(encoder.embed_windows(LONG_TEXTS))) >= 0.9999
 
 
+def test_embedding_windows_says_as_it_goes_how_many_texts_are_done(loaded, monkeypatch):
+    """Batches run by length across texts: a text counts once, when its last window is embedded."""
+    monkeypatch.setattr(model_module, "BATCH_TOKENS", 8 * 66)  # eight full windows a batch: several batches
+    told: list[int] = []
+    loaded.embed_windows(LONG_TEXTS, progress=told.append)
+    assert sum(told) == len(LONG_TEXTS) and len(told) > 1  # 52 windows: one tick per batch
+    assert told[-1] >= 1  # the last batch finishes the longest text
+
+
 def test_openvino_runs_the_layers_unless_another_backend_is_asked_for(loaded, monkeypatch):
     texts = ["numpy stays the fallback"]
     assert choose_backend("auto") == "openvino"  # installed, so it is picked

@@ -151,12 +151,18 @@ def test_an_unchanged_text_in_a_new_passage_reuses_its_vector(indexed, embedder)
 def test_an_interrupted_run_keeps_finished_batches_and_resumes(store, embedder, monkeypatch):
     add(store, *(note(k) for k in NOTES))
     monkeypatch.setattr(index, "BATCH", 2)
+    write_vectors, writes = store.write_vectors, []
 
-    def stop_after_first_batch(done, total):
-        raise KeyboardInterrupt
+    def interrupted_at_the_second_batch(model, rows):
+        writes.append(len(rows))
+        if len(writes) == 2:
+            raise KeyboardInterrupt  # Ctrl-C between two transactions
+        write_vectors(model, rows)
 
+    monkeypatch.setattr(store, "write_vectors", interrupted_at_the_second_batch)
     with pytest.raises(KeyboardInterrupt):
-        index_passages(store, embedder, progress=stop_after_first_batch)
+        index_passages(store, embedder)
+    monkeypatch.setattr(store, "write_vectors", write_vectors)
     assert store.rows("SELECT count(*) AS n FROM passage_vectors")[0]["n"] == 2
     report = index_passages(store, embedder)
     assert (report.unchanged, report.embedded + report.empty) == (2, len(NOTES) - 2)
@@ -168,11 +174,22 @@ def test_passages_are_embedded_in_rounds_of_characters_and_written_in_small_batc
     monkeypatch.setattr(index, "BATCH", 2)
     calls: list[int] = []
     embed_windows = embedder.embed_windows
-    monkeypatch.setattr(embedder, "embed_windows", lambda texts: calls.append(len(texts)) or embed_windows(texts))
-    written: list[int] = []
-    index_passages(store, embedder, progress=lambda done, total: written.append(done))
+
+    def counted(texts, **options):
+        calls.append(len(texts))
+        return embed_windows(texts, **options)
+
+    monkeypatch.setattr(embedder, "embed_windows", counted)
+    write_vectors, writes = store.write_vectors, []
+    monkeypatch.setattr(
+        store, "write_vectors", lambda model, rows: writes.append(len(rows)) or write_vectors(model, rows)
+    )
+    told: list[tuple[int, int]] = []
+    index_passages(store, embedder, progress=lambda done, total: told.append((done, total)))
     assert calls == [len(NOTES) - 1]  # the blank note has nothing to embed
-    assert written == [2, 4, 5]
+    assert writes == [2, 2, 1]
+    done = [d for d, _ in told]
+    assert done == sorted(set(done)) and told[-1] == (len(NOTES), len(NOTES))  # never back, ends at all
 
     monkeypatch.setattr(index, "ROUND_CHARS", 100)  # each note is 80-90 characters: one per round
     calls.clear()

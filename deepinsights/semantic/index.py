@@ -177,16 +177,16 @@ def _embed_all(
             report.unchanged = unchanged
         report.total = max(report.total, len(todo) + unchanged)
         known.spare = spare
+        told = _Told(progress, len(todo))
         done = 0
         for round_ in _rounds(todo):
-            blobs = _embed_round(store, embedder, round_, known, report)
+            blobs = _embed_round(store, embedder, round_, known, report, told.counting_from(done))
             for start in range(0, len(round_), BATCH):
                 batch = round_[start : start + BATCH]
                 store.write_vectors(embedder.name, [(pid, digest, blobs[pid]) for pid, digest, _ in batch])
                 done += len(batch)
                 held.renew(done, len(todo))
-                if progress:
-                    progress(done, len(todo))
+                told(done)
         if not todo or import_id is not None:
             break
     describe = getattr(embedder, "runtime", None)  # the built-in encoders say what ran them
@@ -274,10 +274,48 @@ def _take_orphans(store: Workspace, report: IndexReport) -> dict[str, bytes]:
     return {digest: blob for _, digest, blob in rows}
 
 
+@dataclass
+class _Told:
+    """``progress`` told (passages done, of ``total``), never going back.
+
+    subtle: the model says how many passages it has embedded after each forward batch (a round
+    is ~5 s of work, too long between two ticks); the writes that follow count the same
+    passages again, and the round's reused ones, so only a higher count is passed on.
+    """
+
+    progress: IndexProgress | None
+    total: int
+    shown: int = 0
+
+    def __call__(self, done: int) -> None:
+        if self.progress and done > self.shown:
+            self.shown = done
+            self.progress(done, self.total)
+
+    def counting_from(self, base: int) -> Callable[[int], None]:
+        """A callback for the model: each call adds passages embedded after the first ``base``."""
+        count = base
+
+        def more(n: int) -> None:
+            nonlocal count
+            count += n
+            self(count)
+
+        return more
+
+
 def _embed_round(
-    store: Workspace, embedder: Embedder, round_: list[Planned], known: _Known, report: IndexReport
+    store: Workspace,
+    embedder: Embedder,
+    round_: list[Planned],
+    known: _Known,
+    report: IndexReport,
+    embedded: Callable[[int], None] | None = None,
 ) -> dict[int, Vectors | bytes]:
-    """Each passage's vectors (or a stored blob, or ``b""`` for nothing to embed): each distinct text embedded once."""
+    """Each passage's vectors (or a stored blob, or ``b""`` for nothing to embed): each distinct text embedded once.
+
+    ``embedded`` is told how many more passages the model has embedded, as it goes.
+    """
     texts = {
         pid: model_input(title, text) for pid, (title, text) in store.passage_inputs([p for p, _, _ in round_]).items()
     }
@@ -295,7 +333,8 @@ def _embed_round(
             need.setdefault(digest, []).append(pid)
     if need:
         firsts = [pids[0] for pids in need.values()]
-        for pids, rows in zip(need.values(), embed_passages(embedder, [texts[p] for p in firsts]), strict=True):
+        vectors = embed_passages(embedder, [texts[p] for p in firsts], embedded)
+        for pids, rows in zip(need.values(), vectors, strict=True):
             blobs.update(dict.fromkeys(pids, rows))
         report.embedded += len(need)
         report.reused += sum(len(pids) - 1 for pids in need.values())
@@ -303,10 +342,15 @@ def _embed_round(
     return blobs
 
 
-def embed_passages(embedder: Embedder, texts: list[str]) -> list[Vectors]:
-    """Each passage's vectors: one per window where the model has windows, else one."""
+def embed_passages(
+    embedder: Embedder, texts: list[str], progress: Callable[[int], None] | None = None
+) -> list[Vectors]:
+    """Each passage's vectors: one per window where the model has windows, else one.
+
+    ``progress`` is told how many more texts are done, as they are.
+    """
     windows = getattr(embedder, "embed_windows", None)
     if windows is not None:
-        rows: list[Vectors] = windows(texts)
+        rows: list[Vectors] = windows(texts, progress=progress)
         return rows
-    return list(embedder.embed(texts)[:, None, :])
+    return list(embedder.embed(texts, progress=progress)[:, None, :])

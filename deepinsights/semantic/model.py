@@ -170,16 +170,21 @@ class Encoder:
     def embed_windows(self, texts: Sequence[str], *, progress: Progress | None = None) -> list[Vectors]:
         """One row per ``WINDOW`` word pieces of each text (at least one row per text).
 
+        ``progress`` is told, after each forward batch, how many more texts have all their rows.
+
         subtle: one vector for a long passage averages its sentences into a blur that a
         question about one of them does not match; searching the best window of each
         passage finds it (measured in bench/bench_semantic.py).
         """
         spans, windows = self.window_ids(texts)
         vectors = np.zeros((len(windows), self.dims), dtype=np.float32)
+        owner = np.repeat(np.arange(len(spans)), [b - a for a, b in spans])  # each window's text
+        left = np.bincount(owner, minlength=len(spans))  # windows still to embed, per text
         for batch in _batches(windows):
             vectors[batch] = self.encode_ids([windows[i] for i in batch], int8=self.passages_int8)
-        if progress:
-            progress(len(texts))
+            if progress:  # the texts whose last window this batch held (batches run by length, not by text)
+                np.subtract.at(left, owner[batch], 1)
+                progress(int(np.count_nonzero(left[np.unique(owner[batch])] == 0)))
         return [vectors[a:b] for a, b in spans]
 
     def window_ids(self, texts: Sequence[str]) -> tuple[list[tuple[int, int]], list[list[int]]]:
