@@ -25,7 +25,6 @@ from rich.progress import (
     Progress,
     ProgressColumn,
     Task,
-    TaskID,
     TextColumn,
     TimeRemainingColumn,
 )
@@ -128,55 +127,52 @@ def steps(console: Console, *, quiet: bool = False) -> Iterator[Step]:
         yield lambda label, unit, at_once=False: lambda done, total: None
     elif console.is_terminal:
         with bar(console, "") as shown:
-            yield _bar_steps(shown)
+            yield _steps(_bar_begin(shown))
     else:
         logs: list[LogLines] = []
-        yield _log_steps(console, logs)
+        yield _steps(_log_begin(console, logs))
         if logs:
             logs[-1].finish()
 
 
-def _bar_steps(shown: Progress) -> Step:
-    current: list[TaskID] = []
+Begin = Callable[[str, str], Tick]  # begin(label, unit): show a step, return its callback
+
+
+def _steps(begin: Begin) -> Step:
+    """Steps that ``begin`` at their first tick, or at once."""
 
     def step(label: str, unit: str, *, at_once: bool = False) -> Tick:
-        mine: list[TaskID] = []
-
-        def begin() -> None:
-            for task in current:
-                shown.remove_task(task)
-            mine.append(shown.add_task(label, total=None, unit=unit))
-            current[:] = mine
+        shown: list[Tick] = [begin(label, unit)] if at_once else []
 
         def tick(done: int, total: int | None) -> None:
-            if not mine:
-                begin()
-            shown.update(mine[0], completed=done, total=total)
+            if not shown:
+                shown.append(begin(label, unit))
+            shown[0](done, total)
 
-        if at_once:
-            begin()
         return tick
 
     return step
 
 
-def _log_steps(console: Console, logs: list[LogLines]) -> Step:
-    def step(label: str, unit: str, *, at_once: bool = False) -> Tick:
-        lines = LogLines(console, label, unit)
+def _bar_begin(bars: Progress) -> Begin:
+    """A step's bar, in place of the one before."""
 
-        def begin() -> None:
-            if logs:
-                logs[-1].finish()
-            lines.started = lines.last = time.monotonic()
-            logs.append(lines)
+    def begin(label: str, unit: str) -> Tick:
+        for task in bars.task_ids:
+            bars.remove_task(task)
+        task = bars.add_task(label, total=None, unit=unit)
+        return lambda done, total: bars.update(task, completed=done, total=total)
 
-        def tick(done: int, total: int | None) -> None:
-            if not logs or logs[-1] is not lines:
-                begin()
-            lines(done, total)
+    return begin
 
-        if at_once:
-            begin()
-        return tick
 
-    return step
+def _log_begin(console: Console, logs: list[LogLines]) -> Begin:
+    """A step's log lines, after the last line of the one before."""
+
+    def begin(label: str, unit: str) -> Tick:
+        if logs:
+            logs[-1].finish()
+        logs.append(LogLines(console, label, unit))
+        return logs[-1]
+
+    return begin
