@@ -50,6 +50,14 @@ class Setting:
         found = os.environ.get(self.env)
         return found if found is not None else os.environ.get(self.old_env, self.default)
 
+    def positive(self) -> int | None:
+        """The value as a whole number above zero; None when it is not one (the caller says what that means)."""
+        try:
+            number = int(self.value())
+        except ValueError:
+            return None
+        return number if number > 0 else None
+
 
 DB = Setting("db", "insights.db", "Workspace of every command: a SQLite database file, or a postgresql:// URL.")
 USER_PATH = Setting(

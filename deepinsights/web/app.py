@@ -82,11 +82,7 @@ def search_slots() -> int:
     cores / workers): idle p95 lower, but higher beside an import (docs/web.md, Performance).
     A setting that is not a positive number means one per core.
     """
-    try:
-        asked = int(config.SEARCH_SLOTS.value())
-    except ValueError:
-        asked = 0
-    if asked > 0:
+    if asked := config.SEARCH_SLOTS.positive():
         return asked
     try:
         return max(1, len(os.sched_getaffinity(0)))

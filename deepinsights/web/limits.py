@@ -20,11 +20,7 @@ from .. import config
 
 def max_request_bytes() -> int:
     """The configured cap; a setting that is not a positive number falls back to the default."""
-    try:
-        value = int(config.MAX_REQUEST_BYTES.value())
-    except ValueError:
-        value = 0
-    return value if value > 0 else int(config.MAX_REQUEST_BYTES.default)
+    return config.MAX_REQUEST_BYTES.positive() or int(config.MAX_REQUEST_BYTES.default)
 
 
 class BodyLimitMiddleware:
