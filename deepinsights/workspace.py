@@ -36,6 +36,7 @@ from .models import (
     ImportReport,
     NearPassage,
     SearchFilter,
+    SearchHit,
     SearchPlan,
     SearchResults,
     Tally,
@@ -165,8 +166,12 @@ class Workspace(Protocol):
         raw: bool = False,
         prefix_last: bool = False,
         candidates: int | None = None,
+        snippets: bool = True,
     ) -> SearchResults:
-        """The passages matching ``q`` that pass ``filters``, best first, with highlighted snippets."""
+        """The passages matching ``q`` that pass ``filters``, best first, highlighted (unless not ``snippets``)."""
+
+    def dress(self, hits: list[SearchHit], fts_query: str) -> list[SearchHit]:
+        """These hits with the words of the backend's ``fts_query`` highlighted where their passage matches it."""
 
     def integrity_check(self) -> str:
         """``ok``, or the first problem found in the database and its full-text index."""

@@ -1,4 +1,5 @@
-"""A search enters the workspace once: ``Workspace.retrieve`` runs a ``SearchPlan``'s rankings, alike on both backends.
+"""A search ranks in one call into the workspace (``Workspace.retrieve`` runs a ``SearchPlan``'s rankings, alike
+on both backends), then highlights only the hits it shows in a second (``dress``).
 
 Each ``store`` test runs on SQLite and on PostgreSQL with pgvector (``db`` comes from
 tests/pgvector.py's cluster). The web's search is counted through a workspace that records
@@ -55,14 +56,14 @@ def passages_of(results: SearchResults) -> list[int]:
 # -- one call per search ---------------------------------------------------------------
 
 
-def test_a_web_search_enters_the_workspace_once(indexed, db):  # noqa: F811
-    """The page's search asks which vectors the workspace holds (to plan), then retrieves once."""
+def test_a_web_search_ranks_in_one_call_and_highlights_its_page_in_another(indexed, db):  # noqa: F811
+    """The page's search asks which vectors the workspace holds (to plan), retrieves once, then dresses its page."""
     corpus = Corpus(db)
     try:
         for params, expected in [
-            (SearchParams("sourdough bread starter"), ["indexed_model", "retrieve"]),  # hybrid, any-word
-            (SearchParams("sourdough starter", mode="semantic"), ["indexed_model", "retrieve"]),
-            (SearchParams("sourdough", mode="bm25"), ["retrieve"]),
+            (SearchParams("sourdough bread starter"), ["indexed_model", "retrieve", "dress"]),  # hybrid, any-word
+            (SearchParams("sourdough starter", mode="semantic"), ["indexed_model", "retrieve", "dress"]),
+            (SearchParams("sourdough", mode="bm25"), ["retrieve", "dress"]),
         ]:
             counting = Counting(indexed)
             found = corpus._search(counting, params)
@@ -76,8 +77,9 @@ def test_every_kind_of_search_retrieves_once(indexed, mode, raw):  # noqa: F811
     counting = Counting(indexed)
     grouped, notice = grouped_search(counting, "sourdough", SearchFilter(limit=3), mode=mode, raw=raw)
     assert grouped.groups and notice is None
-    assert counting.calls.count("retrieve") == 1 and set(counting.calls) <= {"indexed_model", "retrieve"}
-    assert counting.calls[-1] == "retrieve", "nothing is read from the workspace after it: fusion is pure"
+    assert counting.calls.count("retrieve") == 1 and set(counting.calls) <= {"indexed_model", "retrieve", "dress"}
+    after = counting.calls[counting.calls.index("retrieve") + 1 :]
+    assert after == ["dress"], "fusion reads nothing from the workspace; only the page is dressed, once"
 
 
 # -- what retrieve returns ----------------------------------------------------------------

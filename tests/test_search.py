@@ -168,6 +168,18 @@ def test_non_selective_query_ranks_the_most_recent_matches(corpus):
     assert same_ranking(ranked(results), [h for h in every if h[0] in newest])
 
 
+@pytest.mark.sqlite_only(reason="BM25's IDF planning (unweighted phrases); ts_rank_cd has no IDF to skip")
+def test_a_capped_query_with_an_unweighted_word_ranks_its_newest_matches_by_the_others(corpus, monkeypatch):
+    monkeypatch.setattr(search_module, "SAMPLE_ROWS", 50)
+    both = {rowid for rowid, _ in naive(corpus, '"w1" "w7"', 1000)}
+    newest = sorted(both, reverse=True)[:10]
+    results = search(corpus, "w1 w7", SearchFilter(limit=1000), candidates=10)
+    assert results.capped and results.matched == 10 and results.unweighted == ['"w1"']
+    assert same_ranking(ranked(results), [h for h in naive(corpus, '"w7"', 1000) if h[0] in newest])
+    page = search(corpus, "w1 w7", SearchFilter(limit=4, offset=3), candidates=10)
+    assert ranked(page) == ranked(results)[3:7]
+
+
 def test_offset_pages_through_the_ranking(corpus):
     full = ranked(search(corpus, "w3", SearchFilter(limit=50)))
     assert ranked(search(corpus, "w3", SearchFilter(limit=5, offset=10))) == full[10:15]
@@ -263,6 +275,23 @@ def test_hits_carry_snippet_url_and_date(store):
     assert hit.url == "https://example.org/1" and hit.published_at == "2020-01-01T00:00:00Z"
     assert hit.score > 0 and hit.text.startswith("Attention")
     assert set(hit_dict(hit)) >= HIT_KEYS and HIGHLIGHT_START not in hit_dict(hit)["snippet"]
+
+
+def test_hits_without_snippets_are_dressed_later_only_where_their_passage_matches(store):
+    """A page ranks many passages and shows a few: without snippets they stay bare, ``dress`` highlights those shown."""
+    add(store, [doc(1, "Attention is all you need."), doc(2, "Recurrence is not needed."), doc(3, "filler")])
+    bare = store.search("attention OR recurrence", raw=True, snippets=False)
+    assert len(bare.hits) == 2 and {h.snippet for h in bare.hits} == {""}
+    attention = store.search("attention", snippets=False)
+    dressed = store.dress(bare.hits, attention.fts_query)  # the query of another search: only its matches change
+    by_text = {h.text: h.snippet for h in dressed}
+    assert f"{HIGHLIGHT_START}Attention{HIGHLIGHT_END}" in by_text["Attention is all you need."]
+    assert by_text["Recurrence is not needed."] == ""
+    assert [h.snippet for h in store.dress(bare.hits, "")] == ["", ""]  # no words to highlight: unchanged
+    own = store.dress(bare.hits, bare.fts_query)
+    assert all(HIGHLIGHT_START in h.snippet for h in own) and [h.passage_id for h in own] == [
+        h.passage_id for h in bare.hits
+    ]
 
 
 def test_every_hit_of_a_prefix_query_gets_its_snippet_however_far_apart(store):

@@ -11,7 +11,7 @@ import json
 import pytest
 
 from deepinsights.backends.sqlite import Store
-from deepinsights.models import Document, ImportReport, SearchFilter
+from deepinsights.models import HIGHLIGHT_END, HIGHLIGHT_START, Document, ImportReport, SearchFilter
 from deepinsights.semantic.groups import grouped_search
 
 FILLER = "The rest of this part is about other things entirely, said at some length. " * 18
@@ -51,6 +51,27 @@ def test_the_limit_and_offset_count_documents(corpus: Store) -> None:
     second, _ = grouped_search(corpus, "zeppelin", SearchFilter(limit=1, offset=1))
     assert len(first.groups) == len(second.groups) == 1
     assert first.groups[0].best.id != second.groups[0].best.id
+
+
+def test_only_the_page_gets_snippets_and_each_of_its_passages_has_one(
+    corpus: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ranking reads many passages to count documents; the highlighting runs once, for those shown."""
+    asked: list[list[int]] = []
+    snippets = corpus._snippets
+
+    def recorded(fts_query: str, ids: list[int]) -> dict[int, str]:
+        asked.append(list(ids))
+        return snippets(fts_query, ids)
+
+    monkeypatch.setattr(corpus, "_snippets", recorded)
+    grouped, _ = grouped_search(corpus, "zeppelin", SearchFilter(limit=1))
+    (page,) = grouped.groups
+    shown = [page.best, *page.more]
+    assert asked == [[h.passage_id for h in shown]]
+    assert len(grouped.results.hits) == 5 and len(shown) < 5  # the other document was ranked, not dressed
+    assert all(f"{HIGHLIGHT_START}zeppelin{HIGHLIGHT_END}" in h.snippet.lower() for h in shown)
+    assert {h.snippet for h in grouped.results.hits if h.passage_id not in asked[0]} == {""}
 
 
 def test_the_cli_lists_documents_and_says_how_many_more_passages(corpus: Store, db: str, run) -> None:

@@ -5,8 +5,10 @@ passage. ``grouped_search`` fetches enough ranked passages for the page of docum
 for (``PASSAGES_PER_DOCUMENT`` per document, ``MIN_PASSAGES`` to ``MAX_PASSAGES``), groups them by
 document in the order of each document's best passage, and returns that page: each entry is
 the best passage with the document's other matching passages among those fetched ("3 more
-passages"). ``documents`` counts the documents among the passages fetched; ``complete`` says
-whether those passages were every match, so a count can be given as exact or as "at least".
+passages"). Only the page's passages get snippets: that is most of what ranking 100
+passages for 20 documents would otherwise cost. ``documents`` counts the documents among the
+passages fetched; ``complete`` says whether those passages were every match, so a count can
+be given as exact or as "at least".
 
 It ranks nothing (``search`` and ``hybrid`` do) and renders nothing (the CLI and the page do).
 """
@@ -37,7 +39,7 @@ class DocumentHits:
 class GroupedResults:
     """A page of documents, and what the passages fetched for it say about the whole search."""
 
-    results: SearchResults  # the ranked passages fetched (``hits``: all of them)
+    results: SearchResults  # the ranked passages fetched (``hits``: all of them, without snippets)
     groups: list[DocumentHits]  # the page asked for
     documents: int  # distinct documents among the passages fetched
     complete: bool  # the passages fetched are every match (not a fixed depth or a cut list)
@@ -100,11 +102,18 @@ def grouped_search(
     depth = max(filters.offset + filters.limit, min(MAX_PASSAGES, max(MIN_PASSAGES, wanted)))
     passages = replace(filters, limit=depth, offset=0)
     options: dict[str, Any] = {"mode": mode, "model": model, "prefix_last": prefix_last, "candidates": candidates}
-    results, notice = search_any(store, q, passages, **({"raw": True} if raw else options))
+    results, notice = search_any(store, q, passages, snippets=False, **({"raw": True} if raw else options))
     groups = group_hits(results.hits)
     complete = results.nearest is None and not results.capped and len(results.hits) >= results.matched
-    page = groups[filters.offset : filters.offset + filters.limit]
+    page = _dressed(store, groups[filters.offset : filters.offset + filters.limit], results.fts_query)
     return GroupedResults(results, page, len(groups), complete), notice
+
+
+def _dressed(store: Workspace, page: list[DocumentHits], fts_query: str) -> list[DocumentHits]:
+    """The page's hits with their snippets, made in one call: only they are shown of the passages ranked."""
+    shown = store.dress([h for group in page for h in (group.best, *group.more)], fts_query)
+    by_id = {h.passage_id: h for h in shown}
+    return [DocumentHits(by_id[g.best.passage_id], [by_id[h.passage_id] for h in g.more]) for g in page]
 
 
 def _count(n: int, noun: str) -> str:

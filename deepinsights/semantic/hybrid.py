@@ -20,14 +20,16 @@ link titles are not furniture: scaling passages down by their whole not-own-word
 semantic recall@10 0.875 → 0.801 on the labelled sets (bench/bench_semantic.py, ``boilerplate``).
 
 The default mode is ``hybrid`` once the workspace has vectors, else ``bm25``. A search runs
-in three steps and enters the workspace once: ``plan_search`` decides the rankings (the
-queries, the query's vector, the depths, the filters) as a ``SearchPlan``; the workspace's
-``retrieve`` runs them and returns them as ``Candidates``, with the passages fusion reads;
-``rank`` fuses them and touches no workspace. Before planning, the workspace is asked which
-model its vectors come from (``indexed_model``), since the default mode and the query's
-vector depend on it. Query vectors are cached per process. Filters on the vector side are
-applied to an over-fetched ANN candidate list, then, if too few survive, by exact search
-over the filtered passages.
+in three steps and enters the workspace once to rank: ``plan_search`` decides the rankings
+(the queries, the query's vector, the depths, the filters) as a ``SearchPlan``; the
+workspace's ``retrieve`` runs them and returns them as ``Candidates``, with the passages
+fusion reads (the words' hits without snippets); ``rank`` fuses them and touches no
+workspace. Then the workspace highlights the words in the hits returned (``dress``), or the
+caller does in the few it shows (``groups``: a page of 20 documents ranks 100 passages).
+Before planning, the workspace is asked which model its vectors come from
+(``indexed_model``), since the default mode and the query's vector depend on it. Query
+vectors are cached per process. Filters on the vector side are applied to an over-fetched
+ANN candidate list, then, if too few survive, by exact search over the filtered passages.
 
 It does not compute passage vectors (``semantic.index`` does).
 """
@@ -91,21 +93,26 @@ def hybrid_search(
     raw: bool = False,
     prefix_last: bool = False,
     candidates: int | None = None,
+    snippets: bool = True,
 ) -> SearchResults:
     """Return the best passages for ``q`` that pass ``filters`` in ``mode``, best first; an empty query: no hits.
 
     ``prefix_last`` and ``candidates`` go to the BM25 side (see ``search.search``); ``raw``
     searches ``q`` as the FTS5 query language, by BM25 alone and in the workspace's order.
-    Raises EmbeddingError (with the command to run) when a vector mode is asked for and the
-    model is not installed, the workspace has no vectors, or they come from another model.
+    Without ``snippets``, hits found by words have no snippet yet: the caller shows a few of
+    them and ``dress``es those (``results.fts_query``). Raises EmbeddingError (with the
+    command to run) when a vector mode is asked for and the model is not installed, the
+    workspace has no vectors, or they come from another model.
     """
     filters = filters or SearchFilter()
     q = q if raw else q[:MAX_QUERY_CHARS]
     mode, name, vector = _mode_and_vector(store, q, "bm25" if raw else mode, model)
     options: dict[str, Any] = {"raw": raw, "prefix_last": prefix_last, "candidates": candidates}
     plan = plan_search(q, filters, mode, model=name, vector=vector, **options)
-    found = store.retrieve(plan)  # the one call into the workspace
-    return rank(plan, filters, found)
+    results = rank(plan, filters, store.retrieve(plan))  # the one call that ranks
+    if snippets:
+        results.hits = store.dress(results.hits, results.fts_query)
+    return results
 
 
 def search_any(
@@ -118,13 +125,20 @@ def search_any(
     raw: bool = False,
     prefix_last: bool = False,
     candidates: int | None = None,
+    snippets: bool = True,
 ) -> tuple[SearchResults, str | None]:
     """``hybrid_search``, except that with no ``mode`` a missing model falls back to BM25.
 
     Returns the results and, after a fallback, the one-line reason (for the CLI and the page
     to show); an explicitly requested mode raises instead.
     """
-    options: dict[str, Any] = {"model": model, "raw": raw, "prefix_last": prefix_last, "candidates": candidates}
+    options: dict[str, Any] = {
+        "model": model,
+        "raw": raw,
+        "prefix_last": prefix_last,
+        "candidates": candidates,
+        "snippets": snippets,
+    }
     try:
         return hybrid_search(store, q, filters, mode=mode, **options), None
     except EmbeddingError as ex:
@@ -263,7 +277,7 @@ def rank(plan: SearchPlan, filters: SearchFilter, found: Candidates) -> SearchRe
         results = found.words
         results.hits = _prose_first([_tag(h, ("bm25",), h.score) for h in results.hits])
         return results
-    results = SearchResults(query=plan.q, fts_query=build_fts_query(plan.q))
+    results = SearchResults(query=plan.q, fts_query=found.words.fts_query)
     if plan.near is None:
         return results
     semantic = _agreement(found.nearest, {pid: near.hit.id for pid, near in found.passages.items()})

@@ -305,7 +305,7 @@ def _render_leaf(leaf: _Leaf, text: str) -> str | None:
 
 
 def bm25(store: _Rows, q: str, filters: SearchFilter, *, raw: bool, prefix_last: bool, cap: int) -> SearchResults:
-    """The passages matching ``q`` that pass ``filters``, best first, with snippets; ranked up to ``cap``.
+    """The passages matching ``q`` that pass ``filters``, best first, without snippets; ranked up to ``cap``.
 
     ``fts_query`` in the result is the tsquery text that ran ("" when nothing was searchable).
     """
@@ -319,7 +319,7 @@ def bm25(store: _Rows, q: str, filters: SearchFilter, *, raw: bool, prefix_last:
     ranked = _rank(store, results.fts_query, FilterSql.build(filters), cap)
     results.matched, results.capped = min(len(ranked), cap), len(ranked) > cap
     page = sorted(ranked[:cap], key=lambda item: (-item[1], -item[0]))[filters.offset : filters.offset + filters.limit]
-    results.hits = _hits(store, results.fts_query, page)
+    results.hits = _hits(store, page)
     return results
 
 
@@ -353,24 +353,30 @@ def _rank(store: _Rows, tsquery: str, filters: FilterSql, cap: int) -> list[tupl
     return [(int(row["id"]), float(row["score"])) for row in rows]
 
 
-def _hits(store: _Rows, tsquery: str, page: Sequence[tuple[int, float]]) -> list[SearchHit]:
+def _hits(store: _Rows, page: Sequence[tuple[int, float]]) -> list[SearchHit]:
+    """The ranked passages as hits, in order, without snippets (a passage deleted meanwhile drops out)."""
     if not page:
         return []
     ids = [pid for pid, _ in page]
-    rows = store.rows(
-        f"SELECT {HIT_COLUMNS}, "
-        f"ts_headline('{CONFIG}', translate(deepinsights_fold(p.text), '<>', '{_TAG_STAND_INS}'), ?::tsquery, ?) "
-        f"AS snippet FROM {HIT_FROM} WHERE p.id IN ({marks(ids)})",
-        [tsquery, HEADLINE, *ids],
-    )
+    rows = store.rows(f"SELECT {HIT_COLUMNS} FROM {HIT_FROM} WHERE p.id IN ({marks(ids)})", ids)
     by_id = {int(row["pid"]): row for row in rows}
-    for row in by_id.values():
-        row["snippet"] = _unfold(row["snippet"].translate(_TAGS_BACK), row["text"])
-    return [
-        hit(by_id[pid], _ellipsis(by_id[pid]["snippet"], by_id[pid]["text"]), -score)
-        for pid, score in page
-        if pid in by_id
-    ]
+    return [hit(by_id[pid], None, -score) for pid, score in page if pid in by_id]
+
+
+def snippets(store: _Rows, tsquery: str, ids: Sequence[int]) -> dict[int, str]:
+    """The highlighted snippet of each of these passages that matches ``tsquery`` (from ``translate``), by id."""
+    if not ids or not tsquery:
+        return {}
+    rows = store.rows(
+        f"SELECT p.id, p.text, "
+        f"ts_headline('{CONFIG}', translate(deepinsights_fold(p.text), '<>', '{_TAG_STAND_INS}'), ?::tsquery, ?) "
+        f"AS snippet FROM passages p WHERE p.id IN ({marks(ids)}) AND p.tsv @@ ?::tsquery",
+        [tsquery, HEADLINE, *ids, tsquery],
+    )
+    return {
+        int(row["id"]): _ellipsis(_unfold(row["snippet"].translate(_TAGS_BACK), row["text"]), row["text"])
+        for row in rows
+    }
 
 
 # subtle: ts_headline drops anything its parser reads as an HTML tag ("<script>" in a tweet about

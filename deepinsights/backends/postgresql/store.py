@@ -324,6 +324,9 @@ class PgStore(ImportWrites, CorpusReads, VectorTables, Retrieval, TableRows):
     def _bm25(self, q: str, filters: SearchFilter, *, raw: bool, prefix_last: bool, cap: int) -> SearchResults:
         return search.bm25(self, q, filters, raw=raw, prefix_last=prefix_last, cap=cap)
 
+    def _snippets(self, fts_query: str, ids: list[int]) -> dict[int, str]:
+        return search.snippets(self, fts_query, ids)
+
     def _matching(self, queries: list[str]) -> list[tuple[str, list[Any]]]:
         """The FTS5 queries as tsqueries over ``passages.tsv``, in one round trip; SearchError if malformed."""
         return [search.matching(tsquery) for tsquery in search.translate_many(self, queries)]

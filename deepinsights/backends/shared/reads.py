@@ -2,8 +2,9 @@
 
 ``CorpusReads`` is a mixin ``sqlite.Store`` and ``postgresql.PgStore`` inherit; its SQL is
 written once with ``?`` placeholders, and each backend gives ``rows``, ``_bm25`` (its own
-ranking) and ``_matching`` (the passages a query in the FTS5 language matches, as a
-subquery: FTS5 on SQLite, the tsvector column on PostgreSQL). ``FilterSql`` is a
+ranking, as hits without snippets), ``_snippets`` (its own highlighting) and ``_matching``
+(the passages a query in the FTS5 language matches, as a subquery: FTS5 on SQLite, the
+tsvector column on PostgreSQL). ``FilterSql`` is a
 ``SearchFilter`` as SQL; ``hit`` makes a ``SearchHit`` of a ``HIT_COLUMNS`` row, for both
 backends' search.
 
@@ -253,6 +254,7 @@ class CorpusReads:
         raw: bool = False,
         prefix_last: bool = False,
         candidates: int | None = None,
+        snippets: bool = True,
     ) -> SearchResults:
         """The passages matching ``q`` that pass ``filters``, best first, with highlighted snippets.
 
@@ -260,13 +262,32 @@ class CorpusReads:
         one types) or, with ``raw``, the FTS5 query language (a malformed one raises
         ``SearchError``). At most ``candidates`` matches are ranked (default: the setting);
         an empty query returns no hits. A hit in a timed transcript points at its moment.
+        Without ``snippets`` the hits have none (and no moment): the caller ``dress``es the
+        few it shows.
         """
         cap = candidates or int(config.SEARCH_CANDIDATES.value())
         results = self._bm25(q, filters or SearchFilter(), raw=raw, prefix_last=prefix_last, cap=cap)
-        results.hits = self._at_moments(results.hits)
+        if snippets:
+            results.hits = self.dress(results.hits, results.fts_query)
         return results
 
+    def dress(self, hits: list[SearchHit], fts_query: str) -> list[SearchHit]:
+        """These hits as a reader sees them: each passage that matches ``fts_query`` with its words highlighted.
+
+        ``fts_query`` is the backend's own (``SearchResults.fts_query`` of the search that
+        found them); a hit in a timed transcript then points at the moment its words are
+        spoken. Hits whose passage does not match keep their snippet. A search ranks many
+        passages and shows a few: making snippets only for those is most of what a page of
+        hits costs.
+        """
+        found = self._snippets(fts_query, [h.passage_id for h in hits]) if fts_query and hits else {}
+        dressed = [replace(h, snippet=found[h.passage_id]) if h.passage_id in found else h for h in hits]
+        return self._at_moments(dressed)
+
     def _bm25(self, q: str, filters: SearchFilter, *, raw: bool, prefix_last: bool, cap: int) -> SearchResults:
+        raise NotImplementedError
+
+    def _snippets(self, fts_query: str, ids: list[int]) -> dict[int, str]:
         raise NotImplementedError
 
     def _at_moments(self, hits: list[SearchHit]) -> list[SearchHit]:

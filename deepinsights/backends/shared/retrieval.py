@@ -1,9 +1,10 @@
 """One search's rankings in one call: ``Retrieval.retrieve`` runs what a ``SearchPlan`` asks for, both backends alike.
 
 ``semantic.hybrid`` plans a search (the queries, the query's vector, the depths) and fuses
-what comes back; between the two it enters the workspace once, here. ``retrieve`` runs the
-vector ranking (the backend's nearest-neighbour index), then the BM25 ranking (the backend's
-``search``) with its any-word stand-in when every word finds nothing, and reads every
+what comes back; between the two it enters the workspace once to rank, here, and once more
+for the snippets of the hits it shows (``dress``). ``retrieve`` runs the vector ranking (the
+backend's nearest-neighbour index), then the BM25 ranking (the backend's ``search``, its hits
+without snippets) with its any-word stand-in when every word finds nothing, and reads every
 passage the vector ranking returned in one query (``near_passages``): the document,
 text and display fields fusion needs. ``Retrieval`` is a mixin ``sqlite.Store`` and
 ``postgresql.PgStore`` inherit, written once on each backend's own primitives.
@@ -42,6 +43,7 @@ class Retrieval:
             raw: bool = False,
             prefix_last: bool = False,
             candidates: int | None = None,
+            snippets: bool = True,
         ) -> SearchResults: ...
 
         def vector_index(self, model: str) -> Nearest: ...
@@ -71,10 +73,10 @@ class Retrieval:
         if plan.words is None:
             return SearchResults(query=plan.q, fts_query=""), False
         options: dict[str, Any] = {"raw": plan.raw, "prefix_last": plan.prefix_last, "candidates": plan.candidates}
-        found = self.search(plan.q, plan.words, **options)
+        found = self.search(plan.q, plan.words, snippets=False, **options)
         if found.hits or not plan.any_word:
             return found, False
-        return self.search(plan.any_word, plan.words, raw=True, candidates=plan.candidates), True
+        return self.search(plan.any_word, plan.words, raw=True, candidates=plan.candidates, snippets=False), True
 
     def near_passages(self, ids: list[int]) -> dict[int, NearPassage]:
         """These passages (those still stored) as fusion reads them, by id: one query per ``CHUNK`` ids."""

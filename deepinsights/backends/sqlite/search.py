@@ -36,7 +36,7 @@ from typing import Any
 from ...errors import SearchError
 from ...models import HIGHLIGHT_END, HIGHLIGHT_START, SearchFilter, SearchHit, SearchResults, storable
 from ...query import phrases as query_phrases
-from ..shared.reads import HIT_COLUMNS, HIT_FROM, FilterSql, hit
+from ..shared.reads import HIT_COLUMNS, HIT_FROM, FilterSql, hit, marks
 
 SAMPLE_ROWS = 20_000
 IDF_BUDGET = 100_000
@@ -59,7 +59,7 @@ def bm25(
     prefix_last: bool,
     cap: int,
 ) -> SearchResults:
-    """The passages matching ``q`` that pass ``filters``, best first, with highlighted snippets.
+    """The passages matching ``q`` that pass ``filters``, best first, without snippets (``snippets`` makes them).
 
     ``rows`` runs a read query (the store's); ``cap`` is how many matches are ranked at most.
     """
@@ -70,11 +70,11 @@ def bm25(
     page = slice(filters.offset, filters.offset + filters.limit)
     try:
         ranked = _Query(conn, phrases, filters, cap, results).run()
-        results.hits = _hits(conn, rows, results.fts_query, ranked[page])
     except sqlite3.OperationalError as ex:
         if raw:
             raise SearchError(f"Malformed full-text query {q!r}: {ex}. Drop --fts to search for the words.") from None
         raise
+    results.hits = _hits(rows, ranked[page])
     return results
 
 
@@ -90,18 +90,18 @@ class _Query:
         self.filters = FilterSql.build(filters)
         self.by_kind = bool(filters.kinds)
         self.cap = cap
+        self.depth = filters.offset + filters.limit  # the best this many are all the caller reads
         self.results = results
 
     def run(self) -> list[tuple[int, float]]:
-        """(passage id, score) of every ranked match, best first."""
+        """(passage id, score) of the best ``depth`` ranked matches (or more), best first."""
         if self.filters.sql:
             return self._filtered(self._weighted(None)) if self._any_document_passes() else []
-        newest = [rowid for rowid, _ in self._matches(self.fts, "0", order="f.rowid DESC", limit=self.cap + 1)]
+        newest = self._newest(self.cap + 1)
         weighted = self._weighted(newest)
         if len(newest) <= self.cap:
-            ranked = self._all(weighted)
-            self.results.matched = len(ranked)
-            return ranked
+            self.results.matched = len(newest)
+            return self._all(newest, weighted)
         sample = newest[: self.cap]
         self.results.matched, self.results.capped = len(sample), True
         return self._rank_sample(sample, weighted)
@@ -134,12 +134,13 @@ class _Query:
 
     # -- ranking
 
-    def _all(self, weighted: list[str]) -> list[tuple[int, float]]:
-        """Every match ranked (the selective case): identical to ORDER BY bm25 when nothing is unweighted."""
+    def _all(self, newest: list[int], weighted: list[str]) -> list[tuple[int, float]]:
+        """The best ``depth`` of every match (the selective case): as ORDER BY bm25 when nothing is unweighted."""
         if not weighted:
-            return self._matches(self.fts, "0", order="f.rowid DESC")
+            return [(rowid, 0.0) for rowid in newest[: self.depth]]
         required = "" if len(weighted) == len(self.phrases) else self.fts
-        return self._matches(" ".join(weighted), BM25, order="score, f.rowid DESC", required=required)
+        sql, params = self._select(" ".join(weighted), BM25, required)
+        return self._best(sql, params)
 
     def _any_document_passes(self) -> bool:
         """Cheap (indexed) check that the filters leave something: an unknown thinker, an empty period, a kind not held.
@@ -175,12 +176,10 @@ class _Query:
         self.results.matched, self.results.capped = len(rows), not complete
         return _best_first(rows) if weighted else rows
 
-    def _matches(
-        self, match: str, score: str, *, order: str, required: str = "", limit: int = -1
-    ) -> list[tuple[int, float]]:
-        sql, params = self._select(match, score, required)
-        rows = self.conn.execute(f"{sql} ORDER BY {order} LIMIT ?", [*params, limit])
-        return [(int(rowid), float(value)) for rowid, value in rows]
+    def _best(self, sql: str, params: list[Any]) -> list[tuple[int, float]]:
+        """The best ``depth`` rows of ``sql`` (rowid, score): SQLite sorts and cuts, Python reads only those."""
+        rows = self.conn.execute(f"{sql} ORDER BY score, f.rowid DESC LIMIT ?", [*params, self.depth])
+        return [(int(rowid), float(score)) for rowid, score in rows]
 
     def _select(self, match: str, score: str, required: str = "") -> tuple[str, list[Any]]:
         sql = f"SELECT f.rowid, {score} AS score FROM passages_fts f"
@@ -194,14 +193,32 @@ class _Query:
             params.extend(self.filters.params)
         return f"{sql} WHERE {' AND '.join(where)}", params
 
+    def _newest(self, limit: int) -> list[int]:
+        """The ids of the newest ``limit`` matches of the whole query, newest first."""
+        sql = "SELECT rowid FROM passages_fts WHERE passages_fts MATCH ? ORDER BY rowid DESC LIMIT ?"
+        return [rowid for (rowid,) in self.conn.execute(sql, (self.fts, limit))]
+
     def _rank_sample(self, sample: list[int], weighted: list[str]) -> list[tuple[int, float]]:
-        """Rank the sampled ids (a contiguous run of the newest matches) by bm25 of the weighted phrases."""
+        """The best ``depth`` of the sample (a contiguous run of the newest matches) by bm25 of the weighted phrases.
+
+        subtle: the sample is every match of the whole query between its lowest and highest
+        id, so ranking the weighted phrases' matches in that range, those of the whole query
+        among them when some phrase is unweighted, ranks exactly the sample.
+        """
         if not sample or not weighted:
-            return [(rowid, 0.0) for rowid in sample]
-        keep = set(sample)
-        sql = f"SELECT f.rowid, {BM25} FROM passages_fts f WHERE f.passages_fts MATCH ? AND f.rowid BETWEEN ? AND ?"
-        rows = self.conn.execute(sql, (" ".join(weighted), min(sample), max(sample)))
-        return _best_first([(int(rowid), float(score)) for rowid, score in rows if rowid in keep])
+            return [(rowid, 0.0) for rowid in sample[: self.depth]]
+        span = [sample[-1], sample[0]]  # newest first: the lowest id is the last
+        sql = (
+            f"SELECT f.rowid, {BM25} AS score FROM passages_fts f "
+            "WHERE f.passages_fts MATCH ? AND f.rowid BETWEEN ? AND ?"
+        )
+        params: list[Any] = [" ".join(weighted), *span]
+        if len(weighted) < len(self.phrases):
+            sql += (
+                " AND +f.rowid IN (SELECT rowid FROM passages_fts WHERE passages_fts MATCH ? AND rowid BETWEEN ? AND ?)"
+            )
+            params += [self.fts, *span]
+        return self._best(sql, params)
 
 
 # Every thinker, in order, one index seek each (SQLite has no skip-scan without ANALYZE's statistics).
@@ -310,20 +327,25 @@ def _varint(data: bytes) -> int | None:
 # -- hits ----------------------------------------------------------------------------------
 
 
-def _hits(conn: sqlite3.Connection, rows: Rows, fts: str, ranked: Sequence[tuple[int, float]]) -> list[SearchHit]:
+def _hits(rows: Rows, ranked: Sequence[tuple[int, float]]) -> list[SearchHit]:
+    """The ranked passages as hits, in order, without snippets (a passage deleted meanwhile drops out)."""
     if not ranked:
         return []
     ids = [rowid for rowid, _ in ranked]
-    marks = ", ".join("?" * len(ids))
+    by_id = {row["pid"]: row for row in rows(f"SELECT {HIT_COLUMNS} FROM {HIT_FROM} WHERE p.id IN ({marks(ids)})", ids)}
+    return [hit(by_id[rowid], None, score) for rowid, score in ranked if rowid in by_id]
+
+
+def snippets(conn: sqlite3.Connection, fts: str, ids: Sequence[int]) -> dict[int, str]:
+    """The highlighted snippet of each of these passages that matches the FTS5 query ``fts``, by id."""
+    if not ids or not fts:
+        return {}
     snippet = f"snippet(passages_fts, 1, '{HIGHLIGHT_START}', '{HIGHLIGHT_END}', '…', 24)"
     # subtle: one scan of the query's matches between the lowest and highest id, filtered by "+rowid IN"
     # ("+": not handed to FTS5). A plain "rowid IN (…)" runs the full-text query once per id, and a
     # prefix query expands its terms each time: 100 snippets of "kalo*" took 370 ms instead of 8.
     sql = (
         f"SELECT rowid, {snippet} FROM passages_fts WHERE passages_fts MATCH ? "
-        f"AND rowid BETWEEN ? AND ? AND +rowid IN ({marks})"
+        f"AND rowid BETWEEN ? AND ? AND +rowid IN ({marks(ids)})"
     )
-    snippets = dict(conn.execute(sql, [fts, min(ids), max(ids), *ids]))
-    found = rows(f"SELECT {HIT_COLUMNS} FROM {HIT_FROM} WHERE p.id IN ({marks})", ids)
-    by_id = {row["pid"]: row for row in found}
-    return [hit(by_id[rowid], snippets.get(rowid), score) for rowid, score in ranked if rowid in by_id]
+    return dict(conn.execute(sql, [fts, min(ids), max(ids), *ids]))

@@ -302,6 +302,9 @@ class Store(ImportWrites, CorpusReads, VectorTables, Retrieval, TableRows):
     def _bm25(self, q: str, filters: SearchFilter, *, raw: bool, prefix_last: bool, cap: int) -> SearchResults:
         return search.bm25(self.conn, self.rows, q, filters, raw=raw, prefix_last=prefix_last, cap=cap)
 
+    def _snippets(self, fts_query: str, ids: list[int]) -> dict[int, str]:
+        return search.snippets(self.conn, fts_query, ids)
+
     _malformed = (sqlite3.OperationalError,)  # subtle: FTS5 reads the query only when the statement runs
 
     def _matching(self, queries: list[str]) -> list[tuple[str, list[Any]]]:
