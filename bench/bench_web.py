@@ -1,8 +1,9 @@
 """Load test of the archive search API with wrk: throughput, latency and errors, idle and under import.
 
 Builds (once, cached in bench/.cache) a synthetic workspace of ``--docs`` tweet-sized
-documents with Zipf-distributed words, serves it with uvicorn (``--workers`` processes,
-each with one read-only SQLite connection per worker thread), and runs wrk for
+documents with Zipf-distributed words, serves it with uvicorn as ``insights serve`` does (one
+process, which hands searches to its search processes, one per core: ``web.searchers``;
+``--workers`` runs more server processes, each with its own), and runs wrk for
 ``--seconds`` with ``--connections`` connections against ``/api/search``; a Lua script
 rotates through queries of every shape the page sends (common and rare words, prefixes as
 typed, phrases, kind and date filters). The second phase repeats the run while
@@ -222,7 +223,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
-    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (insights serve runs one)")
     parser.add_argument("--import-tweets", type=int, default=50_000, help="size of the archive imported in phase 2")
     parser.add_argument("--out", help="results folder (default bench/results), e.g. for runs alternating two trees")
     args = parser.parse_args()

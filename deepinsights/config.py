@@ -58,6 +58,15 @@ class Setting:
             return None
         return number if number > 0 else None
 
+    def or_cores(self) -> int:
+        """The value as a whole number above zero; otherwise one per core this process may use."""
+        if asked := self.positive():
+            return asked
+        try:
+            return max(1, len(os.sched_getaffinity(0)))
+        except AttributeError:  # not on Linux
+            return max(1, os.cpu_count() or 1)
+
 
 DB = Setting("db", "insights.db", "Workspace of every command: a SQLite database file, or a postgresql:// URL.")
 USER_PATH = Setting(
@@ -117,6 +126,12 @@ PARSE_IN_CHILD_BYTES = Setting(
     str(8 * 1024 * 1024),
     "Files at least this big are parsed in a child process while the import writes, and an X archive's first pass "
     "over them in two halves at once (0: always; -1: never).",
+)
+SEARCH_PROCESSES = Setting(
+    "search_processes",
+    "0",
+    "Processes the web server searches in (0: one per core; 1: in the server's own threads). A search is mostly "
+    "Python, which runs on one core per process: see docs/web.md.",
 )
 SEARCH_SLOTS = Setting(
     "search_slots",
@@ -199,6 +214,7 @@ SETTINGS = (
     PDF_MAX_MEMORY,
     PARSE_IN_CHILD_BYTES,
     MAX_REQUEST_BYTES,
+    SEARCH_PROCESSES,
     SEARCH_SLOTS,
     LLAMA_THREADS,
     LOAD_PLUGINS,

@@ -42,6 +42,8 @@ def user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monk
     # subtle: import and index lower their process's CPU priority for good; run in process by the
     # CLI runner, they would lower the test session's (and every later test's subprocesses')
     monkeypatch.setenv("DEEPINSIGHTS_NICE", "0")
+    # subtle: every app test would start search processes; tests/test_web_searchers.py runs them
+    monkeypatch.setenv("DEEPINSIGHTS_SEARCH_PROCESSES", "1")
 
 
 @pytest.fixture

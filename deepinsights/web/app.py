@@ -11,7 +11,8 @@
 
 The workspace is opened read-only, one connection per worker thread, and all database and
 rendering work runs in Starlette's threadpool so the event loop never blocks; archive searches
-take turns, as many at once as the process has cores (``search_slots``). Library errors
+take turns (``search_slots``) and run in search processes, one per core (``searchers``; on
+one core, in this process's threads). Library errors
 become HTTP errors here and only here. This module does not write to the store, and
 it does not start a server (``insights serve`` runs it under uvicorn). At start a thread loads
 the embedding model and vector index (``Corpus.warm_up``), so the first live search is as fast
@@ -20,7 +21,6 @@ as the rest.
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -50,11 +50,13 @@ from .asking import api_ask
 from .corpus import CACHE_SIZE, MAX_LIMIT, Corpus, SearchParams, hit_json
 from .limits import BodyLimitMiddleware
 from .profiles import ProfileLibrary
+from .searchers import SearchPool, search_processes
 from .security import SecurityMiddleware
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 LOCAL_HOSTS = ["127.0.0.1", "localhost", "[::1]", "::1", "testserver"]
 MAX_SIMILAR = 50
+QUEUED_PER_PROCESS = 4  # searches handed to each search process at once (``search_slots``)
 
 
 @dataclass
@@ -70,24 +72,20 @@ class Site:
     searching: anyio.CapacityLimiter | None = None  # searches at once (``search_slots``), set at start
 
 
-def search_slots() -> int:
-    """How many searches run at once in a server process (``DEEPINSIGHTS_SEARCH_SLOTS``, else one per core it may use).
+def search_slots(processes: int = 1) -> int:
+    """How many searches a server process runs at once (``DEEPINSIGHTS_SEARCH_SLOTS``); the rest wait in line.
 
     subtle: a search is CPU-bound. Run together (16 connections, 16 threads), each takes as long
     as all of them, so the slow ones (filters, short prefixes) drag every search's p95 up; queued
     in order, each waits only for those ahead of it. At 16 connections this took p95 from about
-    100 ms to about 75 (bench/README.md, web). One per core suits one process: a hybrid search
-    embeds its query with the interpreter lock released, so two at once ran 1.5 times as many.
-    BM25 holds the lock, so several worker processes may share the cores instead (set, e.g.,
-    cores / workers): idle p95 lower, but higher beside an import (docs/web.md, Performance).
-    A setting that is not a positive number means one per core.
+    100 ms to about 75 (bench/README.md, web). By default: one per core when this process
+    searches itself; with ``processes`` search processes, ``QUEUED_PER_PROCESS`` each, so that
+    each has its next search waiting instead of idling while a result travels back and the next
+    search is handed over (one each: 310 requests/s; four each: 398-432, docs/web.md).
     """
     if asked := config.SEARCH_SLOTS.positive():
         return asked
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
+    return processes * QUEUED_PER_PROCESS if processes > 1 else config.SEARCH_SLOTS.or_cores()
 
 
 def create_app(
@@ -117,11 +115,16 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        site.searching = anyio.CapacityLimiter(search_slots())  # subtle: made in the loop that serves
+        processes = search_processes() if path else 1
+        pool = SearchPool(path, processes, candidates=site.corpus.candidates) if path and processes > 1 else None
+        site.searching = anyio.CapacityLimiter(search_slots(processes))  # subtle: made in the loop that serves
+        site.corpus.searcher = pool.search if pool else None
         warming = threading.Thread(target=site.corpus.warm_up, name="insights-warm-up", daemon=True)
-        warming.start()
+        warming.start()  # subtle: "more like this" and Ask still search in this process
         yield
         warming.join()  # subtle: it may still be using the PostgreSQL pool that close() shuts
+        if pool:
+            pool.close()
         site.corpus.close()
 
     app = Starlette(

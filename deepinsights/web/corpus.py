@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -56,6 +57,7 @@ class Corpus:
         self._pending: dict[tuple[Any, ...], _Pending] = {}
         self._backlog: tuple[int, dict[str, Any]] | None = None  # (generation, semantic.index.backlog)
         self.warmed = threading.Event()  # set once warm_up has finished, whatever it found
+        self.searcher: Callable[[SearchParams], bytes] | None = None  # a search process pool (``searchers``)
 
     def store(self) -> Workspace | None:
         """This thread's read-only workspace, or None when there is none (yet)."""
@@ -146,12 +148,19 @@ class Corpus:
         """The same result, encoded as the API's JSON body (encoded once per cached result)."""
         return self._cached(params).body
 
+    def computed(self, params: SearchParams) -> bytes:
+        """The search's JSON body, computed now in this thread (no cache): what a search process runs."""
+        store = self.store()
+        if store is None or not params.q.strip():
+            return Result(_nothing(params)).body
+        return Result(self._search(store, params)).body
+
     def _cached(self, params: SearchParams) -> Result:
         store = self.store()
         if store is None or not params.q.strip():
-            return Result({"query": params.q, "matched": 0, "capped": False, "hits": []})
+            return Result(_nothing(params))
         if not self.cache_size:
-            return Result(self._search(store, params))
+            return self._run(store, params)
         key = (self.generation(), *params.key())
         with self._lock:
             found = self._cache.get(key)
@@ -163,12 +172,18 @@ class Corpus:
             if pending is None:
                 pending = self._pending[key] = _Pending()
         if not owner:  # subtle: the same query is running in another thread; share its result
-            return pending.wait() or Result(self._search(store, params))
+            return pending.wait() or self._run(store, params)
         return self._compute(store, params, key, pending)
+
+    def _run(self, store: Workspace, params: SearchParams) -> Result:
+        """The search, in a search process when the server has them (``searcher``), else in this thread."""
+        if self.searcher is not None:
+            return Result(body=self.searcher(params))
+        return Result(self._search(store, params))
 
     def _compute(self, store: Workspace, params: SearchParams, key: tuple[Any, ...], pending: _Pending) -> Result:
         try:
-            result = pending.result = Result(self._search(store, params))
+            result = pending.result = self._run(store, params)
             with self._lock:
                 self._cache[key] = result
                 while len(self._cache) > self.cache_size:
@@ -202,6 +217,10 @@ class Corpus:
         }
 
 
+def _nothing(params: SearchParams) -> dict[str, Any]:
+    return {"query": params.q, "matched": 0, "capped": False, "hits": []}
+
+
 class _Pending:
     """A search another thread is running: wait for it instead of running it twice."""
 
@@ -216,16 +235,26 @@ class _Pending:
 
 
 class Result:
-    """A search result as data, and as JSON bytes made on first use."""
+    """A search result as data and as JSON bytes, either made from the other on first use.
 
-    def __init__(self, data: dict[str, Any]) -> None:
-        self.data = data
-        self._body: bytes | None = None
+    subtle: a search process sends the bytes (cheaper to pass between processes than the
+    data), and the API sends them on as they are.
+    """
+
+    def __init__(self, data: dict[str, Any] | None = None, *, body: bytes | None = None) -> None:
+        self._data = data
+        self._body = body
+
+    @property
+    def data(self) -> dict[str, Any]:
+        if self._data is None:
+            self._data = json.loads(self._body or b"{}")
+        return self._data
 
     @property
     def body(self) -> bytes:
         if self._body is None:
-            self._body = json.dumps(self.data, separators=(",", ":")).encode("ascii")
+            self._body = json.dumps(self._data, separators=(",", ":")).encode("ascii")
         return self._body
 
 

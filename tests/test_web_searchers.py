@@ -1,0 +1,157 @@
+"""Archive searches in search processes (``web.searchers``), through a real ``insights serve``.
+
+The rest of the suite serves with ``DEEPINSIGHTS_SEARCH_PROCESSES=1`` (conftest: searches in
+the server's threads); here the server starts two search processes, as it does by default on
+a two-core machine. Their answers must be the bytes the server's own thread would have made,
+their errors the same HTTP errors, a killed one must be replaced, and Ctrl-C must stop them
+all without a traceback.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+
+from deepinsights.errors import EmbeddingError
+from deepinsights.models import SearchFilter
+from deepinsights.web.app import QUEUED_PER_PROCESS, search_slots
+from deepinsights.web.corpus import Corpus, SearchParams
+
+from .webutil import BACKENDS, make_workspace, module_db, write_profile
+
+QUERIES = [
+    SearchParams("micrograd"),
+    SearchParams("tok"),  # the word being typed: a prefix
+    SearchParams("micrograd", SearchFilter(kinds=("tweet",), limit=5)),
+    SearchParams("tokenizer", SearchFilter(since="2023-01-01")),
+    SearchParams("nothing-matches-this"),
+    SearchParams("script alert"),  # hostile text stays inert text on the way through
+]
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def workspace(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The fixture corpus's --db value on each backend (a search process opens its own connection to it)."""
+    with module_db(request, tmp_path_factory.mktemp("searchers")) as db:
+        yield make_workspace(db)
+
+
+@contextmanager
+def served(workspace: str, tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """``insights serve`` with two search processes; yields the process and its host:port."""
+    profiles = write_profile(tmp_path / "profiles")
+    command = [sys.executable, "-m", "deepinsights", "serve", "ada", "--db", workspace]
+    command += ["--profiles", str(profiles), "--port", "0"]
+    env = {**os.environ, "DEEPINSIGHTS_SEARCH_PROCESSES": "2", "PYTHONWARNINGS": "error"}
+    proc = subprocess.Popen(  # its own process group, as a command typed in a terminal has
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True
+    )
+    try:
+        address = (proc.stdout.readline() if proc.stdout else "").strip()
+        assert address, proc.stderr.read() if proc.stderr else ""
+        yield proc, address.split("/")[2]
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+        proc.wait(timeout=30)
+        for pipe in (proc.stdout, proc.stderr):
+            if pipe:
+                pipe.close()
+
+
+def get(host: str, path: str) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection(host, timeout=30)
+    try:
+        conn.request("GET", path)
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def url(params: SearchParams) -> str:
+    f = params.filters
+    fields = {"q": params.q, "limit": f.limit, "kind": ",".join(f.kinds), "since": f.since or "", "mode": params.mode}
+    return "/api/search?" + urlencode({k: v for k, v in fields.items() if v})
+
+
+def search_processes(server: subprocess.Popen[str]) -> list[int]:
+    """The server's children that run searches (not multiprocessing's resource tracker)."""
+    out = subprocess.run(["ps", "-o", "pid=,args=", "--ppid", str(server.pid)], capture_output=True, text=True).stdout
+    return [int(line.split()[0]) for line in out.splitlines() if "multiprocessing.spawn" in line]
+
+
+def wait_for(check, timeout: float = 30.0):  # noqa: ANN001, ANN201
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if found := check():
+            return found
+        time.sleep(0.1)
+    return check()
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_search_processes_answer_with_the_bytes_the_server_would_have_made(workspace, tmp_path):
+    here = Corpus(workspace, cache_size=0)
+    try:
+        expected = {url(p): here.computed(p) for p in QUERIES}
+        with pytest.raises(EmbeddingError) as refused:  # no vectors (or no pgvector): the same refusal served
+            here.computed(SearchParams("micrograd", mode="semantic"))
+    finally:
+        here.close()
+    with served(workspace, tmp_path) as (server, host):
+        for path, body in expected.items():
+            assert get(host, path) == (200, body), path
+        assert len(wait_for(lambda: len(search_processes(server)) == 2 and search_processes(server))) == 2
+        micrograd = json.loads(expected[url(QUERIES[0])])
+        assert micrograd["matched"] >= 3 and micrograd["hits"][0]["snippet"]
+        status, error = get(host, "/api/search?q=micrograd&mode=semantic")  # no vectors: refused, as in process
+        assert status == 409 and json.loads(error)["error"] == str(refused.value)
+
+
+def test_a_killed_search_process_is_replaced_and_the_search_it_held_still_answers(workspace, tmp_path):
+    with served(workspace, tmp_path) as (server, host):
+        first = wait_for(lambda: len(search_processes(server)) == 2 and search_processes(server))
+        os.kill(first[0], signal.SIGKILL)
+        assert wait_for(lambda: not alive(first[0]))
+        for params in QUERIES:  # the first of these finds the pool broken, starts a new one and retries
+            status, _ = get(host, url(params))
+            assert status == 200, url(params)
+        replaced = wait_for(lambda: len(search_processes(server)) == 2 and search_processes(server))
+        assert len(replaced) == 2 and not set(replaced) & set(first)
+
+
+def test_ctrl_c_stops_the_server_and_its_search_processes_without_a_traceback(workspace, tmp_path):
+    with served(workspace, tmp_path) as (server, host):
+        assert get(host, url(QUERIES[0]))[0] == 200
+        children = wait_for(lambda: len(search_processes(server)) == 2 and search_processes(server))
+        os.killpg(server.pid, signal.SIGINT)  # Ctrl-C: the terminal signals the whole process group
+        server.wait(timeout=30)  # subtle: uvicorn raises the signal again once shut down; click says "Aborted!"
+        stderr = server.stderr.read() if server.stderr else ""
+    assert wait_for(lambda: not any(alive(pid) for pid in children))
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
+
+
+def test_searches_handed_over_at_once_keep_each_search_process_busy(monkeypatch):
+    monkeypatch.delenv("DEEPINSIGHTS_SEARCH_SLOTS", raising=False)
+    assert search_slots(2) == 2 * QUEUED_PER_PROCESS
+    monkeypatch.setenv("DEEPINSIGHTS_SEARCH_SLOTS", "3")
+    assert search_slots(2) == 3 and search_slots(1) == 3
