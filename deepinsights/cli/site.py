@@ -64,7 +64,10 @@ def serve(
     click.echo(f"Serving on {address}  (Ctrl-C to stop)", err=True)
     click.echo(address)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    server.run(sockets=[sock])
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:  # subtle: uvicorn raises Ctrl-C again once it has shut down; stopping is not failing
+        click.echo("Stopped.", err=True)
 
 
 def _check_readable(db_path: Db) -> None:
