@@ -16,6 +16,7 @@ from __future__ import annotations
 import bisect
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -35,7 +36,7 @@ class Span:
     end: float | None
 
 
-Timeline = list[Span]
+Timeline = tuple[Span, ...]
 
 
 def clock(seconds: float) -> str:
@@ -65,15 +66,22 @@ def timeline_of(meta: str | dict[str, Any] | None) -> Timeline:
     (a transcribed segment: its characters and the seconds it spans).
     """
     if isinstance(meta, str):
-        try:
-            meta = json.loads(meta)
-        except ValueError:
-            return []
+        return _timeline_of_text(meta)
     entries = meta.get("timeline") if isinstance(meta, dict) else None
     if not isinstance(entries, list):
-        return []
+        return ()
     spans = [_span(e) for e in entries if isinstance(e, list) and len(e) in (2, 4) and _numbers(e)]
-    return sorted(spans, key=lambda s: s.offset)
+    return tuple(sorted(spans, key=lambda s: s.offset))
+
+
+@lru_cache(maxsize=16)
+def _timeline_of_text(meta: str) -> Timeline:
+    """subtle: a lecture's timeline holds thousands of captions (about 2.5 ms to read), and a page
+    of search hits in the same few talks reads them on every request; kept by the text itself."""
+    try:
+        return timeline_of(json.loads(meta))
+    except ValueError:
+        return ()
 
 
 def moment(timeline: Timeline, offset: int, url: str | None) -> tuple[str, str | None] | None:
@@ -84,7 +92,7 @@ def moment(timeline: Timeline, offset: int, url: str | None) -> tuple[str, str |
     """
     if not timeline:
         return None
-    i = max(bisect.bisect_right([s.offset for s in timeline], offset) - 1, 0)
+    i = max(bisect.bisect_right(timeline, offset, key=lambda s: s.offset) - 1, 0)
     span = timeline[i]
     seconds = span.start
     if span.end is not None and span.length > 0 and span.offset <= offset < span.offset + span.length:

@@ -146,7 +146,7 @@ def test_moment_interpolates_inside_a_segment():
     assert moment(timeline, 10, "https://x.org/v") == ("0:12", "https://x.org/v?t=12s")  # halfway: 12 s
     assert moment(timeline, 25, None) == ("0:20", None)
     assert moment(timeline_of('{"timeline": [[0, 7.5]]}'), 3, None) == ("0:07", None)  # captions: no end known
-    assert timeline_of("not json") == [] and moment([], 3, None) is None
+    assert timeline_of("not json") == () and moment((), 3, None) is None
 
 
 def test_offset_in_finds_the_first_highlighted_word():

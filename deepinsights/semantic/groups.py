@@ -20,7 +20,7 @@ from typing import Any
 
 from ..models import SearchFilter, SearchHit, SearchResults
 from ..workspace import Workspace
-from .hybrid import search_any
+from .hybrid import dressed, search_any
 
 PASSAGES_PER_DOCUMENT = 5
 MIN_PASSAGES = 50  # ranked at least, so that a short page still counts a document's other passages
@@ -111,7 +111,7 @@ def grouped_search(
 
 def _dressed(store: Workspace, page: list[DocumentHits], fts_query: str) -> list[DocumentHits]:
     """The page's hits with their snippets, made in one call: only they are shown of the passages ranked."""
-    shown = store.dress([h for group in page for h in (group.best, *group.more)], fts_query)
+    shown = dressed(store, [h for group in page for h in (group.best, *group.more)], fts_query)
     by_id = {h.passage_id: h for h in shown}
     return [DocumentHits(by_id[g.best.passage_id], [by_id[h.passage_id] for h in g.more]) for g in page]
 

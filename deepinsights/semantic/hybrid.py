@@ -111,8 +111,23 @@ def hybrid_search(
     plan = plan_search(q, filters, mode, model=name, vector=vector, **options)
     results = rank(plan, filters, store.retrieve(plan))  # the one call that ranks
     if snippets:
-        results.hits = store.dress(results.hits, results.fts_query)
+        results.hits = dressed(store, results.hits, results.fts_query)
     return results
+
+
+def dressed(store: Workspace, hits: list[SearchHit], fts_query: str) -> list[SearchHit]:
+    """``hits`` with their words highlighted (``Workspace.dress``, one call); those found only by meaning as they are.
+
+    subtle: a hit found only by meaning keeps the start of its passage, as the vector ranking
+    has nothing to highlight. Dressing it too would also widen the one scan that makes the
+    snippets (from the lowest to the highest id dressed) from the words' recent matches to
+    the whole corpus: "a" as typed took 64 ms instead of 12.
+    """
+    by_words = [h for h in hits if h.found_by != ("semantic",)]
+    if not by_words:
+        return hits
+    done = {h.passage_id: h for h in store.dress(by_words, fts_query)}
+    return [done.get(h.passage_id, h) for h in hits]
 
 
 def search_any(
