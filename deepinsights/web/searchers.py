@@ -45,15 +45,15 @@ class SearchPool:
         self._executor = self._start()
 
     def _start(self) -> ProcessPoolExecutor:
-        # subtle: "spawn", not fork: the server has threads (a fork copies their locks mid-use)
-        executor = ProcessPoolExecutor(
-            self.processes,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=_open,
-            initargs=(str(self.path), self.candidates),
-        )
-        with _ctrl_c_ignored():  # start them all now, so the first searches do not wait for a start
-            for _ in range(self.processes):
+        with _ctrl_c_ignored():  # multiprocessing's resource tracker starts here too
+            # subtle: "spawn", not fork: the server has threads (a fork copies their locks mid-use)
+            executor = ProcessPoolExecutor(
+                self.processes,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_open,
+                initargs=(str(self.path), self.candidates),
+            )
+            for _ in range(self.processes):  # start them all now, so the first searches do not wait for a start
                 executor.submit(_ready)
         return executor
 
