@@ -4,9 +4,8 @@
 written once with ``?`` placeholders, and each backend gives ``rows``, ``_bm25`` (its own
 ranking, as hits without snippets), ``_snippets`` (its own highlighting) and ``_matching``
 (the passages a query in the FTS5 language matches, as a subquery: FTS5 on SQLite, the
-tsvector column on PostgreSQL). ``FilterSql`` is a
-``SearchFilter`` as SQL; ``hit`` makes a ``SearchHit`` of a ``HIT_COLUMNS`` row, for both
-backends' search.
+tsvector column on PostgreSQL). ``FilterSql`` is a ``SearchFilter`` as SQL; ``hit`` makes a
+``SearchHit`` of a ``HIT_COLUMNS`` row, for both backends' search.
 
 It opens no connection and imports no driver; each backend does.
 """
