@@ -92,6 +92,12 @@ def search_processes(server: subprocess.Popen[str]) -> list[int]:
     return [int(line.split()[0]) for line in out.splitlines() if "multiprocessing.spawn" in line]
 
 
+def both_started(server: subprocess.Popen[str]) -> list[int]:
+    """The two search processes' pids once both exist, else nothing (one ``ps`` per look)."""
+    found = search_processes(server)
+    return found if len(found) == 2 else []
+
+
 def wait_for(check, timeout: float = 30.0):  # noqa: ANN001, ANN201
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -121,7 +127,7 @@ def test_search_processes_answer_with_the_bytes_the_server_would_have_made(works
     with served(workspace, tmp_path) as (server, host):
         for path, body in expected.items():
             assert get(host, path) == (200, body), path
-        assert len(wait_for(lambda: len(search_processes(server)) == 2 and search_processes(server))) == 2
+        assert len(wait_for(lambda: both_started(server))) == 2
         micrograd = json.loads(expected[url(QUERIES[0])])
         assert micrograd["matched"] >= 3 and micrograd["hits"][0]["snippet"]
         status, error = get(host, "/api/search?q=micrograd&mode=semantic")  # no vectors: refused, as in process
@@ -130,20 +136,20 @@ def test_search_processes_answer_with_the_bytes_the_server_would_have_made(works
 
 def test_a_killed_search_process_is_replaced_and_the_search_it_held_still_answers(workspace, tmp_path):
     with served(workspace, tmp_path) as (server, host):
-        first = wait_for(lambda: len(search_processes(server)) == 2 and search_processes(server))
+        first = wait_for(lambda: both_started(server))
         os.kill(first[0], signal.SIGKILL)
         assert wait_for(lambda: not alive(first[0]))
         for params in QUERIES:  # the first of these finds the pool broken, starts a new one and retries
             status, _ = get(host, url(params))
             assert status == 200, url(params)
-        replaced = wait_for(lambda: len(search_processes(server)) == 2 and search_processes(server))
+        replaced = wait_for(lambda: both_started(server))
         assert len(replaced) == 2 and not set(replaced) & set(first)
 
 
 def test_ctrl_c_stops_the_server_and_its_search_processes_without_a_traceback(workspace, tmp_path):
     with served(workspace, tmp_path) as (server, host):
         assert get(host, url(QUERIES[0]))[0] == 200
-        children = wait_for(lambda: len(search_processes(server)) == 2 and search_processes(server))
+        children = wait_for(lambda: both_started(server))
         os.killpg(server.pid, signal.SIGINT)  # Ctrl-C: the terminal signals the whole process group
         code = server.wait(timeout=30)
         stderr = server.stderr.read() if server.stderr else ""
