@@ -7,7 +7,8 @@ process, which hands searches to its search processes, one per core: ``web.searc
 ``--seconds`` with ``--connections`` connections against ``/api/search``; a Lua script
 rotates through queries of every shape the page sends (common and rare words, prefixes as
 typed, phrases, kind and date filters). The second phase repeats the run while
-``insights import`` writes a synthetic X archive into the same workspace.
+``insights import`` writes a synthetic X archive into the same workspace, started in a session
+of its own as from another terminal (``--import-session same``: in the server's).
 
     python bench/bench_web.py                       # 100k docs, 16 connections, 10 s
     python bench/bench_web.py --docs 20000 --seconds 5
@@ -199,8 +200,12 @@ def run_wrk(port: int, seconds: int, connections: int, threads: int, script: Pat
     return result
 
 
-def importing(db: Path, tweets: int) -> subprocess.Popen[bytes]:
-    """Start ``insights import`` of a synthetic archive into the served workspace."""
+def importing(db: Path, tweets: int, *, own_session: bool) -> subprocess.Popen[bytes]:
+    """Start ``insights import`` of a synthetic archive into the served workspace.
+
+    ``own_session``: as from another terminal than the server's (its own session; where the
+    kernel groups processes by session, priority then orders it only against its own group).
+    """
     archive = cached_tweets_js(tweets)
     command = [
         sys.executable,
@@ -214,7 +219,9 @@ def importing(db: Path, tweets: int) -> subprocess.Popen[bytes]:
         str(db),
         "--json",
     ]
-    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=HERE.parent)
+    return subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=HERE.parent, start_new_session=own_session
+    )
 
 
 def main() -> None:
@@ -225,6 +232,12 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (insights serve runs one)")
     parser.add_argument("--import-tweets", type=int, default=50_000, help="size of the archive imported in phase 2")
+    parser.add_argument(
+        "--import-session",
+        choices=("same", "own"),
+        default="own",
+        help="run the import in the server's session, or in its own as from another terminal (the default)",
+    )
     parser.add_argument("--out", help="results folder (default bench/results), e.g. for runs alternating two trees")
     args = parser.parse_args()
 
@@ -243,6 +256,7 @@ def main() -> None:
             "queries": QUERIES,
             "targets": {"requests_per_s": TARGET_RPS, "p95_ms": TARGET_P95_MS, "errors": 0},
             "import_tweets": args.import_tweets,
+            "import_session": args.import_session,
             "note": (
                 "cached: the app as shipped (LRU of search results, invalidated by any commit); the 20 rotating "
                 "queries all hit it after warm-up, so this measures the HTTP path. uncached: every request runs "
@@ -267,7 +281,7 @@ def measure(base: Path, mode: str, args: argparse.Namespace, script: Path) -> di
         warm_up(port)
         idle = run_wrk(port, args.seconds, args.connections, args.threads, script)
         print(f"{mode:8} idle:   {_line(idle)}")
-        writer = importing(db, args.import_tweets)
+        writer = importing(db, args.import_tweets, own_session=args.import_session == "own")
         time.sleep(0.5)
         busy = run_wrk(port, args.seconds, args.connections, args.threads, script)
         busy["import_still_running_at_end"] = writer.poll() is None

@@ -100,8 +100,9 @@ SEARCH_CANDIDATES = Setting(
 NICE = Setting(
     "nice",
     "10",
-    "How far import and index lower their own CPU priority (Unix nice, 0 to 19), so that a server on the same "
-    "machine keeps answering while they run; alone on the machine they run as fast. 0: normal priority.",
+    "How far import and index lower their own CPU priority (Unix nice, 0 to 19; on Linux their terminal "
+    "session's too while they run), so that a server on the same machine keeps answering while they run; alone "
+    "on the machine they run as fast. 0: normal priority.",
 )
 
 BUSY_TIMEOUT = Setting(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -114,22 +113,6 @@ def open_store(db_path: Db, *, read_only: bool = False, trust_schema: bool = Fal
             yield store
         finally:
             store.close()
-
-
-def below_servers() -> None:
-    """Lower this process's CPU priority by ``DEEPINSIGHTS_NICE`` (import and index call it; children inherit it).
-
-    subtle: priority only counts while processes want the same core, so alone on the machine an
-    import runs as fast as before; beside ``insights serve`` on two cores, 16 connections of
-    uncached search during a 50,000-tweet import went from about 260 to about 380 requests/s
-    (bench/bench_web.py). Raising one's own niceness needs no privilege; lowering it back does.
-    """
-    value = config.NICE.value().strip()
-    nice = int(value) if value.isdigit() else -1
-    if not 0 <= nice <= 19:
-        raise click.UsageError(f"{config.NICE.env} must be a whole number from 0 to 19 (got {value[:20]!r})")
-    if nice and hasattr(os, "nice"):  # not on Windows
-        os.nice(nice)
 
 
 def echo_json(data: Any) -> None:

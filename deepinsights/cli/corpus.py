@@ -23,7 +23,6 @@ from ..semantic.index import pending_passages
 from ..semantic.lease import Holder
 from ..workspace import Db, Workspace
 from .common import (
-    below_servers,
     db_option,
     echo_json,
     errors_as_messages,
@@ -32,6 +31,7 @@ from .common import (
     shown,
     trust_schema_option,
 )
+from .priority import below_servers
 from .progress import Rate, progress, steps
 
 err = Console(stderr=True)

@@ -18,7 +18,6 @@ from ..semantic.install import INSTALLABLE, pip_command
 from ..semantic.lease import Holder
 from ..workspace import Db
 from .common import (
-    below_servers,
     db_option,
     echo_json,
     errors_as_messages,
@@ -28,6 +27,7 @@ from .common import (
     shown,
     trust_schema_option,
 )
+from .priority import below_servers
 from .progress import steps
 
 F = TypeVar("F", bound=Callable[..., Any])
