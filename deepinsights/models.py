@@ -193,6 +193,23 @@ class SearchHit:
     anchor_label: str | None = None
     found_by: tuple[str, ...] = ()
 
+    def but(self, **changes: Any) -> SearchHit:
+        """A copy with ``changes``: ``dataclasses.replace``, at a fraction of its cost.
+
+        subtle: a frozen dataclass's ``__init__`` sets each of the twelve fields through
+        ``object.__setattr__``, and ``replace`` adds a pass over the fields of its own; search
+        copies up to 200 hits a query (tagged, then dressed), which took 3–9 µs a hit that way
+        and under 1 µs this way. Only fields may be changed (checked).
+        """
+        if not changes.keys() <= _HIT_FIELDS:
+            raise TypeError(f"SearchHit has no field {sorted(changes.keys() - _HIT_FIELDS)[0]!r}")
+        copied = object.__new__(SearchHit)
+        copied.__dict__.update(self.__dict__, **changes)
+        return copied
+
+
+_HIT_FIELDS = frozenset(SearchHit.__dataclass_fields__)
+
 
 @dataclass(frozen=True)
 class SearchFilter:

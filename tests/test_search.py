@@ -7,6 +7,7 @@ behaviour is tested in test_pg_search.py."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 from datetime import UTC, datetime
@@ -292,6 +293,21 @@ def test_hits_without_snippets_are_dressed_later_only_where_their_passage_matche
     assert all(HIGHLIGHT_START in h.snippet for h in own) and [h.passage_id for h in own] == [
         h.passage_id for h in bare.hits
     ]
+
+
+def test_a_hit_copied_with_changes_is_what_dataclasses_replace_makes_and_leaves_the_original(store):
+    """Search copies every hit it tags and dresses (``SearchHit.but``, a fast ``replace``): the same values, a frozen
+    record still, the original untouched, and only real fields may change."""
+    add(store, [doc(1, "Attention is all you need.")])
+    (hit,) = store.search("attention", snippets=False).hits
+    copied = hit.but(snippet="marked", found_by=("bm25",))
+    assert copied == dataclasses.replace(hit, snippet="marked", found_by=("bm25",)) and copied is not hit
+    assert (hit.snippet, hit.found_by) == ("", ())
+    assert hash(copied) == hash(dataclasses.replace(hit, snippet="marked", found_by=("bm25",)))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        copied.snippet = "changed"  # type: ignore[misc]
+    with pytest.raises(TypeError, match="'snipet'"):
+        hit.but(snipet="typo")
 
 
 def test_every_hit_of_a_prefix_query_gets_its_snippet_however_far_apart(store):

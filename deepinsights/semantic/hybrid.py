@@ -163,7 +163,7 @@ def search_any(
 
 
 def _tag(hit: SearchHit, found_by: tuple[str, ...], score: float) -> SearchHit:
-    return SearchHit(**{**hit.__dict__, "found_by": found_by, "score": round(score, 6)})
+    return hit.but(found_by=found_by, score=round(score, 6))
 
 
 # -- the plan ---------------------------------------------------------------------
@@ -394,7 +394,7 @@ def _semantic_hit(near: NearPassage | None) -> SearchHit | None:
     """The hit of a passage found by vectors; None when its vector is stale (its text changed) or it is gone."""
     if near is None or near.text_hash != text_hash(model_input(near.title, near.hit.text)):
         return None
-    return replace(near.hit, snippet=plain_snippet(near.hit.text))
+    return near.hit.but(snippet=plain_snippet(near.hit.text))
 
 
 def plain_snippet(text: str) -> str:

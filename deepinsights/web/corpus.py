@@ -16,6 +16,7 @@ This module does not write to the database, rank results (``search`` does) or re
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from collections import OrderedDict
@@ -316,6 +317,7 @@ def _append(parts: list[list[Any]], text: str, marked: int) -> None:
         parts.append([visible(text), marked])
 
 
+@functools.lru_cache(maxsize=4096)  # subtle: a page of results checks 20 to 200 URLs, mostly the same ones again
 def safe_url(url: str | None) -> str | None:
     """The URL if it is http(s); None for ``javascript:``, ``data:`` and anything else."""
     if not url:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from ... import config
@@ -280,7 +280,7 @@ class CorpusReads:
         hits costs.
         """
         found = self._snippets(fts_query, [h.passage_id for h in hits]) if fts_query and hits else {}
-        dressed = [replace(h, snippet=found[h.passage_id]) if h.passage_id in found else h for h in hits]
+        dressed = [h.but(snippet=found[h.passage_id]) if h.passage_id in found else h for h in hits]
         return self._at_moments(dressed)
 
     def _bm25(self, q: str, filters: SearchFilter, *, raw: bool, prefix_last: bool, cap: int) -> SearchResults:
@@ -325,7 +325,7 @@ def _at_moment(hit: SearchHit, doc: tuple[Timeline, str | None] | None, start: i
     if found is None:
         return hit
     label, url = found
-    return replace(hit, anchor_label=label, url=url or hit.url)
+    return hit.but(anchor_label=label, url=url or hit.url)
 
 
 def marks(values: Sequence[Any]) -> str:
