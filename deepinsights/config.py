@@ -187,7 +187,7 @@ LOAD_PLUGINS = Setting(
 PROGRESS_EVERY = Setting(
     "progress_every",
     "5",
-    "Seconds between the progress lines of a long step (indexing, importing, distilling) when stderr is no "
+    "Seconds between the progress lines of a long step (indexing, importing, distilling, exporting) when stderr is no "
     "terminal, such as a log file.",
 )
 PG_BIN = Setting(

@@ -149,6 +149,9 @@ class Workspace(Protocol):
     def stream_passages(self, thinkers: list[str]) -> Iterator[tuple[Any, ...]]:
         """(document id, text, url, anchor) of these thinkers' passages (all when none), by passage id."""
 
+    def passage_count(self, thinkers: list[str]) -> int:
+        """How many passages ``stream_passages(thinkers)`` yields."""
+
     def kinds(self, thinker: str | None = None) -> set[str]:
         """The document kinds present (of one thinker, or of all)."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from deepinsights.models import ImportReport
@@ -33,3 +34,21 @@ def test_export_reads_the_corpus_from_either_backend(store, db, tmp_path, run):
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["passages"] == 15
     assert index_data(tmp_path / "cli-site") == data
+
+
+def test_export_tells_how_far_it_has_written_the_search_index(store, db, tmp_path, run, monkeypatch):
+    """The search index is the long part of an export (100,000 tweets: seconds): its rows are counted as written."""
+    with store.transaction():
+        store.upsert_documents(fixture_documents(), ImportReport(), thinker="ada")
+    profiles = write_profile(tmp_path / "profiles")
+    calls: list[tuple[int, int]] = []
+    export_site(tmp_path / "site", db, slug="ada", profiles_dir=profiles, progress=lambda *call: calls.append(call))
+    assert calls == [(0, 29), (29, 29)]  # 14 documents and 15 passages; a call every 2,000 rows between
+    monkeypatch.setenv("DEEPINSIGHTS_PROGRESS_EVERY", "0")  # every line, as in a log
+    result = run("export-site", tmp_path / "cli-site", "ada", "--db", db, "--profiles", profiles)
+    assert result.exit_code == 0, result.output
+    assert re.search(
+        r"^writing the search index: 29 of 29 rows \(100%\), [\d,.]+/s, done in 0:00$", result.stderr, re.M
+    )
+    quiet = run("export-site", tmp_path / "json-site", "ada", "--db", db, "--profiles", profiles, "--json")
+    assert "writing the search index" not in quiet.stderr

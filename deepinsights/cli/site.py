@@ -6,11 +6,15 @@ import socket
 from pathlib import Path
 
 import click
+from rich.console import Console
 
 from .. import workspace
 from ..errors import ProfileError, StoreError
 from ..workspace import Db
 from .common import choose_model, db_option, echo_json, errors_as_messages, json_option, model_option, plain
+from .progress import steps
+
+err = Console(stderr=True)
 
 DEFAULT_PORT = 8765
 
@@ -139,8 +143,10 @@ def export_site(out_dir: Path, slug: str | None, profiles_dir: Path | None, db_p
     """
     from ..site_export import export_site as export
 
-    with errors_as_messages(db_path):
-        report = export(out_dir, db_path if workspace.exists(db_path) else None, slug=slug, profiles_dir=profiles_dir)
+    corpus = db_path if workspace.exists(db_path) else None
+    with errors_as_messages(db_path), steps(err, quiet=as_json) as step:  # shown from the index's first row
+        writing = step("writing the search index", "rows")
+        report = export(out_dir, corpus, slug=slug, profiles_dir=profiles_dir, progress=writing)
     if as_json:
         echo_json(report.as_dict())
         return

@@ -78,6 +78,13 @@ class CorpusReads:
         )
         return self.stream(sql, thinkers)
 
+    def passage_count(self, thinkers: list[str]) -> int:
+        """How many passages ``stream_passages(thinkers)`` yields."""
+        if not thinkers:
+            return int(self.rows("SELECT count(*) AS n FROM passages")[0]["n"])
+        sql = f"SELECT count(*) AS n FROM {HIT_FROM} WHERE d.thinker IN ({marks(thinkers)})"
+        return int(self.rows(sql, thinkers)[0]["n"])
+
     def thinkers(self) -> list[str]:
         """Every thinker with at least one document, sorted."""
         return [r["thinker"] for r in self.rows("SELECT DISTINCT thinker FROM documents ORDER BY thinker")]
