@@ -29,7 +29,7 @@ TRIES = 10  # subtle: the kernel takes one unprivileged change of any group per 
 
 
 def below_servers() -> None:
-    """Lower this process's CPU priority, and its session group's, by ``DEEPINSIGHTS_NICE`` (children inherit it).
+    """Lower this process's CPU priority by ``DEEPINSIGHTS_NICE`` (children inherit it), its session group's to it.
 
     subtle: priority only counts while processes want the same core, so alone on the machine an
     import runs as fast as before; beside ``insights serve`` on two cores, 16 connections of
