@@ -17,7 +17,9 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -132,6 +134,20 @@ def test_search_processes_answer_with_the_bytes_the_server_would_have_made(works
         assert micrograd["matched"] >= 3 and micrograd["hits"][0]["snippet"]
         status, error = get(host, "/api/search?q=micrograd&mode=semantic")  # no vectors: refused, as in process
         assert status == 409 and json.loads(error)["error"] == str(refused.value)
+
+
+def test_searches_at_once_each_get_their_own_answer(workspace, tmp_path):
+    """Searches that miss the cache at once are spread over the search processes: each gets its own answer."""
+    variants = [replace(p, filters=replace(p.filters, limit=limit)) for p in QUERIES for limit in range(1, 9)]
+    here = Corpus(workspace, cache_size=0)
+    try:
+        expected = {url(p): here.computed(p) for p in variants}  # each a search of its own (the cache misses)
+    finally:
+        here.close()
+    paths = list(expected)
+    with served(workspace, tmp_path) as (_, host), ThreadPoolExecutor(16) as pool:
+        answers = list(pool.map(lambda path: get(host, path), paths))
+    assert answers == [(200, expected[path]) for path in paths]
 
 
 def test_a_killed_search_process_is_replaced_and_the_search_it_held_still_answers(workspace, tmp_path):
