@@ -83,9 +83,9 @@ def search_slots(processes: int = 1) -> int:
     each has its next search waiting instead of idling while a result travels back and the next
     search is handed over (one each: 310 requests/s; four each: 398-432, docs/web.md).
     """
-    if asked := config.SEARCH_SLOTS.positive():
-        return asked
-    return processes * QUEUED_PER_PROCESS if processes > 1 else config.SEARCH_SLOTS.or_cores()
+    if processes > 1 and not config.SEARCH_SLOTS.positive():
+        return processes * QUEUED_PER_PROCESS
+    return config.SEARCH_SLOTS.or_cores()
 
 
 def create_app(
