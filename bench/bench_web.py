@@ -88,9 +88,9 @@ end
 """
 
 
-def workspace(docs: int) -> Path:
+def workspace(docs: int, *, cache: Path = CACHE) -> Path:
     """The cached synthetic workspace of ``docs`` documents (built on first use, migrated to this version's schema)."""
-    path = CACHE / "web" / f"web-{docs}.db"
+    path = cache / "web" / f"web-{docs}.db"
     if path.exists():
         Store(path).close()  # subtle: else the import of phase 2 would migrate the served copy while it is measured
         return path

@@ -39,6 +39,17 @@ def test_benchmarks_run_at_a_tiny_size(tmp_path):
     assert summary["exact_identical_to_naive"] == summary["exact_queries"] > 0
     assert searched["build"]["passages"] == 3000
 
+    filtered = run_bench(
+        "bench_filters.py", tmp_path / "filters", "--docs", "2000", "--import-tweets", "200", "--rounds", "1"
+    )
+    for state in ("plus_0_tweets", "plus_200_tweets"):  # the workspace as built, then with an archive imported
+        assert filtered[state]["identical_answers"] is True
+        assert (
+            filtered[state]["totals"]["filtered_min_ms"]["before"] > 0
+            and filtered[state]["totals"]["all_min_ratio"] > 0
+        )
+        assert len(filtered[state]["queries"]) == 20
+
     opened = run_bench("bench_open.py", tmp_path / "open", "--passages", "2000", "--repeat", "1")
     assert set(opened["seconds"]) == {"bare", "read_only", "writable", "writable_trusted", "quick_check"}
     assert opened["workspace"]["passages"] == 2000 and "writable/bare" in opened["ratios"]

@@ -11,8 +11,9 @@ import pytest
 from sqlite_utils import Database
 
 from deepinsights.backends.sqlite import Store
-from deepinsights.backends.sqlite.migrations import migrations
+from deepinsights.backends.sqlite.migrations import FILTERS_INDEX, FILTERS_MIGRATION, migrations
 from deepinsights.errors import StoreError
+from deepinsights.models import SearchFilter
 from deepinsights.search import search
 
 TEXT = "the analytical engine weaves algebra"
@@ -87,7 +88,7 @@ def test_a_workspace_from_before_the_4_character_prefix_index_gets_it_and_finds_
     older_workspace(db_path, "m012_fts_prefix_4").close()
     reader = Store(db_path, read_only=True)  # reading does not need it: the same rows, found the slow way
     try:
-        assert reader.unmigrated == ["m012_fts_prefix_4"]
+        assert reader.unmigrated == ["m012_fts_prefix_4", FILTERS_MIGRATION]
         assert [h.id for h in search(reader, "weav", prefix_last=True).hits] == ["d1"]
     finally:
         reader.close()
@@ -110,11 +111,58 @@ def test_a_workspace_from_before_the_4_character_prefix_index_gets_it_and_finds_
     assert Database(db_path)["passages"].detect_fts() == "passages_fts"
 
 
+def test_a_filtered_search_reads_each_document_through_the_filters_index_once_migrated(db_path):
+    conn = older_workspace(db_path, FILTERS_MIGRATION)
+    for i, (kind, day) in enumerate([("tweet", "2021-05-01"), ("reply", "2023-02-01"), ("tweet", "2024-03-01")] * 3):
+        conn.execute(
+            "INSERT INTO documents (id, thinker, kind, source, source_id, text, published_at, words, content_hash) "
+            "VALUES (?, 'ada', ?, 'x', ?, ?, ?, 3, 'h')",
+            [f"t{i}", kind, f"t{i}", f"engine note {i}", day],
+        )
+        conn.execute(
+            'INSERT INTO passages (document_id, ordinal, start, "end", text) VALUES (?, 0, 0, 13, ?)',
+            [f"t{i}", f"engine note {i}"],
+        )
+    conn.commit()
+    conn.close()
+    wanted = SearchFilter(kinds=("tweet",), since="2022-01-01")
+
+    def filtered(store: Store) -> tuple[list[str], list[str]]:
+        statements: list[str] = []
+        store.conn.set_trace_callback(statements.append)
+        try:
+            ids = [h.id for h in search(store, "engine", wanted).hits]
+        finally:
+            store.conn.set_trace_callback(None)
+        return ids, [s for s in statements if "passages_fts MATCH" in s and "JOIN passages p" in s]
+
+    reader = Store(db_path, read_only=True)  # reading does not need the index: the same rows, the slow way
+    try:
+        assert reader.unmigrated == [FILTERS_MIGRATION]
+        before, scans = filtered(reader)
+        assert scans and not any(FILTERS_INDEX in s for s in scans)
+    finally:
+        reader.close()
+    assert sorted(before) == ["t2", "t5", "t8"]
+
+    store = Store(db_path)
+    try:
+        after, scans = filtered(store)
+        assert after == before
+        assert scans and all(f"INDEXED BY {FILTERS_INDEX}" in s for s in scans)
+        plan = " ".join(row[3] for row in store.conn.execute(f"EXPLAIN QUERY PLAN {scans[0]}"))
+        assert f"COVERING INDEX {FILTERS_INDEX}" in plan  # kind and date read from the index, not the table
+        assert store.integrity_check() == "ok"
+    finally:
+        store.close()
+
+
 def test_a_command_that_upgrades_a_workspace_says_so_once(db_path, run, tmp_path):
     older_workspace(db_path, "m012_fts_prefix_4").close()
     first = run("db", "migrate", "--db", db_path)
     assert first.exit_code == 0
-    assert f"Upgrading {db_path} to this version of deep-insights (m012_fts_prefix_4); once." in first.stderr
+    upgraded = f"Upgrading {db_path} to this version of deep-insights (m012_fts_prefix_4, {FILTERS_MIGRATION}); once."
+    assert upgraded in first.stderr
     assert "Upgrading" not in run("db", "migrate", "--db", db_path).stderr  # up to date: nothing to say
     fresh = tmp_path / "fresh.db"
     assert "Upgrading" not in run("db", "migrate", "--db", fresh).stderr  # a new workspace is created, not upgraded

@@ -65,7 +65,7 @@ def test_opening_an_older_database_to_write_names_the_migrations_it_runs_first(p
     told: list[list[str]] = []
     PgStore(pg_url, on_upgrade=told.append).close()
     PgStore(pg_url, on_upgrade=told.append).close()  # up to date: nothing to tell
-    assert told == [["m011_index_lease", "m012_fts_prefix_4"]]
+    assert told == [["m011_index_lease", "m012_fts_prefix_4", "m013_document_filters_index"]]
 
 
 def test_passages_indexed_before_diacritic_folding_are_folded_when_it_migrates(pg_url: str) -> None:

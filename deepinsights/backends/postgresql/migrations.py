@@ -195,6 +195,10 @@ MIGRATIONS: list[tuple[str, str]] = [
     # SQLite's m012 adds a 4-character FTS5 prefix index; PostgreSQL matches prefixes with its
     # GIN index (``:*``): recorded, so versions match.
     ("m012_fts_prefix_4", "SELECT 1;"),
+    # SQLite's m013 gives its filtered searches a covering index of the documents' filtered
+    # columns, which its planner must be told to use; PostgreSQL's planner weighs its own
+    # statistics (unmeasured here): recorded, so versions match.
+    ("m013_document_filters_index", "SELECT 1;"),
 ]
 
 
@@ -211,6 +215,7 @@ READ_COMPATIBLE = frozenset(
         "m010_own_words",
         "m011_index_lease",
         "m012_fts_prefix_4",
+        "m013_document_filters_index",
     }
 )
 

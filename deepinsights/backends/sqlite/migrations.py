@@ -13,6 +13,8 @@ from sqlite_utils.migrations import Migrations
 
 migrations = Migrations("deepinsights")
 MIGRATIONS_TABLE = Migrations.migrations_table
+FILTERS_INDEX = "idx_documents_filters"  # m013's; search names it where the workspace has it
+FILTERS_MIGRATION = "m013_document_filters_index"
 
 # Migrations that reading does not need: a workspace lacking only these opens read-only (where
 # it cannot be migrated) as well as writable. m006 is a write-buffer setting; m007 is a no-op here;
@@ -20,7 +22,8 @@ MIGRATIONS_TABLE = Migrations.migrations_table
 # m009 changes how the index is declared for Datasette, not what it holds; m010's own-words
 # columns are read only by distill, which opens the workspace writable (migrating it); m011's lease
 # is read by the page only where it exists (``semantic.lease``); m012's 4-character prefix index
-# makes prefix search faster, and FTS5 finds the same rows without it.
+# makes prefix search faster, and FTS5 finds the same rows without it; so does m013's index for
+# filtered searches (search uses it only where it exists: ``Store.unmigrated``).
 READ_COMPATIBLE = frozenset(
     {
         "m006_fts_hashsize",
@@ -30,6 +33,7 @@ READ_COMPATIBLE = frozenset(
         "m010_own_words",
         "m011_index_lease",
         "m012_fts_prefix_4",
+        FILTERS_MIGRATION,
     }
 )
 
@@ -348,3 +352,16 @@ def m012_fts_prefix_4(db: Database) -> None:
         """
     )
     db.execute("INSERT INTO passages_fts (passages_fts, rank) VALUES ('hashsize', ?)", [FTS_HASH_BYTES])
+
+
+@migrations()
+def m013_document_filters_index(db: Database) -> None:
+    """An index of each document's id with what a search filters on: kind, date, thinker.
+
+    subtle: a filtered search walks its matches newest first and looks up each one's document
+    to test the filter. Through the primary key that is two lookups (the key's index, then the
+    table's wide rows); this covering index answers in one. At 100,000 tweets a filtered search
+    took 1.25-1.5 times less time (``bench/README.md``, web). Writing a document updates one more
+    index.
+    """
+    db.execute(f"CREATE INDEX {FILTERS_INDEX} ON documents (id, kind, published_at, thinker)")

@@ -58,10 +58,13 @@ def bm25(
     raw: bool,
     prefix_last: bool,
     cap: int,
+    filters_index: str | None = None,
 ) -> SearchResults:
     """The passages matching ``q`` that pass ``filters``, best first, without snippets (``snippets`` makes them).
 
-    ``rows`` runs a read query (the store's); ``cap`` is how many matches are ranked at most.
+    ``rows`` runs a read query (the store's); ``cap`` is how many matches are ranked at most;
+    ``filters_index``: the covering index of the documents' filtered columns, where the
+    workspace has it (migration m013), so each match's document is one lookup.
     """
     phrases = [storable(q.strip())] if raw else query_phrases(q, prefix_last=prefix_last)
     results = SearchResults(query=q, fts_query=" ".join(phrases))
@@ -69,7 +72,7 @@ def bm25(
         return results
     page = slice(filters.offset, filters.offset + filters.limit)
     try:
-        ranked = _Query(conn, phrases, filters, cap, results).run()
+        ranked = _Query(conn, phrases, filters, cap, results, filters_index).run()
     except sqlite3.OperationalError as ex:
         if raw:
             raise SearchError(f"Malformed full-text query {q!r}: {ex}. Drop --fts to search for the words.") from None
@@ -82,7 +85,13 @@ class _Query:
     """One search's plan (which phrases to weight, ranked whole or capped) and its execution."""
 
     def __init__(
-        self, conn: sqlite3.Connection, phrases: list[str], filters: SearchFilter, cap: int, results: SearchResults
+        self,
+        conn: sqlite3.Connection,
+        phrases: list[str],
+        filters: SearchFilter,
+        cap: int,
+        results: SearchResults,
+        filters_index: str | None = None,
     ) -> None:
         self.conn = conn
         self.fts = " ".join(phrases)
@@ -92,6 +101,8 @@ class _Query:
         self.cap = cap
         self.depth = filters.offset + filters.limit  # the best this many are all the caller reads
         self.results = results
+        # subtle: named, as SQLite's planner (without ANALYZE's statistics) prefers the primary key
+        self.documents = f"documents d INDEXED BY {filters_index}" if filters_index else "documents d"
 
     def run(self) -> list[tuple[int, float]]:
         """(passage id, score) of the best ``depth`` ranked matches (or more), best first."""
@@ -188,7 +199,7 @@ class _Query:
             where.append("+f.rowid IN (SELECT rowid FROM passages_fts WHERE passages_fts MATCH ?)")
             params.append(required)
         if self.filters.sql:
-            sql += " JOIN passages p ON p.id = f.rowid JOIN documents d ON d.id = p.document_id"
+            sql += f" JOIN passages p ON p.id = f.rowid JOIN {self.documents} ON d.id = p.document_id"
             where.append(self.filters.sql)
             params.extend(self.filters.params)
         return f"{sql} WHERE {' AND '.join(where)}", params

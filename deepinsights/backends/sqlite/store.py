@@ -39,7 +39,7 @@ from ..shared.retrieval import Retrieval
 from ..shared.vectors import VectorTables
 from ..shared.writes import ImportWrites, Stored, check_schema, now
 from . import search, trust, vectors
-from .migrations import MIGRATIONS_TABLE, READ_COMPATIBLE, known, migrations
+from .migrations import FILTERS_INDEX, FILTERS_MIGRATION, MIGRATIONS_TABLE, READ_COMPATIBLE, known, migrations
 
 FTS_CATCH_UP = 10_000  # passages; indexing them in one statement costs about what one big statement would
 CACHE_KIB = 65536  # page cache per writing connection; big imports touch many index pages
@@ -300,7 +300,10 @@ class Store(ImportWrites, CorpusReads, VectorTables, Retrieval, TableRows):
         return iter(self.conn.execute(sql, tuple(params)))
 
     def _bm25(self, q: str, filters: SearchFilter, *, raw: bool, prefix_last: bool, cap: int) -> SearchResults:
-        return search.bm25(self.conn, self.rows, q, filters, raw=raw, prefix_last=prefix_last, cap=cap)
+        filters_index = None if FILTERS_MIGRATION in self.unmigrated else FILTERS_INDEX
+        return search.bm25(
+            self.conn, self.rows, q, filters, raw=raw, prefix_last=prefix_last, cap=cap, filters_index=filters_index
+        )
 
     def _snippets(self, fts_query: str, ids: list[int]) -> dict[int, str]:
         return search.snippets(self.conn, fts_query, ids)
