@@ -281,27 +281,41 @@ if sys.argv[1] != "-":
 print(sleeper.pid, lower_session_group(10), autogroup_nice(), autogroup_nice(sleeper.pid), flush=True)
 if sys.argv[2] == "crash":
     raise SystemExit("a failed import")
+if sys.argv[2] == "term":
+    import time
+    time.sleep(60)  # until the test sends SIGTERM, as `kill PID` does
 """
 
 
 @pytest.mark.skipif(not autogroups(), reason="the kernel does not group processes by session here (no autogroups)")
 @pytest.mark.parametrize(
     ("before", "ending", "during", "after"),
-    [("-", "exit", 10, 0), ("-", "crash", 10, 0), ("3", "exit", 10, 3), ("15", "exit", 15, 15)],
+    [
+        ("-", "exit", 10, 0),
+        ("-", "crash", 10, 0),
+        ("-", "term", 10, 0),
+        ("3", "exit", 10, 3),
+        ("15", "exit", 15, 15),
+    ],
 )
 def test_the_session_group_is_lowered_while_the_process_runs_and_given_back(before, ending, during, after):
     """An import from another terminal than the server's gives way to it: its whole session's group is lowered,
-    for the import's life only (the shell it ran from gets its share back); a group already lower is left."""
-    done = subprocess.run(
+    for the import's life only (the shell it ran from gets its share back, also after `kill`); a group already
+    lower is left."""
+    process = subprocess.Popen(
         [sys.executable, "-c", SESSION_GROUP, before, ending],
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=60,
         start_new_session=True,  # subtle: a session of its own, so this test run's group is not touched
     )
-    pid, lowered, own, sleepers = done.stdout.split()
+    assert process.stdout is not None
+    pid, lowered, own, sleepers = process.stdout.readline().split()
+    if ending == "term":
+        process.terminate()  # SIGTERM
+    process.communicate(timeout=60)
     try:
-        assert (done.returncode != 0) == (ending == "crash")
+        assert process.returncode == {"exit": 0, "crash": 1, "term": 128 + signal.SIGTERM}[ending]
         assert (lowered, int(own), int(sleepers)) == (str(during != int(before.strip("-") or 0)), during, during)
         assert autogroup_nice(pid) == after  # the process is gone; the session and its group live on
     finally:

@@ -29,10 +29,10 @@ TWEETS = 4000  # an import of about a second on the CI machine
 KILLS = 20
 
 
-def write_archive(path: Path, batch: int) -> Path:
-    """A ``tweets.js`` of TWEETS tweets whose ids do not overlap any other batch's."""
+def write_archive(path: Path, batch: int, tweets: int = TWEETS) -> Path:
+    """A ``tweets.js`` of ``tweets`` tweets whose ids do not overlap any other batch's (of as many)."""
     items = []
-    for i in range(batch * TWEETS, (batch + 1) * TWEETS):
+    for i in range(batch * tweets, (batch + 1) * tweets):
         tid = str(1_500_000_000_000_000_000 + i)
         text = f"batch {batch} tweet {i}: attention is all you need, said the paper, again and again"
         tweet = {"id_str": tid, "id": tid, "full_text": text, "created_at": "Mon Jan 01 00:00:00 +0000 2024"}
@@ -41,11 +41,17 @@ def write_archive(path: Path, batch: int) -> Path:
     return path
 
 
-def start_import(archive: Path, db: Path, *, child: bool = False) -> subprocess.Popen[bytes]:
-    """Run an import; ``child``: parse in a forked child process, as a big archive would."""
+def start_import(archive: Path, db: Path, *, child: bool = False, nice: int = 0) -> subprocess.Popen[bytes]:
+    """Run an import; ``child``: parse in a forked child process, as a big archive would.
+
+    ``nice``: its ``DEEPINSIGHTS_NICE``, in a session of its own (as from another terminal), so
+    the test run's session keeps its priority.
+    """
     command = [sys.executable, "-m", "deepinsights", "import", str(archive), "--db", str(db), "--json"]
-    env = {**os.environ, "DEEPINSIGHTS_PARSE_IN_CHILD_BYTES": "0" if child else "-1"}
-    return subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    env = {**os.environ, "DEEPINSIGHTS_PARSE_IN_CHILD_BYTES": "0" if child else "-1", "DEEPINSIGHTS_NICE": str(nice)}
+    return subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, start_new_session=bool(nice)
+    )
 
 
 def importers_running(db: Path) -> int:
@@ -57,6 +63,11 @@ def importers_running(db: Path) -> int:
         except OSError:
             continue
     return running
+
+
+def niceness(pid: int) -> int:
+    """The nice value of process ``pid``."""
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
 
 
 def kill_at_random(process: subprocess.Popen[bytes], db: Path, full_run: float, rng: random.Random) -> None:
@@ -144,3 +155,28 @@ def test_sigkill_at_random_moments_never_leaves_a_partial_import(tmp_path):
     assert inspect(db) == (committed + TWEETS, imports + 1)
     print(f"kills: {outcomes}, seed {seed}")
     assert outcomes["kept old"] > 0, f"no kill landed inside an import: {outcomes} (seed {seed})"
+
+
+@pytest.mark.slow
+def test_kill_stops_an_import_as_an_error_would(tmp_path):
+    """`kill PID` (SIGTERM) while an import runs: it rolls back and exits 143 without a traceback, as the shell
+    reports a SIGTERM, leaving the workspace as it was and no parse child behind; the same import then completes."""
+    db, tweets = tmp_path / "insights.db", 10 * TWEETS  # an import of a few seconds
+    assert finish(start_import(write_archive(tmp_path / "batch0.js", 0, tweets), db)) == (0, "")
+    archive = write_archive(tmp_path / "batch1.js", 1, tweets)
+    for child in (False, True):
+        process = start_import(archive, db, child=child, nice=10)
+        deadline = time.monotonic() + 30
+        while niceness(process.pid) == os.nice(0) and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.005)  # until the command has started (it lowers its priority first)
+        time.sleep(0.2)  # then into the import, well before its commit at the end
+        process.terminate()
+        code, err = finish(process)
+        assert (code, err) == (143, ""), f"parse child: {child}"
+        deadline = time.monotonic() + 5
+        while importers_running(db) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert importers_running(db) == 0, "a parse child outlived its stopped import"
+        assert inspect(db) == (tweets, 1)
+    assert finish(start_import(archive, db)) == (0, "")
+    assert inspect(db) == (2 * tweets, 2)
