@@ -239,8 +239,7 @@ def _ticker(store: Workspace | None, thinkers: list[str], progress: Progress | N
     """``tick(rows)`` after each row of the index: ``progress`` every ``PROGRESS_EVERY`` rows and at the end."""
     if progress is None or store is None:
         return lambda rows: None
-    stats = store.stats()
-    total = sum(r["items"] for r in stats if not thinkers or r["thinker"] in thinkers) + store.passage_count(thinkers)
+    total = store.document_count(thinkers) + store.passage_count(thinkers)
     progress(0, total)
 
     def tick(rows: int) -> None:

@@ -158,8 +158,8 @@ class Workspace(Protocol):
     def imports(self) -> list[dict[str, Any]]:
         """Every finished import, oldest first."""
 
-    def document_count(self) -> int:
-        """Number of stored documents."""
+    def document_count(self, thinkers: list[str] | None = None) -> int:
+        """Number of stored documents (of these thinkers: what ``stream_documents(thinkers)`` yields)."""
 
     def search(
         self,

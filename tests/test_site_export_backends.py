@@ -6,7 +6,7 @@ import json
 import re
 from pathlib import Path
 
-from deepinsights.models import ImportReport
+from deepinsights.models import Document, ImportReport
 from deepinsights.site_export import INDEX_FILE, export_site
 
 from .webutil import fixture_documents, write_profile
@@ -52,3 +52,15 @@ def test_export_tells_how_far_it_has_written_the_search_index(store, db, tmp_pat
     )
     quiet = run("export-site", tmp_path / "json-site", "ada", "--db", db, "--profiles", profiles, "--json")
     assert "writing the search index" not in quiet.stderr
+
+
+def test_the_counts_an_export_reports_progress_against_are_what_it_streams(store):
+    """``document_count`` and ``passage_count`` of some thinkers, on either backend, count the rows exported."""
+    with store.transaction():
+        store.upsert_documents(fixture_documents(), ImportReport(), thinker="ada")
+        others = [Document(source="notes", source_id=f"b{i}", kind="post", text=f"Note {i}.") for i in range(3)]
+        store.upsert_documents(others, ImportReport(), thinker="bob")
+    for thinkers in ([], ["ada"], ["bob"], ["ada", "bob"], ["nobody"]):
+        assert store.document_count(thinkers) == len(list(store.stream_documents(thinkers))), thinkers
+        assert store.passage_count(thinkers) == len(list(store.stream_passages(thinkers))), thinkers
+    assert (store.document_count(["bob"]), store.document_count(), store.document_count(["nobody"])) == (3, 17, 0)

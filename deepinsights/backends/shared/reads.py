@@ -102,9 +102,12 @@ class CorpusReads:
             row["provenance"] = json.loads(row["provenance"]) if row.get("provenance") else {}
         return rows
 
-    def document_count(self) -> int:
-        """Number of stored documents."""
-        return int(self.rows("SELECT count(*) AS n FROM documents")[0]["n"])
+    def document_count(self, thinkers: list[str] | None = None) -> int:
+        """Number of stored documents (of these thinkers: what ``stream_documents(thinkers)`` yields)."""
+        if not thinkers:
+            return int(self.rows("SELECT count(*) AS n FROM documents")[0]["n"])
+        sql = f"SELECT count(*) AS n FROM documents WHERE thinker IN ({marks(thinkers)})"
+        return int(self.rows(sql, thinkers)[0]["n"])
 
     # -- one thinker's writing (distill) --------------------------------------------
 
