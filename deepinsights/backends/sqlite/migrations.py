@@ -23,7 +23,7 @@ FILTERS_MIGRATION = "m013_document_filters_index"
 # columns are read only by distill, which opens the workspace writable (migrating it); m011's lease
 # is read by the page only where it exists (``semantic.lease``); m012's 4-character prefix index
 # makes prefix search faster, and FTS5 finds the same rows without it; so does m013's index for
-# filtered searches (search uses it only where it exists: ``Store.unmigrated``).
+# filtered searches (search names it only where it exists).
 READ_COMPATIBLE = frozenset(
     {
         "m006_fts_hashsize",

@@ -39,7 +39,7 @@ from ..shared.retrieval import Retrieval
 from ..shared.vectors import VectorTables
 from ..shared.writes import ImportWrites, Stored, check_schema, now
 from . import search, trust, vectors
-from .migrations import FILTERS_INDEX, FILTERS_MIGRATION, MIGRATIONS_TABLE, READ_COMPATIBLE, known, migrations
+from .migrations import FILTERS_INDEX, MIGRATIONS_TABLE, READ_COMPATIBLE, known, migrations
 
 FTS_CATCH_UP = 10_000  # passages; indexing them in one statement costs about what one big statement would
 CACHE_KIB = 65536  # page cache per writing connection; big imports touch many index pages
@@ -93,6 +93,9 @@ class Store(ImportWrites, CorpusReads, VectorTables, Retrieval, TableRows):
             if not read_only:
                 self._migrate()
             self._check_version()
+            # subtle: looked up, not inferred from the migrations: an older workspace opened read-only
+            # lacks it, and one whose index was dropped by hand would otherwise fail every filtered search
+            self._filters_index = FILTERS_INDEX if self._has_index(FILTERS_INDEX) else None
         except BaseException:
             self.conn.close()
             raise
@@ -192,6 +195,10 @@ class Store(ImportWrites, CorpusReads, VectorTables, Retrieval, TableRows):
             read_only=self.read_only,
             read_compatible=READ_COMPATIBLE,
         )
+
+    def _has_index(self, name: str) -> bool:
+        sql = "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?"
+        return self.conn.execute(sql, [name]).fetchone() is not None
 
     def close(self) -> None:
         self.conn.close()
@@ -300,9 +307,15 @@ class Store(ImportWrites, CorpusReads, VectorTables, Retrieval, TableRows):
         return iter(self.conn.execute(sql, tuple(params)))
 
     def _bm25(self, q: str, filters: SearchFilter, *, raw: bool, prefix_last: bool, cap: int) -> SearchResults:
-        filters_index = None if FILTERS_MIGRATION in self.unmigrated else FILTERS_INDEX
         return search.bm25(
-            self.conn, self.rows, q, filters, raw=raw, prefix_last=prefix_last, cap=cap, filters_index=filters_index
+            self.conn,
+            self.rows,
+            q,
+            filters,
+            raw=raw,
+            prefix_last=prefix_last,
+            cap=cap,
+            filters_index=self._filters_index,
         )
 
     def _snippets(self, fts_query: str, ids: list[int]) -> dict[int, str]:
