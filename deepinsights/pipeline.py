@@ -96,9 +96,7 @@ def _child(
     # the parent died would block forever instead of failing, and the child would outlive it.
     receive.close()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it kills this process
-    signal.signal(
-        signal.SIGTERM, signal.SIG_DFL
-    )  # not the parent's orderly exit (cli.priority): it has no group to restore
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's orderly exit (cli.priority): nothing to undo
     gc.disable()  # what it allocates is short-lived and acyclic; the collector would only cost time (3%)
     sender = _Sender(send)
     options = replace(
