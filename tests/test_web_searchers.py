@@ -50,14 +50,26 @@ def workspace(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
 
 
 @contextmanager
-def served(workspace: str, tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
-    """``insights serve`` with two search processes; yields the process and its host:port."""
+def served(
+    workspace: str, tmp_path: Path, *, sigint: signal.Handlers = signal.SIG_DFL
+) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """``insights serve`` with two search processes; yields the process and its host:port.
+
+    ``sigint``: how the server starts out treating Ctrl-C: as a command typed in a terminal does
+    (the default), or ignoring it, as a job a script puts in the background (``serve &``) does.
+    """
     profiles = write_profile(tmp_path / "profiles")
     command = [sys.executable, "-m", "deepinsights", "serve", "ada", "--db", workspace]
     command += ["--profiles", str(profiles), "--port", "0"]
     env = {**os.environ, "DEEPINSIGHTS_SEARCH_PROCESSES": "2", "PYTHONWARNINGS": "error"}
     proc = subprocess.Popen(  # its own process group, as a command typed in a terminal has
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, sigint),  # noqa: PLW1509  # whatever ran pytest set
     )
     try:
         address = (proc.stdout.readline() if proc.stdout else "").strip()
@@ -162,8 +174,9 @@ def test_a_killed_search_process_is_replaced_and_the_search_it_held_still_answer
         assert len(replaced) == 2 and not set(replaced) & set(first)
 
 
-def test_ctrl_c_stops_the_server_and_its_search_processes_without_a_traceback(workspace, tmp_path):
-    with served(workspace, tmp_path) as (server, host):
+@pytest.mark.parametrize("sigint", [signal.SIG_DFL, signal.SIG_IGN], ids=["typed", "in-background"])
+def test_ctrl_c_stops_the_server_and_its_search_processes_without_a_traceback(workspace, tmp_path, sigint):
+    with served(workspace, tmp_path, sigint=sigint) as (server, host):
         assert get(host, url(QUERIES[0]))[0] == 200
         children = wait_for(lambda: both_started(server))
         os.killpg(server.pid, signal.SIGINT)  # Ctrl-C: the terminal signals the whole process group

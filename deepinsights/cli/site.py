@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 from pathlib import Path
 
@@ -68,9 +69,11 @@ def serve(
     click.echo(f"Serving on {address}  (Ctrl-C to stop)", err=True)
     click.echo(address)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    try:
+    # subtle: uvicorn raises Ctrl-C again once it has shut down (stopping is not failing), or nothing
+    # where Ctrl-C was ignored when the server started (``serve &`` in a script): stopped either way
+    with contextlib.suppress(KeyboardInterrupt):
         server.run(sockets=[sock])
-    except KeyboardInterrupt:  # subtle: uvicorn raises Ctrl-C again once it has shut down; stopping is not failing
+    if server.started:
         click.echo("Stopped.", err=True)
 
 
