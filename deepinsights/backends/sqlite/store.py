@@ -95,7 +95,7 @@ class Store(ImportWrites, CorpusReads, VectorTables, Retrieval, TableRows):
             self._check_version()
             # subtle: looked up, not inferred from the migrations: an older workspace opened read-only
             # lacks it, and one whose index was dropped by hand would otherwise fail every filtered search
-            self._filters_index = FILTERS_INDEX if self._has_index(FILTERS_INDEX) else None
+            self._filters_index = FILTERS_INDEX if _has(self.conn, "index", FILTERS_INDEX) else None
         except BaseException:
             self.conn.close()
             raise
@@ -195,10 +195,6 @@ class Store(ImportWrites, CorpusReads, VectorTables, Retrieval, TableRows):
             read_only=self.read_only,
             read_compatible=READ_COMPATIBLE,
         )
-
-    def _has_index(self, name: str) -> bool:
-        sql = "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?"
-        return self.conn.execute(sql, [name]).fetchone() is not None
 
     def close(self) -> None:
         self.conn.close()
@@ -448,11 +444,16 @@ class _FtsDeferral:
 
 def _applied(conn: sqlite3.Connection) -> list[str]:
     """The migrations recorded in ``conn``'s workspace, in the order they ran; [] for a new file."""
-    found = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [MIGRATIONS_TABLE])
-    if found.fetchone() is None:
+    if not _has(conn, "table", MIGRATIONS_TABLE):
         return []
     sql = f"SELECT name FROM {MIGRATIONS_TABLE} WHERE migration_set = ? ORDER BY rowid"
     return [row[0] for row in conn.execute(sql, [migrations.name])]
+
+
+def _has(conn: sqlite3.Connection, kind: str, name: str) -> bool:
+    """Whether the workspace holds a schema object of this type ('table', 'index', …) and name."""
+    sql = "SELECT 1 FROM sqlite_master WHERE type = ? AND name = ?"
+    return conn.execute(sql, [kind, name]).fetchone() is not None
 
 
 def _default_busy_timeout_ms() -> int:
