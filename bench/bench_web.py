@@ -175,7 +175,24 @@ def warm_up(port: int) -> None:
                 response.read()
 
 
-def run_wrk(port: int, seconds: int, connections: int, threads: int, script: Path) -> dict[str, Any]:
+def cpu_seconds(server: subprocess.Popen[bytes]) -> dict[str, float]:
+    """CPU seconds used so far by the server process and by its children: its search processes (with
+    ``--workers``, uvicorn's worker processes, whose own search processes are not counted)."""
+    children = subprocess.run(["ps", "-o", "pid=", "--ppid", str(server.pid)], capture_output=True, text=True).stdout
+    return {"server": _cpu(server.pid), "children": sum(_cpu(int(pid)) for pid in children.split())}
+
+
+def _cpu(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:  # exited meanwhile
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def run_wrk(
+    port: int, seconds: int, connections: int, threads: int, script: Path, server: subprocess.Popen[bytes]
+) -> dict[str, Any]:
     command = [
         shutil.which("wrk") or "/usr/bin/wrk",
         f"-t{threads}",
@@ -186,10 +203,15 @@ def run_wrk(port: int, seconds: int, connections: int, threads: int, script: Pat
         str(script),
         f"http://127.0.0.1:{port}",
     ]
+    before = cpu_seconds(server)
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    after = cpu_seconds(server)
     line = next(line for line in out.splitlines() if line.startswith("RESULT "))
     result: dict[str, Any] = json.loads(line.removeprefix("RESULT "))
     result["requests_per_s"] = round(result["requests"] / (result["duration_us"] / 1e6), 1)
+    result["cpu_ms_per_request"] = {
+        name: round((after[name] - before[name]) * 1000 / max(result["requests"], 1), 3) for name in after
+    }
     result["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     result["error_total"] = sum(result["errors"].values())
     result["meets_target"] = (
@@ -279,11 +301,11 @@ def measure(base: Path, mode: str, args: argparse.Namespace, script: Path) -> di
     server = start_server(db, args.workers, port, FACTORIES[mode])
     try:
         warm_up(port)
-        idle = run_wrk(port, args.seconds, args.connections, args.threads, script)
+        idle = run_wrk(port, args.seconds, args.connections, args.threads, script, server)
         print(f"{mode:8} idle:   {_line(idle)}")
         writer = importing(db, args.import_tweets, own_session=args.import_session == "own")
         time.sleep(0.5)
-        busy = run_wrk(port, args.seconds, args.connections, args.threads, script)
+        busy = run_wrk(port, args.seconds, args.connections, args.threads, script, server)
         busy["import_still_running_at_end"] = writer.poll() is None
         writer.wait(timeout=600)
         busy["import_exit_code"] = writer.returncode
@@ -297,9 +319,11 @@ def measure(base: Path, mode: str, args: argparse.Namespace, script: Path) -> di
 def _line(result: dict[str, Any]) -> str:
     lat = result["latency_ms"]
     ok = "meets target" if result["meets_target"] else "MISSES target"
+    cpu = result["cpu_ms_per_request"]
     return (
         f"{result['requests_per_s']:,.0f} req/s, p50 {lat['p50']:.1f} ms, p95 {lat['p95']:.1f} ms, "
-        f"p99 {lat['p99']:.1f} ms, {result['error_total']} errors — {ok}"
+        f"p99 {lat['p99']:.1f} ms, {result['error_total']} errors, CPU/request {cpu['server']:.2f} + "
+        f"{cpu['children']:.2f} ms — {ok}"
     )
 
 

@@ -137,7 +137,8 @@ SEARCH_PROCESSES = Setting(
 SEARCH_SLOTS = Setting(
     "search_slots",
     "0",
-    "Searches one web server process runs at once; the others wait their turn (0: one per core). With several "
+    "Searches one web server process runs at once in its threads; the others wait their turn (0: one per core; "
+    "with search processes, four each, for the searches that pass through a thread, as on PostgreSQL). With several "
     "worker processes (uvicorn --workers), the cores divided by the workers is a trade-off: see docs/web.md.",
 )
 MAX_REQUEST_BYTES = Setting(

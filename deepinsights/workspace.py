@@ -315,6 +315,9 @@ class Readers(Protocol):
     def generation(self) -> int:
         """A number that changes whenever another connection commits to the workspace."""
 
+    def generation_now(self) -> int | None:
+        """The same number if it can be read without waiting (on the server's event loop), else None."""
+
     def close(self) -> None:
         """Close whatever any thread opened (at server shutdown)."""
 

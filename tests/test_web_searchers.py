@@ -26,7 +26,7 @@ from urllib.parse import urlencode
 import pytest
 
 from deepinsights.errors import EmbeddingError
-from deepinsights.models import SearchFilter
+from deepinsights.models import Document, SearchFilter
 from deepinsights.web.app import QUEUED_PER_PROCESS, search_slots
 from deepinsights.web.corpus import Corpus, SearchParams
 
@@ -162,16 +162,51 @@ def test_searches_at_once_each_get_their_own_answer(workspace, tmp_path):
     assert answers == [(200, expected[path]) for path in paths]
 
 
-def test_a_killed_search_process_is_replaced_and_the_search_it_held_still_answers(workspace, tmp_path):
+def test_a_killed_search_process_is_replaced_at_once_and_the_other_keeps_searching(workspace, tmp_path):
     with served(workspace, tmp_path) as (server, host):
-        first = wait_for(lambda: both_started(server))
-        os.kill(first[0], signal.SIGKILL)
-        assert wait_for(lambda: not alive(first[0]))
-        for params in QUERIES:  # the first of these finds the pool broken, starts a new one and retries
+        killed, kept = wait_for(lambda: both_started(server))
+        os.kill(killed, signal.SIGKILL)
+        replaced = wait_for(lambda: (found := both_started(server)) and killed not in found and found)
+        assert kept in replaced and killed not in replaced, (killed, kept, replaced)
+        for params in QUERIES:
             status, _ = get(host, url(params))
             assert status == 200, url(params)
+
+
+def test_the_search_a_killed_process_held_is_answered_by_its_replacement(workspace, tmp_path):
+    here = Corpus(workspace, cache_size=0)
+    try:
+        expected = here.computed(QUERIES[0])
+    finally:
+        here.close()
+    with served(workspace, tmp_path) as (server, host), ThreadPoolExecutor(1) as client:
+        assert get(host, url(QUERIES[1]))[0] == 200
+        first = wait_for(lambda: both_started(server))
+        for pid in first:  # both stopped: the next search is handed to one and waits there
+            os.kill(pid, signal.SIGSTOP)
+        answer = client.submit(get, host, url(QUERIES[0]))
+        time.sleep(0.5)
+        for pid in first:
+            os.kill(pid, signal.SIGKILL)
+        assert answer.result(timeout=60) == (200, expected)
         replaced = wait_for(lambda: both_started(server))
         assert len(replaced) == 2 and not set(replaced) & set(first)
+
+
+def test_a_commit_makes_cached_answers_stale_and_pages_search_too(tmp_path):
+    """On SQLite the server checks its cache on the event loop: a commit by another process still shows at once."""
+    workspace = make_workspace(str(tmp_path / "insights.db"))
+    params = SearchParams("zanzibarian")
+    with served(workspace, tmp_path) as (_, host):
+        status, body = get(host, url(params))
+        assert status == 200 and json.loads(body)["matched"] == 0
+        assert get(host, url(params)) == (200, body)  # now from the cache
+        late = Document(source="late", source_id="1", kind="post", title="Late", text="A zanzibarian aside.")
+        make_workspace(workspace, docs=[late])  # as an import from another terminal commits
+        status, body = get(host, url(params))
+        assert status == 200 and json.loads(body)["matched"] == 1
+        status, page = get(host, "/profile/ada?q=zanzibarian")  # the page without JavaScript searches in a thread
+        assert status == 200 and b"zanzibarian</mark> aside" in page, page.decode()[-3000:]
 
 
 @pytest.mark.parametrize("sigint", [signal.SIG_DFL, signal.SIG_IGN], ids=["typed", "in-background"])

@@ -21,6 +21,7 @@ as the rest.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -47,7 +48,7 @@ from ..verify import verify_profile
 from ..workspace import Db
 from . import page, params
 from .asking import api_ask
-from .corpus import CACHE_SIZE, MAX_LIMIT, Corpus, SearchParams, hit_json
+from .corpus import CACHE_SIZE, MAX_LIMIT, Corpus, Result, SearchParams, hit_json
 from .limits import BodyLimitMiddleware
 from .profiles import ProfileLibrary
 from .searchers import SearchPool, search_processes
@@ -56,7 +57,7 @@ from .security import SecurityMiddleware
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 LOCAL_HOSTS = ["127.0.0.1", "localhost", "[::1]", "::1", "testserver"]
 MAX_SIMILAR = 50
-QUEUED_PER_PROCESS = 4  # searches handed to each search process at once (``search_slots``)
+QUEUED_PER_PROCESS = 4  # request threads that may wait on each search process at once (``search_slots``)
 
 
 @dataclass
@@ -70,6 +71,8 @@ class Site:
     model_name: str | None = None
     verified: dict[str, tuple[Profile, int, dict[str, Any]]] = field(default_factory=dict)
     searching: anyio.CapacityLimiter | None = None  # searches at once (``search_slots``), set at start
+    pool: SearchPool | None = None  # the search processes, set at start when there are several
+    running: dict[tuple[Any, ...], asyncio.Future[bytes | None]] = field(default_factory=dict)  # misses being searched
 
 
 def search_slots(processes: int = 1) -> int:
@@ -79,9 +82,9 @@ def search_slots(processes: int = 1) -> int:
     as all of them, so the slow ones (filters, short prefixes) drag every search's p95 up; queued
     in order, each waits only for those ahead of it. At 16 connections this took p95 from about
     100 ms to about 75 (bench/README.md, web). By default: one per core when this process
-    searches itself; with ``processes`` search processes, ``QUEUED_PER_PROCESS`` each, so that
-    each has its next search waiting instead of idling while a result travels back and the next
-    search is handed over (one each: 310 requests/s; four each: 398-432, docs/web.md).
+    searches itself; with ``processes`` search processes, ``QUEUED_PER_PROCESS`` each: those
+    threads only wait while the pool keeps its own line, so each process has its next search
+    ready. Where the event loop checks the cache itself (SQLite), searches skip this line.
     """
     if processes > 1 and not config.SEARCH_SLOTS.positive():
         return processes * QUEUED_PER_PROCESS
@@ -118,7 +121,8 @@ def create_app(
         processes = search_processes() if path else 1
         pool = SearchPool(path, processes, candidates=site.corpus.candidates) if path and processes > 1 else None
         site.searching = anyio.CapacityLimiter(search_slots(processes))  # subtle: made in the loop that serves
-        site.corpus.searcher = pool.search if pool else None
+        site.pool = pool
+        site.corpus.searcher = pool.search_from_thread if pool else None
         warming = threading.Thread(target=site.corpus.warm_up, name="insights-warm-up", daemon=True)
         warming.start()  # subtle: "more like this" and Ask still search in this process
         yield
@@ -324,10 +328,42 @@ async def api_search(site: Site, request: Request) -> Response:
 
 
 async def _searched(site: Site, params: SearchParams) -> bytes:
-    """The search's JSON body, computed (or read from the cache) in a thread once a search slot is free."""
+    """The search's JSON body: from the cache or the search processes, on the event loop where the
+    cache can be checked without waiting; else computed (or read from the cache) in a thread once a
+    search slot is free (no search processes; PostgreSQL, whose generation is a round trip).
+
+    subtle: on the event loop a search costs the server process no thread hand-over; in a thread
+    it cost two more, about a tenth of the throughput without the cache (bench/README.md, web).
+    """
+    if site.pool is not None and params.q.strip():
+        found = site.corpus.cached_now(params)
+        if found is not None:
+            key, body = found
+            return body if body is not None else await _pooled(site, site.pool, key, params)
     if site.searching is None:  # an app used without its lifespan (a test client): no queue
         return await run_in_threadpool(site.corpus.search_body, params)
     return await anyio.to_thread.run_sync(site.corpus.search_body, params, limiter=site.searching)
+
+
+async def _pooled(site: Site, pool: SearchPool, key: tuple[Any, ...], params: SearchParams) -> bytes:
+    """A search that missed the cache, from the search processes, then cached; one already running for
+    the same key is awaited instead of run twice (when it fails, each waiter runs it and gets its error),
+    as ``Corpus`` does in threads."""
+    if not site.corpus.cache_size:  # no results kept, none shared: every request searches
+        return await pool.search(params)
+    running = site.running.get(key)
+    if running is not None:
+        body = await asyncio.shield(running)  # subtle: a waiter that goes away must not cancel the search
+        return body if body is not None else await pool.search(params)
+    site.running[key] = shared = asyncio.get_running_loop().create_future()
+    body = None
+    try:
+        body = await pool.search(params)
+        site.corpus.remember(key, Result(body=body))
+        return body
+    finally:
+        del site.running[key]
+        shared.set_result(body)
 
 
 async def api_similar(site: Site, request: Request) -> Response:

@@ -9,7 +9,9 @@ after the server still shows up.
 
 Search results are kept in a small LRU cache (typing and backspacing repeat queries). Its
 key includes the workspace's generation, a number that changes when another connection
-commits, so an import makes every cached result stale at its commit and not before.
+commits, so an import makes every cached result stale at its commit and not before. The
+server's event loop checks it too (``cached_now``, ``remember``) where the generation can be
+read without waiting.
 
 This module does not write to the database, rank results (``search`` does) or render HTML.
 """
@@ -77,6 +79,7 @@ class Corpus:
                 return
             with self._readers.borrowed() as store:
                 warm_up(store)
+            self.generation()  # subtle: opens what lets the event loop check the cache (``cached_now``)
         except Exception:  # noqa: BLE001  # subtle: an optimisation; the first search reports the same error
             return
         finally:
@@ -176,6 +179,29 @@ class Corpus:
             return pending.wait() or self._run(store, params)
         return self._compute(store, params, key, pending)
 
+    def cached_now(self, params: SearchParams) -> tuple[tuple[Any, ...], bytes | None] | None:
+        """For the event loop: the search's cache key and its cached body (None: not cached), looked up
+        without waiting; None where that cannot be told without waiting (ask ``search_body`` from a thread)."""
+        generation = self._readers.generation_now() if self._readers is not None else None
+        if generation is None:
+            return None
+        key = (generation, *params.key())
+        with self._lock:
+            found = self._cache.get(key)
+            if found is None:
+                return key, None
+            self._cache.move_to_end(key)
+        return key, found.body
+
+    def remember(self, key: tuple[Any, ...], result: Result) -> None:
+        """Keep ``result`` under ``key`` (from ``cached_now``), dropping the least recently used beyond the size."""
+        if not self.cache_size:
+            return
+        with self._lock:
+            self._cache[key] = result
+            while len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
+
     def _run(self, store: Workspace, params: SearchParams) -> Result:
         """The search, in a search process when the server has them (``searcher``), else in this thread."""
         if self.searcher is not None:
@@ -185,10 +211,7 @@ class Corpus:
     def _compute(self, store: Workspace, params: SearchParams, key: tuple[Any, ...], pending: _Pending) -> Result:
         try:
             result = pending.result = self._run(store, params)
-            with self._lock:
-                self._cache[key] = result
-                while len(self._cache) > self.cache_size:
-                    self._cache.popitem(last=False)
+            self.remember(key, result)
             return result
         finally:
             with self._lock:

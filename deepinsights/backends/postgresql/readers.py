@@ -52,6 +52,10 @@ class PooledReaders:
         """A number that changes whenever a write transaction starts or commits."""
         return hash(self.get().rows("SELECT pg_current_snapshot()::text AS s")[0]["s"])
 
+    def generation_now(self) -> None:
+        """Never without waiting: reading it is a round trip to the server, so the caller asks from a thread."""
+        return None
+
     def close(self) -> None:
         """Close the pool (at server shutdown)."""
         with self._lock:

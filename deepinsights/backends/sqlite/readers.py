@@ -29,6 +29,7 @@ class ThreadReaders:
         self._lock = threading.Lock()
         self._opened: list[Store] = []
         self._sentinel: sqlite3.Connection | None = None
+        self._busy_timeout_ms = 0
 
     def get(self) -> Store:
         """This thread's read-only store, opened on first use."""
@@ -54,8 +55,32 @@ class ThreadReaders:
         """A number that changes whenever another connection commits to the workspace."""
         with self._lock:
             if self._sentinel is None:
-                self._sentinel = Store(self.path, read_only=True).conn
+                sentinel = Store(self.path, read_only=True)
+                self._sentinel, self._busy_timeout_ms = sentinel.conn, sentinel.busy_timeout_ms
             return int(self._sentinel.execute("PRAGMA data_version").fetchone()[0])
+
+    def generation_now(self) -> int | None:
+        """The same number where it can be read without waiting (the server's event loop asks), else None.
+
+        None before a thread has opened the sentinel connection, while a thread reads it, or
+        where SQLite would have to wait for a lock; the caller then asks ``generation`` from a
+        thread. subtle: the one sentinel answers both, because another connection's
+        ``data_version`` counts from elsewhere and would mix up the cache's keys.
+        """
+        if not self._lock.acquire(blocking=False):
+            return None
+        try:
+            if self._sentinel is None:
+                return None
+            self._sentinel.execute("PRAGMA busy_timeout = 0")
+            try:
+                return int(self._sentinel.execute("PRAGMA data_version").fetchone()[0])
+            except sqlite3.OperationalError:  # busy or locked: never wait on the event loop
+                return None
+            finally:
+                self._sentinel.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
+        finally:
+            self._lock.release()
 
     def close(self) -> None:
         """Close every connection opened by any thread (at server shutdown)."""
