@@ -167,9 +167,8 @@ class Corpus:
             return self._run(store, params)
         key = (self.generation(), *params.key())
         with self._lock:
-            found = self._cache.get(key)
+            found = self._fresh(key)
             if found is not None:
-                self._cache.move_to_end(key)
                 return found
             pending = self._pending.get(key)
             owner = pending is None
@@ -187,11 +186,15 @@ class Corpus:
             return None
         key = (generation, *params.key())
         with self._lock:
-            found = self._cache.get(key)
-            if found is None:
-                return key, None
+            found = self._fresh(key)
+        return key, found.body if found is not None else None
+
+    def _fresh(self, key: tuple[Any, ...]) -> Result | None:
+        """The result cached under ``key``, now the most recently used; the caller holds ``_lock``."""
+        found = self._cache.get(key)
+        if found is not None:
             self._cache.move_to_end(key)
-        return key, found.body
+        return found
 
     def remember(self, key: tuple[Any, ...], result: Result) -> None:
         """Keep ``result`` under ``key`` (from ``cached_now``), dropping the least recently used beyond the size."""

@@ -30,7 +30,7 @@ import threading
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 
@@ -62,7 +62,7 @@ class _Searcher:
 
     process: BaseProcess
     pipe: Connection
-    holding: _Search | None = field(default=None)
+    holding: _Search | None = None
 
 
 class SearchPool:
@@ -80,10 +80,6 @@ class SearchPool:
         self._idle: deque[_Searcher] = deque()
         self._searchers = [self._start() for _ in range(processes)]  # all now: each warms up before the first search
         self._closed = False
-
-    @property
-    def processes(self) -> list[BaseProcess]:
-        return [s.process for s in self._searchers]
 
     async def search(self, params: SearchParams) -> bytes:
         """The search's JSON body, as ``Corpus.computed`` makes it; raises what the search raised."""
